@@ -1,0 +1,47 @@
+# Nafitha: `make run` starts the kiosk, `make test` installs everything and runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+DATA ?= $(CURDIR)/data
+# Debian packages: Xvfb for UI tests, Mesa GL + libmtdev for Kivy, zbar for the scanner,
+# an Arabic font for screens and paper.
+APT_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libmtdev1 libzbar0 fonts-noto-core
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup system-packages run test bench clean
+
+setup: system-packages $(VENV)/.installed
+
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml setup.py
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+run: setup
+	@if [ -z "$$DISPLAY" ]; then \
+	  echo "No DISPLAY: starting the kiosk on a virtual screen (Xvfb)."; \
+	  xvfb-run -a -s "-screen 0 1920x1080x24" $(VENV)/bin/nafitha --data "$(DATA)" kiosk; \
+	else \
+	  $(VENV)/bin/nafitha --data "$(DATA)" kiosk; \
+	fi
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/store.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

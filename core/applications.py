@@ -1,0 +1,168 @@
+"""Applications: draft -> submitted -> paid -> approved -> issued, or rejected / withdrawn.
+
+Instant-issue services are approved automatically when paid. A review-required service may
+also be approved before it is paid (the state then stays 'approved' and payment is recorded
+on the row); a licence is issued only when the application is approved and paid."""
+from __future__ import annotations
+
+import json
+
+from .catalog import validate_fields
+from .errors import InvalidState, NotFound, ValidationError
+from .text import clean_text
+
+STATES = ("draft", "submitted", "paid", "approved", "issued", "rejected", "withdrawn")
+
+
+class Applications:
+    def __init__(self, office):
+        self.office = office
+        self.store = office.store
+        self.settings = office.settings
+
+    def _validate(self, service, values: dict, partial: bool) -> dict:
+        if not isinstance(values, dict):
+            raise ValidationError("fields must be a mapping of field name to value",
+                                  field="fields")
+        v = self.settings.validation
+        return validate_fields(service, values, v.national_id_pattern, v.national_id_check,
+                               v.phone_pattern, v.max_amount_minor, partial=partial)
+
+    def _row(self, application: str) -> dict:
+        row = self.store.one("SELECT * FROM applications WHERE id = ? OR number = ?",
+                             (application, application))
+        if row is None:
+            raise NotFound(f"no application {application!r}", application=application)
+        return row
+
+    def _new_number(self, year: int) -> str:
+        seq = self.store.next_sequence(f"application:{year}")
+        return f"{self.settings.office.code}-{self.settings.device.id}-A{year}-{seq:06d}"
+
+    def _fee(self, service, fields: dict) -> int:
+        if service.fee_from_field:
+            return int(fields[service.fee_from_field])
+        return service.fee_minor
+
+    def submit(self, service: str, fields: dict, ticket: str | None = None) -> dict:
+        """Validate every field against the catalogue and submit; the fee is fixed now."""
+        svc = self.office.catalog.get(service)
+        clean = self._validate(svc, fields, partial=False)
+        with self.store.atomic():
+            ticket_id = self.office.queue._ticket(ticket)["id"] if ticket else None
+            now = self.store.now()
+            row = {"id": self.store.ids.new(),
+                   "number": self._new_number(self.store.clock.now().astimezone(
+                       self.settings.tz).year),
+                   "service_code": svc.code, "state": "submitted",
+                   "fields": json.dumps(clean, ensure_ascii=False, sort_keys=True),
+                   "fee_minor": self._fee(svc, clean), "currency": svc.currency,
+                   "licence_type": svc.licence_type, "validity_days": svc.validity_days,
+                   "issue_mode": svc.issue, "ticket_id": ticket_id, "created_at": now,
+                   "submitted_at": now, "paid_at": None, "decided_at": None, "decided_by": None,
+                   "reason": None, "updated_at": now}
+            self.store.insert("applications", row)
+            self.store.record("application.submitted", "application", row["id"], public(row))
+            return public(row)
+
+    def save_draft(self, service: str, fields: dict) -> dict:
+        """Keep a half-filled form; values present are checked, missing ones are allowed."""
+        svc = self.office.catalog.get(service)
+        clean = self._validate(svc, fields, partial=True)
+        with self.store.atomic():
+            now = self.store.now()
+            row = {"id": self.store.ids.new(),
+                   "number": self._new_number(self.store.clock.now().astimezone(
+                       self.settings.tz).year),
+                   "service_code": svc.code, "state": "draft",
+                   "fields": json.dumps(clean, ensure_ascii=False, sort_keys=True),
+                   "fee_minor": 0, "currency": svc.currency, "licence_type": svc.licence_type,
+                   "validity_days": svc.validity_days, "issue_mode": svc.issue,
+                   "ticket_id": None, "created_at": now, "submitted_at": None, "paid_at": None,
+                   "decided_at": None, "decided_by": None, "reason": None, "updated_at": now}
+            self.store.insert("applications", row)
+            self.store.record("application.drafted", "application", row["id"], public(row))
+            return public(row)
+
+    def submit_draft(self, application: str, fields: dict | None = None) -> dict:
+        with self.store.atomic():
+            row = self._row(application)
+            if row["state"] != "draft":
+                raise InvalidState(f"application {row['number']} is {row['state']}, not a draft",
+                                   state=row["state"])
+            svc = self.office.catalog.get(row["service_code"])
+            merged = {**json.loads(row["fields"]), **(fields or {})}
+            clean = self._validate(svc, merged, partial=False)
+            now = self.store.now()
+            changes = {"state": "submitted", "fields": json.dumps(clean, ensure_ascii=False,
+                                                                  sort_keys=True),
+                       "fee_minor": self._fee(svc, clean), "submitted_at": now,
+                       "updated_at": now}
+            self.store.update("applications", "id", row["id"], changes)
+            row.update(changes)
+            self.store.record("application.submitted", "application", row["id"], public(row))
+            return public(row)
+
+    def approve(self, application: str, reason: str | None = None) -> dict:
+        with self.store.atomic():
+            row = self._row(application)
+            if row["state"] not in ("submitted", "paid"):
+                raise InvalidState(f"application {row['number']} is {row['state']}; only a "
+                                   f"submitted or paid application can be approved",
+                                   state=row["state"])
+            return self._decide(row, "approved", "application.approved", reason)
+
+    def reject(self, application: str, reason: str) -> dict:
+        reason = clean_text(reason, "reason", max_length=500, min_length=1)
+        with self.store.atomic():
+            row = self._row(application)
+            if row["state"] not in ("submitted", "paid", "approved"):
+                raise InvalidState(f"application {row['number']} is {row['state']}; it can no "
+                                   f"longer be rejected", state=row["state"])
+            return self._decide(row, "rejected", "application.rejected", reason)
+
+    def withdraw(self, application: str, reason: str | None = None) -> dict:
+        with self.store.atomic():
+            row = self._row(application)
+            if row["state"] not in ("draft", "submitted"):
+                raise InvalidState(f"application {row['number']} is {row['state']}; only a "
+                                   f"draft or unpaid submitted application can be withdrawn",
+                                   state=row["state"])
+            return self._decide(row, "withdrawn", "application.withdrawn", reason)
+
+    def _decide(self, row: dict, state: str, event: str, reason: str | None,
+                auto: bool = False) -> dict:
+        now = self.store.now()
+        changes = {"state": state, "decided_at": now,
+                   "decided_by": "auto" if auto else self.store._actor,
+                   "reason": clean_text(reason, "reason", 500) if reason else None,
+                   "updated_at": now}
+        self.store.update("applications", "id", row["id"], changes)
+        row.update(changes)
+        self.store.record(event, "application", row["id"], public(row))
+        return public(row)
+
+    def get(self, application: str) -> dict:
+        return public(self._row(application))
+
+    def find(self, national_id: str | None = None, state: str | None = None,
+             limit: int = 50) -> list[dict]:
+        sql, params = "SELECT * FROM applications WHERE 1=1", []
+        if national_id:
+            sql += " AND json_extract(fields, '$.national_id') = ?"
+            params.append(national_id)
+        if state:
+            sql += " AND state = ?"
+            params.append(state)
+        sql += " ORDER BY created_at DESC LIMIT ?"
+        params.append(limit)
+        return [public(r) for r in self.store.all(sql, params)]
+
+
+def public(row: dict) -> dict:
+    out = {k: row[k] for k in ("id", "number", "service_code", "state", "fee_minor", "currency",
+                               "licence_type", "validity_days", "issue_mode", "ticket_id",
+                               "created_at", "submitted_at", "paid_at", "decided_at",
+                               "decided_by", "reason")}
+    out["fields"] = json.loads(row["fields"])
+    return out

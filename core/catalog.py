@@ -1,0 +1,355 @@
+"""The service catalogue: one TOML file per service in assets/catalog/ (docs/catalog.md).
+
+The loader checks everything a kiosk or a licence will rely on and names the file, the
+service and the field of the first problem it finds."""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from . import money
+from .errors import CatalogError, ValidationError
+from .text import check_national_id, clean_text, to_ascii_digits
+
+DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent.parent / "assets" / "catalog"
+
+FIELD_TYPES = ("text", "national_id", "phone", "block", "road", "building", "area_m2",
+               "money", "choice")
+# Which on-screen keyboard a field asks for.
+KEYBOARD = {"text": "text", "national_id": "numeric", "phone": "numeric", "block": "numeric",
+            "road": "numeric", "building": "numeric", "area_m2": "numeric", "money": "numeric",
+            "choice": None}
+ISSUE_MODES = ("instant", "review")
+PREFIX_RE = re.compile(r"^[A-Z]{1,3}$")
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+LICENCE_TYPE_RE = re.compile(r"^[A-Z]{2,8}$")
+
+
+@dataclass(frozen=True)
+class Text:
+    ar: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.ar if lang == "ar" else self.en
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    type: str
+    label: Text
+    required: bool = True
+    min_length: int = 0
+    max_length: int | None = None
+    min_exclusive: Decimal | None = None
+    max_exclusive: Decimal | None = None
+    options: tuple[Option, ...] = ()
+
+    @property
+    def keyboard(self) -> str | None:
+        return KEYBOARD[self.type]
+
+
+@dataclass(frozen=True)
+class Service:
+    code: str
+    prefix: str
+    name: Text
+    issue: str
+    licence_type: str
+    validity_days: int
+    fee_minor: int
+    currency: str
+    fee_from_field: str | None
+    documents: tuple[Text, ...]
+    fields: tuple[Field, ...]
+    source: str = ""
+
+    @property
+    def instant(self) -> bool:
+        return self.issue == "instant"
+
+    def field(self, key: str) -> Field:
+        for f in self.fields:
+            if f.key == key:
+                return f
+        raise KeyError(key)
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code, "prefix": self.prefix, "name": vars(self.name),
+            "issue": self.issue, "licence_type": self.licence_type,
+            "validity_days": self.validity_days,
+            "fee": {"amount": self.fee_minor, "currency": self.currency,
+                    "from_field": self.fee_from_field,
+                    "display": (money.format_amount(self.fee_minor, self.currency)
+                                if not self.fee_from_field else None)},
+            "documents": [vars(d) for d in self.documents],
+            "fields": [{"key": f.key, "type": f.type, "label": vars(f.label),
+                        "required": f.required, "keyboard": f.keyboard,
+                        **({"max_length": f.max_length} if f.max_length else {}),
+                        **({"min_exclusive": str(f.min_exclusive)}
+                           if f.min_exclusive is not None else {}),
+                        **({"max_exclusive": str(f.max_exclusive)}
+                           if f.max_exclusive is not None else {}),
+                        **({"options": [{"value": o.value, **vars(o.label)} for o in f.options]}
+                           if f.options else {})}
+                       for f in self.fields],
+        }
+
+
+class Catalog:
+    def __init__(self, services: list[Service]):
+        self.services = services
+        self._by_code = {s.code: s for s in services}
+        self._by_prefix = {s.prefix: s for s in services}
+
+    def __iter__(self):
+        return iter(self.services)
+
+    def __len__(self):
+        return len(self.services)
+
+    def get(self, code_or_prefix: str) -> Service:
+        """By code (residence-certificate) or ticket prefix (R)."""
+        service = self._by_code.get(code_or_prefix) or self._by_prefix.get(code_or_prefix)
+        if service is None:
+            raise ValidationError(
+                f"unknown service {code_or_prefix!r} (known: {', '.join(self._by_code)})",
+                field="service")
+        return service
+
+
+def _text(value, where: str) -> Text:
+    if not isinstance(value, dict) or set(value) != {"ar", "en"}:
+        raise CatalogError(f"{where}: needs exactly an Arabic and an English text {{ar, en}}")
+    for lang in ("ar", "en"):
+        if not isinstance(value[lang], str) or not value[lang].strip():
+            raise CatalogError(f"{where}: the {lang} text is empty")
+    return Text(value["ar"], value["en"])
+
+
+def _decimal(value, where: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise CatalogError(f"{where}: expected a number")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise CatalogError(f"{where}: expected a number")
+
+
+KNOWN_SERVICE_KEYS = {"code", "prefix", "name", "issue", "licence_type", "validity_days", "fee",
+                      "documents", "fields"}
+KNOWN_FIELD_KEYS = {"key", "type", "label", "required", "min_length", "max_length",
+                    "min_exclusive", "max_exclusive", "options"}
+
+
+def _load_field(raw, where: str) -> Field:
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: expected a table")
+    key = raw.get("key")
+    if not isinstance(key, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", key):
+        raise CatalogError(f"{where}: key must be lower_snake_case, got {key!r}")
+    where = f"{where.rsplit(' field', 1)[0]} field {key!r}"
+    unknown = set(raw) - KNOWN_FIELD_KEYS
+    if unknown:
+        raise CatalogError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    if raw.get("type") not in FIELD_TYPES:
+        raise CatalogError(f"{where}: type must be one of {', '.join(FIELD_TYPES)}, "
+                           f"got {raw.get('type')!r}")
+    required = raw.get("required", True)
+    if not isinstance(required, bool):
+        raise CatalogError(f"{where}: required must be true or false")
+    for k in ("min_length", "max_length"):
+        if k in raw and (isinstance(raw[k], bool) or not isinstance(raw[k], int) or raw[k] < 0):
+            raise CatalogError(f"{where}: {k} must be a whole number")
+    options = ()
+    if raw["type"] == "choice":
+        opts = raw.get("options")
+        if not isinstance(opts, list) or not opts:
+            raise CatalogError(f"{where}: a choice needs options")
+        options = tuple(Option(str(o.get("value")), _text({"ar": o.get("ar"), "en": o.get("en")},
+                                                         f"{where} option"))
+                        for o in opts if isinstance(o, dict))
+        if len(options) != len(opts):
+            raise CatalogError(f"{where}: each option is a table {{value, ar, en}}")
+    lo = _decimal(raw.get("min_exclusive"), f"{where}: min_exclusive")
+    hi = _decimal(raw.get("max_exclusive"), f"{where}: max_exclusive")
+    if lo is not None and hi is not None and lo >= hi:
+        raise CatalogError(f"{where}: min_exclusive must be below max_exclusive")
+    return Field(key=key, type=raw["type"], label=_text(raw.get("label"), f"{where} label"),
+                 required=required, min_length=raw.get("min_length", 0),
+                 max_length=raw.get("max_length"), min_exclusive=lo, max_exclusive=hi,
+                 options=options)
+
+
+def load_service(path: Path) -> Service:
+    where_file = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{where_file}: not valid TOML: {exc}", file=where_file)
+    code = raw.get("code")
+    where = f"{where_file}: service {code!r}"
+
+    def fail(problem, field=None):
+        raise CatalogError(f"{where}{f' field {field!r}' if field else ''}: {problem}",
+                           file=where_file, service=code, field=field)
+
+    try:
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            fail("code must be lower-case words joined by '-'")
+        unknown = set(raw) - KNOWN_SERVICE_KEYS
+        if unknown:
+            fail(f"unknown setting(s) {', '.join(sorted(unknown))}")
+        if not isinstance(raw.get("prefix"), str) or not PREFIX_RE.match(raw["prefix"]):
+            fail("prefix must be 1-3 capital letters")
+        name = _text(raw.get("name"), f"{where} name")
+        if raw.get("issue") not in ISSUE_MODES:
+            fail(f"issue must be 'instant' or 'review', got {raw.get('issue')!r}")
+        if not isinstance(raw.get("licence_type"), str) or \
+                not LICENCE_TYPE_RE.match(raw["licence_type"]):
+            fail("licence_type must be 2-8 capital letters")
+        validity = raw.get("validity_days")
+        if isinstance(validity, bool) or not isinstance(validity, int) or not 1 <= validity <= 36500:
+            fail("validity_days must be a whole number of days from 1 to 36500")
+        fee = raw.get("fee")
+        if not isinstance(fee, dict):
+            fail("fee must be a table {amount, currency}")
+        currency = fee.get("currency")
+        if currency not in money.CURRENCY_EXPONENT:
+            fail(f"fee currency {currency!r} is not known")
+        amount = fee.get("amount")
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            fail("fee amount must be a whole number of minor units (1 BHD = 1000), not "
+                 f"{amount!r}")
+        from_field = fee.get("from_field")
+        docs = raw.get("documents", [])
+        if not isinstance(docs, list):
+            fail("documents must be a list")
+        documents = tuple(_text(d, f"{where} document") for d in docs)
+        fields_raw = raw.get("fields")
+        if not isinstance(fields_raw, list) or not fields_raw:
+            fail("needs at least one field")
+        fields = []
+        for i, f in enumerate(fields_raw):
+            fields.append(_load_field(f, f"{where} field #{i + 1}"))
+        keys = [f.key for f in fields]
+        dupes = {k for k in keys if keys.count(k) > 1}
+        if dupes:
+            fail("is defined twice", field=sorted(dupes)[0])
+        types = {f.key: f.type for f in fields}
+        if types.get("full_name") != "text":
+            fail("every service needs a text field 'full_name' (the holder)", field="full_name")
+        if types.get("national_id") != "national_id":
+            fail("every service needs a national_id field 'national_id'", field="national_id")
+        if from_field is not None and types.get(from_field) != "money":
+            fail("fee.from_field must name a money field", field=str(from_field))
+        if from_field is None and amount == 0:
+            fail("fee amount is zero and no fee.from_field is given")
+    except CatalogError as exc:
+        if "file" not in exc.details:
+            raise CatalogError(exc.message, file=where_file, service=code) from None
+        raise
+    return Service(code=code, prefix=raw["prefix"], name=name, issue=raw["issue"],
+                   licence_type=raw["licence_type"], validity_days=validity,
+                   fee_minor=amount, currency=currency, fee_from_field=from_field,
+                   documents=documents, fields=tuple(fields), source=where_file)
+
+
+def load_catalog(directory: str | Path | None = None) -> Catalog:
+    directory = Path(directory) if directory else DEFAULT_CATALOG_DIR
+    files = sorted(directory.glob("*.toml"))
+    if not files:
+        raise CatalogError(f"{directory}: no service files (*.toml)", file=str(directory))
+    services = [load_service(p) for p in files]
+    for kind in ("code", "prefix"):
+        seen: dict[str, str] = {}
+        for s in services:
+            value = getattr(s, kind)
+            if value in seen:
+                raise CatalogError(f"{s.source}: service {s.code!r}: {kind} {value!r} is "
+                                   f"already used by {seen[value]}", file=s.source,
+                                   service=s.code)
+            seen[value] = s.source
+    return Catalog(services)
+
+
+# --- validating what a resident typed -------------------------------------------------------
+
+def _number(value, field: Field) -> Decimal:
+    text = to_ascii_digits(clean_text(str(value), field.key, max_length=20, min_length=1))
+    text = text.replace("٫", ".")  # Arabic decimal separator
+    if not re.fullmatch(r"[0-9]{1,9}(\.[0-9]{1,3})?", text):
+        raise ValidationError(f"{field.key}: {text!r} is not a number", field=field.key)
+    return Decimal(text)
+
+
+def validate_fields(service: Service, values: dict, national_id_pattern: str,
+                    national_id_check: str, phone_pattern: str, max_amount_minor: int,
+                    partial: bool = False) -> dict:
+    """Clean and check every field; returns the values to store. `partial` (drafts) skips
+    the required check but still refuses bad values."""
+    unknown = set(values) - {f.key for f in service.fields}
+    if unknown:
+        raise ValidationError(f"{service.code} has no field {sorted(unknown)[0]!r}",
+                              field=sorted(unknown)[0])
+    out: dict[str, str] = {}
+    for f in service.fields:
+        value = values.get(f.key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if f.required and not partial:
+                raise ValidationError(f"{f.key}: is required", field=f.key)
+            continue
+        if f.type == "text":
+            out[f.key] = clean_text(value, f.key, f.max_length, max(1, f.min_length))
+        elif f.type == "national_id":
+            out[f.key] = check_national_id(value, national_id_pattern, national_id_check, f.key)
+        elif f.type == "phone":
+            text = to_ascii_digits(clean_text(value, f.key, 20, 1)).replace(" ", "")
+            if not re.fullmatch(phone_pattern, text):
+                raise ValidationError(f"{f.key}: {text!r} is not a phone number", field=f.key)
+            out[f.key] = text
+        elif f.type in ("block", "road"):
+            text = to_ascii_digits(clean_text(str(value), f.key, 4, 1))
+            if not re.fullmatch(r"[0-9]{1,4}", text) or int(text) == 0:
+                raise ValidationError(f"{f.key}: must be a number from 1 to 9999", field=f.key)
+            out[f.key] = str(int(text))
+        elif f.type == "building":
+            text = to_ascii_digits(clean_text(str(value), f.key, 5, 1)).upper()
+            if not re.fullmatch(r"[0-9]{1,4}[A-Z]?", text) or int(re.sub(r"\D", "", text)) == 0:
+                raise ValidationError(f"{f.key}: must be a building number like 123 or 123A",
+                                      field=f.key)
+            out[f.key] = text.lstrip("0")
+        elif f.type == "area_m2":
+            number = _number(value, f)
+            if number <= 0:
+                raise ValidationError(f"{f.key}: must be more than 0 m²", field=f.key)
+            if f.max_exclusive is not None and number >= f.max_exclusive:
+                raise ValidationError(f"{f.key}: must be under {f.max_exclusive} m² for this "
+                                      f"permit, got {number}", field=f.key,
+                                      limit=str(f.max_exclusive))
+            out[f.key] = str(number)
+        elif f.type == "money":
+            minor = money.parse_amount(to_ascii_digits(str(value)), service.currency, f.key,
+                                       max_amount_minor)
+            out[f.key] = str(minor)
+        elif f.type == "choice":
+            allowed = [o.value for o in f.options]
+            if value not in allowed:
+                raise ValidationError(f"{f.key}: must be one of {', '.join(allowed)}",
+                                      field=f.key)
+            out[f.key] = value
+    return out

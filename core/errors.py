@@ -1,0 +1,51 @@
+"""One hierarchy of domain errors. Each carries a stable `code` (turned into a translated
+message at the edge) and an English message for logs and the CLI."""
+from __future__ import annotations
+
+
+class NafithaError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict:
+        return {"error": self.code, "message": self.message, **self.details}
+
+
+class ConfigError(NafithaError):
+    code = "config_invalid"
+
+
+class CatalogError(NafithaError):
+    code = "catalog_invalid"
+
+
+class StoreError(NafithaError):
+    code = "store_unusable"
+
+
+class ValidationError(NafithaError):
+    """Bad input from a person or a caller; `field` names what was wrong."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, field: str | None = None, **details):
+        super().__init__(message, field=field, **details)
+        self.field = field
+
+
+class NotFound(NafithaError):
+    code = "not_found"
+
+
+class InvalidState(NafithaError):
+    """The operation is not allowed in the thing's current state (e.g. issuing twice)."""
+
+    code = "invalid_state"
+
+
+class PermissionDenied(NafithaError):
+    code = "permission_denied"

@@ -1,0 +1,94 @@
+"""Licences: issued once, only for an approved and paid application.
+
+Number {office}-{year}-{device}-{seq}: the device id makes it unique without asking anyone;
+seq restarts each (local) year. A `signer` (the licence-signing issue) may be attached to
+the office; its payload is stored with the licence and travels in the outbox event."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from .clock import iso
+from .errors import InvalidState, NotFound
+from .text import clean_text
+
+
+class Licences:
+    def __init__(self, office):
+        self.office = office
+        self.store = office.store
+        self.settings = office.settings
+
+    def issue(self, application: str) -> dict:
+        with self.store.atomic():
+            app = self.office.applications._row(application)
+            existing = self.store.one("SELECT number FROM licences WHERE application_id = ?",
+                                      (app["id"],))
+            if existing:
+                raise InvalidState(f"application {app['number']} already has licence "
+                                   f"{existing['number']}; reprint it instead",
+                                   licence=existing["number"])
+            if app["state"] != "approved":
+                raise InvalidState(f"application {app['number']} is {app['state']}; a licence "
+                                   f"needs it approved", state=app["state"])
+            if not app["paid_at"]:
+                raise InvalidState(f"application {app['number']} is approved but not paid",
+                                   state=app["state"])
+            now_dt = self.store.clock.now()
+            year = now_dt.astimezone(self.settings.tz).year
+            seq = self.store.next_sequence(f"licence:{year}")
+            fields = json.loads(app["fields"])
+            address = ", ".join(f"{k} {fields[k]}" for k in ("parcel", "block", "road",
+                                                             "building") if k in fields)
+            row = {"id": self.store.ids.new(),
+                   "number": f"{self.settings.office.code}-{year}-{self.settings.device.id}-"
+                             f"{seq:06d}",
+                   "application_id": app["id"], "licence_type": app["licence_type"],
+                   "service_code": app["service_code"], "holder_name": fields["full_name"],
+                   "national_id": fields["national_id"], "address": address,
+                   "issued_at": iso(now_dt),
+                   "valid_until": iso(now_dt + timedelta(days=app["validity_days"])),
+                   "revoked_at": None, "revoke_reason": None, "reprint_count": 0,
+                   "device_counter": self.store.next_sequence("licence:device"),
+                   "signed_payload": None}
+            if self.office.signer is not None:
+                row["signed_payload"] = self.office.signer(row)
+            self.store.insert("licences", row)
+            self.store.update("applications", "id", app["id"],
+                              {"state": "issued", "updated_at": row["issued_at"]})
+            self.store.record("licence.issued", "licence", row["id"],
+                              {**row, "application_number": app["number"]})
+            return row
+
+    def revoke(self, licence: str, reason: str) -> dict:
+        reason = clean_text(reason or "", "reason", max_length=500, min_length=1)
+        with self.store.atomic():
+            row = self.get(licence)
+            if row["revoked_at"]:
+                raise InvalidState(f"licence {row['number']} is already revoked")
+            changes = {"revoked_at": self.store.now(), "revoke_reason": reason}
+            self.store.update("licences", "id", row["id"], changes)
+            row.update(changes)
+            self.store.record("licence.revoked", "licence", row["id"],
+                              {"id": row["id"], "number": row["number"], **changes})
+            return row
+
+    def record_reprint(self, licence: str, reason: str) -> dict:
+        """A reprint is a COPY: counted here and in the audit log, never a new number."""
+        reason = clean_text(reason or "", "reason", max_length=500, min_length=1)
+        with self.store.atomic():
+            row = self.get(licence)
+            count = row["reprint_count"] + 1
+            self.store.update("licences", "id", row["id"], {"reprint_count": count})
+            row["reprint_count"] = count
+            self.store.record("licence.reprinted", "licence", row["id"],
+                              {"id": row["id"], "number": row["number"],
+                               "reprint_count": count, "reason": reason})
+            return row
+
+    def get(self, licence: str) -> dict:
+        row = self.store.one("SELECT * FROM licences WHERE id = ? OR number = ?",
+                             (licence, licence))
+        if row is None:
+            raise NotFound(f"no licence {licence!r}")
+        return row

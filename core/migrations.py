@@ -1,0 +1,104 @@
+"""Numbered schema migrations, applied in order on open (PRAGMA user_version records the last).
+
+Add a migration by appending a function; never edit one that has shipped."""
+from __future__ import annotations
+
+from .errors import StoreError
+
+
+def m001_initial(db):
+    statements = [
+        """CREATE TABLE identity (
+            device_id TEXT NOT NULL, office_code TEXT NOT NULL, created_at TEXT NOT NULL)""",
+        "CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        """CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,
+            action TEXT NOT NULL, entity_type TEXT NOT NULL, entity_id TEXT NOT NULL,
+            data TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)""",
+        """CREATE TABLE audit_head (
+            id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL)""",
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+            at TEXT NOT NULL, entity_id TEXT NOT NULL, body TEXT NOT NULL, sent_at TEXT)""",
+        "CREATE INDEX outbox_unsent ON outbox(seq) WHERE sent_at IS NULL",
+        """CREATE TABLE counters (
+            id TEXT PRIMARY KEY, services TEXT NOT NULL, last_call_at TEXT NOT NULL)""",
+        """CREATE TABLE applications (
+            id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, service_code TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('draft','submitted','paid','approved',
+                                                  'issued','rejected','withdrawn')),
+            fields TEXT NOT NULL, fee_minor INTEGER NOT NULL CHECK (fee_minor >= 0),
+            currency TEXT NOT NULL, licence_type TEXT NOT NULL,
+            validity_days INTEGER NOT NULL, issue_mode TEXT NOT NULL,
+            ticket_id TEXT REFERENCES tickets(id),
+            created_at TEXT NOT NULL, submitted_at TEXT, paid_at TEXT, decided_at TEXT,
+            decided_by TEXT, reason TEXT, updated_at TEXT NOT NULL)""",
+        """CREATE TABLE tickets (
+            id TEXT PRIMARY KEY, number TEXT NOT NULL, prefix TEXT NOT NULL,
+            service_code TEXT NOT NULL, day TEXT NOT NULL, daily_seq INTEGER NOT NULL,
+            priority TEXT CHECK (priority IN ('elderly','disabled','pregnant')),
+            state TEXT NOT NULL CHECK (state IN ('waiting','called','serving','done',
+                                                  'no_show','cancelled')),
+            counter TEXT, call_count INTEGER NOT NULL DEFAULT 0,
+            queue_key TEXT NOT NULL, created_at TEXT NOT NULL, called_at TEXT,
+            serving_at TEXT, finished_at TEXT, transferred_from TEXT,
+            UNIQUE (day, prefix, daily_seq))""",
+        "CREATE INDEX tickets_waiting ON tickets(service_code, queue_key) WHERE state = 'waiting'",
+        """CREATE TABLE ticket_events (
+            id INTEGER PRIMARY KEY, ticket_id TEXT NOT NULL REFERENCES tickets(id),
+            at TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL, counter TEXT,
+            service_code TEXT NOT NULL, actor TEXT NOT NULL)""",
+        "CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id)",
+        """CREATE TABLE users (
+            username TEXT PRIMARY KEY, role TEXT NOT NULL CHECK (role IN ('clerk','supervisor')),
+            pin_hash TEXT NOT NULL, created_at TEXT NOT NULL,
+            failed_attempts INTEGER NOT NULL DEFAULT 0, locked_until TEXT)""",
+        """CREATE TABLE shifts (
+            id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, clerk TEXT NOT NULL,
+            currency TEXT NOT NULL, float_minor INTEGER NOT NULL CHECK (float_minor >= 0),
+            opened_at TEXT NOT NULL, closed_at TEXT, counted_minor INTEGER,
+            expected_minor INTEGER, difference_minor INTEGER)""",
+        "CREATE UNIQUE INDEX shifts_one_open ON shifts(clerk) WHERE closed_at IS NULL",
+        """CREATE TABLE payments (
+            id TEXT PRIMARY KEY, receipt_number TEXT NOT NULL UNIQUE,
+            application_id TEXT NOT NULL REFERENCES applications(id),
+            method TEXT NOT NULL CHECK (method IN ('cash','card','online')),
+            amount_minor INTEGER NOT NULL CHECK (amount_minor > 0), currency TEXT NOT NULL,
+            tendered_minor INTEGER, change_minor INTEGER, reference TEXT,
+            shift_id TEXT NOT NULL REFERENCES shifts(id), clerk TEXT NOT NULL,
+            taken_at TEXT NOT NULL, voided_at TEXT, voided_by TEXT, void_reason TEXT)""",
+        """CREATE UNIQUE INDEX payments_one_live ON payments(application_id)
+            WHERE voided_at IS NULL""",
+        """CREATE TABLE licences (
+            id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE,
+            application_id TEXT NOT NULL UNIQUE REFERENCES applications(id),
+            licence_type TEXT NOT NULL, service_code TEXT NOT NULL,
+            holder_name TEXT NOT NULL, national_id TEXT NOT NULL, address TEXT NOT NULL,
+            issued_at TEXT NOT NULL, valid_until TEXT NOT NULL, revoked_at TEXT,
+            revoke_reason TEXT, reprint_count INTEGER NOT NULL DEFAULT 0,
+            device_counter INTEGER NOT NULL,
+            -- filled by the licence-signing issue: the signed QR payload (NF1:...)
+            signed_payload TEXT)""",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
+MIGRATIONS = [m001_initial]
+
+
+def apply(store) -> None:
+    conn = store.conn
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > len(MIGRATIONS):
+        raise StoreError(f"{store.path} was written by a newer Nafitha (schema {current}, this "
+                         f"version knows {len(MIGRATIONS)}); upgrade Nafitha", path=str(store.path))
+    for number in range(current + 1, len(MIGRATIONS) + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[number - 1](store.db)
+            conn.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")

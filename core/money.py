@@ -1,0 +1,68 @@
+"""Money is an integer count of minor units (1 BHD = 1000 fils). Text is parsed exactly,
+never through float."""
+from __future__ import annotations
+
+import re
+
+from .errors import ValidationError
+
+# ISO 4217 minor-unit exponents for the currencies a municipality here meets.
+CURRENCY_EXPONENT = {"BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "SAR": 2, "AED": 2, "QAR": 2,
+                     "USD": 2, "EUR": 2}
+
+_AMOUNT_RE = re.compile(r"^(?P<int>[0-9]{1,15})(?:\.(?P<frac>[0-9]+))?$")
+
+
+def exponent(currency: str) -> int:
+    try:
+        return CURRENCY_EXPONENT[currency]
+    except KeyError:
+        raise ValidationError(f"unknown currency {currency!r}", field="currency")
+
+
+def parse_amount(text: str | int, currency: str, field: str = "amount",
+                 max_minor: int | None = None) -> int:
+    """'1.500' BHD -> 1500. Refuses zero, negative, more decimals than the currency has,
+    exponents, and amounts above max_minor."""
+    exp = exponent(currency)
+    if isinstance(text, bool):
+        raise ValidationError(f"{field}: not an amount", field=field)
+    if isinstance(text, int):
+        minor = text * (10 ** exp)
+    else:
+        raw = str(text).strip()
+        m = _AMOUNT_RE.match(raw)
+        if not m:
+            if raw.startswith("-"):
+                raise ValidationError(f"{field}: must be positive, got {raw}", field=field)
+            raise ValidationError(f"{field}: {raw!r} is not an amount like 1.500", field=field)
+        frac = m.group("frac") or ""
+        if len(frac) > exp:
+            if frac[exp:].strip("0"):
+                raise ValidationError(
+                    f"{field}: {raw} has more than {exp} decimals ({currency} has "
+                    f"{exp}); the smallest unit is {1 / 10 ** exp:.{exp}f}", field=field)
+            frac = frac[:exp]
+        minor = int(m.group("int")) * 10 ** exp + int(frac.ljust(exp, "0") or 0)
+    return check_minor(minor, currency, field, max_minor)
+
+
+def check_minor(minor: int, currency: str, field: str = "amount",
+                max_minor: int | None = None) -> int:
+    if isinstance(minor, bool) or not isinstance(minor, int):
+        raise ValidationError(f"{field}: amounts are whole minor units, got {minor!r}",
+                              field=field)
+    if minor <= 0:
+        raise ValidationError(f"{field}: must be more than zero", field=field)
+    if max_minor is not None and minor > max_minor:
+        raise ValidationError(f"{field}: {format_amount(minor, currency)} is above the limit "
+                              f"of {format_amount(max_minor, currency)}", field=field)
+    return minor
+
+
+def format_amount(minor: int, currency: str, with_code: bool = True) -> str:
+    exp = exponent(currency)
+    sign = "-" if minor < 0 else ""
+    whole, frac = divmod(abs(minor), 10 ** exp)
+    text = f"{sign}{whole:,}" + (f".{frac:0{exp}d}" if exp else "")
+    return f"{text} {currency}" if with_code else text

@@ -1,0 +1,56 @@
+"""The office: one object that holds the store, the catalogue and the settings, and exposes
+every operation (queue, applications, payments, licences, users). The UIs, the CLI and the
+hub all go through it."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from . import audit, outbox
+from .applications import Applications
+from .catalog import Catalog, load_catalog
+from .clock import Clock, SystemClock, UlidFactory
+from .licences import Licences
+from .payments import Payments
+from .queue import Queue
+from .settings import Settings
+from .store import Store
+from .users import Users
+
+
+class Office:
+    def __init__(self, settings: Settings, store: Store, catalog: Catalog):
+        self.settings = settings
+        self.store = store
+        self.catalog = catalog
+        # Set by the licence-signing layer: row -> signed QR payload text.
+        self.signer: Callable[[dict], str] | None = None
+        self.queue = Queue(self)
+        self.applications = Applications(self)
+        self.payments = Payments(self)
+        self.licences = Licences(self)
+        self.users = Users(self)
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Clock | None = None,
+             ids: UlidFactory | None = None, catalog: Catalog | None = None) -> "Office":
+        clock = clock or SystemClock()
+        ids = ids or UlidFactory(clock)
+        catalog = catalog or load_catalog(settings.catalog_dir)
+        store = Store.open(Path(settings.db_path), clock, ids, device_id=settings.device.id,
+                           office_code=settings.office.code,
+                           busy_timeout_ms=settings.store.busy_timeout_ms)
+        return cls(settings, store, catalog)
+
+    def acting_as(self, actor: str):
+        """`with office.acting_as("sara"):` records sara as the actor of what runs inside."""
+        return self.store.atomic(actor=actor)
+
+    def verify_audit(self) -> dict:
+        return audit.verify_chain(self.store)
+
+    def outbox_status(self) -> dict:
+        return outbox.status(self.store)
+
+    def close(self) -> None:
+        self.store.close()

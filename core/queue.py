@@ -1,0 +1,253 @@
+"""The customer queue (docs/queue.md).
+
+Ticket number = service prefix + daily number, the day being the office's local date, so
+numbering restarts at local midnight. Ordering: each waiting ticket has a queue key, the
+time it joined the queue; a priority ticket (elderly, disabled, pregnant) joins as if it had
+arrived `priority_head_start_minutes` earlier. Call next takes the smallest key among the
+counter's services (ties: ticket id). Deterministic, and no ticket starves: a ticket can only
+be passed by priority tickets that arrived less than the head start after it, and by nothing
+that arrived later than that.
+"""
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timedelta
+
+from .clock import iso
+from .errors import InvalidState, NotFound, ValidationError
+
+PRIORITIES = ("elderly", "disabled", "pregnant")
+STATES = ("waiting", "called", "serving", "done", "no_show", "cancelled")
+FINAL = ("done", "no_show", "cancelled")
+
+
+class Queue:
+    def __init__(self, office):
+        self.office = office
+        self.store = office.store
+        self.settings = office.settings
+
+    # --- helpers -----------------------------------------------------------------------------
+    def _ticket(self, ticket: str) -> dict:
+        """By id, or by number (today's ticket with that number)."""
+        row = self.store.one("SELECT * FROM tickets WHERE id = ?", (ticket,))
+        if row is None:
+            row = self.store.one("SELECT * FROM tickets WHERE number = ? AND day = ? "
+                                 "ORDER BY created_at DESC LIMIT 1", (ticket, self._today()))
+        if row is None:
+            raise NotFound(f"no ticket {ticket!r} today", ticket=ticket)
+        return row
+
+    def _today(self, moment: datetime | None = None) -> str:
+        moment = moment or self.store.clock.now()
+        return moment.astimezone(self.settings.tz).date().isoformat()
+
+    def _number(self, prefix: str, daily_seq: int) -> str:
+        q = self.settings.queue
+        span = q.number_end - q.number_start + 1
+        value = q.number_start + (daily_seq - 1) % span
+        width = len(str(q.number_end))
+        return f"{prefix}{value:0{width}d}"
+
+    def _move(self, row: dict, to_state: str, at_counter: str | None, event: str,
+              allowed_from: tuple[str, ...], **changes) -> dict:
+        if row["state"] not in allowed_from:
+            raise InvalidState(f"ticket {row['number']} is {row['state']}; {event} needs it "
+                               f"{' or '.join(allowed_from)}", ticket=row["number"],
+                               state=row["state"])
+        now = self.store.now()
+        changes = {"state": to_state, **changes}
+        self.store.update("tickets", "id", row["id"], changes)
+        self.store.insert("ticket_events", {
+            "ticket_id": row["id"], "at": now, "from_state": row["state"], "to_state": to_state,
+            "counter": at_counter,
+            "service_code": changes.get("service_code", row["service_code"]),
+            "actor": self.store._actor})
+        updated = {**row, **changes}
+        self.store.record(f"ticket.{event}", "ticket", row["id"], _public(updated))
+        return updated
+
+    # --- operations --------------------------------------------------------------------------
+    def take_ticket(self, service: str, priority: str | None = None) -> dict:
+        svc = self.office.catalog.get(service)
+        if priority is not None and priority not in PRIORITIES:
+            raise ValidationError(f"priority must be one of {', '.join(PRIORITIES)}",
+                                  field="priority")
+        with self.store.atomic():
+            now_dt = self.store.clock.now()
+            now = iso(now_dt)
+            day = self._today(now_dt)
+            daily_seq = self.store.next_sequence(f"ticket:{day}:{svc.prefix}")
+            key_dt = now_dt - timedelta(minutes=self.settings.queue.priority_head_start_minutes) \
+                if priority else now_dt
+            row = {"id": self.store.ids.new(), "number": self._number(svc.prefix, daily_seq),
+                   "prefix": svc.prefix, "service_code": svc.code, "day": day,
+                   "daily_seq": daily_seq, "priority": priority, "state": "waiting",
+                   "counter": None, "call_count": 0, "queue_key": iso(key_dt),
+                   "created_at": now, "called_at": None, "serving_at": None,
+                   "finished_at": None, "transferred_from": None}
+            self.store.insert("tickets", row)
+            self.store.insert("ticket_events", {
+                "ticket_id": row["id"], "at": now, "from_state": None, "to_state": "waiting",
+                "counter": None, "service_code": svc.code, "actor": self.store._actor})
+            self.store.record("ticket.taken", "ticket", row["id"], _public(row))
+            return {**_public(row), **self.estimate(row["id"])}
+
+    def call_next(self, counter: str, services: list[str] | None = None) -> dict | None:
+        """The next ticket for this counter's services, or None when nobody waits."""
+        counter = _counter_name(counter)
+        codes = [self.office.catalog.get(s).code for s in services] if services else \
+            [s.code for s in self.office.catalog]
+        with self.store.atomic():
+            self.store.conn.execute(
+                "INSERT INTO counters(id, services, last_call_at) VALUES (?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET services = excluded.services, "
+                "last_call_at = excluded.last_call_at",
+                (counter, json.dumps(codes), self.store.now()))
+            marks = ",".join("?" for _ in codes)
+            row = self.store.one(
+                f"SELECT * FROM tickets WHERE state = 'waiting' AND service_code IN ({marks}) "
+                f"ORDER BY queue_key, id LIMIT 1", tuple(codes))
+            if row is None:
+                return None
+            return _public(self._move(row, "called", counter, "called", ("waiting",),
+                                      counter=counter, call_count=1,
+                                      called_at=self.store.now()))
+
+    def recall(self, ticket: str, counter: str | None = None) -> dict:
+        """Call the same ticket again; once it has been called call_limit times, a recall
+        marks it no-show instead."""
+        with self.store.atomic():
+            row = self._ticket(ticket)
+            counter = _counter_name(counter) if counter else row["counter"]
+            if row["state"] == "called" and row["call_count"] >= self.settings.queue.call_limit:
+                return _public(self._move(row, "no_show", counter, "no_show", ("called",),
+                                          finished_at=self.store.now()))
+            return _public(self._move(row, "called", counter, "recalled", ("called",),
+                                      counter=counter, call_count=row["call_count"] + 1,
+                                      called_at=self.store.now()))
+
+    def start_serving(self, ticket: str) -> dict:
+        with self.store.atomic():
+            row = self._ticket(ticket)
+            return _public(self._move(row, "serving", row["counter"], "serving", ("called",),
+                                      serving_at=self.store.now()))
+
+    def finish(self, ticket: str) -> dict:
+        with self.store.atomic():
+            row = self._ticket(ticket)
+            now = self.store.now()
+            return _public(self._move(row, "done", row["counter"], "finished",
+                                      ("called", "serving"), finished_at=now,
+                                      serving_at=row["serving_at"] or now))
+
+    def no_show(self, ticket: str) -> dict:
+        with self.store.atomic():
+            row = self._ticket(ticket)
+            return _public(self._move(row, "no_show", row["counter"], "no_show", ("called",),
+                                      finished_at=self.store.now()))
+
+    def cancel(self, ticket: str) -> dict:
+        with self.store.atomic():
+            row = self._ticket(ticket)
+            return _public(self._move(row, "cancelled", row["counter"], "cancelled",
+                                      ("waiting", "called"), finished_at=self.store.now()))
+
+    def transfer(self, ticket: str, service: str) -> dict:
+        """Send the ticket to another service's queue; it keeps its number and joins that
+        queue at the time of transfer (keeping a priority head start)."""
+        target = self.office.catalog.get(service)
+        with self.store.atomic():
+            row = self._ticket(ticket)
+            if target.code == row["service_code"]:
+                raise ValidationError(f"ticket {row['number']} is already for {target.code}",
+                                      field="service")
+            now_dt = self.store.clock.now()
+            key_dt = now_dt - timedelta(minutes=self.settings.queue.priority_head_start_minutes) \
+                if row["priority"] else now_dt
+            return _public(self._move(row, "waiting", row["counter"], "transferred",
+                                      ("called", "serving"), service_code=target.code,
+                                      transferred_from=row["service_code"], counter=None,
+                                      call_count=0, queue_key=iso(key_dt)))
+
+    # --- reading -----------------------------------------------------------------------------
+    def get(self, ticket: str) -> dict:
+        row = self._ticket(ticket)
+        out = _public(row)
+        if row["state"] == "waiting":
+            out.update(self.estimate(row["id"]))
+        return out
+
+    def list(self, states: tuple[str, ...] = ("waiting", "called", "serving"),
+             service: str | None = None) -> list[dict]:
+        marks = ",".join("?" for _ in states)
+        params: list = [self._today(), *states]
+        sql = f"SELECT * FROM tickets WHERE day = ? AND state IN ({marks})"
+        if service:
+            sql += " AND service_code = ?"
+            params.append(self.office.catalog.get(service).code)
+        return [_public(r) for r in self.store.all(sql + " ORDER BY queue_key, id", params)]
+
+    def estimate(self, ticket_id: str) -> dict:
+        """People ahead, and minutes to wait = ahead x recent mean service time / open
+        counters serving this service (at least one)."""
+        row = self.store.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        ahead = self.store.one(
+            "SELECT COUNT(*) AS n FROM tickets WHERE state = 'waiting' AND service_code = ? "
+            "AND (queue_key < ? OR (queue_key = ? AND id < ?))",
+            (row["service_code"], row["queue_key"], row["queue_key"], row["id"]))["n"]
+        q = self.settings.queue
+        recent = self.store.all(
+            "SELECT serving_at, finished_at FROM tickets WHERE service_code = ? AND state = 'done' "
+            "AND serving_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+            (row["service_code"], q.estimate_window))
+        durations = [(datetime.fromisoformat(r["finished_at"]) -
+                      datetime.fromisoformat(r["serving_at"])).total_seconds() / 60
+                     for r in recent]
+        mean = sum(durations) / len(durations) if durations else q.default_service_minutes
+        since = iso(self.store.clock.now() - timedelta(minutes=q.counter_open_minutes))
+        counters = [c for c in self.store.all("SELECT services FROM counters WHERE "
+                                              "last_call_at >= ?", (since,))
+                    if row["service_code"] in json.loads(c["services"])]
+        open_counters = max(1, len(counters))
+        return {"people_ahead": ahead, "open_counters": len(counters),
+                "estimated_wait_minutes": math.ceil(ahead * mean / open_counters)}
+
+    def stats(self, day: str | None = None) -> dict:
+        """KPIs from the ticket events of one local day: mean wait, mean service time,
+        no-show rate."""
+        day = day or self._today()
+        rows = self.store.all("SELECT * FROM tickets WHERE day = ?", (day,))
+        waits = [(datetime.fromisoformat(r["called_at"]) -
+                  datetime.fromisoformat(r["created_at"])).total_seconds() / 60
+                 for r in rows if r["called_at"]]
+        services = [(datetime.fromisoformat(r["finished_at"]) -
+                     datetime.fromisoformat(r["serving_at"])).total_seconds() / 60
+                    for r in rows if r["state"] == "done" and r["serving_at"]]
+        ended = [r for r in rows if r["state"] in ("done", "no_show")]
+        return {"day": day, "tickets": len(rows),
+                "by_state": {s: sum(1 for r in rows if r["state"] == s) for s in STATES},
+                "mean_wait_minutes": round(sum(waits) / len(waits), 2) if waits else None,
+                "mean_service_minutes": round(sum(services) / len(services), 2)
+                if services else None,
+                "no_show_rate": round(sum(1 for r in ended if r["state"] == "no_show") /
+                                      len(ended), 3) if ended else None}
+
+    def events(self, ticket: str) -> list[dict]:
+        row = self._ticket(ticket)
+        return self.store.all("SELECT at, from_state, to_state, counter, service_code, actor "
+                              "FROM ticket_events WHERE ticket_id = ? ORDER BY id", (row["id"],))
+
+
+def _counter_name(counter) -> str:
+    text = str(counter).strip()
+    if not text or len(text) > 20 or not all(ch.isalnum() or ch in "-_" for ch in text):
+        raise ValidationError("counter: 1-20 letters, digits, '-' or '_'", field="counter")
+    return text
+
+
+def _public(row: dict) -> dict:
+    return {k: row[k] for k in ("id", "number", "service_code", "priority", "state", "counter",
+                                "call_count", "created_at", "called_at", "serving_at",
+                                "finished_at", "transferred_from", "day")}

@@ -1,0 +1,204 @@
+"""One typed settings object: defaults, then a TOML file, then NAFITHA_* environment variables.
+
+    [office]            code, name_ar, name_en, timezone, currency
+    [device]            id
+    [queue]             call_limit, number_start, number_end, priority_head_start_minutes, ...
+    [validation]        national_id_pattern, national_id_check, phone_pattern, max_amount_minor
+    [store]             busy_timeout_ms
+
+Environment overrides use a double underscore between section and key:
+NAFITHA_OFFICE__CODE=MUH, NAFITHA_QUEUE__CALL_LIMIT=4. The data directory is NAFITHA_DATA
+or --data (default: $XDG_DATA_HOME/nafitha, i.e. ~/.local/share/nafitha).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+
+CODE_RE = re.compile(r"^[A-Z0-9]{1,8}$")
+
+
+@dataclass
+class OfficeSettings:
+    code: str = "MUH"
+    name_ar: str = "مركز خدمات المحرق"
+    name_en: str = "Muharraq Service Centre"
+    timezone: str = "Asia/Bahrain"
+
+
+@dataclass
+class DeviceSettings:
+    id: str = "D01"
+
+
+@dataclass
+class QueueSettings:
+    call_limit: int = 3
+    number_start: int = 1
+    number_end: int = 999
+    # A priority ticket queues as if it had arrived this many minutes earlier (docs/queue.md).
+    priority_head_start_minutes: int = 10
+    default_service_minutes: float = 5.0
+    # Service times of the last N finished tickets feed the wait estimate.
+    estimate_window: int = 20
+    # A counter counts as open if it called a ticket within this many minutes.
+    counter_open_minutes: int = 30
+
+
+@dataclass
+class ValidationSettings:
+    national_id_pattern: str = r"^[0-9]{9}$"
+    national_id_check: str = "luhn"  # luhn | mod11 | none
+    phone_pattern: str = r"^(\+973)?[13679][0-9]{7}$"
+    # Anything above this is refused as absurd (100,000.000 BHD).
+    max_amount_minor: int = 100_000_000
+
+
+@dataclass
+class StoreSettings:
+    busy_timeout_ms: int = 10_000
+
+
+@dataclass
+class Settings:
+    office: OfficeSettings = field(default_factory=OfficeSettings)
+    device: DeviceSettings = field(default_factory=DeviceSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    data_dir: Path = field(default_factory=lambda: default_data_dir())
+    catalog_dir: Path | None = None
+    source: str = "defaults"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "nafitha.db"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.office.timezone)
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "nafitha"
+
+
+SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in
+            ("office", "device", "queue", "validation", "store")}
+
+
+def _coerce(value: Any, typ: str, where: str, key: str, from_env: bool) -> Any:
+    typ = typ if isinstance(typ, str) else typ.__name__
+    if from_env and isinstance(value, str):
+        try:
+            if typ == "int":
+                return int(value)
+            if typ == "float":
+                return float(value)
+        except ValueError:
+            raise ConfigError(f"{where}: {key}: expected {typ}, got {value!r}", file=where, key=key)
+        return value
+    if typ == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{where}: {key}: expected an integer, got {value!r}", file=where, key=key)
+    if typ == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise ConfigError(f"{where}: {key}: expected a number, got {value!r}", file=where, key=key)
+    if typ == "str" and not isinstance(value, str):
+        raise ConfigError(f"{where}: {key}: expected text, got {value!r}", file=where, key=key)
+    return float(value) if typ == "float" else value
+
+
+def _apply(settings: Settings, section: str, key: str, value: Any, where: str, from_env=False):
+    full = f"{section}.{key}"
+    if section not in SECTIONS:
+        raise ConfigError(f"{where}: {section}: unknown section (known: {', '.join(SECTIONS)})",
+                          file=where, key=section)
+    target = getattr(settings, section)
+    types = {f.name: f.type for f in dataclasses.fields(target)}
+    if key not in types:
+        raise ConfigError(f"{where}: {full}: unknown key (known: {', '.join(types)})",
+                          file=where, key=full)
+    setattr(target, key, _coerce(value, types[key], where, full, from_env))
+
+
+def _check(settings: Settings, where: str) -> None:
+    def fail(key, problem):
+        raise ConfigError(f"{where}: {key}: {problem}", file=where, key=key)
+
+    if not CODE_RE.match(settings.office.code):
+        fail("office.code", "must be 1-8 capital letters or digits (it is part of licence numbers)")
+    if not CODE_RE.match(settings.device.id):
+        fail("device.id", "must be 1-8 capital letters or digits (it is part of licence numbers)")
+    try:
+        ZoneInfo(settings.office.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail("office.timezone", f"unknown time zone {settings.office.timezone!r}")
+    q = settings.queue
+    if q.call_limit < 1:
+        fail("queue.call_limit", "must be at least 1")
+    if not (0 <= q.number_start < q.number_end <= 9999):
+        fail("queue.number_end", "the range must satisfy 0 <= number_start < number_end <= 9999")
+    if q.priority_head_start_minutes < 0:
+        fail("queue.priority_head_start_minutes", "must not be negative")
+    v = settings.validation
+    for key in ("national_id_pattern", "phone_pattern"):
+        try:
+            re.compile(getattr(v, key))
+        except re.error as exc:
+            fail(f"validation.{key}", f"not a valid regular expression: {exc}")
+    if v.national_id_check not in ("luhn", "mod11", "none"):
+        fail("validation.national_id_check", "must be one of luhn, mod11, none")
+    if v.max_amount_minor <= 0:
+        fail("validation.max_amount_minor", "must be positive")
+    if settings.store.busy_timeout_ms < 0:
+        fail("store.busy_timeout_ms", "must not be negative")
+
+
+def load_settings(data_dir: str | Path | None = None, config_file: str | Path | None = None,
+                  environ: dict | None = None) -> Settings:
+    """Defaults, then the TOML file (--config, or nafitha.toml in the data directory if it
+    exists), then NAFITHA_SECTION__KEY environment variables."""
+    env = os.environ if environ is None else environ
+    settings = Settings()
+    if data_dir is None and env.get("NAFITHA_DATA"):
+        data_dir = env["NAFITHA_DATA"]
+    if data_dir is not None:
+        settings.data_dir = Path(data_dir).expanduser()
+    if config_file is None and env.get("NAFITHA_CONFIG"):
+        config_file = env["NAFITHA_CONFIG"]
+    path = Path(config_file).expanduser() if config_file else settings.data_dir / "nafitha.toml"
+    if config_file and not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found", file=str(path))
+    if path.is_file():
+        where = str(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{where}: not valid TOML: {exc}", file=where)
+        for section, values in raw.items():
+            if section == "catalog_dir" and isinstance(values, str):
+                settings.catalog_dir = (path.parent / values).resolve()
+                continue
+            if not isinstance(values, dict):
+                raise ConfigError(f"{where}: {section}: expected a [{section}] table", file=where,
+                                  key=section)
+            for key, value in values.items():
+                _apply(settings, section, key, value, where)
+        settings.source = where
+        _check(settings, where)
+    for name, value in env.items():
+        if not name.startswith("NAFITHA_") or "__" not in name:
+            continue
+        section, _, key = name[len("NAFITHA_"):].lower().partition("__")
+        _apply(settings, section, key, value, f"environment {name}", from_env=True)
+        _check(settings, f"environment {name}")
+    _check(settings, settings.source)
+    return settings

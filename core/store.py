@@ -1,0 +1,201 @@
+"""The durable local store: one SQLite file, opened through sqlite-utils.
+
+WAL journal, synchronous=FULL (a commit is on disk before the call returns), foreign keys
+on, a busy timeout so several processes can share the file, numbered migrations applied on
+open, and `atomic()` around each whole operation. BEGIN IMMEDIATE takes the write lock at
+the start, so two processes calling the next ticket are serialised by SQLite itself.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+import sqlite_utils
+
+from . import migrations
+from .clock import Clock, UlidFactory, iso
+from .errors import StoreError
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class Store:
+    def __init__(self, path: Path, conn: sqlite3.Connection, clock: Clock, ids: UlidFactory,
+                 device_id: str, office_code: str):
+        self.path = path
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.clock = clock
+        self.ids = ids
+        self.device_id = device_id
+        self.office_code = office_code
+        self._depth = 0
+        self._lock = threading.RLock()
+        self._actor = "system"
+
+    # --- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path, clock: Clock, ids: UlidFactory, device_id: str = "D01",
+             office_code: str = "MUH", busy_timeout_ms: int = 10_000) -> "Store":
+        path = Path(path)
+        directory = path.parent
+        if not directory.exists():
+            try:
+                directory.mkdir(parents=True, mode=0o700)
+            except OSError as exc:
+                raise StoreError(f"cannot create the data directory {directory}: {exc.strerror}",
+                                 path=str(directory))
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise StoreError(f"the data directory {directory} is not writable; the store needs "
+                             f"to write its database and journal there", path=str(directory))
+        if path.exists():
+            if path.is_dir():
+                raise StoreError(f"{path} is a directory, not a database file", path=str(path))
+            with open(path, "rb") as fh:
+                header = fh.read(16)
+            if header and header != SQLITE_HEADER:
+                raise StoreError(f"{path} is not a SQLite database (it was left untouched); "
+                                 f"move it away or choose another --data directory",
+                                 path=str(path))
+        else:
+            # Create the file ourselves so it is 0600 from its first byte; SQLite gives the
+            # -wal and -shm files the same mode.
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.close(fd)
+        os.chmod(path, 0o600)
+        try:
+            conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
+                                   timeout=busy_timeout_ms / 1000)
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            store = cls(path, conn, clock, ids, device_id, office_code)
+            migrations.apply(store)
+            quick = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if quick != "ok":
+                raise StoreError(f"{path} is damaged ({quick}); restore it from a backup",
+                                 path=str(path))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path} cannot be used as a Nafitha store: {exc}", path=str(path))
+        store._check_identity()
+        return store
+
+    def _check_identity(self) -> None:
+        """A store belongs to one device: opening it as another would fork its sequences."""
+        row = self.conn.execute("SELECT device_id, office_code FROM identity").fetchone()
+        if row is None:
+            with self.atomic():
+                self.conn.execute("INSERT INTO identity(device_id, office_code, created_at) "
+                                  "VALUES (?,?,?)",
+                                  (self.device_id, self.office_code, iso(self.clock.now())))
+        elif tuple(row) != (self.device_id, self.office_code):
+            raise StoreError(f"{self.path} belongs to device {row[0]} of office {row[1]}, "
+                             f"not {self.device_id} of {self.office_code}", path=str(self.path))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- transactions ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def atomic(self, actor: str | None = None):
+        """One whole operation: everything inside commits together or not at all."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self.conn.execute("BEGIN IMMEDIATE")
+                previous_actor = self._actor
+                if actor:
+                    self._actor = actor
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._actor = previous_actor
+                    self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self._depth -= 1
+                if outer:
+                    self._actor = previous_actor
+                    self.conn.execute("COMMIT")
+
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    # --- small helpers ---------------------------------------------------------------------
+    def one(self, sql: str, params=()) -> dict | None:
+        cur = self.conn.execute(sql, params)
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cur.description], row))
+
+    def all(self, sql: str, params=()) -> list[dict]:
+        cur = self.conn.execute(sql, params)
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+    def insert(self, table: str, row: dict) -> None:
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(row.values()))
+
+    def update(self, table: str, key: str, key_value, values: dict) -> None:
+        sets = ", ".join(f"{c} = ?" for c in values)
+        self.conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = ?",
+                          (*values.values(), key_value))
+
+    def next_sequence(self, name: str) -> int:
+        """Gap-free counters (receipts, applications, licences): they live in the same
+        transaction as the row that uses the number, so a rollback returns the number."""
+        assert self.in_transaction(), "sequences are taken inside atomic()"
+        self.conn.execute("INSERT INTO sequences(name, value) VALUES (?, 1) "
+                          "ON CONFLICT(name) DO UPDATE SET value = value + 1", (name,))
+        return self.conn.execute("SELECT value FROM sequences WHERE name = ?",
+                                 (name,)).fetchone()[0]
+
+    def now(self) -> str:
+        return iso(self.clock.now())
+
+    # --- audit + outbox: written by every operation ------------------------------------------
+    def record(self, event_type: str, entity_type: str, entity_id: str, data: dict) -> dict:
+        """Append the audit entry and the outbox event of one operation (same transaction)."""
+        assert self.in_transaction(), "record() is called inside atomic()"
+        at = self.now()
+        actor = self._actor
+        head = self.conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+        seq, prev_hash = (head[0] + 1, head[1]) if head else (1, "0" * 64)
+        entry = {"seq": seq, "at": at, "actor": actor, "action": event_type,
+                 "entity_type": entity_type, "entity_id": entity_id, "data": data,
+                 "prev_hash": prev_hash}
+        digest = audit_hash(entry)
+        self.insert("audit", {**entry, "data": canonical_json(data), "hash": digest})
+        self.conn.execute("INSERT INTO audit_head(id, seq, hash) VALUES (1, ?, ?) "
+                          "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                          (seq, digest))
+        out_seq = self.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").fetchone()[0]
+        event = {"id": self.ids.new(), "seq": out_seq, "device": self.device_id,
+                 "office": self.office_code, "type": event_type, "at": at, "actor": actor,
+                 "audit_seq": seq, "audit_hash": digest, "data": data}
+        self.insert("outbox", {"seq": out_seq, "id": event["id"], "type": event_type, "at": at,
+                               "entity_id": entity_id, "body": canonical_json(event),
+                               "sent_at": None})
+        return event
+
+
+def audit_hash(entry: dict) -> str:
+    fields = {k: entry[k] for k in ("seq", "at", "actor", "action", "entity_type", "entity_id",
+                                    "data", "prev_hash")}
+    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()

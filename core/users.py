@@ -1,0 +1,90 @@
+"""Local accounts: PINs kept only as scrypt hashes; 5 wrong PINs lock an account for 5 minutes."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from datetime import datetime, timedelta
+
+from .clock import iso
+from .errors import NotFound, PermissionDenied, ValidationError
+
+ROLES = ("clerk", "supervisor")
+MAX_FAILURES = 5
+LOCK_MINUTES = 5
+# scrypt at N=2^14 costs ~50 ms and 16 MiB per guess: slow for a thief, quick for a clerk.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
+
+
+def hash_pin(pin: str, salt: bytes | None = None) -> str:
+    salt = salt or os.urandom(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def pin_matches(pin: str, stored: str) -> bool:
+    _, n, r, p, salt, digest = stored.split("$")
+    candidate = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r),
+                               p=int(p), dklen=32)
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+class Users:
+    def __init__(self, office):
+        self.office = office
+        self.store = office.store
+
+    def create(self, username: str, role: str, pin: str) -> dict:
+        if not isinstance(username, str) or not re.fullmatch(r"[a-z][a-z0-9._-]{1,31}", username):
+            raise ValidationError("username: 2-32 lower-case letters, digits, '.', '_' or '-', "
+                                  "starting with a letter", field="username")
+        if role not in ROLES:
+            raise ValidationError(f"role must be one of {', '.join(ROLES)}", field="role")
+        if not isinstance(pin, str) or not re.fullmatch(r"[0-9]{4,8}", pin):
+            raise ValidationError("pin: 4 to 8 digits", field="pin")
+        pin_hash = hash_pin(pin)
+        with self.store.atomic():
+            if self.store.one("SELECT 1 FROM users WHERE username = ?", (username,)):
+                raise ValidationError(f"user {username!r} already exists", field="username")
+            row = {"username": username, "role": role, "pin_hash": pin_hash,
+                   "created_at": self.store.now(), "failed_attempts": 0, "locked_until": None}
+            self.store.insert("users", row)
+            self.store.record("user.created", "user", username, {"username": username,
+                                                                 "role": role})
+            return {"username": username, "role": role}
+
+    def authenticate(self, username: str, pin: str, role: str | None = None) -> dict:
+        """Check a PIN (and optionally the role). Wrong PINs are counted durably even though
+        the call then fails."""
+        row = self.store.one("SELECT * FROM users WHERE username = ?", (username,))
+        if row is None:
+            raise NotFound(f"no user {username!r}", field="username")
+        now = self.store.clock.now()
+        if row["locked_until"] and datetime.fromisoformat(row["locked_until"]) > now:
+            raise PermissionDenied(f"{username} is locked after {MAX_FAILURES} wrong PINs until "
+                                   f"{row['locked_until']}", locked_until=row["locked_until"])
+        if not isinstance(pin, str) or not pin_matches(pin, row["pin_hash"]):
+            failures = row["failed_attempts"] + 1
+            locked = iso(now + timedelta(minutes=LOCK_MINUTES)) if failures >= MAX_FAILURES \
+                else None
+            with self.store.atomic(actor=username):
+                self.store.update("users", "username", username,
+                                  {"failed_attempts": 0 if locked else failures,
+                                   "locked_until": locked})
+                self.store.record("user.locked" if locked else "user.pin_failed", "user",
+                                  username, {"username": username, "failures": failures})
+            raise PermissionDenied(f"wrong PIN for {username}" +
+                                   (f"; locked for {LOCK_MINUTES} minutes" if locked else ""))
+        if row["failed_attempts"] or row["locked_until"]:
+            with self.store.atomic(actor=username):
+                self.store.update("users", "username", username,
+                                  {"failed_attempts": 0, "locked_until": None})
+                self.store.record("user.unlocked", "user", username, {"username": username})
+        if role and row["role"] != role:
+            raise PermissionDenied(f"{username} is a {row['role']}; this needs a {role}")
+        return {"username": username, "role": row["role"]}
+
+    def list(self) -> list[dict]:
+        return self.store.all("SELECT username, role, created_at, locked_until FROM users "
+                              "ORDER BY username")

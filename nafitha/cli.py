@@ -1,0 +1,742 @@
+"""`nafitha`: the command line mirrors core's Python API (sqlite-utils style).
+
+Every command takes --json; every --help ends with an example; errors are one clear line on
+stderr and exit status 1 (2 for usage errors), and change nothing."""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from core import money
+from core.errors import NafithaError
+from core.settings import load_settings
+
+PRIORITIES = ("elderly", "disabled", "pregnant")
+
+
+class Context:
+    def __init__(self, data, config, user):
+        self.data, self.config, self.user = data, config, user
+        self._settings = None
+        self._office = None
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            self._settings = load_settings(self.data, self.config)
+        return self._settings
+
+    @property
+    def office(self):
+        if self._office is None:
+            from core.office import Office
+            self._office = Office.open(self.settings)
+        return self._office
+
+
+def emit(value, as_json: bool, human=None) -> None:
+    if as_json:
+        click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    elif human is not None:
+        human(value)
+    else:
+        _print_plain(value)
+
+
+def _print_plain(value, indent: str = "") -> None:
+    if isinstance(value, list):
+        for item in value:
+            _print_plain(item, indent)
+            if isinstance(item, dict):
+                click.echo()
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, (dict, list)) and v:
+                click.echo(f"{indent}{k}:")
+                _print_plain(v, indent + "  ")
+            else:
+                click.echo(f"{indent}{k}: {'' if v is None else v}")
+    else:
+        click.echo(f"{indent}{value}")
+
+
+def command(group, name=None, **kwargs):
+    """A subcommand with --json and clean error handling."""
+    def decorate(fn):
+        @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+        @click.pass_obj
+        @functools.wraps(fn)
+        def wrapper(ctx: Context, *args, as_json=False, **kw):
+            try:
+                result, human = fn(ctx, *args, **kw)
+            except NafithaError as exc:
+                if as_json:
+                    click.echo(json.dumps(exc.to_dict(), ensure_ascii=False))
+                click.echo(f"Error: {exc.message}", err=True)
+                sys.exit(1)
+            emit(result, as_json, human)
+        return group.command(name, **kwargs)(wrapper)
+    return decorate
+
+
+def parse_money(text: str, field: str, ctx: Context, currency: str = "BHD") -> int:
+    return money.parse_amount(text, currency, field, ctx.settings.validation.max_amount_minor)
+
+
+# ----------------------------------------------------------------------------------------------
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--data", type=click.Path(file_okay=False), envvar="NAFITHA_DATA",
+              help="Data directory (default: $XDG_DATA_HOME/nafitha, i.e. "
+                   "~/.local/share/nafitha).")
+@click.option("--config", type=click.Path(dir_okay=False), envvar="NAFITHA_CONFIG",
+              help="Settings file (default: nafitha.toml in the data directory).")
+@click.option("--user", default="admin", envvar="NAFITHA_USER", show_default=True,
+              help="Who is acting (recorded in the audit log).")
+@click.version_option(package_name="nafitha")
+@click.pass_context
+def cli(click_ctx, data, config, user):
+    """Nafitha: the service-centre appliance (kiosk, counter, local store, sync).
+
+    \b
+    Example:
+        nafitha --data ./data init
+        nafitha --data ./data ticket take residence-certificate
+    """
+    click_ctx.obj = Context(data, config, user)
+    click_ctx.call_on_close(lambda: click_ctx.obj._office and click_ctx.obj._office.close())
+
+
+DEFAULT_CONFIG = """\
+# Nafitha settings. Environment variables override these: NAFITHA_OFFICE__CODE=...
+[office]
+code = "{code}"
+name_ar = "{name_ar}"
+name_en = "{name_en}"
+timezone = "{tz}"
+
+[device]
+id = "{device}"
+
+[queue]
+call_limit = 3
+number_start = 1
+number_end = 999
+priority_head_start_minutes = 10
+"""
+
+
+@command(cli, "init")
+def init_cmd(ctx):
+    """Create the data directory, its settings file and the store.
+
+    \b
+    Example:
+        nafitha --data ./data init
+    """
+    settings = ctx.settings
+    config = settings.data_dir / "nafitha.toml"
+    office = ctx.office  # creates the directory and the store
+    created = False
+    if not ctx.config and not config.exists():
+        o = settings.office
+        config.write_text(DEFAULT_CONFIG.format(code=o.code, name_ar=o.name_ar,
+                                                name_en=o.name_en, tz=o.timezone,
+                                                device=settings.device.id), encoding="utf-8")
+        created = True
+    return ({"data_dir": str(settings.data_dir), "database": str(office.store.path),
+             "config": str(config), "config_created": created,
+             "office": settings.office.code, "device": settings.device.id,
+             "services": len(office.catalog)}, None)
+
+
+# --- catalogue -----------------------------------------------------------------------------
+@cli.group()
+def catalog():
+    """The services offered (assets/catalog/).
+
+    \b
+    Example:
+        nafitha catalog list
+    """
+
+
+def _catalog(ctx):
+    from core.catalog import load_catalog
+    return load_catalog(ctx.settings.catalog_dir)
+
+
+@command(catalog, "list")
+def catalog_list(ctx):
+    """List services with prefix, fee and how they are issued.
+
+    \b
+    Example:
+        nafitha catalog list --json
+    """
+    services = [s.to_dict() for s in _catalog(ctx)]
+
+    def human(rows):
+        for s in rows:
+            fee = s["fee"]["display"] or f"amount due ({s['fee']['from_field']})"
+            click.echo(f"{s['prefix']:<3} {s['code']:<34} {fee:<14} {s['issue']:<8} "
+                       f"{s['name']['en']} / {s['name']['ar']}")
+    return services, human
+
+
+@command(catalog, "show")
+@click.argument("service")
+def catalog_show(ctx, service):
+    """Show one service: fee, documents to bring and form fields.
+
+    \b
+    Example:
+        nafitha catalog show building-permit-small
+    """
+    return _catalog(ctx).get(service).to_dict(), None
+
+
+# --- queue ---------------------------------------------------------------------------------
+@cli.group()
+def ticket():
+    """Queue tickets for walk-in residents.
+
+    \b
+    Example:
+        nafitha ticket take R --priority elderly
+    """
+
+
+@command(ticket, "take")
+@click.argument("service")
+@click.option("--priority", type=click.Choice(PRIORITIES), help="Elderly, disabled or "
+              "pregnant residents queue ahead (see docs/queue.md).")
+def ticket_take(ctx, service, priority):
+    """Take a ticket for SERVICE (code or prefix).
+
+    \b
+    Example:
+        nafitha ticket take residence-certificate
+    """
+    with ctx.office.acting_as(ctx.user):
+        t = ctx.office.queue.take_ticket(service, priority)
+
+    def human(t):
+        click.echo(f"{t['number']}  {t['service_code']}  ahead: {t['people_ahead']}  "
+                   f"wait: ~{t['estimated_wait_minutes']} min")
+    return t, human
+
+
+@cli.group()
+def queue():
+    """Serve the queue: list, call, recall, no-show, transfer, finish.
+
+    \b
+    Example:
+        nafitha queue call --counter 3
+    """
+
+
+def _ticket_line(t):
+    click.echo(f"{t['number']:<6} {t['state']:<9} {t['service_code']:<32} "
+               f"counter {t['counter'] or '-':<4} {t['priority'] or ''}")
+
+
+@command(queue, "list")
+@click.option("--service", help="Only this service.")
+@click.option("--all", "show_all", is_flag=True, help="Include finished tickets.")
+def queue_list(ctx, service, show_all):
+    """Today's tickets in calling order.
+
+    \b
+    Example:
+        nafitha queue list --service R
+    """
+    from core.queue import STATES
+    states = STATES if show_all else ("waiting", "called", "serving")
+    rows = ctx.office.queue.list(states, service)
+    return rows, lambda rows: [_ticket_line(t) for t in rows] or click.echo("nobody waiting")
+
+
+@command(queue, "call")
+@click.option("--counter", required=True, help="This counter's name or number.")
+@click.option("--service", "services", multiple=True,
+              help="A service this counter serves (repeat; default: all).")
+def queue_call(ctx, counter, services):
+    """Call the next ticket for this counter's services.
+
+    \b
+    Example:
+        nafitha queue call --counter 3 --service R --service A
+    """
+    with ctx.office.acting_as(ctx.user):
+        t = ctx.office.queue.call_next(counter, list(services) or None)
+    if t is None:
+        return None, lambda _: click.echo("nobody waiting")
+    return t, _ticket_line
+
+
+def _ticket_command(name, method, doc):
+    @command(queue, name)
+    @click.argument("ticket")
+    def cmd(ctx, ticket):
+        with ctx.office.acting_as(ctx.user):
+            return getattr(ctx.office.queue, method)(ticket), _ticket_line
+    cmd.__doc__ = doc
+    cmd.help = doc
+    return cmd
+
+
+_ticket_command("recall", "recall", """Call TICKET again; past the call limit it becomes a no-show.
+
+    \b
+    Example:
+        nafitha queue recall R004
+    """)
+_ticket_command("serve", "start_serving", """Start serving a called TICKET.
+
+    \b
+    Example:
+        nafitha queue serve R004
+    """)
+_ticket_command("finish", "finish", """Finish TICKET (served).
+
+    \b
+    Example:
+        nafitha queue finish R004
+    """)
+_ticket_command("no-show", "no_show", """Mark a called TICKET as not having come.
+
+    \b
+    Example:
+        nafitha queue no-show R004
+    """)
+_ticket_command("cancel", "cancel", """Cancel a waiting or called TICKET.
+
+    \b
+    Example:
+        nafitha queue cancel R004
+    """)
+
+
+@command(queue, "transfer")
+@click.argument("ticket")
+@click.argument("service")
+def queue_transfer(ctx, ticket, service):
+    """Send TICKET to SERVICE's queue, keeping its number.
+
+    \b
+    Example:
+        nafitha queue transfer R004 building-permit-small
+    """
+    with ctx.office.acting_as(ctx.user):
+        return ctx.office.queue.transfer(ticket, service), _ticket_line
+
+
+@command(queue, "stats")
+@click.option("--day", help="Local date YYYY-MM-DD (default: today).")
+def queue_stats(ctx, day):
+    """Today's KPIs: tickets by state, mean wait and service time, no-show rate.
+
+    \b
+    Example:
+        nafitha queue stats --json
+    """
+    return ctx.office.queue.stats(day), None
+
+
+# --- applications ----------------------------------------------------------------------------
+def _parse_fields(pairs):
+    fields = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="--field")
+        fields[key.strip()] = value
+    return fields
+
+
+def _application_line(a):
+    click.echo(f"{a['number']}  {a['state']}  {a['service_code']}  fee "
+               f"{money.format_amount(a['fee_minor'], a['currency'])}")
+
+
+@command(cli, "apply")
+@click.argument("service")
+@click.option("--field", "-f", "pairs", multiple=True, metavar="KEY=VALUE",
+              help="A form field (repeat). See `nafitha catalog show SERVICE`.")
+@click.option("--ticket", help="The resident's queue ticket.")
+def apply_cmd(ctx, service, pairs, ticket):
+    """Submit an application for SERVICE; the fee is fixed now.
+
+    \b
+    Example:
+        nafitha apply residence-certificate -f full_name="Ali Hasan" \\
+            -f national_id=850101234 -f phone=33123456 -f block=204 -f road=15 -f building=12
+    """
+    with ctx.office.acting_as(ctx.user):
+        return ctx.office.applications.submit(service, _parse_fields(pairs), ticket), \
+            _application_line
+
+
+@cli.group()
+def application():
+    """Look up applications.
+
+    \b
+    Example:
+        nafitha application show MUH-D01-A2026-000001
+    """
+
+
+@command(application, "show")
+@click.argument("number")
+def application_show(ctx, number):
+    """Show an application by number or id.
+
+    \b
+    Example:
+        nafitha application show MUH-D01-A2026-000001
+    """
+    return ctx.office.applications.get(number), None
+
+
+@command(application, "list")
+@click.option("--national-id", help="Only this resident's applications.")
+@click.option("--state", help="Only applications in this state.")
+def application_list(ctx, national_id, state):
+    """Recent applications, newest first.
+
+    \b
+    Example:
+        nafitha application list --state submitted
+    """
+    rows = ctx.office.applications.find(national_id, state)
+    return rows, lambda rows: [_application_line(a) for a in rows]
+
+
+@command(cli, "approve")
+@click.argument("number")
+@click.option("--reason", help="Note kept with the decision.")
+def approve_cmd(ctx, number, reason):
+    """Approve an application that needed review.
+
+    \b
+    Example:
+        nafitha approve MUH-D01-A2026-000002
+    """
+    with ctx.office.acting_as(ctx.user):
+        return ctx.office.applications.approve(number, reason), _application_line
+
+
+@command(cli, "reject")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why (shown to the resident).")
+def reject_cmd(ctx, number, reason):
+    """Reject an application, with a reason.
+
+    \b
+    Example:
+        nafitha reject MUH-D01-A2026-000002 --reason "Area exceeds the parcel"
+    """
+    with ctx.office.acting_as(ctx.user):
+        return ctx.office.applications.reject(number, reason), _application_line
+
+
+# --- payments ------------------------------------------------------------------------------
+@command(cli, "pay")
+@click.argument("number")
+@click.option("--method", type=click.Choice(("cash", "card", "online")), required=True)
+@click.option("--tendered", help="Cash handed over, e.g. 2.000 (BHD has 3 decimals).")
+@click.option("--reference", help="Card terminal or payment gateway reference.")
+@click.option("--clerk", help="Whose shift takes the payment (default: --user).")
+def pay_cmd(ctx, number, method, tendered, reference, clerk):
+    """Pay the fee of application NUMBER.
+
+    \b
+    Example:
+        nafitha pay MUH-D01-A2026-000001 --method cash --tendered 5.000
+    """
+    tendered_minor = parse_money(tendered, "tendered", ctx) if tendered is not None else None
+    p = ctx.office.payments.take(number, method, clerk or ctx.user, tendered_minor, reference)
+
+    def human(p):
+        click.echo(f"receipt {p['receipt_number']}  paid "
+                   f"{money.format_amount(p['amount_minor'], p['currency'])} by {p['method']}"
+                   + (f"  change {money.format_amount(p['change_minor'], p['currency'])}"
+                      if p["change_minor"] is not None else "")
+                   + f"  application now {p['application_state']}")
+    return p, human
+
+
+@command(cli, "void")
+@click.argument("receipt")
+@click.option("--supervisor", required=True, help="The supervisor authorising the void.")
+@click.option("--pin", prompt="Supervisor PIN", hide_input=True, envvar="NAFITHA_SUPERVISOR_PIN",
+              help="The supervisor's PIN (prompted if not given).")
+@click.option("--reason", required=True)
+def void_cmd(ctx, receipt, supervisor, pin, reason):
+    """Void a payment (supervisor PIN and a reason required).
+
+    \b
+    Example:
+        nafitha void MUH-D01-R0000001 --supervisor huda --reason "wrong service"
+    """
+    return ctx.office.payments.void(receipt, supervisor, pin, reason), None
+
+
+@cli.group()
+def shift():
+    """Open and close a cashier shift.
+
+    \b
+    Example:
+        nafitha shift open --clerk sara --float 20.000
+    """
+
+
+@command(shift, "open")
+@click.option("--clerk", help="Default: --user.")
+@click.option("--float", "float_", default="0", show_default=True,
+              help="Cash in the drawer at the start, e.g. 20.000.")
+def shift_open(ctx, clerk, float_):
+    """Open a shift with its float.
+
+    \b
+    Example:
+        nafitha shift open --clerk sara --float 20.000
+    """
+    minor = 0 if float_.strip() in ("0", "0.000") else parse_money(float_, "float", ctx)
+    return ctx.office.payments.open_shift(clerk or ctx.user, minor), None
+
+
+def _z_human(z):
+    c = z["currency"]
+    f = lambda m: money.format_amount(m, c) if m is not None else "-"  # noqa: E731
+    click.echo(f"Z report  shift {z['shift']}  clerk {z['clerk']}")
+    click.echo(f"opened {z['opened_at']}  closed {z['closed_at'] or '(open)'}")
+    click.echo(f"float            {f(z['float_minor'])}")
+    for m, t in z["by_method"].items():
+        click.echo(f"{m:<6} x{t['count']:<4}   {f(t['total_minor'])}")
+    click.echo(f"total  x{z['payments']:<4}   {f(z['total_minor'])}")
+    click.echo(f"voids  x{z['voids']['count']:<4}   {f(z['voids']['total_minor'])}")
+    click.echo(f"expected cash    {f(z['expected_cash_minor'])}")
+    click.echo(f"counted cash     {f(z['counted_minor'])}")
+    click.echo(f"difference       {f(z['difference_minor'])}")
+
+
+@command(shift, "close")
+@click.option("--clerk", help="Default: --user.")
+@click.option("--counted", required=True, help="Cash counted in the drawer, e.g. 41.500.")
+def shift_close(ctx, clerk, counted):
+    """Close the clerk's shift with the counted cash; prints the Z report.
+
+    \b
+    Example:
+        nafitha shift close --clerk sara --counted 41.500
+    """
+    minor = 0 if counted.strip() in ("0", "0.000") else parse_money(counted, "counted", ctx)
+    return ctx.office.payments.close_shift(clerk or ctx.user, minor), _z_human
+
+
+@cli.group()
+def report():
+    """Reports.
+
+    \b
+    Example:
+        nafitha report z 1
+    """
+
+
+@command(report, "z")
+@click.argument("shift_number")
+def report_z(ctx, shift_number):
+    """The Z report of a shift (by number or id).
+
+    \b
+    Example:
+        nafitha report z 1 --json
+    """
+    return ctx.office.payments.z_report(shift_number), _z_human
+
+
+# --- licences ------------------------------------------------------------------------------
+def _licence_line(lic):
+    click.echo(f"{lic['number']}  {lic['holder_name']}  valid until {lic['valid_until'][:10]}"
+               + (f"  REVOKED ({lic['revoke_reason']})" if lic["revoked_at"] else ""))
+
+
+@command(cli, "issue")
+@click.argument("number")
+def issue_cmd(ctx, number):
+    """Issue the licence of an approved, paid application.
+
+    \b
+    Example:
+        nafitha issue MUH-D01-A2026-000001
+    """
+    with ctx.office.acting_as(ctx.user):
+        return ctx.office.licences.issue(number), _licence_line
+
+
+@cli.group()
+def licence():
+    """Show or revoke licences.
+
+    \b
+    Example:
+        nafitha licence show MUH-2026-D01-000001
+    """
+
+
+@command(licence, "show")
+@click.argument("number")
+def licence_show(ctx, number):
+    """Show a licence.
+
+    \b
+    Example:
+        nafitha licence show MUH-2026-D01-000001
+    """
+    return ctx.office.licences.get(number), None
+
+
+@command(licence, "revoke")
+@click.argument("number")
+@click.option("--reason", required=True)
+def licence_revoke(ctx, number, reason):
+    """Revoke a licence, with a reason.
+
+    \b
+    Example:
+        nafitha licence revoke MUH-2026-D01-000001 --reason "issued in error"
+    """
+    with ctx.office.acting_as(ctx.user):
+        return ctx.office.licences.revoke(number, reason), _licence_line
+
+
+# --- users, audit, outbox --------------------------------------------------------------------
+@cli.group()
+def user():
+    """Local accounts for a stand-alone office.
+
+    \b
+    Example:
+        nafitha user add huda --role supervisor
+    """
+
+
+@command(user, "add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(("clerk", "supervisor")), default="clerk",
+              show_default=True)
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="NAFITHA_NEW_PIN", help="4-8 digits (prompted if not given).")
+def user_add(ctx, username, role, pin):
+    """Create a local account.
+
+    \b
+    Example:
+        nafitha user add sara --role clerk
+    """
+    with ctx.office.acting_as(ctx.user):
+        return ctx.office.users.create(username, role, pin), None
+
+
+@command(user, "list")
+def user_list(ctx):
+    """List local accounts.
+
+    \b
+    Example:
+        nafitha user list
+    """
+    return ctx.office.users.list(), None
+
+
+class AuditBroken(NafithaError):
+    code = "audit_broken"
+
+
+@cli.group()
+def audit():
+    """The hash-chained audit log.
+
+    \b
+    Example:
+        nafitha audit verify
+    """
+
+
+@command(audit, "verify")
+def audit_verify(ctx):
+    """Check that no audit entry was edited, removed or reordered (exit 1 if so).
+
+    \b
+    Example:
+        nafitha audit verify --json
+    """
+    result = ctx.office.verify_audit()
+    if not result["ok"]:
+        raise AuditBroken(f"audit log is NOT intact: " + "; ".join(result["problems"]),
+                          problems=result["problems"], entries=result["entries"])
+    return result, lambda r: click.echo(f"audit log intact: {r['entries']} entries")
+
+
+@cli.group()
+def outbox():
+    """Events waiting to be sent to the central platform.
+
+    \b
+    Example:
+        nafitha outbox status
+    """
+
+
+@command(outbox, "status")
+def outbox_status(ctx):
+    """Pending events, backlog age and the last sequence number.
+
+    \b
+    Example:
+        nafitha outbox status --json
+    """
+    return ctx.office.outbox_status(), None
+
+
+# --- apps ----------------------------------------------------------------------------------
+@cli.command()
+@click.option("--screenshot", type=click.Path(dir_okay=False),
+              help="Save a PNG of the first screen and exit (for checks).")
+@click.pass_obj
+def kiosk(ctx, screenshot):
+    """Start the kiosk window (the resident's touchscreen).
+
+    \b
+    Example:
+        nafitha --data ./data kiosk
+    """
+    try:
+        settings = ctx.settings
+        office = ctx.office  # the kiosk runs on the in-process store (the embedded default)
+        from kiosk.app import run_kiosk
+        run_kiosk(settings, office.catalog, screenshot=screenshot)
+    except NafithaError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(1)
+
+
+def main():
+    try:
+        cli(prog_name="nafitha")
+    except NafithaError as exc:  # settings errors raised while building the context
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -44,6 +44,7 @@ def m001_initial(db):
             serving_at TEXT, finished_at TEXT, transferred_from TEXT,
             UNIQUE (day, prefix, daily_seq))""",
         "CREATE INDEX tickets_waiting ON tickets(service_code, queue_key) WHERE state = 'waiting'",
+        "CREATE INDEX tickets_day_number ON tickets(day, number)",
         """CREATE TABLE ticket_events (
             id INTEGER PRIMARY KEY, ticket_id TEXT NOT NULL REFERENCES tickets(id),
             at TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL, counter TEXT,
@@ -95,6 +96,11 @@ def apply(store) -> None:
                          f"version knows {len(MIGRATIONS)}); upgrade Nafitha", path=str(store.path))
     for number in range(current + 1, len(MIGRATIONS) + 1):
         conn.execute("BEGIN IMMEDIATE")
+        # Another process opening the same new file may have applied it while we waited
+        # for the write lock: read the version again under the lock.
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
+            conn.execute("COMMIT")
+            continue
         try:
             MIGRATIONS[number - 1](store.db)
             conn.execute(f"PRAGMA user_version = {number}")

@@ -50,6 +50,19 @@ class Queue:
         width = len(str(q.number_end))
         return f"{prefix}{value:0{width}d}"
 
+    def _free_number(self, day: str, prefix: str) -> tuple[int, str]:
+        """The next daily number; after the range wraps, numbers still in the queue are
+        skipped so two live tickets never share a number."""
+        q = self.settings.queue
+        for _ in range(q.number_end - q.number_start + 1):
+            daily_seq = self.store.next_sequence(f"ticket:{day}:{prefix}")
+            number = self._number(prefix, daily_seq)
+            if not self.store.one("SELECT 1 FROM tickets WHERE day = ? AND number = ? AND "
+                                  "state IN ('waiting', 'called', 'serving')", (day, number)):
+                return daily_seq, number
+        raise InvalidState(f"every ticket number of {prefix} is in use today; finish or "
+                           f"cancel waiting tickets, or widen queue.number_end")
+
     def _move(self, row: dict, to_state: str, at_counter: str | None, event: str,
               allowed_from: tuple[str, ...], **changes) -> dict:
         if row["state"] not in allowed_from:
@@ -78,10 +91,10 @@ class Queue:
             now_dt = self.store.clock.now()
             now = iso(now_dt)
             day = self._today(now_dt)
-            daily_seq = self.store.next_sequence(f"ticket:{day}:{svc.prefix}")
+            daily_seq, number = self._free_number(day, svc.prefix)
             key_dt = now_dt - timedelta(minutes=self.settings.queue.priority_head_start_minutes) \
                 if priority else now_dt
-            row = {"id": self.store.ids.new(), "number": self._number(svc.prefix, daily_seq),
+            row = {"id": self.store.ids.new(), "number": number,
                    "prefix": svc.prefix, "service_code": svc.code, "day": day,
                    "daily_seq": daily_seq, "priority": priority, "state": "waiting",
                    "counter": None, "call_count": 0, "queue_key": iso(key_dt),

@@ -1,0 +1,33 @@
+"""Runs operations in a loop until killed (used by test_crash_consistency.py)."""
+import sys
+from pathlib import Path
+
+from core.errors import InvalidState
+from core.office import Office
+from core.settings import load_settings
+from core.text import with_check_digit
+
+
+def main(data_dir: str) -> None:
+    office = Office.open(load_settings(data_dir, environ={}))
+    try:
+        office.payments.open_shift("kiosk", 0)
+    except InvalidState:
+        pass  # still open from before the last kill
+    Path(data_dir, "ready").touch()
+    i = 0
+    while True:
+        i += 1
+        office.queue.take_ticket("R", "elderly" if i % 5 == 0 else None)
+        called = office.queue.call_next("1", ["R"])
+        if called:
+            office.queue.finish(called["id"])
+        app = office.applications.submit("residence-certificate", {
+            "full_name": f"Resident {i}", "national_id": with_check_digit(f"{85000000 + i}", "luhn"),
+            "phone": "33123456", "block": "204", "road": "15", "building": "12"})
+        office.payments.take(app["id"], "cash", "kiosk", tendered_minor=2000)
+        office.licences.issue(app["id"])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -5,6 +5,7 @@ stderr and exit status 1 (2 for usage errors), and change nothing."""
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -16,6 +17,29 @@ from core.errors import NafithaError
 from core.settings import load_settings
 
 PRIORITIES = ("elderly", "disabled", "pregnant")
+
+
+class ExampleLast:
+    """Moves the docstring's 'Example:' block to the epilog, so --help ends with it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        text = inspect.cleandoc(self.help or "")
+        if "\b\nExample:" in text and not self.epilog:
+            help_text, _, example = text.partition("\b\nExample:")
+            self.help = help_text.rstrip()
+            self.epilog = "\b\nExample:" + example
+
+
+class Command(ExampleLast, click.Command):
+    pass
+
+
+class Group(ExampleLast, click.Group):
+    command_class = Command
+
+
+Group.group_class = Group
 
 
 class Context:
@@ -88,7 +112,8 @@ def parse_money(text: str, field: str, ctx: Context, currency: str = "BHD") -> i
 
 
 # ----------------------------------------------------------------------------------------------
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=Group,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--data", type=click.Path(file_okay=False), envvar="NAFITHA_DATA",
               help="Data directory (default: $XDG_DATA_HOME/nafitha, i.e. "
                    "~/.local/share/nafitha).")
@@ -280,13 +305,11 @@ def queue_call(ctx, counter, services):
 
 
 def _ticket_command(name, method, doc):
-    @command(queue, name)
+    @command(queue, name, help=inspect.cleandoc(doc))
     @click.argument("ticket")
     def cmd(ctx, ticket):
         with ctx.office.acting_as(ctx.user):
             return getattr(ctx.office.queue, method)(ticket), _ticket_line
-    cmd.__doc__ = doc
-    cmd.help = doc
     return cmd
 
 

@@ -1,0 +1,153 @@
+"""The command line: mirrors core, --json everywhere, examples in every --help, clean errors."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from core.text import with_check_digit
+from nafitha.cli import cli
+
+NID = with_check_digit("85010123", "luhn")
+RESIDENT = ["-f", "full_name=Ali Hasan", "-f", f"national_id={NID}", "-f", "phone=33123456",
+            "-f", "block=204", "-f", "road=15", "-f", "building=12"]
+
+
+@pytest.fixture
+def run(tmp_path):
+    runner = CliRunner()
+
+    def invoke(*args, env=None, expect=0):
+        result = runner.invoke(cli, ["--data", str(tmp_path / "data"), *args],
+                               env={"NAFITHA_DATA": None, "NAFITHA_CONFIG": None, **(env or {})},
+                               catch_exceptions=False)
+        assert result.exit_code == expect, (result.output, result.stderr)
+        return result
+    return invoke
+
+
+def as_json(result):
+    return json.loads(result.stdout)
+
+
+def all_commands(group, path=()):
+    for name, cmd in group.commands.items():
+        yield path + (name,), cmd
+        if isinstance(cmd, click.Group):
+            yield from all_commands(cmd, path + (name,))
+
+
+def test_every_help_ends_with_an_example():
+    missing = []
+    for path, cmd in all_commands(cli):
+        lines = CliRunner().invoke(cli, [*path, "--help"]).output.rstrip().splitlines()
+        starts = [i for i, line in enumerate(lines) if line.strip() == "Example:"]
+        # the example is the last block: after it only its own indented command lines
+        if not starts or not lines[starts[-1] + 1].strip().startswith("nafitha ") or \
+                any(not line.startswith("      ") for line in lines[starts[-1] + 1:]):
+            missing.append(" ".join(path))
+    assert missing == []
+
+
+def test_every_leaf_command_offers_json():
+    for path, cmd in all_commands(cli):
+        if isinstance(cmd, click.Group) or path == ("kiosk",):
+            continue
+        assert any("--json" in p.opts for p in cmd.params), " ".join(path)
+
+
+def test_a_day_through_the_cli(run):
+    init = as_json(run("init", "--json"))
+    assert init["services"] == 8 and Path(init["config"]).exists()
+    assert oct(os.stat(init["database"]).st_mode & 0o777) == "0o600"
+
+    t = as_json(run("ticket", "take", "R", "--json"))
+    assert t["number"] == "R001" and t["people_ahead"] == 0
+    called = as_json(run("queue", "call", "--counter", "2", "--json"))
+    assert called["number"] == "R001" and called["state"] == "called"
+    assert as_json(run("queue", "finish", "R001", "--json"))["state"] == "done"
+
+    app = as_json(run("apply", "residence-certificate", *RESIDENT, "--ticket", "R001", "--json"))
+    assert app["state"] == "submitted" and app["fee_minor"] == 1000
+    run("user", "add", "sara", env={"NAFITHA_NEW_PIN": "1234"})
+    run("user", "add", "huda", "--role", "supervisor", env={"NAFITHA_NEW_PIN": "9999"})
+    run("shift", "open", "--clerk", "sara", "--float", "20.000")
+    paid = as_json(run("pay", app["number"], "--method", "cash", "--tendered", "5.000",
+                       "--clerk", "sara", "--json"))
+    assert (paid["amount_minor"], paid["change_minor"]) == (1000, 4000)
+    assert paid["application_state"] == "approved"
+    lic = as_json(run("issue", app["number"], "--json"))
+    assert lic["number"].startswith("MUH-") and lic["holder_name"] == "Ali Hasan"
+
+    permit = as_json(run("apply", "building-permit-small", *RESIDENT, "-f", "parcel=12-3",
+                         "-f", "area_m2=40", "--json"))
+    card = as_json(run("pay", permit["number"], "--method", "card", "--reference", "T-1",
+                       "--clerk", "sara", "--json"))
+    assert card["application_state"] == "paid"
+    voided = as_json(run("void", card["receipt_number"], "--supervisor", "huda", "--reason",
+                         "wrong service", "--json", env={"NAFITHA_SUPERVISOR_PIN": "9999"}))
+    assert voided["voided_by"] == "huda"
+
+    z = as_json(run("shift", "close", "--clerk", "sara", "--counted", "21.000", "--json"))
+    assert z["total_minor"] == 1000 and z["expected_cash_minor"] == 21000
+    assert z["difference_minor"] == 0 and z["voids"]["count"] == 1
+    assert as_json(run("report", "z", str(z["shift"]), "--json")) == z
+
+    audit = as_json(run("audit", "verify", "--json"))
+    assert audit["ok"] and audit["entries"] > 10
+    status = as_json(run("outbox", "status", "--json"))
+    assert status["pending"] == audit["entries"] and status["last_seq"] == audit["entries"]
+
+
+def test_errors_are_one_line_exit_1_and_change_nothing(run):
+    run("init")
+    before = as_json(run("outbox", "status", "--json"))["total"]
+    bad = [
+        ("ticket", "take", "no-such-service"),
+        ("apply", "residence-certificate", *RESIDENT[:2], "-f", "national_id=123456789"),
+        ("apply", "building-permit-small", *RESIDENT, "-f", "parcel=1", "-f", "area_m2=50"),
+        ("pay", "MUH-D01-A2026-999999", "--method", "cash", "--tendered", "1"),
+        ("pay", "MUH-D01-A2026-999999", "--method", "cash", "--tendered", "-1"),
+        ("pay", "MUH-D01-A2026-999999", "--method", "cash", "--tendered", "1.0005"),
+        ("issue", "MUH-D01-A2026-999999"),
+    ]
+    for args in bad:
+        result = run(*args, expect=1)
+        assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, args
+    assert as_json(run("outbox", "status", "--json"))["total"] == before
+
+
+def test_json_errors_are_machine_readable(run):
+    result = run("ticket", "take", "nope", "--json", expect=1)
+    assert as_json(result)["error"] == "invalid_input"
+
+
+def test_bad_config_file_names_file_key_and_problem(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text('[queue]\ncall_limit = "three"\n')
+    result = CliRunner().invoke(cli, ["--data", str(tmp_path), "--config", str(config),
+                                      "catalog", "list"])
+    assert result.exit_code == 1
+    assert str(config) in result.stderr and "queue.call_limit" in result.stderr
+    assert "integer" in result.stderr
+
+
+def test_not_a_database_is_left_untouched(tmp_path):
+    (tmp_path / "nafitha.db").write_bytes(b"this is a spreadsheet, not a database" * 100)
+    before = (tmp_path / "nafitha.db").read_bytes()
+    result = CliRunner().invoke(cli, ["--data", str(tmp_path), "ticket", "take", "R"])
+    assert result.exit_code == 1 and "not a SQLite database" in result.stderr
+    assert (tmp_path / "nafitha.db").read_bytes() == before
+
+
+def test_installed_console_script(tmp_path):
+    script = Path(sys.executable).with_name("nafitha")
+    assert script.exists(), "the console script `nafitha` is not installed (make setup)"
+    out = subprocess.run([str(script), "--data", str(tmp_path), "catalog", "list", "--json"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert {s["prefix"] for s in json.loads(out.stdout)} == set("RABEWDCT")

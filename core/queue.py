@@ -232,9 +232,14 @@ class Queue:
         no-show rate."""
         day = day or self._today()
         rows = self.store.all("SELECT * FROM tickets WHERE day = ?", (day,))
-        waits = [(datetime.fromisoformat(r["called_at"]) -
+        # Wait is taken -> FIRST call (docs/queue.md); tickets.called_at moves on each recall.
+        first_call = {r["ticket_id"]: r["at"] for r in self.store.all(
+            "SELECT e.ticket_id, MIN(e.at) AS at FROM ticket_events e JOIN tickets t "
+            "ON t.id = e.ticket_id WHERE t.day = ? AND e.to_state = 'called' "
+            "GROUP BY e.ticket_id", (day,))}
+        waits = [(datetime.fromisoformat(first_call[r["id"]]) -
                   datetime.fromisoformat(r["created_at"])).total_seconds() / 60
-                 for r in rows if r["called_at"]]
+                 for r in rows if r["id"] in first_call]
         services = [(datetime.fromisoformat(r["finished_at"]) -
                      datetime.fromisoformat(r["serving_at"])).total_seconds() / 60
                     for r in rows if r["state"] == "done" and r["serving_at"]]

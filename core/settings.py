@@ -194,11 +194,23 @@ def load_settings(data_dir: str | Path | None = None, config_file: str | Path | 
                 _apply(settings, section, key, value, where)
         settings.source = where
         _check(settings, where)
+    applied: dict[str, str] = {}
     for name, value in env.items():
         if not name.startswith("NAFITHA_") or "__" not in name:
             continue
         section, _, key = name[len("NAFITHA_"):].lower().partition("__")
         _apply(settings, section, key, value, f"environment {name}", from_env=True)
-        _check(settings, f"environment {name}")
+        applied[f"{section}.{key}"] = name
+    if applied:
+        # Check once all overrides are in: checking after each one would make the result
+        # depend on the order of the environment (NUMBER_START=1000 before NUMBER_END=2000).
+        try:
+            _check(settings, "environment")
+        except ConfigError as exc:
+            key = exc.details.get("key")
+            names = [applied[key]] if key in applied else sorted(applied.values())
+            where = f"environment {', '.join(names)}"
+            raise ConfigError(where + exc.message[len("environment"):], file=where,
+                              key=key) from None
     _check(settings, settings.source)
     return settings

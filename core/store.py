@@ -50,7 +50,7 @@ class Store:
         directory = path.parent
         if not directory.exists():
             try:
-                directory.mkdir(parents=True, mode=0o700)
+                directory.mkdir(parents=True, mode=0o700, exist_ok=True)  # racing openers
             except OSError as exc:
                 raise StoreError(f"cannot create the data directory {directory}: {exc.strerror}",
                                  path=str(directory))
@@ -66,12 +66,20 @@ class Store:
                 raise StoreError(f"{path} is not a SQLite database (it was left untouched); "
                                  f"move it away or choose another --data directory",
                                  path=str(path))
-        else:
-            # Create the file ourselves so it is 0600 from its first byte; SQLite gives the
-            # -wal and -shm files the same mode.
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            os.close(fd)
-        os.chmod(path, 0o600)
+        try:
+            if not path.exists():
+                # Create the file ourselves so it is 0600 from its first byte; SQLite gives
+                # the -wal and -shm files the same mode.
+                try:
+                    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                except FileExistsError:
+                    pass  # another process opening the same new store created it first
+            os.chmod(path, 0o600)
+        except OSError as exc:
+            # os.access can say yes and the kernel still say no (root, a read-only mount).
+            raise StoreError(f"cannot create the database {path}: {exc.strerror}",
+                             path=str(path))
+        conn = None
         try:
             conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
                                    timeout=busy_timeout_ms / 1000)
@@ -86,19 +94,29 @@ class Store:
                 raise StoreError(f"{path} is damaged ({quick}); restore it from a backup",
                                  path=str(path))
         except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
             raise StoreError(f"{path} cannot be used as a Nafitha store: {exc}", path=str(path))
-        store._check_identity()
+        except StoreError:
+            conn.close()
+            raise
+        try:
+            store._check_identity()
+        except StoreError:
+            conn.close()
+            raise
         return store
 
     def _check_identity(self) -> None:
         """A store belongs to one device: opening it as another would fork its sequences."""
-        row = self.conn.execute("SELECT device_id, office_code FROM identity").fetchone()
-        if row is None:
-            with self.atomic():
+        # Read under the write lock: two processes opening a new store must not both claim it.
+        with self.atomic():
+            row = self.conn.execute("SELECT device_id, office_code FROM identity").fetchone()
+            if row is None:
                 self.conn.execute("INSERT INTO identity(device_id, office_code, created_at) "
                                   "VALUES (?,?,?)",
                                   (self.device_id, self.office_code, iso(self.clock.now())))
-        elif tuple(row) != (self.device_id, self.office_code):
+        if row is not None and tuple(row) != (self.device_id, self.office_code):
             raise StoreError(f"{self.path} belongs to device {row[0]} of office {row[1]}, "
                              f"not {self.device_id} of {self.office_code}", path=str(self.path))
 

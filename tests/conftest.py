@@ -1,0 +1,128 @@
+"""Shared fixtures: time, ids and randomness are frozen (DESIGN.md house style 7).
+
+    clock         FrozenClock at 2026-11-24 08:00 UTC (11:00 in Asia/Bahrain)
+    ids           UlidFactory(clock, random.Random(7)): the same ids on every run
+    settings      load_settings(tmp_path, environ={}): defaults, data in tmp_path
+    office        core.office.Office.open(settings, clock=clock, ids=ids)
+    valid_nid     valid_nid(n=0) -> a national ID that passes the configured check digit
+    valid_fields  valid_fields(service, **overrides) -> a form that passes the catalogue
+    submit_valid  submit_valid(service="residence-certificate", **overrides) -> application
+    till          a clerk (sara/1234) with an open shift (float 20.000 BHD) and a
+                  supervisor (huda/9876)
+    db_state      db_state() -> every row of every table, to prove that nothing changed
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import pytest
+
+from core.clock import FrozenClock, UlidFactory
+from core.office import Office
+from core.settings import load_settings
+from core.text import with_check_digit
+
+START = "2026-11-24T08:00:00+00:00"
+
+# Values that pass each field type of the catalogue (core/catalog.py FIELD_TYPES).
+SAMPLE_BY_TYPE = {
+    "text": "Sample text",
+    "phone": "33334444",
+    "block": "204",
+    "road": "15",
+    "building": "1203A",
+    "area_m2": "45",
+    "money": "12.500",
+}
+SAMPLE_BY_KEY = {"full_name": "Fatima Ali Hasan", "parcel": "02-1234"}
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def ids(clock) -> UlidFactory:
+    return UlidFactory(clock, random.Random(7))
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return load_settings(tmp_path, environ={})
+
+
+@pytest.fixture
+def office(settings, clock, ids):
+    office = Office.open(settings, clock=clock, ids=ids)
+    yield office
+    office.close()
+
+
+@pytest.fixture
+def valid_nid(settings):
+    rule = settings.validation.national_id_check
+
+    def make(n: int = 0) -> str:
+        return with_check_digit(f"{85010000 + n:08d}", rule)
+
+    return make
+
+
+@pytest.fixture
+def valid_fields(office, valid_nid):
+    def make(service: str = "residence-certificate", **overrides) -> dict:
+        svc = office.catalog.get(service)
+        values = {}
+        for field in svc.fields:
+            if field.key in SAMPLE_BY_KEY:
+                values[field.key] = SAMPLE_BY_KEY[field.key]
+            elif field.type == "national_id":
+                values[field.key] = valid_nid()
+            elif field.type == "choice":
+                values[field.key] = field.options[0].value
+            else:
+                values[field.key] = SAMPLE_BY_TYPE[field.type]
+        values.update(overrides)
+        return {k: v for k, v in values.items() if v is not None}
+
+    return make
+
+
+@pytest.fixture
+def submit_valid(office, valid_fields):
+    def submit(service: str = "residence-certificate", **overrides) -> dict:
+        return office.applications.submit(service, valid_fields(service, **overrides))
+
+    return submit
+
+
+@dataclass
+class Till:
+    clerk: str
+    clerk_pin: str
+    supervisor: str
+    supervisor_pin: str
+    shift: dict
+
+
+@pytest.fixture
+def till(office) -> Till:
+    office.users.create("sara", "clerk", "1234")
+    office.users.create("huda", "supervisor", "9876")
+    shift = office.payments.open_shift("sara", 20_000)
+    return Till("sara", "1234", "huda", "9876", shift)
+
+
+@pytest.fixture
+def db_state(office):
+    """Every row of every table (sqlite_sequence excluded), in a stable order."""
+    def snapshot() -> dict[str, list[tuple]]:
+        tables = [r[0] for r in office.store.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        return {t: sorted(map(tuple, office.store.conn.execute(f"SELECT * FROM {t}")), key=repr)
+                for t in tables}
+
+    return snapshot

@@ -1,0 +1,227 @@
+"""The outbox: every operation writes exactly one outbox event and one audit entry, in the
+same transaction as its domain rows; the sequence has no gaps, even around failed
+(rolled-back) operations."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from core import outbox
+from core.errors import InvalidState, NafithaError, PermissionDenied, ValidationError
+
+EVENTS_DOC = Path(__file__).resolve().parents[2] / "docs" / "events.md"
+
+
+def counts(office):
+    conn = office.store.conn
+    return (conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0],
+            conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+
+class Recorder:
+    """Runs operations and checks each wrote one audit entry and one matching event."""
+
+    def __init__(self, office):
+        self.office = office
+        self.types = []
+
+    def one(self, event_type, operation, *args, **kwargs):
+        audit_before, outbox_before = counts(self.office)
+        result = operation(*args, **kwargs)
+        assert counts(self.office) == (audit_before + 1, outbox_before + 1), event_type
+        self.check_last(event_type)
+        self.types.append(event_type)
+        return result
+
+    def refused(self, error, operation, *args, **kwargs):
+        before = counts(self.office)
+        with pytest.raises(error):
+            operation(*args, **kwargs)
+        assert counts(self.office) == before
+
+    def check_last(self, event_type):
+        store = self.office.store
+        row = store.one("SELECT * FROM outbox ORDER BY seq DESC LIMIT 1")
+        audit = store.one("SELECT * FROM audit ORDER BY seq DESC LIMIT 1")
+        event = json.loads(row["body"])
+        assert event["type"] == row["type"] == audit["action"] == event_type
+        assert (event["id"], event["seq"], event["at"]) == (row["id"], row["seq"], row["at"])
+        assert (event["audit_seq"], event["audit_hash"]) == (audit["seq"], audit["hash"])
+        assert (event["device"], event["office"]) == ("D01", "MUH")
+        assert event["actor"] == audit["actor"]
+        assert json.loads(audit["data"]) == event["data"]
+        assert row["entity_id"] == audit["entity_id"]
+        assert row["sent_at"] is None
+
+
+def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fields,
+                                                              submit_valid, clock):
+    rec = Recorder(office)
+    q, apps, pay, lic, users = (office.queue, office.applications, office.payments,
+                                office.licences, office.users)
+    rec.one("user.created", users.create, "sara", "clerk", "1234")
+    rec.one("user.created", users.create, "huda", "supervisor", "9876")
+    rec.one("shift.opened", pay.open_shift, "sara", 10_000)
+
+    t1 = rec.one("ticket.taken", q.take_ticket, "R")
+    t2 = rec.one("ticket.taken", q.take_ticket, "R", "elderly")
+    t3 = rec.one("ticket.taken", q.take_ticket, "B")
+    t4 = rec.one("ticket.taken", q.take_ticket, "E")
+    assert rec.one("ticket.called", q.call_next, "1", ["R"])["id"] == t2["id"]
+    rec.one("ticket.recalled", q.recall, t2["id"])
+    rec.one("ticket.serving", q.start_serving, t2["id"])
+    rec.one("ticket.transferred", q.transfer, t2["id"], "A")
+    rec.one("ticket.called", q.call_next, "2", ["A"])
+    rec.one("ticket.finished", q.finish, t2["id"])
+    rec.one("ticket.called", q.call_next, "1", ["R"])
+    rec.one("ticket.no_show", q.no_show, t1["id"])
+    rec.one("ticket.cancelled", q.cancel, t3["id"])
+    rec.refused(InvalidState, q.finish, t4["id"])
+
+    draft = rec.one("application.drafted", apps.save_draft, "R", {"full_name": "Ali"})
+    rec.one("application.submitted", apps.submit_draft, draft["id"],
+            valid_fields("R", full_name=None))
+    a_review = rec.one("application.submitted", apps.submit, "B", valid_fields("B"))
+    a_reject = submit_valid("E")
+    a_withdraw = submit_valid("W")
+    rec.one("application.approved", apps.approve, a_review["id"])
+    rec.one("application.rejected", apps.reject, a_reject["id"], "incomplete plan")
+    rec.one("application.withdrawn", apps.withdraw, a_withdraw["id"])
+
+    p1 = rec.one("payment.taken", pay.take, draft["id"], "cash", "sara", tendered_minor=1000)
+    rec.one("payment.voided", pay.void, p1["id"], "huda", "9876", "wrong receipt")
+    rec.one("payment.taken", pay.take, draft["id"], "card", "sara", reference="T")
+    rec.one("payment.taken", pay.take, a_review["id"], "online", "sara", reference="G")
+    licence = rec.one("licence.issued", lic.issue, draft["id"])
+    rec.one("licence.reprinted", lic.record_reprint, licence["id"], "jam")
+    rec.one("licence.revoked", lic.revoke, licence["id"], "wrong holder")
+    rec.one("shift.closed", pay.close_shift, "sara", 10_000)
+
+    for _ in range(4):
+        audit_before, outbox_before = counts(office)
+        with pytest.raises(PermissionDenied):
+            users.authenticate("huda", "0000")
+        assert counts(office) == (audit_before + 1, outbox_before + 1)
+        rec.check_last("user.pin_failed")
+    rec.types.append("user.pin_failed")
+    with pytest.raises(PermissionDenied):
+        rec.one("user.locked", users.authenticate, "huda", "0000")
+    rec.check_last("user.locked")
+    rec.types.append("user.locked")
+    clock.advance(minutes=6)
+    rec.one("user.unlocked", users.authenticate, "huda", "9876")
+    # a successful login with nothing to reset is not an event
+    before = counts(office)
+    assert users.authenticate("huda", "9876") == {"username": "huda", "role": "supervisor"}
+    assert counts(office) == before
+
+    assert outbox.check_sequence(office.store) == []
+    assert office.verify_audit()["ok"]
+    # every event type documented for the sync agent was produced above
+    documented = set(re.findall(r"^## `([a-z_]+\.[a-z_]+)`", EVENTS_DOC.read_text(), re.M))
+    assert documented == set(rec.types)
+
+
+def test_outbox_and_domain_rows_share_the_transaction(office, submit_valid, monkeypatch,
+                                                      db_state):
+    app = submit_valid()
+    before = db_state()
+    real_insert = office.store.insert
+
+    def failing_insert(table, row):
+        if table == "outbox":
+            raise OSError("disk full")
+        return real_insert(table, row)
+
+    monkeypatch.setattr(office.store, "insert", failing_insert)
+    with pytest.raises(OSError):
+        office.queue.take_ticket("R")
+    with pytest.raises(OSError):
+        office.applications.withdraw(app["id"])
+    assert db_state() == before  # no ticket, no state change, no audit entry
+
+
+def test_sequence_is_gap_free_around_failed_operations(office, submit_valid, till,
+                                                       monkeypatch):
+    ok = [submit_valid()]
+    failures = 0
+    # validation refusals (before any write) ...
+    for bad in ({"national_id": "123"}, {"area_m2": "50"}):
+        with pytest.raises(ValidationError):
+            submit_valid("B", **bad)
+        failures += 1
+    # ... refusals inside the transaction ...
+    with pytest.raises(InvalidState):
+        office.licences.issue(ok[0]["id"])
+    failures += 1
+    # ... and a failure after the event was already written
+    real_record = office.store.record
+
+    def record_then_crash(*args, **kwargs):
+        real_record(*args, **kwargs)
+        raise RuntimeError("crash after the outbox insert")
+
+    monkeypatch.setattr(office.store, "record", record_then_crash)
+    with pytest.raises(RuntimeError):
+        office.queue.take_ticket("R")
+    with pytest.raises(RuntimeError):
+        office.payments.take(ok[0]["id"], "cash", till.clerk, tendered_minor=1000)
+    monkeypatch.undo()
+    ok.append(office.queue.take_ticket("R"))
+    ok.append(office.payments.take(ok[0]["id"], "cash", till.clerk, tendered_minor=1000))
+
+    seqs = [r[0] for r in office.store.conn.execute("SELECT seq FROM outbox ORDER BY seq")]
+    assert seqs == list(range(1, len(seqs) + 1))
+    audit_seqs = [r[0] for r in office.store.conn.execute("SELECT seq FROM audit ORDER BY seq")]
+    assert audit_seqs == seqs
+    assert outbox.check_sequence(office.store) == []
+    assert office.verify_audit()["ok"]
+    # the ticket and the receipt took the numbers the failed attempts had held
+    assert ok[1]["number"] == "R001"
+    assert ok[2]["receipt_number"] == "MUH-D01-R0000001"
+
+
+def test_check_sequence_reports_a_gap(office):
+    for _ in range(4):
+        office.queue.take_ticket("R")
+    office.store.conn.execute("DELETE FROM outbox WHERE seq = 2")
+    assert outbox.check_sequence(office.store) == [2]
+
+
+def test_event_ids_are_unique_ulids(office):
+    for _ in range(20):
+        office.queue.take_ticket("R")
+    ids = [r[0] for r in office.store.conn.execute("SELECT id FROM outbox ORDER BY seq")]
+    assert len(set(ids)) == 20 and ids == sorted(ids)
+    assert all(re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{26}", i) for i in ids)
+
+
+def test_status_and_pending(office, clock):
+    assert office.outbox_status()["pending"] == 0
+    office.queue.take_ticket("R")
+    clock.advance(seconds=90)
+    office.queue.take_ticket("B")
+    office.queue.call_next("1")
+    status = office.outbox_status()
+    assert (status["pending"], status["total"], status["last_seq"]) == (3, 3, 3)
+    assert status["oldest_pending_at"] == "2026-11-24T08:00:00.000+00:00"
+    assert status["backlog_age_seconds"] == 90
+    assert status["pending_by_type"] == {"ticket.taken": 2, "ticket.called": 1}
+    events = outbox.pending(office.store, limit=2)
+    assert [e["seq"] for e in events] == [1, 2]
+    assert [e["seq"] for e in outbox.pending(office.store, after_seq=2)] == [3]
+    # the sync agent marks what central confirmed
+    office.store.conn.execute("UPDATE outbox SET sent_at = ? WHERE seq <= 2",
+                              (office.store.now(),))
+    status = office.outbox_status()
+    assert (status["pending"], status["total"]) == (1, 3)
+    assert status["oldest_pending_at"] == "2026-11-24T08:01:30.000+00:00"
+    assert [e["type"] for e in outbox.pending(office.store)] == ["ticket.called"]
+
+
+def test_errors_carry_stable_codes(office):
+    with pytest.raises(NafithaError) as info:
+        office.queue.take_ticket("nope")
+    assert info.value.to_dict()["error"] == "invalid_input"
+    assert info.value.to_dict()["field"] == "service"

@@ -297,6 +297,15 @@ def _number(value, field: Field) -> Decimal:
     return Decimal(text)
 
 
+def _check_bounds(f: Field, number: Decimal, unit: str) -> None:
+    if f.min_exclusive is not None and number <= f.min_exclusive:
+        raise ValidationError(f"{f.key}: must be more than {f.min_exclusive}{unit}, got "
+                              f"{number}", field=f.key, limit=str(f.min_exclusive))
+    if f.max_exclusive is not None and number >= f.max_exclusive:
+        raise ValidationError(f"{f.key}: must be under {f.max_exclusive}{unit} for this "
+                              f"service, got {number}", field=f.key, limit=str(f.max_exclusive))
+
+
 def validate_fields(service: Service, values: dict, national_id_pattern: str,
                     national_id_check: str, phone_pattern: str, max_amount_minor: int,
                     partial: bool = False) -> dict:
@@ -337,14 +346,14 @@ def validate_fields(service: Service, values: dict, national_id_pattern: str,
             number = _number(value, f)
             if number <= 0:
                 raise ValidationError(f"{f.key}: must be more than 0 m²", field=f.key)
-            if f.max_exclusive is not None and number >= f.max_exclusive:
-                raise ValidationError(f"{f.key}: must be under {f.max_exclusive} m² for this "
-                                      f"permit, got {number}", field=f.key,
-                                      limit=str(f.max_exclusive))
+            _check_bounds(f, number, " m²")
             out[f.key] = str(number)
         elif f.type == "money":
             minor = money.parse_amount(to_ascii_digits(str(value)), service.currency, f.key,
                                        max_amount_minor)
+            # bounds in the catalogue are in major units (50 = 50.000 BHD)
+            _check_bounds(f, Decimal(minor) / 10 ** money.exponent(service.currency),
+                          f" {service.currency}")
             out[f.key] = str(minor)
         elif f.type == "choice":
             allowed = [o.value for o in f.options]

@@ -94,6 +94,14 @@ def apply(store) -> None:
     if current > len(MIGRATIONS):
         raise StoreError(f"{store.path} was written by a newer Nafitha (schema {current}, this "
                          f"version knows {len(MIGRATIONS)}); upgrade Nafitha", path=str(store.path))
+    if current == 0:
+        foreign = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT IN (SELECT name FROM pragma_table_list WHERE schema = 'temp')")]
+        if foreign and "identity" not in foreign:
+            raise StoreError(f"{store.path} is another program's SQLite database (tables: "
+                             f"{', '.join(sorted(foreign)[:5])}); it was left untouched",
+                             path=str(store.path))
     for number in range(current + 1, len(MIGRATIONS) + 1):
         conn.execute("BEGIN IMMEDIATE")
         # Another process opening the same new file may have applied it while we waited

@@ -113,17 +113,18 @@ class Queue:
         codes = [self.office.catalog.get(s).code for s in services] if services else \
             [s.code for s in self.office.catalog]
         with self.store.atomic():
-            self.store.conn.execute(
-                "INSERT INTO counters(id, services, last_call_at) VALUES (?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET services = excluded.services, "
-                "last_call_at = excluded.last_call_at",
-                (counter, json.dumps(codes), self.store.now()))
             marks = ",".join("?" for _ in codes)
             row = self.store.one(
                 f"SELECT * FROM tickets WHERE state = 'waiting' AND service_code IN ({marks}) "
                 f"ORDER BY queue_key, id LIMIT 1", tuple(codes))
             if row is None:
-                return None
+                return None  # nothing written: an idle counter leaves no trace
+            # Open counters (for wait estimates) are those that called someone recently.
+            self.store.conn.execute(
+                "INSERT INTO counters(id, services, last_call_at) VALUES (?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET services = excluded.services, "
+                "last_call_at = excluded.last_call_at",
+                (counter, json.dumps(codes), self.store.now()))
             return _public(self._move(row, "called", counter, "called", ("waiting",),
                                       counter=counter, call_count=1,
                                       called_at=self.store.now()))
@@ -148,12 +149,14 @@ class Queue:
                                       serving_at=self.store.now()))
 
     def finish(self, ticket: str) -> dict:
+        """Finish a called or serving ticket; finished straight from 'called', its service
+        time counts from the call (the resident came to the counter when called)."""
         with self.store.atomic():
             row = self._ticket(ticket)
             now = self.store.now()
             return _public(self._move(row, "done", row["counter"], "finished",
                                       ("called", "serving"), finished_at=now,
-                                      serving_at=row["serving_at"] or now))
+                                      serving_at=row["serving_at"] or row["called_at"] or now))
 
     def no_show(self, ticket: str) -> dict:
         with self.store.atomic():
@@ -182,7 +185,8 @@ class Queue:
             return _public(self._move(row, "waiting", row["counter"], "transferred",
                                       ("called", "serving"), service_code=target.code,
                                       transferred_from=row["service_code"], counter=None,
-                                      call_count=0, queue_key=iso(key_dt)))
+                                      call_count=0, called_at=None, serving_at=None,
+                                      queue_key=iso(key_dt)))
 
     # --- reading -----------------------------------------------------------------------------
     def get(self, ticket: str) -> dict:

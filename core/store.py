@@ -203,7 +203,8 @@ class Store:
         self.conn.execute("INSERT INTO audit_head(id, seq, hash) VALUES (1, ?, ?) "
                           "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
                           (seq, digest))
-        out_seq = self.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").fetchone()[0]
+        # A sequence, not MAX(seq)+1: if sent rows are ever pruned, numbers never come back.
+        out_seq = self.next_sequence("outbox")
         event = {"id": self.ids.new(), "seq": out_seq, "device": self.device_id,
                  "office": self.office_code, "type": event_type, "at": at, "actor": actor,
                  "audit_seq": seq, "audit_hash": digest, "data": data}

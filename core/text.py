@@ -27,7 +27,7 @@ def clean_text(value, field: str, max_length: int | None = None, min_length: int
             raise ValidationError(
                 f"{field}: contains the invisible direction control U+{ord(ch):04X}; "
                 f"type the text without it", field=field, character=f"U+{ord(ch):04X}")
-        if unicodedata.category(ch) == "Cc" and ch not in "\n":
+        if unicodedata.category(ch) == "Cc":  # line breaks included: fields are one line
             raise ValidationError(f"{field}: contains the control character U+{ord(ch):04X}",
                                   field=field, character=f"U+{ord(ch):04X}")
     if len(text) < min_length:

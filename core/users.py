@@ -65,10 +65,12 @@ class Users:
             raise PermissionDenied(f"{username} is locked after {MAX_FAILURES} wrong PINs until "
                                    f"{row['locked_until']}", locked_until=row["locked_until"])
         if not isinstance(pin, str) or not pin_matches(pin, row["pin_hash"]):
-            failures = row["failed_attempts"] + 1
-            locked = iso(now + timedelta(minutes=LOCK_MINUTES)) if failures >= MAX_FAILURES \
-                else None
             with self.store.atomic(actor=username):
+                # Re-read under the write lock: two wrong PINs at once must count twice.
+                failures = self.store.one("SELECT failed_attempts FROM users WHERE username = ?",
+                                          (username,))["failed_attempts"] + 1
+                locked = iso(now + timedelta(minutes=LOCK_MINUTES)) \
+                    if failures >= MAX_FAILURES else None
                 self.store.update("users", "username", username,
                                   {"failed_attempts": 0 if locked else failures,
                                    "locked_until": locked})

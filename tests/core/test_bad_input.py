@@ -281,3 +281,12 @@ def test_bad_input_after_all_this_leaves_the_log_whole(office, world, refuse, su
     refuse(ValidationError, office.queue.take_ticket, "R", priority="vip", field="priority")
     refuse(InvalidState, office.queue.finish, "R001")
     assert office.verify_audit()["ok"]
+
+
+@pytest.mark.parametrize("name", ["Ali\nHasan", "Ali\r\nHasan", "Ali\tHasan"])
+def test_line_breaks_and_tabs_in_a_name_are_refused(office, valid_fields, db_state, name):
+    before = db_state()
+    with pytest.raises(ValidationError) as info:
+        office.applications.submit("residence-certificate", valid_fields(full_name=name))
+    assert info.value.field == "full_name" and "control character" in str(info.value)
+    assert db_state() == before

@@ -225,3 +225,11 @@ def test_errors_carry_stable_codes(office):
         office.queue.take_ticket("nope")
     assert info.value.to_dict()["error"] == "invalid_input"
     assert info.value.to_dict()["field"] == "service"
+
+
+def test_sequence_continues_after_sent_rows_are_pruned(office):
+    for _ in range(3):
+        office.queue.take_ticket("R")
+    office.store.conn.execute("DELETE FROM outbox")  # e.g. a future pruning of sent events
+    office.queue.take_ticket("R")
+    assert [r[0] for r in office.store.conn.execute("SELECT seq FROM outbox")] == [4]

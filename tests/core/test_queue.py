@@ -401,3 +401,24 @@ def test_list_shows_live_tickets_in_call_order(office, clock):
     office.queue.cancel(b["id"])
     assert [t["id"] for t in office.queue.list()] == [p["id"], a["id"]]
     assert [t["id"] for t in office.queue.list(service="B", states=("cancelled",))] == [b["id"]]
+
+
+def test_calling_with_nobody_waiting_writes_nothing(office):
+    before = office.store.conn.execute("SELECT total_changes()").fetchone()[0]
+    assert office.queue.call_next("1") is None
+    assert office.store.conn.execute("SELECT total_changes()").fetchone()[0] == before
+    assert office.store.all("SELECT * FROM counters") == []
+
+
+def test_transfer_clears_the_first_services_call_and_service_times(office, clock):
+    office.queue.take_ticket("R")
+    t = office.queue.call_next("1")
+    office.queue.start_serving(t["id"])
+    moved = office.queue.transfer(t["id"], "B")
+    assert (moved["called_at"], moved["serving_at"]) == (None, None)
+    clock.advance(600)
+    office.queue.call_next("2", ["B"])
+    clock.advance(120)
+    done = office.queue.finish(t["id"])
+    # service time counts from the second call, not from serving at the first service
+    assert done["serving_at"] == "2026-11-24T08:10:00.000+00:00"

@@ -3,7 +3,9 @@ import errno
 import hashlib
 import os
 import random
+import sqlite3
 import stat
+import subprocess
 
 import pytest
 
@@ -317,3 +319,42 @@ def test_ids_are_deterministic_with_a_seeded_factory(tmp_path):
     first = [a.new() for _ in range(5)]
     assert first == [b.new() for _ in range(5)]
     assert first == sorted(first) and len(set(first)) == 5
+
+
+def test_read_only_data_directory_for_real(tmp_path, clock, ids):
+    """No monkeypatching: root ignores permission bits, so as root the directory is made
+    immutable (chattr +i), which the kernel enforces even for root."""
+    data = tmp_path / "ro"
+    data.mkdir()
+    as_root = os.geteuid() == 0
+    if as_root:
+        subprocess.run(["chattr", "+i", str(data)], check=True)
+    else:
+        os.chmod(data, 0o500)
+    try:
+        with pytest.raises(StoreError) as info:
+            Office.open(load_settings(data, environ={}), clock=clock, ids=ids)
+        assert str(data) in str(info.value)
+        assert list(data.iterdir()) == []
+    finally:
+        if as_root:
+            subprocess.run(["chattr", "-i", str(data)], check=True)
+        else:
+            os.chmod(data, 0o700)
+
+
+def test_another_programs_sqlite_database_is_refused_and_untouched(tmp_path, clock, ids):
+    path = tmp_path / "nafitha.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.execute("INSERT INTO invoices (total) VALUES (12.5)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError) as info:
+        Office.open(load_settings(tmp_path, environ={}), clock=clock, ids=ids)
+    assert "another program" in str(info.value) and "invoices" in str(info.value)
+    conn = sqlite3.connect(path)
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["invoices"]
+    conn.close()
+    assert len(path.read_bytes()) == len(before)

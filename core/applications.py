@@ -103,13 +103,19 @@ class Applications:
             self.store.record("application.submitted", "application", row["id"], public(row))
             return public(row)
 
-    def approve(self, application: str, reason: str | None = None) -> dict:
+    def approve(self, application: str, reason: str | None = None,
+                conditions: str | None = None) -> dict:
+        """Approve; `conditions` (e.g. working hours) are printed on and signed into the
+        licence."""
+        conditions = clean_text(conditions, "conditions", max_length=300) if conditions else ""
         with self.store.atomic():
             row = self._row(application)
             if row["state"] not in ("submitted", "paid"):
                 raise InvalidState(f"application {row['number']} is {row['state']}; only a "
                                    f"submitted or paid application can be approved",
                                    state=row["state"])
+            self.store.update("applications", "id", row["id"], {"conditions": conditions})
+            row["conditions"] = conditions
             return self._decide(row, "approved", "application.approved", reason)
 
     def reject(self, application: str, reason: str) -> dict:
@@ -164,5 +170,6 @@ def public(row: dict) -> dict:
                                "licence_type", "validity_days", "issue_mode", "ticket_id",
                                "created_at", "submitted_at", "paid_at", "decided_at",
                                "decided_by", "reason")}
+    out["conditions"] = row.get("conditions", "")
     out["fields"] = json.loads(row["fields"])
     return out

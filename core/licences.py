@@ -1,8 +1,9 @@
 """Licences: issued once, only for an approved and paid application.
 
 Number {office}-{year}-{device}-{seq}: the device id makes it unique without asking anyone;
-seq restarts each (local) year. A `signer` (the licence-signing issue) may be attached to
-the office; its payload is stored with the licence and travels in the outbox event."""
+seq restarts each (local) year. The office's signer (core/credentials) signs it on this
+device, offline; the signed QR text is stored with the licence and travels in the outbox
+event."""
 from __future__ import annotations
 
 import json
@@ -34,6 +35,10 @@ class Licences:
             if not app["paid_at"]:
                 raise InvalidState(f"application {app['number']} is approved but not paid",
                                    state=app["state"])
+            if self.office.signer is None:
+                raise InvalidState("this device cannot sign licences yet: it has no key and "
+                                   "certificate (nafitha keys request / certify / install, "
+                                   "docs/keys.md)")
             now_dt = self.store.clock.now()
             year = now_dt.astimezone(self.settings.tz).year
             seq = self.store.next_sequence(f"licence:{year}")
@@ -50,9 +55,8 @@ class Licences:
                    "valid_until": iso(now_dt + timedelta(days=app["validity_days"])),
                    "revoked_at": None, "revoke_reason": None, "reprint_count": 0,
                    "device_counter": self.store.next_sequence("licence:device"),
-                   "signed_payload": None}
-            if self.office.signer is not None:
-                row["signed_payload"] = self.office.signer(row)
+                   "conditions": app["conditions"], "signed_payload": None}
+            row["signed_payload"] = self.office.signer(row)
             self.store.insert("licences", row)
             self.store.update("applications", "id", app["id"],
                               {"state": "issued", "updated_at": row["issued_at"]})

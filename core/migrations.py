@@ -85,7 +85,13 @@ def m001_initial(db):
         db.execute(sql)
 
 
-MIGRATIONS = [m001_initial]
+def m002_licence_conditions(db):
+    """Conditions set when an application is approved, printed on and signed into the licence."""
+    db.execute("ALTER TABLE applications ADD COLUMN conditions TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE licences ADD COLUMN conditions TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS = [m001_initial, m002_licence_conditions]
 
 
 def apply(store) -> None:

@@ -10,6 +10,8 @@ from . import audit, outbox
 from .applications import Applications
 from .catalog import Catalog, load_catalog
 from .clock import Clock, SystemClock, UlidFactory
+from .credentials.licence import VerificationResult, verify
+from .credentials.trust import DeviceSigner, TrustStore
 from .licences import Licences
 from .payments import Payments
 from .queue import Queue
@@ -23,8 +25,10 @@ class Office:
         self.settings = settings
         self.store = store
         self.catalog = catalog
-        # Set by the licence-signing layer: row -> signed QR payload text.
-        self.signer: Callable[[dict], str] | None = None
+        # Signs each licence on issue (row -> "NF1:..."); None until the device has a key
+        # and a certificate (docs/keys.md).
+        self.signer: Callable[[dict], str] | None = DeviceSigner.load(
+            settings.data_dir, settings.device.id, settings.office.code)
         self.queue = Queue(self)
         self.applications = Applications(self)
         self.payments = Payments(self)
@@ -45,6 +49,13 @@ class Office:
     def acting_as(self, actor: str):
         """`with office.acting_as("sara"):` records sara as the actor of what runs inside."""
         return self.store.atomic(actor=actor)
+
+    def trust(self) -> TrustStore:
+        """Roots and revocation list as on disk now (central may have sent a newer list)."""
+        return TrustStore.load(self.settings.data_dir)
+
+    def verify_licence(self, text) -> VerificationResult:
+        return verify(text, self.trust(), int(self.store.clock.now().timestamp()))
 
     def verify_audit(self) -> dict:
         return audit.verify_chain(self.store)

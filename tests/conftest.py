@@ -3,7 +3,9 @@
     clock         FrozenClock at 2026-11-24 08:00 UTC (11:00 in Asia/Bahrain)
     ids           UlidFactory(clock, random.Random(7)): the same ids on every run
     settings      load_settings(tmp_path, environ={}): defaults, data in tmp_path
-    office        core.office.Office.open(settings, clock=clock, ids=ids)
+    root_key      the municipality's root signing key (one per test session)
+    certified     the device of settings.data_dir has a key and certificate from root_key
+    office        core.office.Office.open(settings, clock=clock, ids=ids), certified
     valid_nid     valid_nid(n=0) -> a national ID that passes the configured check digit
     valid_fields  valid_fields(service, **overrides) -> a form that passes the catalogue
     submit_valid  submit_valid(service="residence-certificate", **overrides) -> application
@@ -18,7 +20,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from core.catalog import load_catalog
 from core.clock import FrozenClock, UlidFactory
+from core.credentials import ceremony, keys
 from core.office import Office
 from core.settings import load_settings
 from core.text import with_check_digit
@@ -53,8 +57,24 @@ def settings(tmp_path):
     return load_settings(tmp_path, environ={})
 
 
+@pytest.fixture(scope="session")
+def root_key():
+    """The municipality's root key for the test session (generating one is cheap, but one
+    key makes licences from different tests comparable)."""
+    return keys.generate()
+
+
 @pytest.fixture
-def office(settings, clock, ids):
+def certified(settings, clock, root_key):
+    """This data directory's device holds a key and a certificate for every catalogue
+    licence type, signed by root_key (what `nafitha keys request/certify/install` do)."""
+    types = [s.licence_type for s in load_catalog(settings.catalog_dir)]
+    return ceremony.setup_device(settings.data_dir, root_key, settings.device.id,
+                                 settings.office.code, types, int(clock.now().timestamp()))
+
+
+@pytest.fixture
+def office(settings, clock, ids, certified):
     office = Office.open(settings, clock=clock, ids=ids)
     yield office
     office.close()

@@ -60,10 +60,25 @@ def test_every_leaf_command_offers_json():
         assert any("--json" in p.opts for p in cmd.params), " ".join(path)
 
 
-def test_a_day_through_the_cli(run):
+def ceremony(run, root_dir):
+    """The offline ceremony of docs/keys.md, through the CLI."""
+    root = as_json(run("keys", "init-root", "--out", str(root_dir), "--json"))
+    assert oct(os.stat(root["root_key"]).st_mode & 0o777) == "0o600"
+    request = root_dir / "d01.request.json"
+    run("keys", "request", "--out", str(request))
+    cert = as_json(run("keys", "certify", str(request), "--root-key", root["root_key"],
+                       "--out", str(root_dir / "d01.cert"), "--json"))
+    assert cert["device_id"] == "D01" and "RES" in cert["licence_types"]
+    run("keys", "install", str(root_dir / "d01.cert"), "--root", root["root_pub"])
+    return root
+
+
+def test_a_day_through_the_cli(run, tmp_path):
     init = as_json(run("init", "--json"))
     assert init["services"] == 8 and Path(init["config"]).exists()
     assert oct(os.stat(init["database"]).st_mode & 0o777) == "0o600"
+    ceremony(run, tmp_path / "root")
+    assert as_json(run("keys", "status", "--json"))["can_sign"] is True
 
     t = as_json(run("ticket", "take", "R", "--json"))
     assert t["number"] == "R001" and t["people_ahead"] == 0
@@ -82,6 +97,9 @@ def test_a_day_through_the_cli(run):
     assert paid["application_state"] == "approved"
     lic = as_json(run("issue", app["number"], "--json"))
     assert lic["number"].startswith("MUH-") and lic["holder_name"] == "Ali Hasan"
+    assert lic["signed_payload"].startswith("NF1:")
+    genuine = as_json(run("verify", lic["signed_payload"], "--json"))
+    assert genuine["valid"] and genuine["claims"]["number"] == lic["number"]
 
     permit = as_json(run("apply", "building-permit-small", *RESIDENT, "-f", "parcel=12-3",
                          "-f", "area_m2=40", "--json"))
@@ -101,6 +119,35 @@ def test_a_day_through_the_cli(run):
     assert audit["ok"] and audit["entries"] > 10
     status = as_json(run("outbox", "status", "--json"))
     assert status["pending"] == audit["entries"] and status["last_seq"] == audit["entries"]
+
+
+def test_licence_verifies_elsewhere_and_revocation_reaches_it(run, tmp_path):
+    """Issued on one data directory; verified on another that shares only root.pub."""
+    root = ceremony(run, tmp_path / "root")
+    app = as_json(run("apply", "residence-certificate", *RESIDENT, "--json"))
+    run("shift", "open", "--clerk", "admin")
+    run("pay", app["number"], "--method", "card", "--reference", "T-9")
+    text = as_json(run("issue", app["number"], "--json"))["signed_payload"]
+
+    runner = CliRunner()
+    inspector = ["--data", str(tmp_path / "inspector")]
+    assert runner.invoke(cli, [*inspector, "verify", text]).exit_code == 1  # no root yet
+    assert runner.invoke(cli, [*inspector, "keys", "trust-root", root["root_pub"]]).exit_code == 0
+    ok = runner.invoke(cli, [*inspector, "verify", text])
+    assert ok.exit_code == 0 and ok.stdout.startswith("GENUINE") and "Ali Hasan" in ok.stdout
+
+    rl = tmp_path / "rl.cose"
+    number = \
+        as_json(run("verify", text, "--json"))["claims"]["number"]
+    run("keys", "revoke", "--root-key", root["root_key"], "--licence", number, "--out", str(rl))
+    assert runner.invoke(cli, [*inspector, "keys", "trust-revocations", str(rl)]).exit_code == 0
+    revoked = runner.invoke(cli, [*inspector, "verify", text, "--json"])
+    assert revoked.exit_code == 1
+    assert json.loads(revoked.stdout)["reason"] == "revoked"
+    # usage errors exit 2
+    assert runner.invoke(cli, [*inspector, "verify"]).exit_code == 2
+    assert runner.invoke(cli, [*inspector, "verify", "--image", str(tmp_path / "none.png")]
+                         ).exit_code == 2
 
 
 def test_errors_are_one_line_exit_1_and_change_nothing(run):

@@ -1,7 +1,10 @@
 """Runs operations in a loop until killed (used by test_crash_consistency.py)."""
 import sys
+import time
 from pathlib import Path
 
+from core.credentials import ceremony, keys
+from core.credentials.trust import device_cert_path
 from core.errors import InvalidState
 from core.office import Office
 from core.settings import load_settings
@@ -9,7 +12,12 @@ from core.text import with_check_digit
 
 
 def main(data_dir: str) -> None:
-    office = Office.open(load_settings(data_dir, environ={}))
+    settings = load_settings(data_dir, environ={})
+    if not device_cert_path(settings.data_dir).exists():
+        # first start: a throwaway root certifies this device (docs/keys.md)
+        ceremony.setup_device(settings.data_dir, keys.generate(), "D01", "MUH", ["RES"],
+                              int(time.time()))
+    office = Office.open(settings)
     try:
         office.payments.open_shift("kiosk", 0)
     except InvalidState:

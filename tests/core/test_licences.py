@@ -1,10 +1,13 @@
 """Licences: only for an approved and paid application, once; numbered
 {office}-{year}-{device}-{seq}; valid for the catalogue's days; revoked with a reason;
 reprints counted, never renumbered."""
+import json
 import re
 from datetime import datetime, timedelta
 
 import pytest
+
+from core.credentials import ceremony
 
 from core.errors import InvalidState, NotFound, ValidationError
 from core.office import Office
@@ -61,9 +64,11 @@ def test_numbers_count_up_and_restart_each_local_year(office, submit_valid, till
     assert counters == [1, 2, 3, 4]
 
 
-def test_number_carries_office_and_device(tmp_path, clock, ids, valid_fields):
+def test_number_carries_office_and_device(tmp_path, clock, ids, valid_fields, root_key):
     s = load_settings(tmp_path / "other", environ={"NAFITHA_OFFICE__CODE": "RIF",
                                                    "NAFITHA_DEVICE__ID": "K7"})
+    ceremony.setup_device(s.data_dir, root_key, "K7", "RIF", ["RES"],
+                          int(clock.now().timestamp()))
     office = Office.open(s, clock=clock, ids=ids)
     try:
         app = office.applications.submit("R", valid_fields("R"))
@@ -146,3 +151,50 @@ def test_unknown_licence(office):
         office.licences.get("MUH-2026-D01-999999")
     with pytest.raises(NotFound):
         office.licences.issue("no-such-application")
+
+
+def test_a_device_without_a_certificate_cannot_issue(tmp_path, clock, ids, valid_fields):
+    office = Office.open(load_settings(tmp_path / "bare", environ={}), clock=clock, ids=ids)
+    try:
+        app = office.applications.submit("R", valid_fields("R"))
+        office.payments.open_shift("kiosk", 0)
+        office.payments.take(app["id"], "online", "kiosk", reference="G")
+        before = office.store.one("SELECT COUNT(*) AS n FROM outbox")["n"]
+        with pytest.raises(InvalidState, match="cannot sign licences yet"):
+            office.licences.issue(app["id"])
+        assert office.store.one("SELECT COUNT(*) AS n FROM licences")["n"] == 0
+        assert office.store.one("SELECT COUNT(*) AS n FROM outbox")["n"] == before
+        assert office.applications.get(app["id"])["state"] == "approved"
+    finally:
+        office.close()
+
+
+def test_a_type_outside_the_certificate_is_refused_before_numbering(tmp_path, clock, ids,
+                                                                     valid_fields, root_key):
+    s = load_settings(tmp_path / "res-only", environ={})
+    ceremony.setup_device(s.data_dir, root_key, "D01", "MUH", ["RES"],
+                          int(clock.now().timestamp()))
+    office = Office.open(s, clock=clock, ids=ids)
+    try:
+        app = office.applications.submit("T", valid_fields("T"))
+        office.payments.open_shift("kiosk", 0)
+        office.payments.take(app["id"], "online", "kiosk", reference="G")
+        with pytest.raises(InvalidState, match="does not allow TAX"):
+            office.licences.issue(app["id"])
+        assert office.store.one("SELECT COUNT(*) AS n FROM licences")["n"] == 0
+        assert office.store.one("SELECT value FROM sequences WHERE name LIKE 'licence:%'") is None
+    finally:
+        office.close()
+
+
+def test_issued_licence_is_signed_and_the_payload_travels_in_the_event(office, submit_valid,
+                                                                        till):
+    app = submit_valid("residence-certificate")
+    office.payments.take(app["id"], "cash", till.clerk, tendered_minor=1000)
+    lic = office.licences.issue(app["id"])
+    assert lic["signed_payload"].startswith("NF1:")
+    event = office.store.one("SELECT body FROM outbox WHERE type = 'licence.issued'")
+    assert json.loads(event["body"])["data"]["signed_payload"] == lic["signed_payload"]
+    result = office.verify_licence(lic["signed_payload"])
+    assert result.valid and result.claims["number"] == lic["number"]
+    assert result.claims["holder"] == lic["holder_name"]

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from core import migrations
+
 from core.audit import verify_chain
 from core.office import Office
 from core.outbox import check_sequence
@@ -139,6 +141,6 @@ def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path):
     conn = sqlite3.connect(data / "nafitha.db")
     try:
         assert conn.execute("SELECT COUNT(*) FROM identity").fetchone()[0] == 1
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(migrations.MIGRATIONS)
     finally:
         conn.close()

@@ -81,15 +81,16 @@ def test_reopen_is_idempotent_and_keeps_data(settings, clock, ids):
 def test_a_new_migration_is_applied_once_on_reopen(settings, clock, ids, monkeypatch):
     Office.open(settings, clock=clock, ids=ids).close()
     calls = []
+    shipped = len(migrations.MIGRATIONS)
 
-    def m002_add_note(db):
+    def m_next_add_note(db):
         calls.append(1)
         db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m002_add_note])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m_next_add_note])
     for _ in range(2):
         office = Office.open(settings, clock=clock, ids=ids)
-        assert office.store.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert office.store.conn.execute("PRAGMA user_version").fetchone()[0] == shipped + 1
         office.store.conn.execute("SELECT * FROM notes").fetchall()
         office.close()
     assert calls == [1]
@@ -97,19 +98,20 @@ def test_a_new_migration_is_applied_once_on_reopen(settings, clock, ids, monkeyp
 
 def test_a_failing_migration_changes_nothing(settings, clock, ids, monkeypatch):
     Office.open(settings, clock=clock, ids=ids).close()
+    shipped = len(migrations.MIGRATIONS)
 
-    def m002_broken(db):
+    def m_next_broken(db):
         db.execute("CREATE TABLE half_done (id INTEGER)")
         db.execute("THIS IS NOT SQL")
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m002_broken])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m_next_broken])
     with pytest.raises(StoreError) as info:
         Office.open(settings, clock=clock, ids=ids)
     assert str(settings.db_path) in str(info.value)
     monkeypatch.undo()
     office = Office.open(settings, clock=clock, ids=ids)
     conn = office.store.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == shipped
     assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'half_done'"
                         ).fetchone()[0] == 0
     office.close()

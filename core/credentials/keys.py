@@ -1,0 +1,85 @@
+"""Ed25519 keys on disk: private keys PKCS#8 PEM, mode 0600, never printed or sent."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ..errors import NafithaError
+
+
+class KeyError_(NafithaError):
+    code = "key_problem"
+
+
+def generate() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def public_bytes(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
+    pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(public: bytes) -> bytes:
+    """8 bytes naming a root key: the start of SHA-256 of its raw public key."""
+    return hashlib.sha256(public).digest()[:8]
+
+
+def public_from_bytes(raw: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def signature_ok(public: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        public_from_bytes(public).verify(signature, message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def write_private(key: Ed25519PrivateKey, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        raise KeyError_(f"{path} already exists; refusing to overwrite a key", path=str(path))
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+
+
+def read_private(path: Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    except FileNotFoundError:
+        raise KeyError_(f"{path}: no such key file", path=str(path))
+    except (ValueError, TypeError) as exc:
+        raise KeyError_(f"{path}: not a private key ({exc})", path=str(path))
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyError_(f"{path}: not an Ed25519 key", path=str(path))
+    return key
+
+
+def write_public(public: bytes, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = public_from_bytes(public).public_bytes(serialization.Encoding.PEM,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+    path.write_bytes(pem)
+
+
+def read_public(path: Path) -> bytes:
+    try:
+        key = serialization.load_pem_public_key(Path(path).read_bytes())
+    except FileNotFoundError:
+        raise KeyError_(f"{path}: no such public key file", path=str(path))
+    except (ValueError, TypeError) as exc:
+        raise KeyError_(f"{path}: not a public key ({exc})", path=str(path))
+    if not isinstance(key, Ed25519PublicKey):
+        raise KeyError_(f"{path}: not an Ed25519 public key", path=str(path))
+    return public_bytes(key)

@@ -1,0 +1,211 @@
+"""The licence QR payload: `NF1:` + Base45(COSE_Sign1) (docs/credential-format.md).
+
+Claims (CBOR map, Unix seconds):
+    1 licence number   2 licence type   3 holder name   4 [salt, scrypt(national ID)]
+    5 address/parcel   6 issued at      7 valid until   8 office
+    9 conditions (absent when empty)    10 device counter
+The signing device's certificate rides in the unprotected header (label -65537), so a
+verifier needs only the municipality's root public key."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from . import base45, cbor, cose
+from . import certificate as certs
+
+PREFIX = "NF1:"
+CERT_LABEL = -65537
+MAX_TEXT = 4096  # characters; refused before any parsing
+CLOCK_SKEW = 300  # seconds a verifier tolerates for an issuing clock running ahead
+# scrypt makes guessing a 9-digit ID from the QR cost ~40 ms per guess.
+NID_SCRYPT = dict(n=2 ** 14, r=8, p=1, dklen=16)
+
+CLAIM_KEYS = {1: "number", 2: "type", 3: "holder", 4: "national_id_hash", 5: "address",
+              6: "issued_at", 7: "valid_until", 8: "office", 9: "conditions",
+              10: "device_counter"}
+
+REASONS = {
+    "valid": "Genuine licence.",
+    "too_large": "Too long to be a licence code.",
+    "malformed": "Not a readable licence code.",
+    "unsupported_version": "A licence code of a version this verifier does not know.",
+    "unknown_issuer": "Not issued by a device the municipality certified.",
+    "bad_signature": "The signature does not match: the code was altered or forged.",
+    "certificate_not_yet_valid": "The issuing device's certificate is not valid yet.",
+    "certificate_expired": "The issuing device's certificate has expired.",
+    "issued_outside_certificate": "Issued outside the period the device was allowed to sign.",
+    "type_not_allowed": "The issuing device may not issue this type of licence.",
+    "device_revoked": "Issued by a device reported compromised at that time.",
+    "revoked": "This licence has been revoked.",
+    "issued_in_future": "The issue date is in the future.",
+    "licence_expired": "This licence has expired.",
+}
+
+
+@dataclass
+class VerificationResult:
+    valid: bool
+    reason: str
+    message: str
+    claims: dict = field(default_factory=dict)
+    certificate: dict = field(default_factory=dict)
+    detail: str = ""
+    revocation_list: dict | None = None
+
+    def to_dict(self) -> dict:
+        return {"valid": self.valid, "reason": self.reason, "message": self.message,
+                "detail": self.detail, "claims": self.claims, "certificate": self.certificate,
+                "revocation_list": self.revocation_list}
+
+
+def protect_national_id(national_id: str, salt: bytes | None = None) -> list[bytes]:
+    salt = salt if salt is not None else os.urandom(16)
+    return [salt, hashlib.scrypt(national_id.encode(), salt=salt, **NID_SCRYPT)]
+
+
+def national_id_matches(claims: dict, national_id: str) -> bool:
+    salt, digest = bytes.fromhex(claims["national_id_hash"][0]), \
+        bytes.fromhex(claims["national_id_hash"][1])
+    return hmac.compare_digest(protect_national_id(national_id, salt)[1], digest)
+
+
+def epoch(value: str | datetime | int) -> int:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return int(value.timestamp())
+
+
+def claims_for(row: dict, office: str, salt: bytes | None = None) -> dict:
+    claims = {1: row["number"], 2: row["licence_type"], 3: row["holder_name"],
+              4: protect_national_id(row["national_id"], salt), 5: row["address"],
+              6: epoch(row["issued_at"]), 7: epoch(row["valid_until"]), 8: office,
+              10: row["device_counter"]}
+    if row.get("conditions"):
+        claims[9] = row["conditions"]
+    return claims
+
+
+def sign_claims(claims: dict, device_key, cert: certs.DeviceCertificate) -> str:
+    sign1 = cose.sign(cbor.dumps(claims), device_key, cert.device_id.encode(),
+                      {CERT_LABEL: cert.to_cbor()})
+    return PREFIX + base45.encode(cbor.dumps(sign1.to_cbor()))
+
+
+def _readable_claims(raw: dict) -> dict:
+    out = {}
+    for k, v in raw.items():
+        name = CLAIM_KEYS[k]
+        if name == "national_id_hash":
+            v = [v[0].hex(), v[1].hex()]
+        out[name] = v
+    return out
+
+
+def _check_claims(raw) -> dict:
+    if not isinstance(raw, dict) or not set(raw) <= set(CLAIM_KEYS) or \
+            not {1, 2, 3, 4, 5, 6, 7, 8, 10} <= set(raw):
+        raise cose.FormatError("licence claims are incomplete or unknown")
+    texts = (1, 2, 3, 5, 8) + ((9,) if 9 in raw else ())
+    ints = (6, 7, 10)
+    nid = raw[4]
+    if not all(isinstance(raw[k], str) for k in texts) or \
+            not all(isinstance(raw[k], int) and not isinstance(raw[k], bool) for k in ints) or \
+            not (isinstance(nid, list) and len(nid) == 2 and
+                 all(isinstance(x, bytes) and len(x) == 16 for x in nid)):
+        raise cose.FormatError("licence claims have the wrong types")
+    return _readable_claims(raw)
+
+
+def verify(text, trust, now: int | None = None) -> VerificationResult:
+    """Valid, or one precise reason. Never raises: anything unexpected is 'malformed'."""
+    try:
+        return _verify(text, trust, int(time.time()) if now is None else now)
+    except Exception as exc:  # noqa: BLE001 - a verifier answers, it does not crash
+        return _fail("malformed", f"{type(exc).__name__}: {exc}")
+
+
+def _fail(reason, detail="", **kw) -> VerificationResult:
+    return VerificationResult(False, reason, REASONS[reason], detail=detail, **kw)
+
+
+def _verify(text, trust, now: int) -> VerificationResult:
+    if isinstance(text, bytes):
+        if len(text) > MAX_TEXT:
+            return _fail("too_large", f"{len(text)} bytes; the limit is {MAX_TEXT}")
+        try:
+            text = text.decode("ascii")
+        except UnicodeDecodeError:
+            return _fail("malformed", "not ASCII text")
+    if not isinstance(text, str):
+        return _fail("malformed", "not text")
+    if len(text) > MAX_TEXT:
+        return _fail("too_large", f"{len(text)} characters; the limit is {MAX_TEXT}")
+    text = text.strip()
+    version = re.match(r"^NF(\d{1,3}):", text)
+    if not version:
+        return _fail("malformed", "does not start with NF1:")
+    if version.group(0) != PREFIX:
+        return _fail("unsupported_version", f"prefix {version.group(0)}")
+    try:
+        raw = base45.decode(text[len(PREFIX):])
+        sign1 = cose.parse(cbor.loads(raw, max_depth=6, max_items=128, max_bytes=MAX_TEXT))
+    except (base45.Base45Error, cbor.CBORError, cose.FormatError) as exc:
+        return _fail("malformed", str(exc))
+    cert_obj = sign1.unprotected.get(CERT_LABEL)
+    if cert_obj is None:
+        return _fail("unknown_issuer", "no device certificate in the code")
+    try:
+        cert = certs.parse(cert_obj)
+    except cose.FormatError as exc:
+        return _fail("malformed", str(exc))
+    cert_info = cert.to_dict()
+    root = trust.root(cert.root_kid)
+    if root is None:
+        return _fail("unknown_issuer", f"root key {cert.root_kid.hex()} is not trusted",
+                     certificate=cert_info)
+    if not cert.sign1.signed_by(root):
+        return _fail("unknown_issuer", "the device certificate is not signed by a trusted root",
+                     certificate=cert_info)
+    if sign1.kid != cert.device_id.encode() or not sign1.signed_by(cert.public_key):
+        return _fail("bad_signature", certificate=cert_info)
+    try:
+        claims = _check_claims(cbor.loads(sign1.payload, max_depth=3, max_items=64))
+    except (cbor.CBORError, cose.FormatError) as exc:
+        return _fail("malformed", str(exc), certificate=cert_info)
+    kw = {"claims": claims, "certificate": cert_info}
+    revocations = trust.revocations
+    rl_info = None
+    if revocations is not None:
+        rl_info = {"number": revocations.number, "issued_at": revocations.issued_at,
+                   "age_seconds": max(0, now - revocations.issued_at)}
+    kw["revocation_list"] = rl_info
+    if now < cert.not_before:
+        return _fail("certificate_not_yet_valid", **kw)
+    if now > cert.not_after:
+        return _fail("certificate_expired", **kw)
+    issued = claims["issued_at"]
+    if not (cert.not_before <= issued <= cert.sign_until):
+        return _fail("issued_outside_certificate", **kw)
+    if claims["type"] not in cert.licence_types:
+        return _fail("type_not_allowed", f"{claims['type']} not in "
+                     f"{', '.join(cert.licence_types)}", **kw)
+    if revocations is not None:
+        since = revocations.devices.get(cert.device_id)
+        if since is not None and issued >= since:
+            return _fail("device_revoked", f"compromised since {since}", **kw)
+        if claims["number"] in revocations.licences:
+            return _fail("revoked", f"revocation list {revocations.number}, "
+                         f"{rl_info['age_seconds'] // 3600} hours old", **kw)
+    if issued > now + CLOCK_SKEW:
+        return _fail("issued_in_future", **kw)
+    if now > claims["valid_until"]:
+        return _fail("licence_expired", **kw)
+    return VerificationResult(True, "valid", REASONS["valid"], **kw)

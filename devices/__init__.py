@@ -1,0 +1,1 @@
+"""Devices: printers, scanners, payment terminal, cash drawer; each with a recording fake."""

@@ -13,6 +13,8 @@ from .clock import iso
 from .errors import InvalidState, NotFound
 from .text import clean_text
 
+ADDRESS_PARTS = ("parcel", "block", "road", "building")
+
 
 class Licences:
     def __init__(self, office):
@@ -43,8 +45,9 @@ class Licences:
             year = now_dt.astimezone(self.settings.tz).year
             seq = self.store.next_sequence(f"licence:{year}")
             fields = json.loads(app["fields"])
-            address = ", ".join(f"{k} {fields[k]}" for k in ("parcel", "block", "road",
-                                                             "building") if k in fields)
+            # Kept structured (JSON) so each language can label the parts on screen and paper.
+            address = json.dumps({k: fields[k] for k in ADDRESS_PARTS if k in fields},
+                                 ensure_ascii=False)
             row = {"id": self.store.ids.new(),
                    "number": f"{self.settings.office.code}-{year}-{self.settings.device.id}-"
                              f"{seq:06d}",

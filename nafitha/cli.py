@@ -959,6 +959,10 @@ def verify_cmd(ctx, text, image, as_json):
             click.echo(f"licence {c['number']} ({c['type']})  holder {c['holder']}")
             click.echo(f"issued {day(c['issued_at'])} by {c['office']}  "
                        f"valid until {day(c['valid_until'])}")
+            if c["address"]:
+                click.echo(", ".join(f"{part} {value}" for part, value in c["address"].items()))
+            if c.get("conditions"):
+                click.echo(f"conditions: {c['conditions']}")
     sys.exit(0 if result.valid else 1)
 
 

@@ -2,7 +2,7 @@
 
 Claims (CBOR map, Unix seconds):
     1 licence number   2 licence type   3 holder name   4 [salt, scrypt(national ID)]
-    5 address/parcel   6 issued at      7 valid until   8 office
+    5 {1 parcel, 2 block, 3 road, 4 building}      6 issued at      7 valid until   8 office
     9 conditions (absent when empty)    10 device counter
 The signing device's certificate rides in the unprotected header (label -65537), so a
 verifier needs only the municipality's root public key."""
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import re
 import time
@@ -26,6 +27,7 @@ CLOCK_SKEW = 300  # seconds a verifier tolerates for an issuing clock running ah
 # scrypt makes guessing a 9-digit ID from the QR cost ~40 ms per guess.
 NID_SCRYPT = dict(n=2 ** 14, r=8, p=1, dklen=16)
 
+ADDRESS_KEYS = {1: "parcel", 2: "block", 3: "road", 4: "building"}
 CLAIM_KEYS = {1: "number", 2: "type", 3: "holder", 4: "national_id_hash", 5: "address",
               6: "issued_at", 7: "valid_until", 8: "office", 9: "conditions",
               10: "device_counter"}
@@ -84,8 +86,11 @@ def epoch(value: str | datetime | int) -> int:
 
 
 def claims_for(row: dict, office: str, salt: bytes | None = None) -> dict:
+    """row: a licence row; its address is the JSON object the store keeps."""
+    parts = json.loads(row["address"]) if isinstance(row["address"], str) else row["address"]
+    address = {k: parts[name] for k, name in ADDRESS_KEYS.items() if parts.get(name)}
     claims = {1: row["number"], 2: row["licence_type"], 3: row["holder_name"],
-              4: protect_national_id(row["national_id"], salt), 5: row["address"],
+              4: protect_national_id(row["national_id"], salt), 5: address,
               6: epoch(row["issued_at"]), 7: epoch(row["valid_until"]), 8: office,
               10: row["device_counter"]}
     if row.get("conditions"):
@@ -105,6 +110,8 @@ def _readable_claims(raw: dict) -> dict:
         name = CLAIM_KEYS[k]
         if name == "national_id_hash":
             v = [v[0].hex(), v[1].hex()]
+        elif name == "address":
+            v = {ADDRESS_KEYS[part]: text for part, text in sorted(v.items())}
         out[name] = v
     return out
 
@@ -113,7 +120,11 @@ def _check_claims(raw) -> dict:
     if not isinstance(raw, dict) or not set(raw) <= set(CLAIM_KEYS) or \
             not {1, 2, 3, 4, 5, 6, 7, 8, 10} <= set(raw):
         raise cose.FormatError("licence claims are incomplete or unknown")
-    texts = (1, 2, 3, 5, 8) + ((9,) if 9 in raw else ())
+    texts = (1, 2, 3, 8) + ((9,) if 9 in raw else ())
+    address = raw[5]
+    if not (isinstance(address, dict) and set(address) <= set(ADDRESS_KEYS)
+            and all(isinstance(v, str) for v in address.values())):
+        raise cose.FormatError("licence address has the wrong shape")
     ints = (6, 7, 10)
     nid = raw[4]
     if not all(isinstance(raw[k], str) for k in texts) or \

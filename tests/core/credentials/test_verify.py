@@ -31,7 +31,7 @@ CERT = make_cert()
 def row(**over):
     base = {"number": "MUH-2026-D01-000001", "licence_type": "RES",
             "holder_name": "محمد علي حسن", "national_id": "850101239",
-            "address": "block 204, road 15, building 12", "issued_at": NOW - DAY,
+            "address": {"block": "204", "road": "15", "building": "12"}, "issued_at": NOW - DAY,
             "valid_until": NOW + 89 * DAY, "device_counter": 1, "conditions": ""}
     return {**base, **over}
 

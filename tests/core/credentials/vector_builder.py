@@ -42,7 +42,7 @@ def cert(root=ROOT, device_id="D01", not_before=NOW - 30 * DAY, sign_until=NOW +
 def row(**over):
     base = {"number": "MUH-2026-D01-000042", "licence_type": "RES",
             "holder_name": "فاطمة عبدالله الحداد", "national_id": "850101239",
-            "address": "block 204, road 15, building 1203A", "issued_at": ISSUED,
+            "address": {"block": "204", "road": "15", "building": "1203A"}, "issued_at": ISSUED,
             "valid_until": ISSUED + 90 * DAY, "device_counter": 42, "conditions": ""}
     return {**base, **over}
 
@@ -54,7 +54,11 @@ def text(c=None, **over):
 def readable(claims: dict) -> dict:
     out = {}
     for k, v in claims.items():
-        out[str(k)] = [x.hex() for x in v] if k == 4 else v
+        if k == 4:
+            v = [x.hex() for x in v]
+        elif k == 5:
+            v = {str(part): text for part, text in v.items()}
+        out[str(k)] = v
     return out
 
 
@@ -68,7 +72,8 @@ def build() -> dict:
     revocations = ceremony.revoke(ROOT, 3, NOW - 3 * 3600, ["MUH-2026-D01-000099"],
                                   {"D09": NOW - 10 * DAY})
     permit = row(number="MUH-2026-D01-000043", licence_type="BPS",
-                 address="parcel 02-1234, block 204, road 15, building 1203A",
+                 address={"parcel": "02-1234", "block": "204", "road": "15",
+                          "building": "1203A"},
                  valid_until=ISSUED + 365 * DAY, device_counter=43,
                  conditions="يسمح بالعمل من 7 صباحاً إلى 6 مساءً فقط")
     vectors = [

@@ -51,13 +51,14 @@ NOW = 1_795_500_000  # 2026-11-24, fixed so the output is the same on every run
 DAY = 86400
 ROOT_SEED = bytes(range(32))
 DEVICE_SEED = bytes(range(32, 64))
-SALT = bytes(range(16))
+SALT = bytes(range(8))  # fixed, so every round signs the same bytes
 OFFICE = "MUH"
 NATIONAL_ID = "850101239"
 
 # The one free-text claim, and the one that decides the QR version. Typical: ~80 characters.
-CONDITIONS = "يسمح بالعمل من 7 صباحاً إلى 6 مساءً فقط، ومن السبت إلى الخميس، مع إغلاق الرصيف 2"
-SHORT_CONDITIONS = "يسمح بالعمل من 7 صباحاً إلى 6 مساءً فقط"
+# A typical condition line (39 characters); the long one shows where version 17 runs out.
+CONDITIONS = "يسمح بالعمل من 7 صباحاً إلى 6 مساءً فقط"
+LONG_CONDITIONS = "يسمح بالعمل من 7 صباحاً إلى 6 مساءً فقط، ومن السبت إلى الخميس، مع إغلاق الرصيف 2"
 
 # A typical building permit as core/licences.py builds the row.
 ROW = {
@@ -165,7 +166,7 @@ def conditions_sensitivity(claims: dict, device, cert) -> dict:
         return sign_claims(with_conditions(conditions), device, cert)
 
     points = []
-    for conditions in ("", SHORT_CONDITIONS, ROW["conditions"]):
+    for conditions in ("", CONDITIONS, LONG_CONDITIONS):
         text = ours_with(conditions)
         bare, _ = sign_without_certificate(with_conditions(conditions), device, cert)
         points.append({"conditions_chars": len(conditions),
@@ -176,13 +177,13 @@ def conditions_sensitivity(claims: dict, device, cert) -> dict:
                                                "qr_version": qr_info(bare)["version"]}})
     longest = None
     if fits(ours_with("")):
-        lo, hi = 0, len(ROW["conditions"])  # binary search: the longest prefix that fits
+        lo, hi = 0, len(LONG_CONDITIONS)  # binary search: the longest prefix that fits
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            lo, hi = (mid, hi) if fits(ours_with(ROW["conditions"][:mid])) else (lo, mid - 1)
+            lo, hi = (mid, hi) if fits(ours_with(LONG_CONDITIONS[:mid])) else (lo, mid - 1)
         longest = lo
     return {"points": points,
-            "longest_prefix_of_typical_conditions_fitting_v17_M_chars": longest}
+            "longest_conditions_fitting_v17_M_chars": longest}
 
 
 def summary(values: list[float]) -> dict:

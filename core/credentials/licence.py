@@ -25,7 +25,10 @@ CERT_LABEL = -65537
 MAX_TEXT = 4096  # characters; refused before any parsing
 CLOCK_SKEW = 300  # seconds a verifier tolerates for an issuing clock running ahead
 # scrypt makes guessing a 9-digit ID from the QR cost ~40 ms per guess.
-NID_SCRYPT = dict(n=2 ** 14, r=8, p=1, dklen=16)
+# 8 random bytes of salt make each licence's hash unique; 12 bytes of hash leave no useful
+# collisions; both kept short because every byte costs 1.5 QR characters.
+NID_SCRYPT = dict(n=2 ** 14, r=8, p=1, dklen=12)
+NID_SALT_BYTES = 8
 
 ADDRESS_KEYS = {1: "parcel", 2: "block", 3: "road", 4: "building"}
 CLAIM_KEYS = {1: "number", 2: "type", 3: "holder", 4: "national_id_hash", 5: "address",
@@ -67,7 +70,7 @@ class VerificationResult:
 
 
 def protect_national_id(national_id: str, salt: bytes | None = None) -> list[bytes]:
-    salt = salt if salt is not None else os.urandom(16)
+    salt = salt if salt is not None else os.urandom(NID_SALT_BYTES)
     return [salt, hashlib.scrypt(national_id.encode(), salt=salt, **NID_SCRYPT)]
 
 
@@ -130,7 +133,8 @@ def _check_claims(raw) -> dict:
     if not all(isinstance(raw[k], str) for k in texts) or \
             not all(isinstance(raw[k], int) and not isinstance(raw[k], bool) for k in ints) or \
             not (isinstance(nid, list) and len(nid) == 2 and
-                 all(isinstance(x, bytes) and len(x) == 16 for x in nid)):
+                 [len(x) if isinstance(x, bytes) else -1 for x in nid] ==
+                 [NID_SALT_BYTES, NID_SCRYPT["dklen"]]):
         raise cose.FormatError("licence claims have the wrong types")
     return _readable_claims(raw)
 

@@ -100,12 +100,9 @@ def test_a_licence_with_short_conditions_fits_v17_at_M(report):
     short = next(p for p in points if p["conditions_chars"] == 39)
     assert short["with_certificate"]["qr_version"] <= 17
     assert report["conditions_sensitivity"][
-        "longest_prefix_of_typical_conditions_fitting_v17_M_chars"] >= 39
+        "longest_conditions_fitting_v17_M_chars"] >= 39
 
 
-@pytest.mark.xfail(strict=True, reason="measured: the typical licence with ~80 characters of "
-                   "Arabic conditions and the embedded certificate needs QR version 19 at M "
-                   "(831 characters; version 17 holds 734). Remove this mark when it fits.")
 def test_the_typical_licence_fits_v17_at_M(report):
     assert variant(report, "nafitha_with_certificate")["qr"]["version"] <= 17
     assert report["fits_v17_M"] is True

@@ -198,3 +198,29 @@ def test_installed_console_script(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert {s["prefix"] for s in json.loads(out.stdout)} == set("RABEWDCT")
+
+
+def test_verify_reads_the_qr_from_an_image(run, tmp_path):
+    import segno
+    from PIL import Image
+
+    ceremony(run, tmp_path / "root")
+    app = as_json(run("apply", "residence-certificate", *RESIDENT, "--json"))
+    run("shift", "open", "--clerk", "admin")
+    run("pay", app["number"], "--method", "online", "--reference", "PG-1")
+    text = as_json(run("issue", app["number"], "--json"))["signed_payload"]
+    photo = tmp_path / "licence.png"
+    # 4 pixels per module with a 4-module quiet zone, pasted off-centre on grey "paper"
+    qr = tmp_path / "qr.png"
+    segno.make(text, error="m", micro=False).save(qr, scale=4, border=4)
+    paper = Image.new("L", (1200, 900), 200)
+    paper.paste(Image.open(qr).convert("L"), (310, 120))
+    paper.save(photo)
+    ok = run("verify", "--image", str(photo))
+    assert ok.stdout.startswith("GENUINE") and "Ali Hasan" in ok.stdout
+    blank = tmp_path / "blank.png"
+    Image.new("L", (300, 300), 255).save(blank)
+    assert "no QR code" in run("verify", "--image", str(blank), expect=2).stderr
+    not_image = tmp_path / "notes.txt"
+    not_image.write_text("hello")
+    assert "not an image" in run("verify", "--image", str(not_image), expect=2).stderr

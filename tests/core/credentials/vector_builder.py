@@ -30,7 +30,7 @@ def seeded(label: str) -> Ed25519PrivateKey:
 ROOT = seeded("nafitha test root key")
 OTHER_ROOT = seeded("some other municipality")
 DEVICE = seeded("nafitha test device D01")
-SALT = bytes(range(16))
+SALT = bytes(range(8))
 
 
 def cert(root=ROOT, device_id="D01", not_before=NOW - 30 * DAY, sign_until=NOW + 335 * DAY,

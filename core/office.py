@@ -10,7 +10,7 @@ from . import audit, outbox
 from .applications import Applications
 from .catalog import Catalog, load_catalog
 from .clock import Clock, SystemClock, UlidFactory
-from .credentials.licence import VerificationResult, verify
+from .credentials.licence import REASONS, VerificationResult, verify
 from .credentials.trust import DeviceSigner, TrustStore
 from .licences import Licences
 from .payments import Payments
@@ -55,7 +55,19 @@ class Office:
         return TrustStore.load(self.settings.data_dir)
 
     def verify_licence(self, text) -> VerificationResult:
-        return verify(text, self.trust(), int(self.store.clock.now().timestamp()))
+        """Offline verification, plus what this office knows first-hand: a licence revoked
+        here is refused before the root's next revocation list says so."""
+        result = verify(text, self.trust(), int(self.store.clock.now().timestamp()))
+        if result.valid:
+            local = self.store.one("SELECT revoked_at, revoke_reason FROM licences "
+                                   "WHERE number = ? AND revoked_at IS NOT NULL",
+                                   (result.claims["number"],))
+            if local:
+                result.valid, result.reason = False, "revoked"
+                result.message = REASONS["revoked"]
+                result.detail = f"revoked at this office {local['revoked_at'][:10]}: " \
+                                f"{local['revoke_reason']}"
+        return result
 
     def verify_audit(self) -> dict:
         return audit.verify_chain(self.store)

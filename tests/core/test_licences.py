@@ -198,3 +198,14 @@ def test_issued_licence_is_signed_and_the_payload_travels_in_the_event(office, s
     result = office.verify_licence(lic["signed_payload"])
     assert result.valid and result.claims["number"] == lic["number"]
     assert result.claims["holder"] == lic["holder_name"]
+
+
+def test_a_licence_revoked_here_is_refused_here_at_once(office, submit_valid, till):
+    app = submit_valid("residence-certificate")
+    office.payments.take(app["id"], "cash", till.clerk, tendered_minor=1000)
+    lic = office.licences.issue(app["id"])
+    assert office.verify_licence(lic["signed_payload"]).valid
+    office.licences.revoke(lic["number"], "issued to the wrong person")
+    result = office.verify_licence(lic["signed_payload"])
+    assert (result.valid, result.reason) == (False, "revoked")
+    assert "wrong person" in result.detail

@@ -861,18 +861,23 @@ def keys_revoke(ctx, root_key, licences, devices, base, out):
         nafitha keys revoke --root-key root.key --licence MUH-2026-D01-000007 --out rl.cose
     """
     from datetime import datetime
-    from core.credentials import ceremony, keys as k, revocation
+    from core.credentials import ceremony, cose, keys as k, revocation
     from core.errors import ValidationError
     compromised = {}
     for item in devices:
-        device, sep, since = item.partition("@")
+        device, _, since = item.partition("@")
         try:
-            compromised[device] = int(datetime.fromisoformat(since).timestamp())
-            assert sep and device and datetime.fromisoformat(since).tzinfo
-        except (ValueError, AssertionError):
+            moment = datetime.fromisoformat(since)
+        except ValueError:
+            moment = None
+        if not device or moment is None or moment.tzinfo is None:
             raise ValidationError(f"--device {item!r}: use ID@ISO-TIME with a time zone",
                                   field="device")
-    base_list = revocation.parse_bytes(_read_bytes(base, "--base")) if base else None
+        compromised[device] = int(moment.timestamp())
+    try:
+        base_list = revocation.parse_bytes(_read_bytes(base, "--base")) if base else None
+    except cose.FormatError as exc:
+        raise ValidationError(f"--base {base}: {exc}", field="base")
     rl = ceremony.revoke(k.read_private(Path(root_key)), 1, _now(), list(licences),
                          compromised, base_list)
     Path(out).write_bytes(rl.to_bytes())

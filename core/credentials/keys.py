@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ..errors import NafithaError
 
 
-class KeyError_(NafithaError):
+class KeyFileError(NafithaError):
     code = "key_problem"
 
 
@@ -49,21 +49,26 @@ def write_private(key: Ed25519PrivateKey, path: Path) -> None:
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
-        raise KeyError_(f"{path} already exists; refusing to overwrite a key", path=str(path))
+        raise KeyFileError(f"{path} already exists; refusing to overwrite a key", path=str(path))
     with os.fdopen(fd, "wb") as fh:
         fh.write(pem)
 
 
-def read_private(path: Path) -> Ed25519PrivateKey:
+def _load_pem(path: Path, load, expected: type, what: str):
     try:
-        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+        key = load(Path(path).read_bytes())
     except FileNotFoundError:
-        raise KeyError_(f"{path}: no such key file", path=str(path))
+        raise KeyFileError(f"{path}: no such {what} file", path=str(path))
     except (ValueError, TypeError) as exc:
-        raise KeyError_(f"{path}: not a private key ({exc})", path=str(path))
-    if not isinstance(key, Ed25519PrivateKey):
-        raise KeyError_(f"{path}: not an Ed25519 key", path=str(path))
+        raise KeyFileError(f"{path}: not a {what} ({exc})", path=str(path))
+    if not isinstance(key, expected):
+        raise KeyFileError(f"{path}: not an Ed25519 {what}", path=str(path))
     return key
+
+
+def read_private(path: Path) -> Ed25519PrivateKey:
+    return _load_pem(path, lambda data: serialization.load_pem_private_key(data, None),
+                     Ed25519PrivateKey, "private key")
 
 
 def write_public(public: bytes, path: Path) -> None:
@@ -74,12 +79,5 @@ def write_public(public: bytes, path: Path) -> None:
 
 
 def read_public(path: Path) -> bytes:
-    try:
-        key = serialization.load_pem_public_key(Path(path).read_bytes())
-    except FileNotFoundError:
-        raise KeyError_(f"{path}: no such public key file", path=str(path))
-    except (ValueError, TypeError) as exc:
-        raise KeyError_(f"{path}: not a public key ({exc})", path=str(path))
-    if not isinstance(key, Ed25519PublicKey):
-        raise KeyError_(f"{path}: not an Ed25519 public key", path=str(path))
-    return public_bytes(key)
+    return public_bytes(_load_pem(path, serialization.load_pem_public_key, Ed25519PublicKey,
+                                  "public key"))

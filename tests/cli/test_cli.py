@@ -224,3 +224,24 @@ def test_verify_reads_the_qr_from_an_image(run, tmp_path):
     not_image = tmp_path / "notes.txt"
     not_image.write_text("hello")
     assert "not an image" in run("verify", "--image", str(not_image), expect=2).stderr
+
+
+def test_keys_commands_refuse_bad_input_clearly(run, tmp_path):
+    root = as_json(run("keys", "init-root", "--out", str(tmp_path / "root"), "--json"))
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00junk")
+    cases = [
+        (("keys", "init-root", "--out", str(tmp_path / "root")), "refusing to overwrite"),
+        (("keys", "certify", str(junk), "--root-key", root["root_key"], "--out",
+          str(tmp_path / "x.cert")), "not a Nafitha certificate request"),
+        (("keys", "install", str(junk), "--root", root["root_pub"]), "not a device certificate"),
+        (("keys", "revoke", "--root-key", root["root_key"], "--device", "D05@yesterday",
+          "--out", str(tmp_path / "rl")), "with a time zone"),
+        (("keys", "revoke", "--root-key", root["root_key"], "--base", str(junk),
+          "--out", str(tmp_path / "rl")), "--base"),
+        (("keys", "trust-revocations", str(junk)), "not a revocation list"),
+        (("keys", "trust-root", str(junk)), "not a public key"),
+    ]
+    for args, message in cases:
+        assert message in run(*args, expect=1).stderr, args
+    assert not (tmp_path / "x.cert").exists() and not (tmp_path / "rl").exists()

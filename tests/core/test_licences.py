@@ -64,16 +64,27 @@ def test_numbers_count_up_and_restart_each_local_year(office, submit_valid, till
     assert counters == [1, 2, 3, 4]
 
 
+def other_office(settings, clock, ids, root_key=None, types=("RES",)) -> Office:
+    """An office on its own data directory; certified for `types` when root_key is given."""
+    if root_key is not None:
+        ceremony.setup_device(settings.data_dir, root_key, settings.device.id,
+                              settings.office.code, list(types), int(clock.now().timestamp()))
+    return Office.open(settings, clock=clock, ids=ids)
+
+
+def paid(office, service, fields) -> dict:
+    app = office.applications.submit(service, fields)
+    office.payments.open_shift("kiosk", 0)
+    office.payments.take(app["id"], "online", "kiosk", reference="G")
+    return app
+
+
 def test_number_carries_office_and_device(tmp_path, clock, ids, valid_fields, root_key):
     s = load_settings(tmp_path / "other", environ={"NAFITHA_OFFICE__CODE": "RIF",
                                                    "NAFITHA_DEVICE__ID": "K7"})
-    ceremony.setup_device(s.data_dir, root_key, "K7", "RIF", ["RES"],
-                          int(clock.now().timestamp()))
-    office = Office.open(s, clock=clock, ids=ids)
+    office = other_office(s, clock, ids, root_key)
     try:
-        app = office.applications.submit("R", valid_fields("R"))
-        office.payments.open_shift("kiosk", 0)
-        office.payments.take(app["id"], "online", "kiosk", reference="G")
+        app = paid(office, "R", valid_fields("R"))
         assert office.licences.issue(app["id"])["number"] == "RIF-2026-K7-000001"
     finally:
         office.close()
@@ -154,11 +165,9 @@ def test_unknown_licence(office):
 
 
 def test_a_device_without_a_certificate_cannot_issue(tmp_path, clock, ids, valid_fields):
-    office = Office.open(load_settings(tmp_path / "bare", environ={}), clock=clock, ids=ids)
+    office = other_office(load_settings(tmp_path / "bare", environ={}), clock, ids)
     try:
-        app = office.applications.submit("R", valid_fields("R"))
-        office.payments.open_shift("kiosk", 0)
-        office.payments.take(app["id"], "online", "kiosk", reference="G")
+        app = paid(office, "R", valid_fields("R"))
         before = office.store.one("SELECT COUNT(*) AS n FROM outbox")["n"]
         with pytest.raises(InvalidState, match="cannot sign licences yet"):
             office.licences.issue(app["id"])
@@ -171,14 +180,10 @@ def test_a_device_without_a_certificate_cannot_issue(tmp_path, clock, ids, valid
 
 def test_a_type_outside_the_certificate_is_refused_before_numbering(tmp_path, clock, ids,
                                                                      valid_fields, root_key):
-    s = load_settings(tmp_path / "res-only", environ={})
-    ceremony.setup_device(s.data_dir, root_key, "D01", "MUH", ["RES"],
-                          int(clock.now().timestamp()))
-    office = Office.open(s, clock=clock, ids=ids)
+    office = other_office(load_settings(tmp_path / "res-only", environ={}), clock, ids,
+                          root_key)
     try:
-        app = office.applications.submit("T", valid_fields("T"))
-        office.payments.open_shift("kiosk", 0)
-        office.payments.take(app["id"], "online", "kiosk", reference="G")
+        app = paid(office, "T", valid_fields("T"))
         with pytest.raises(InvalidState, match="does not allow TAX"):
             office.licences.issue(app["id"])
         assert office.store.one("SELECT COUNT(*) AS n FROM licences")["n"] == 0

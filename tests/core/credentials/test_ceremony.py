@@ -5,7 +5,7 @@ import os
 import pytest
 
 from core.credentials import ceremony, keys
-from core.credentials.keys import KeyError_
+from core.credentials.keys import KeyFileError
 from core.credentials.trust import (DeviceSigner, TrustStore, device_cert_path,
                                     device_key_path)
 from core.errors import InvalidState, ValidationError
@@ -23,7 +23,7 @@ def test_root_and_device_keys_are_private_files(tmp_path):
 def test_a_root_key_is_never_overwritten(tmp_path):
     ceremony.init_root(tmp_path)
     before = (tmp_path / "root.key").read_bytes()
-    with pytest.raises(KeyError_, match="refusing to overwrite"):
+    with pytest.raises(KeyFileError, match="refusing to overwrite"):
         ceremony.init_root(tmp_path)
     assert (tmp_path / "root.key").read_bytes() == before
 

@@ -91,7 +91,21 @@ def m002_licence_conditions(db):
     db.execute("ALTER TABLE licences ADD COLUMN conditions TEXT NOT NULL DEFAULT ''")
 
 
-MIGRATIONS = [m001_initial, m002_licence_conditions]
+def m003_print_jobs(db):
+    """Durable print jobs: a document waits here until the printer has really taken it."""
+    db.execute("""CREATE TABLE print_jobs (
+        id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, printer TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('ticket','receipt','licence','z_report','test')),
+        ref_id TEXT NOT NULL, lang TEXT NOT NULL CHECK (lang IN ('ar','en')),
+        copy INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL CHECK (state IN ('pending','printing','done','failed','expired')),
+        attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+        created_at TEXT NOT NULL, expires_at TEXT, printed_at TEXT, bytes INTEGER)""")
+    db.execute("CREATE INDEX print_jobs_pending ON print_jobs(printer, seq) "
+               "WHERE state IN ('pending', 'printing')")
+
+
+MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs]
 
 
 def apply(store) -> None:

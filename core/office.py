@@ -14,6 +14,7 @@ from .credentials.licence import REASONS, VerificationResult, verify
 from .credentials.trust import DeviceSigner, TrustStore
 from .licences import Licences
 from .payments import Payments
+from .printing import PrintQueue
 from .queue import Queue
 from .settings import Settings
 from .store import Store
@@ -34,6 +35,7 @@ class Office:
         self.payments = Payments(self)
         self.licences = Licences(self)
         self.users = Users(self)
+        self.printing = PrintQueue(self)
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock | None = None,

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigError
 
 CODE_RE = re.compile(r"^[A-Z0-9]{1,8}$")
+PRINTER_TRANSPORTS = ("preview", "usb", "serial", "network", "file")
 
 
 @dataclass
@@ -68,12 +69,36 @@ class StoreSettings:
 
 
 @dataclass
+class PrinterSettings:
+    """The receipt/licence printer (docs/printing.md). `preview` writes each job's bytes and
+    a PNG to preview_dir (default <data>/prints) instead of printing."""
+    transport: str = "preview"  # preview | usb | serial | network | file
+    profile: str = "default"  # python-escpos capability profile, e.g. TM-T20II
+    width_dots: int = 576  # 576 = 80 mm paper, 384 = 58 mm (203 dpi)
+    language: str = "ar"  # the documents' first language
+    native_qr: bool = False  # print QR with the printer's own command (only if the profile can)
+    usb_vendor: int = 0
+    usb_product: int = 0
+    serial_port: str = ""
+    serial_baudrate: int = 19200
+    serial_flow: str = "none"  # none | rtscts | xonxoff
+    host: str = ""
+    port: int = 9100
+    timeout_s: float = 3.0
+    device_path: str = "/dev/usb/lp0"
+    preview_dir: str = ""
+    # A queue ticket nobody collected is useless after this; receipts and licences never expire.
+    ticket_expiry_minutes: int = 15
+
+
+@dataclass
 class Settings:
     office: OfficeSettings = field(default_factory=OfficeSettings)
     device: DeviceSettings = field(default_factory=DeviceSettings)
     queue: QueueSettings = field(default_factory=QueueSettings)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
     data_dir: Path = field(default_factory=lambda: default_data_dir())
     catalog_dir: Path | None = None
     source: str = "defaults"
@@ -93,7 +118,7 @@ def default_data_dir() -> Path:
 
 
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in
-            ("office", "device", "queue", "validation", "store")}
+            ("office", "device", "queue", "validation", "store", "printer")}
 
 
 def _coerce(value: Any, typ: str, where: str, key: str, from_env: bool) -> Any:
@@ -104,13 +129,19 @@ def _coerce(value: Any, typ: str, where: str, key: str, from_env: bool) -> Any:
                 return int(value)
             if typ == "float":
                 return float(value)
-        except ValueError:
+            if typ == "bool":
+                return {"true": True, "1": True, "yes": True, "false": False, "0": False,
+                        "no": False}[value.strip().lower()]
+        except (ValueError, KeyError):
             raise ConfigError(f"{where}: {key}: expected {typ}, got {value!r}", file=where, key=key)
         return value
     if typ == "int" and (isinstance(value, bool) or not isinstance(value, int)):
         raise ConfigError(f"{where}: {key}: expected an integer, got {value!r}", file=where, key=key)
     if typ == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise ConfigError(f"{where}: {key}: expected a number, got {value!r}", file=where, key=key)
+    if typ == "bool" and not isinstance(value, bool):
+        raise ConfigError(f"{where}: {key}: expected true or false, got {value!r}", file=where,
+                          key=key)
     if typ == "str" and not isinstance(value, str):
         raise ConfigError(f"{where}: {key}: expected text, got {value!r}", file=where, key=key)
     return float(value) if typ == "float" else value
@@ -160,6 +191,20 @@ def _check(settings: Settings, where: str) -> None:
         fail("validation.max_amount_minor", "must be positive")
     if settings.store.busy_timeout_ms < 0:
         fail("store.busy_timeout_ms", "must not be negative")
+    p = settings.printer
+    if p.transport not in PRINTER_TRANSPORTS:
+        fail("printer.transport", f"unknown printer transport {p.transport!r} (use "
+                                  f"{', '.join(PRINTER_TRANSPORTS)})")
+    if p.width_dots not in (384, 576):
+        fail("printer.width_dots", "must be 384 (58 mm paper) or 576 (80 mm paper)")
+    if p.language not in ("ar", "en"):
+        fail("printer.language", "must be ar or en")
+    if p.serial_flow not in ("none", "rtscts", "xonxoff"):
+        fail("printer.serial_flow", "must be none, rtscts or xonxoff")
+    if not 0 < p.timeout_s <= 60:
+        fail("printer.timeout_s", "must be between 0 and 60 seconds")
+    if p.ticket_expiry_minutes < 1:
+        fail("printer.ticket_expiry_minutes", "must be at least 1")
 
 
 def load_settings(data_dir: str | Path | None = None, config_file: str | Path | None = None,

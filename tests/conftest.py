@@ -146,3 +146,14 @@ def db_state(office):
                 for t in tables}
 
     return snapshot
+
+
+@pytest.fixture
+def issued(office, submit_valid, till):
+    """issued() -> a freshly issued, signed residence-certificate licence row."""
+    def issue(**overrides) -> dict:
+        app = submit_valid("residence-certificate", **overrides)
+        office.payments.take(app["id"], "cash", till.clerk, tendered_minor=1000)
+        return office.licences.issue(app["id"])
+
+    return issue

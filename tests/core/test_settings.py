@@ -149,7 +149,10 @@ def test_missing_explicit_config_file(tmp_path):
     ({"NAFITHA_OFFICE__TIMEZONE": "Mars/Olympus"}, "office.timezone", ["unknown time zone"]),
     ({"NAFITHA_OFFICE__CODE": "bad code"}, "office.code", ["capital letters"]),
     ({"NAFITHA_QUEUE__COLOUR": "red"}, "queue.colour", ["unknown key"]),
-    ({"NAFITHA_PRINTER__PORT": "9100"}, "printer", ["unknown section"]),
+    ({"NAFITHA_SCANNER__PORT": "9100"}, "scanner", ["unknown section"]),
+    ({"NAFITHA_PRINTER__PORT": "ninety"}, "printer.port", ["expected int"]),
+    ({"NAFITHA_PRINTER__NATIVE_QR": "maybe"}, "printer.native_qr", ["expected bool"]),
+    ({"NAFITHA_PRINTER__TRANSPORT": "fax"}, "printer.transport", ["unknown printer transport"]),
 ])
 def test_bad_environment_override_names_the_variable(tmp_path, env, key, words):
     with pytest.raises(ConfigError) as info:

@@ -5,8 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DATA ?= $(CURDIR)/data
 # Debian packages: Xvfb for UI tests, Mesa GL + libmtdev for Kivy, zbar for the scanner,
-# an Arabic font for screens and paper.
-APT_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libmtdev1 libzbar0 fonts-noto-core
+# an Arabic font for screens and paper, libusb for USB printers.
+APT_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libmtdev1 libzbar0 libusb-1.0-0 fonts-noto-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-packages run test bench clean
@@ -42,6 +42,8 @@ test: setup
 
 bench: setup
 	$(PY) bench/store.py
+	$(PY) bench/credentials.py
+	$(PY) bench/printing.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

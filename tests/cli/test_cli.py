@@ -17,19 +17,6 @@ RESIDENT = ["-f", "full_name=Ali Hasan", "-f", f"national_id={NID}", "-f", "phon
             "-f", "block=204", "-f", "road=15", "-f", "building=12"]
 
 
-@pytest.fixture
-def run(tmp_path):
-    runner = CliRunner()
-
-    def invoke(*args, env=None, expect=0):
-        result = runner.invoke(cli, ["--data", str(tmp_path / "data"), *args],
-                               env={"NAFITHA_DATA": None, "NAFITHA_CONFIG": None, **(env or {})},
-                               catch_exceptions=False)
-        assert result.exit_code == expect, (result.output, result.stderr)
-        return result
-    return invoke
-
-
 def as_json(result):
     return json.loads(result.stdout)
 

@@ -1,0 +1,76 @@
+"""What each printed document says, gathered from the store: plain dicts for render()."""
+from __future__ import annotations
+
+import json
+
+from core import codes
+from core.errors import ValidationError
+
+KINDS = ("ticket", "receipt", "licence", "z_report")
+
+
+def _office(office) -> dict:
+    o = office.settings.office
+    return {"office_ar": o.name_ar, "office_en": o.name_en, "timezone": o.timezone}
+
+
+def ticket(office, ticket_id: str) -> dict:
+    t = office.queue.get(ticket_id)
+    service = office.catalog.get(t["service_code"])
+    estimate = office.queue.estimate(t["id"]) if t["state"] == "waiting" else \
+        {"people_ahead": 0, "estimated_wait_minutes": 0}
+    return {**_office(office), "number": t["number"], "service_ar": service.name.ar,
+            "service_en": service.name.en, "taken_at": t["created_at"],
+            "people_ahead": estimate["people_ahead"],
+            "estimated_wait_minutes": estimate["estimated_wait_minutes"],
+            "priority": t["priority"],
+            "qr_text": codes.ticket_code(office.settings.office.code, t["id"])}
+
+
+def receipt(office, payment_id: str) -> dict:
+    p = office.payments.get(payment_id)
+    app = office.applications.get(p["application_id"])
+    service = office.catalog.get(app["service_code"])
+    return {**_office(office), "receipt_number": p["receipt_number"],
+            "application_number": app["number"], "service_ar": service.name.ar,
+            "service_en": service.name.en, "holder_name": app["fields"]["full_name"],
+            "national_id": app["fields"]["national_id"],
+            "items": [{"label_ar": service.name.ar, "label_en": service.name.en,
+                       "amount_minor": p["amount_minor"]}],
+            "total_minor": p["amount_minor"], "currency": p["currency"], "method": p["method"],
+            "tendered_minor": p["tendered_minor"], "change_minor": p["change_minor"],
+            "reference": p["reference"], "taken_at": p["taken_at"], "clerk": p["clerk"],
+            "qr_text": codes.application_code(office.settings.office.code, app["number"]),
+            "voided": bool(p["voided_at"])}
+
+
+def licence(office, licence_id: str, copy: bool = False) -> dict:
+    lic = office.licences.get(licence_id)
+    if not lic["signed_payload"]:
+        raise ValidationError(f"licence {lic['number']} has no signed code to print",
+                              field="licence")
+    service = office.catalog.get(lic["service_code"])
+    return {**_office(office), "title_ar": service.name.ar, "title_en": service.name.en,
+            "number": lic["number"], "licence_type": lic["licence_type"],
+            "holder_name": lic["holder_name"], "national_id": lic["national_id"],
+            "address": json.loads(lic["address"]), "issued_at": lic["issued_at"],
+            "valid_until": lic["valid_until"], "conditions": lic["conditions"] or "",
+            "qr_text": lic["signed_payload"], "copy": copy,
+            "reprint_count": lic["reprint_count"]}
+
+
+def z_report(office, shift_id: str) -> dict:
+    z = office.payments.z_report(shift_id)
+    keys = ("shift", "clerk", "currency", "opened_at", "closed_at", "float_minor", "by_method",
+            "total_minor", "payments", "voids", "expected_cash_minor", "counted_minor",
+            "difference_minor", "receipts")
+    return {**_office(office), **{k: z[k] for k in keys}}
+
+
+def build(office, kind: str, ref_id: str, copy: bool = False) -> dict:
+    if kind == "licence":
+        return licence(office, ref_id, copy)
+    builders = {"ticket": ticket, "receipt": receipt, "z_report": z_report}
+    if kind not in builders:
+        raise ValidationError(f"cannot print a {kind!r}", field="kind")
+    return builders[kind](office, ref_id)

@@ -1,0 +1,91 @@
+"""Printing from the command line: the preview printer by default, durable jobs, clear faults."""
+import json
+
+from click.testing import CliRunner
+
+from devices.printing.fakes import FakeNetworkPrinter
+from nafitha.cli import cli
+
+from test_cli import RESIDENT, as_json, ceremony
+
+
+def issued_licence(run, tmp_path) -> dict:
+    ceremony(run, tmp_path / "root")
+    app = as_json(run("apply", "residence-certificate", *RESIDENT, "--json"))
+    run("shift", "open", "--clerk", "admin")
+    run("pay", app["number"], "--method", "online", "--reference", "PG-1")
+    return app
+
+
+def test_issue_and_print_on_the_preview_printer(run, tmp_path):
+    app = issued_licence(run, tmp_path)
+    out = as_json(run("issue", app["number"], "--print", "--json"))
+    job = out["print_job"]
+    assert job["state"] == "done" and job["kind"] == "licence" and job["copy"] == 0
+    prints = tmp_path / "data" / "prints"
+    bins, pngs = sorted(prints.glob("*.bin")), sorted(prints.glob("*.png"))
+    assert len(bins) == len(pngs) == 1 and bins[0].read_bytes()[:2] == b"\x1b@"
+    assert len(bins[0].read_bytes()) == job["bytes"]
+
+    copy = as_json(run("reprint", "licence", out["number"], "--reason", "paper jam", "--json"))
+    assert copy["state"] == "done" and copy["copy"] == 1
+    assert as_json(run("licence", "show", out["number"], "--json"))["reprint_count"] == 1
+    jobs = as_json(run("printer", "jobs", "--json"))
+    assert [j["copy"] for j in jobs] == [1, 0]
+
+    preview = tmp_path / "licence.png"
+    drawn = as_json(run("print", "licence", out["number"], "--preview", str(preview), "--lang",
+                        "en", "--json"))
+    assert preview.exists() and drawn["width"] == 576
+    assert len(as_json(run("printer", "jobs", "--json"))) == 2  # a preview queues nothing
+    status = as_json(run("printer", "status", "--json"))
+    assert status["ready"] and status["pending_jobs"] == 0
+
+
+def test_a_network_printer_out_of_paper_keeps_the_job_until_it_is_back(run, tmp_path):
+    app = issued_licence(run, tmp_path)
+    with FakeNetworkPrinter(state="paper_out") as printer:
+        env = {"NAFITHA_PRINTER__TRANSPORT": "network", "NAFITHA_PRINTER__HOST": "127.0.0.1",
+               "NAFITHA_PRINTER__PORT": str(printer.port),
+               "NAFITHA_PRINTER__TIMEOUT_S": "1"}
+        status = as_json(run("printer", "status", "--json", env=env))
+        assert status["paper"] == "out" and not status["ready"]
+        out = as_json(run("issue", app["number"], "--print", "--json", env=env))
+        assert out["print_job"]["state"] == "pending"
+        assert out["print_job"]["waiting_for"] == "paper out"
+        assert printer.jobs == []
+        printer.state = "ok"
+        done = as_json(run("print", "licence", out["number"], "--json", env=env))
+        assert done["state"] == "done"
+        # the waiting job printed first, then the one just asked for: each exactly once
+        assert len(printer.wait_for_jobs(2)) == 2
+    jobs = as_json(run("printer", "jobs", "--json"))
+    assert [j["state"] for j in jobs] == ["done", "done"]
+
+
+def test_printer_faults_are_clear_errors(run, tmp_path):
+    run("init")
+    result = run("printer", "status", env={"NAFITHA_PRINTER__TRANSPORT": "fax"}, expect=1)
+    assert "unknown printer transport 'fax'" in result.stderr
+    missing = {"NAFITHA_PRINTER__TRANSPORT": "file",
+               "NAFITHA_PRINTER__DEVICE_PATH": str(tmp_path / "no-such-lp0")}
+    status = as_json(run("printer", "status", "--json", env=missing))
+    assert status["available"] is False and "no-such-lp0" in status["error"]
+    assert "no-such-lp0" in run("printer", "test", env=missing, expect=1).stderr
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["--data", str(tmp_path / "data"), "print", "ticket", "R999"])
+    assert bad.exit_code == 1 and "no ticket" in bad.stderr
+
+
+def test_a_missing_printer_still_queues_the_licence(run, tmp_path):
+    app = issued_licence(run, tmp_path)
+    missing = {"NAFITHA_PRINTER__TRANSPORT": "file",
+               "NAFITHA_PRINTER__DEVICE_PATH": str(tmp_path / "lp0")}
+    out = as_json(run("issue", app["number"], "--print", "--json", env=missing))
+    assert out["print_job"]["state"] == "pending" and "lp0" in out["print_job"]["printer_error"]
+    assert json.loads(run("printer", "jobs", "--json", "--state", "pending").stdout)
+    (tmp_path / "lp0").write_bytes(b"")  # the device appears
+    receipt = as_json(run("report", "z", "1", "--json"))["receipts"][0]
+    done = as_json(run("print", "receipt", receipt, "--json", env=missing))
+    assert done["state"] == "done"
+    assert (tmp_path / "lp0").read_bytes().count(b"\x1b@") == 2  # the licence, then the receipt

@@ -125,3 +125,23 @@ def test_a_reprint_says_copy_on_paper(office, worker, issued):
     assert original.size != copy.size or \
         ImageChops.difference(original, copy).getbbox() is not None
     assert transport.job_names[1].endswith("-licence-copy")
+
+
+def test_network_printer_unplugged_then_back_prints_the_job_once(office, issued):
+    lic = issued()
+    with FakeNetworkPrinter() as printer:
+        settings = office.settings.printer
+        settings.transport, settings.host, settings.port = "network", "127.0.0.1", printer.port
+        settings.width_dots, settings.timeout_s = 384, 1.0
+        transport = open_transport(dataclasses.asdict(settings), office.settings.data_dir)
+        w = PrintWorker(office, transport, sleep=lambda s: None)
+        job = office.printing.enqueue("licence", lic["id"])
+        printer.unplug()
+        assert w.print_next() in ("waiting", "retry")
+        assert office.printing.get(job["id"])["state"] == "pending"
+        assert w.status.waiting_for
+        printer.plug()
+        assert w.print_next() == "printed" and w.print_next() == "idle"
+        transport.close()
+        assert len(printer.wait_for_jobs(1)) == 1
+    assert office.printing.get(job["id"])["state"] == "done"

@@ -684,15 +684,20 @@ def qr_image(modules, scale: int) -> Image.Image:
 
 # --- the entry point --------------------------------------------------------------------------
 
-def render(kind: str, data: dict, lang: str, width_dots: int) -> Image.Image:
+def render(kind: str, data: dict, lang: str, width_dots: int,
+           without_qr: bool = False) -> Image.Image:
     """The document as a mode "1" image exactly `width_dots` wide (384: 58 mm, 576: 80 mm).
 
-    ValueError for an unknown kind, language or width, a missing data key (named in the
-    message) or a QR code that cannot fit; ShapingUnavailable without Raqm."""
+    without_qr leaves the QR block out (the printer draws it with its own command after the
+    image: `printer.native_qr`). ValueError for an unknown kind, language or width, a missing
+    data key (named in the message) or a QR code that cannot fit; ShapingUnavailable without
+    Raqm."""
     if isinstance(width_dots, bool) or not isinstance(width_dots, int) or \
             width_dots not in PAGES:
         raise ValueError(f"unsupported paper width {width_dots!r} dots; expected one of "
                          f"{', '.join(map(str, WIDTHS))}")
     blocks = layouts.build(kind, data, lang)
+    if without_qr:
+        blocks = [b for b in blocks if not isinstance(b, layouts.QR)]
     check_shaping()
     return Painter(PAGES[width_dots], rtl=(lang == "ar")).paint(blocks)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from core.errors import NafithaError
 
 from . import documents
-from .escpos_encode import raster_job
+from .escpos_encode import profile_supports, raster_job
 from .render import render
 from .transports import PrinterError, PrinterStatus, Transport
 
@@ -40,6 +40,10 @@ class PrintWorker:
         self.sleep = sleep
         self.status = WorkerStatus()
         self._failing = False
+        if self.settings.native_qr and not profile_supports(self.settings.profile, "qrCode"):
+            # refuse at start, not on every job
+            raise PrinterError(f"printer.native_qr is on but profile {self.settings.profile!r} "
+                               f"has no native QR; turn it off or choose the printer's profile")
 
     def _problem(self, message: str) -> None:
         self.status.waiting_for = message
@@ -55,6 +59,10 @@ class PrintWorker:
 
     def render_job(self, job: dict):
         data = documents.build(self.office, job["kind"], job["ref_id"], bool(job["copy"]))
+        if self.settings.native_qr:
+            image = self.render(job["kind"], data, job["lang"], self.settings.width_dots,
+                                without_qr=True)
+            return image, self.encode(image, self.settings.profile, native_qr=data["qr_text"])
         image = self.render(job["kind"], data, job["lang"], self.settings.width_dots)
         return image, self.encode(image, self.settings.profile)
 

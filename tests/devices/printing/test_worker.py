@@ -145,3 +145,22 @@ def test_network_printer_unplugged_then_back_prints_the_job_once(office, issued)
         transport.close()
         assert len(printer.wait_for_jobs(1)) == 1
     assert office.printing.get(job["id"])["state"] == "done"
+
+
+def test_native_qr_only_where_the_profile_has_it(office, issued):
+    from devices.printing.transports import PrinterError
+
+    settings = office.settings.printer
+    settings.native_qr, settings.profile, settings.width_dots = True, "POS-5890", 384
+    with pytest.raises(PrinterError, match="has no native QR"):
+        PrintWorker(office, RecordingTransport())
+    settings.profile = "TM-T20II"
+    transport = RecordingTransport()
+    w = PrintWorker(office, transport)
+    lic = issued()
+    office.printing.enqueue("licence", lic["id"])
+    assert w.print_next() == "printed"
+    sent = transport.sent[0]
+    assert b"\x1d(k" in sent.data  # the printer's own QR command (GS ( k) ...
+    assert lic["signed_payload"].encode() in sent.data  # ... carrying the signed code
+    assert not zxingcpp.read_barcodes(sent.image.convert("L"))  # and no QR in the raster

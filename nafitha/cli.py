@@ -1002,17 +1002,24 @@ def _check_shaping():
 
 def _print_and_report(ctx, job) -> tuple[dict, object]:
     """Run this device's printer worker until the queue is empty (or 10 s), then report."""
+    from devices.printing.transports import PrinterError
     from devices.printing.worker import PrintWorker
     _check_shaping()
-    try:
-        transport = _transport(ctx)
-    except DeviceProblem as exc:
-        return ({**ctx.office.printing.get(job["id"]), "printer_error": str(exc)},
+
+    def unavailable(message):
+        # The job is safe in the store: say so, and that it prints when the printer can.
+        return ({**ctx.office.printing.get(job["id"]), "printer_error": message},
                 lambda j: click.echo(f"queued as job {j['seq']}; printer unavailable: "
                                      f"{j['printer_error']} (it prints when the printer is back)"))
     try:
+        transport = _transport(ctx)
+    except DeviceProblem as exc:
+        return unavailable(exc.message)
+    try:
         worker = PrintWorker(ctx.office, transport)
         worker.drain(timeout_s=10)
+    except PrinterError as exc:
+        return unavailable(str(exc))
     finally:
         transport.close()
     row = ctx.office.printing.get(job["id"])

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from core.errors import NafithaError
 
 from . import documents
-from .escpos_encode import profile_supports, raster_job
-from .render import render
+from .escpos_encode import profile_supports, profile_width_dots, raster_job
+from .render import check_shaping, render
 from .transports import PrinterError, PrinterStatus, Transport
 
 log = logging.getLogger("nafitha.printing")
@@ -40,8 +40,16 @@ class PrintWorker:
         self.sleep = sleep
         self.status = WorkerStatus()
         self._failing = False
+        # Refuse to start, with the reason, rather than fail every job later.
+        check_shaping()  # no Raqm: broken Arabic on paper is worse than no paper
+        try:
+            widest = profile_width_dots(self.settings.profile)
+        except ValueError as exc:
+            raise PrinterError(str(exc))
+        if widest is not None and self.settings.width_dots > widest:
+            raise PrinterError(f"printer.width_dots is {self.settings.width_dots} but profile "
+                               f"{self.settings.profile!r} prints at most {widest} dots")
         if self.settings.native_qr and not profile_supports(self.settings.profile, "qrCode"):
-            # refuse at start, not on every job
             raise PrinterError(f"printer.native_qr is on but profile {self.settings.profile!r} "
                                f"has no native QR; turn it off or choose the printer's profile")
 

@@ -89,3 +89,14 @@ def test_a_missing_printer_still_queues_the_licence(run, tmp_path):
     done = as_json(run("print", "receipt", receipt, "--json", env=missing))
     assert done["state"] == "done"
     assert (tmp_path / "lp0").read_bytes().count(b"\x1b@") == 2  # the licence, then the receipt
+
+
+def test_a_printer_setup_that_cannot_work_is_refused_and_the_job_kept(run, tmp_path):
+    app = issued_licence(run, tmp_path)
+    bad = {"NAFITHA_PRINTER__PROFILE": "TM-T88V"}  # 512 dots, default width 576
+    out = as_json(run("issue", app["number"], "--print", "--json", env=bad))
+    assert out["number"].startswith("MUH-2026-")  # the licence is issued all the same
+    assert "prints at most 512 dots" in out["print_job"]["printer_error"]
+    assert [j["state"] for j in as_json(run("printer", "jobs", "--json"))] == ["pending"]
+    human = run("print", "licence", out["number"], env=bad).stdout
+    assert "printer unavailable" in human and "prints when the printer is back" in human

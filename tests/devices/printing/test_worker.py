@@ -164,3 +164,20 @@ def test_native_qr_only_where_the_profile_has_it(office, issued):
     assert b"\x1d(k" in sent.data  # the printer's own QR command (GS ( k) ...
     assert lic["signed_payload"].encode() in sent.data  # ... carrying the signed code
     assert not zxingcpp.read_barcodes(sent.image.convert("L"))  # and no QR in the raster
+
+
+def test_the_worker_refuses_to_start_on_a_bad_printer_setup(office, monkeypatch):
+    from devices.printing.render import ShapingUnavailable
+    from devices.printing.transports import PrinterError
+
+    settings = office.settings.printer
+    settings.profile, settings.width_dots = "TM-T88V", 576  # a 512-dot printer
+    with pytest.raises(PrinterError, match="prints at most 512 dots"):
+        PrintWorker(office, RecordingTransport())
+    settings.profile = "no-such-printer"
+    with pytest.raises(PrinterError, match="no-such-printer"):
+        PrintWorker(office, RecordingTransport())
+    settings.profile = "default"
+    monkeypatch.setattr("PIL.features.check", lambda name: False)
+    with pytest.raises(ShapingUnavailable, match="Raqm"):
+        PrintWorker(office, RecordingTransport())

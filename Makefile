@@ -44,6 +44,7 @@ bench: setup
 	$(PY) bench/store.py
 	$(PY) bench/credentials.py
 	$(PY) bench/printing.py
+	$(PY) bench/scanning.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

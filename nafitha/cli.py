@@ -950,8 +950,12 @@ def verify_cmd(ctx, text, image, as_json):
         raise click.UsageError("give either TEXT or --image FILE")
     try:
         if image:
-            from devices.qr_image import decode_image
-            codes = decode_image(image)
+            from devices.scanning.decoders import DecoderChain, read_image
+            try:
+                frame = read_image(image)
+            except ValueError as exc:
+                raise click.UsageError(f"not an image: {exc}")
+            codes = [c.text for c in DecoderChain(formats="qr").decode(frame) if c.text]
             if not codes:
                 raise click.UsageError(f"no QR code found in {image}")
             text = codes[0]
@@ -1210,6 +1214,11 @@ def kiosk(ctx, screenshot):
     except NafithaError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(1)
+
+
+from nafitha.scan_cli import scan  # noqa: E402  (its own module: cameras, serial scanners)
+
+cli.add_command(scan)
 
 
 def main():

@@ -16,6 +16,8 @@
 from __future__ import annotations
 
 import random
+import sys
+from pathlib import Path
 from dataclasses import dataclass
 
 import pytest
@@ -26,6 +28,8 @@ from core.credentials import ceremony, keys
 from core.office import Office
 from core.settings import load_settings
 from core.text import with_check_digit
+
+sys.path.insert(0, str(Path(__file__).parent))  # shared test helpers (bench_loader.py)
 
 START = "2026-11-24T08:00:00+00:00"
 

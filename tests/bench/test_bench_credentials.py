@@ -1,26 +1,18 @@
 """bench/credentials.py runs, and what it prints is true of the codes it printed."""
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
+
+from bench_loader import load_bench
 
 from core.credentials import base45
 from core.credentials.licence import PREFIX, verify
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "credentials.py"
-
-
-def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_credentials", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def bench():
-    return load_bench()
+    return load_bench("credentials")
 
 
 @pytest.fixture(scope="module")

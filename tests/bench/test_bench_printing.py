@@ -1,17 +1,13 @@
 """bench/printing.py runs and reports what it measured; the bytes it times really print."""
 import contextlib
-import importlib.util
 import io
 import json
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "printing.py"
+from bench_loader import load_bench
 
 
 def run_bench(*args) -> dict:
-    spec = importlib.util.spec_from_file_location("bench_printing", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_bench("printing")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert module.main(["--runs", "3", *args]) == 0

@@ -92,6 +92,17 @@ class PrinterSettings:
 
 
 @dataclass
+class ScannerSettings:
+    """The camera (or video, stream, folder) read for QR codes (docs/scanning.md)."""
+    source: str = "0"  # camera index, /dev/videoN, video file, stream URL or image folder
+    width: int = 1280  # 720p reads licence QRs reliably
+    height: int = 720
+    debounce_s: float = 2.0
+    serial_port: str = ""  # a serial barcode scanner too, if set (pyserial port or URL)
+    serial_baudrate: int = 9600
+
+
+@dataclass
 class Settings:
     office: OfficeSettings = field(default_factory=OfficeSettings)
     device: DeviceSettings = field(default_factory=DeviceSettings)
@@ -99,6 +110,7 @@ class Settings:
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
+    scanner: ScannerSettings = field(default_factory=ScannerSettings)
     data_dir: Path = field(default_factory=lambda: default_data_dir())
     catalog_dir: Path | None = None
     source: str = "defaults"
@@ -118,7 +130,8 @@ def default_data_dir() -> Path:
 
 
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in
-            ("office", "device", "queue", "validation", "store", "printer")}
+            ("office", "device", "queue", "validation", "store", "printer",
+                           "scanner")}
 
 
 def _coerce(value: Any, typ: str, where: str, key: str, from_env: bool) -> Any:
@@ -205,6 +218,13 @@ def _check(settings: Settings, where: str) -> None:
         fail("printer.timeout_s", "must be between 0 and 60 seconds")
     if p.ticket_expiry_minutes < 1:
         fail("printer.ticket_expiry_minutes", "must be at least 1")
+    sc = settings.scanner
+    if not sc.source.strip():
+        fail("scanner.source", "must name a camera index, device, file, folder or URL")
+    if not (160 <= sc.width <= 7680 and 120 <= sc.height <= 4320):
+        fail("scanner.width", "the camera resolution must be between 160x120 and 7680x4320")
+    if sc.debounce_s < 0:
+        fail("scanner.debounce_s", "must not be negative")
 
 
 def load_settings(data_dir: str | Path | None = None, config_file: str | Path | None = None,

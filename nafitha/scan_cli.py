@@ -26,7 +26,9 @@ KIND_WORDS = {"ticket": "a queue ticket", "application": "an application receipt
               "binary": "binary data", "other": "not one of our codes"}
 
 
-def _size(ctx, param, value: str) -> tuple[int, int]:
+def _size(ctx, param, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
     m = re.fullmatch(r"\s*(\d{2,5})\s*[xX]\s*(\d{2,5})\s*", value or "")
     if not m:
         raise click.BadParameter(f"{value!r} is not WIDTHxHEIGHT, e.g. 1280x720")
@@ -89,9 +91,10 @@ def _human(record: dict) -> None:
 @click.command("scan", epilog="\b\nExample:\n    nafitha --data ./data scan --source 0 "
                "--verify\n    nafitha scan --source ./frames --json\n"
                "    nafitha scan --source 0 --timeout 30 --debounce 5")
-@click.option("--source", required=True, metavar="0|FILE|DIR|URL",
+@click.option("--source", metavar="0|FILE|DIR|URL",
               help="A camera index (0) or /dev/videoN, a video file, a folder of images (in "
-                   "name order), an image, or a stream URL (rtsp://, http://).")
+                   "name order), an image, or a stream URL (rtsp://, http://). Default: "
+                   "scanner.source in the settings (camera 0).")
 @click.option("--verify", is_flag=True,
               help="Check each licence code (NF1:) offline with the trusted root keys.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line per code.")
@@ -99,11 +102,12 @@ def _human(record: dict) -> None:
               help="Stop after N frames.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
               help="Stop after S seconds (default: when the source ends, or Ctrl-C).")
-@click.option("--debounce", type=click.FloatRange(min=0), default=2.0, show_default=True,
-              metavar="S", help="Report the same code again only after S seconds out of view.")
-@click.option("--size", default="1280x720", show_default=True, callback=_size,
-              metavar="WxH", help="Camera resolution to ask for (720p reads licence QRs "
-                                  "reliably).")
+@click.option("--debounce", type=click.FloatRange(min=0), metavar="S",
+              help="Report the same code again only after S seconds out of view (default: "
+                   "scanner.debounce_s, 2).")
+@click.option("--size", callback=_size, metavar="WxH",
+              help="Camera resolution to ask for (default: scanner.width x height, 1280x720; "
+                   "720p reads licence QRs reliably).")
 @click.pass_obj
 def scan(ctx, source, verify, as_json, max_frames, timeout, debounce, size):
     """Print each code the camera (or a file, folder or stream) sees, once per sighting.
@@ -112,6 +116,12 @@ def scan(ctx, source, verify, as_json, max_frames, timeout, debounce, size):
     cannot be opened or the camera was lost at the end (the reason on stderr).
     """
     try:
+        if None in (source, debounce, size):  # what the command line leaves out: settings
+            from core.settings import load_settings
+            sc = (ctx.settings if ctx is not None else load_settings(None, None)).scanner
+            source = sc.source if source is None else source
+            debounce = sc.debounce_s if debounce is None else debounce
+            size = (sc.width, sc.height) if size is None else size
         _scan(ctx, source, verify, as_json, max_frames, timeout, debounce, size)
     except NafithaError as exc:
         if as_json:

@@ -157,7 +157,9 @@ def test_a_corrupted_video_file_and_a_missing_path(tmp_path, data):
 
 
 def test_usage_errors_and_help(data, tmp_path):
-    assert "Missing option '--source'" in invoke(data, expect=2).stderr
+    # no --source: the settings' scanner.source, here a camera that does not exist
+    (data / "nafitha.toml").write_text('[scanner]\nsource = "42"\n')
+    assert "no camera at index 42" in invoke(data, expect=1).stderr
     assert "WIDTHxHEIGHT" in invoke(data, "--source", str(tmp_path), "--size", "big",
                                     expect=2).stderr
     invoke(data, "--source", str(tmp_path), "--max-frames", "0", expect=2)
@@ -205,3 +207,22 @@ def test_a_camera_that_comes_back_is_reported_once_each_way(data, monkeypatch):
     assert result.stderr.splitlines() == [
         "scanner: fake camera unplugged; retrying until it is back",
         "scanner: fake camera is back"]
+
+
+def test_the_source_comes_from_the_settings_when_not_given(tmp_path):
+    import segno
+    from click.testing import CliRunner
+
+    from nafitha.cli import cli
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    segno.make("NFT:MUH:01M8693800V3RS3DTR98H6BCFN", error="m").save(
+        frames / "a.png", scale=6, border=4)
+    (tmp_path / "nafitha.toml").write_text(f'[scanner]\nsource = "{frames}"\n')
+    out = CliRunner().invoke(cli, ["--data", str(tmp_path), "scan", "--json"])
+    assert out.exit_code == 0, out.stderr
+    (record,) = [json.loads(line) for line in out.stdout.splitlines()]
+    assert record["code"]["kind"] == "ticket"
+    bad = CliRunner().invoke(cli, ["--data", str(tmp_path), "scan", "--size", "big"])
+    assert bad.exit_code == 2 and "WIDTHxHEIGHT" in bad.stderr

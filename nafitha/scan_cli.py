@@ -116,13 +116,14 @@ def scan(ctx, source, verify, as_json, max_frames, timeout, debounce, size):
     cannot be opened or the camera was lost at the end (the reason on stderr).
     """
     try:
-        if None in (source, debounce, size):  # what the command line leaves out: settings
-            from core.settings import load_settings
-            sc = (ctx.settings if ctx is not None else load_settings(None, None)).scanner
-            source = sc.source if source is None else source
-            debounce = sc.debounce_s if debounce is None else debounce
-            size = (sc.width, sc.height) if size is None else size
-        _scan(ctx, source, verify, as_json, max_frames, timeout, debounce, size)
+        from core.settings import load_settings
+        sc = (ctx.settings if ctx is not None else load_settings(None, None)).scanner
+        # what the command line leaves out comes from the settings
+        source = sc.source if source is None else source
+        debounce = sc.debounce_s if debounce is None else debounce
+        size = (sc.width, sc.height) if size is None else size
+        _scan(ctx, source, verify, as_json, max_frames, timeout, debounce, size,
+              sc.serial_port, sc.serial_baudrate)
     except NafithaError as exc:
         if as_json:
             click.echo(json.dumps(exc.to_dict(), ensure_ascii=False))
@@ -130,7 +131,8 @@ def scan(ctx, source, verify, as_json, max_frames, timeout, debounce, size):
         sys.exit(1)
 
 
-def _scan(ctx, spec, verify, as_json, max_frames, timeout, debounce, size) -> None:
+def _scan(ctx, spec, verify, as_json, max_frames, timeout, debounce, size,
+          serial_port: str = "", serial_baudrate: int = 9600) -> None:
     from devices.scanning.capture import ScannerError, open_source
     from devices.scanning.decoders import DecoderChain
     from devices.scanning.service import ScanService
@@ -179,18 +181,24 @@ def _scan(ctx, spec, verify, as_json, max_frames, timeout, debounce, size) -> No
             _human(record)
 
     deadline = None if timeout is None else time.monotonic() + timeout
+    serial = None
+    if serial_port:  # a serial barcode scanner feeds the same stream (and debounce)
+        from devices.scanning.serial_scanner import SerialScanner
+        serial = SerialScanner(serial_port, service.publish, baudrate=serial_baudrate).start()
     service.start()
     try:
         while deadline is None or time.monotonic() < deadline:
             try:
                 show(service.events.get(timeout=0.05))
             except queue.Empty:
-                if service.wait(0):
+                if service.wait(0) and serial is None:
                     break  # the source ended; what it found is drained below
     except KeyboardInterrupt:
         pass  # Ctrl-C is how a live scan ends
     finally:
         status = service.status  # before stop() turns it into "stopped"
+        if serial is not None:
+            serial.stop()
         service.stop()
         log.removeHandler(handler)
         log.setLevel(old_level)

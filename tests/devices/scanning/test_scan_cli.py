@@ -226,3 +226,28 @@ def test_the_source_comes_from_the_settings_when_not_given(tmp_path):
     assert record["code"]["kind"] == "ticket"
     bad = CliRunner().invoke(cli, ["--data", str(tmp_path), "scan", "--size", "big"])
     assert bad.exit_code == 2 and "WIDTHxHEIGHT" in bad.stderr
+
+
+def test_a_serial_scanner_from_the_settings_feeds_the_same_stream(tmp_path):
+    import threading
+
+    from click.testing import CliRunner
+
+    from devices.scanning.fakes import PtySerialScanner, blank_frame
+    from nafitha.cli import cli
+
+    frames = folder(tmp_path / "frames", {"1.png": blank_frame()})
+    scanner = PtySerialScanner()
+    try:
+        (tmp_path / "nafitha.toml").write_text(
+            f'[scanner]\nsource = "{frames}"\nserial_port = "{scanner.path}"\n')
+        timer = threading.Timer(0.4, scanner.scan, ["NFA:MUH:MUH-D01-A2026-000001"])
+        timer.start()
+        out = CliRunner().invoke(cli, ["--data", str(tmp_path), "scan", "--json",
+                                       "--timeout", "1.5"])
+        timer.join()
+    finally:
+        scanner.close()
+    assert out.exit_code == 0, out.stderr
+    (record,) = lines(out)
+    assert record["source"] == "serial" and record["code"]["kind"] == "application"

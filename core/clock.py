@@ -52,6 +52,12 @@ class UlidFactory:
         self._last_rand = 0
         self._lock = threading.Lock()
 
+    def random_bytes(self, n: int) -> bytes:
+        """Randomness for the store's other needs (salts), from the same injected source:
+        a seeded factory makes whole runs repeatable."""
+        with self._lock:
+            return self.rng.randbytes(n)
+
     def new(self) -> str:
         with self._lock:
             ms = int(self.clock.now().timestamp() * 1000)

@@ -29,7 +29,8 @@ class Office:
         # Signs each licence on issue (row -> "NF1:..."); None until the device has a key
         # and a certificate (docs/keys.md).
         self.signer: Callable[[dict], str] | None = DeviceSigner.load(
-            settings.data_dir, settings.device.id, settings.office.code)
+            settings.data_dir, settings.device.id, settings.office.code,
+            store.ids.random_bytes)
         self.queue = Queue(self)
         self.applications = Applications(self)
         self.payments = Payments(self)

@@ -7,12 +7,14 @@
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Callable
 
 from ..errors import InvalidState, ValidationError
 from . import certificate as certs
 from . import cose, keys, revocation
-from .licence import claims_for, epoch, sign_claims
+from .licence import NID_SALT_BYTES, claims_for, epoch, sign_claims
 
 
 def device_key_path(data_dir: Path) -> Path:
@@ -94,14 +96,19 @@ class TrustStore:
 class DeviceSigner:
     """Signs licences on the device that issues them (works offline)."""
 
-    def __init__(self, key, cert: certs.DeviceCertificate, device_id: str, office: str):
+    def __init__(self, key, cert: certs.DeviceCertificate, device_id: str, office: str,
+                 random_bytes: Callable[[int], bytes] = os.urandom):
         self.key = key
         self.cert = cert
         self.device_id = device_id
         self.office = office
+        # the national-ID salt; injected so tests can freeze it (Ed25519 itself is
+        # deterministic)
+        self.random_bytes = random_bytes
 
     @classmethod
-    def load(cls, data_dir: Path, device_id: str, office: str) -> "DeviceSigner | None":
+    def load(cls, data_dir: Path, device_id: str, office: str,
+             random_bytes: Callable[[int], bytes] = os.urandom) -> "DeviceSigner | None":
         key_path, cert_path = device_key_path(data_dir), device_cert_path(data_dir)
         if not (key_path.exists() and cert_path.exists()):
             return None
@@ -112,7 +119,7 @@ class DeviceSigner:
             raise InvalidState(f"{cert_path}: not a device certificate ({exc})")
         if cert.public_key != keys.public_bytes(key):
             raise InvalidState(f"{cert_path} certifies another key than {key_path}")
-        return cls(key, cert, device_id, office)
+        return cls(key, cert, device_id, office, random_bytes)
 
     def check_can_sign(self, licence_type: str, issued_at) -> None:
         c = self.cert
@@ -129,4 +136,5 @@ class DeviceSigner:
 
     def __call__(self, row: dict) -> str:
         self.check_can_sign(row["licence_type"], row["issued_at"])
-        return sign_claims(claims_for(row, self.office), self.key, self.cert)
+        salt = self.random_bytes(NID_SALT_BYTES)
+        return sign_claims(claims_for(row, self.office, salt), self.key, self.cert)

@@ -214,3 +214,26 @@ def test_a_licence_revoked_here_is_refused_here_at_once(office, submit_valid, ti
     result = office.verify_licence(lic["signed_payload"])
     assert (result.valid, result.reason) == (False, "revoked")
     assert "wrong person" in result.detail
+
+
+def test_signed_claims_are_repeatable_with_frozen_time_ids_and_randomness(tmp_path, clock,
+                                                                           valid_fields,
+                                                                           root_key):
+    """House style 7: with the clock and the random source injected, two runs sign the same
+    claims, national-ID salt included (each device has its own key, so the signatures
+    differ)."""
+    import random
+
+    from core.clock import UlidFactory
+
+    claims = []
+    for run in ("one", "two"):
+        s = load_settings(tmp_path / run, environ={})
+        office = other_office(s, clock, UlidFactory(clock, random.Random(99)), root_key)
+        try:
+            app = paid(office, "R", valid_fields("R"))
+            code = office.licences.issue(app["id"])["signed_payload"]
+            claims.append(office.verify_licence(code).claims)
+        finally:
+            office.close()
+    assert claims[0] == claims[1]  # salt and hash included

@@ -205,9 +205,12 @@ class Store:
                           (seq, digest))
         # A sequence, not MAX(seq)+1: if sent rows are ever pruned, numbers never come back.
         out_seq = self.next_sequence("outbox")
+        # The event carries its whole audit entry (entity, previous hash), so central can
+        # recompute each device's hash chain on arrival.
         event = {"id": self.ids.new(), "seq": out_seq, "device": self.device_id,
                  "office": self.office_code, "type": event_type, "at": at, "actor": actor,
-                 "audit_seq": seq, "audit_hash": digest, "data": data}
+                 "entity_type": entity_type, "entity_id": entity_id, "audit_seq": seq,
+                 "audit_prev_hash": prev_hash, "audit_hash": digest, "data": data}
         self.insert("outbox", {"seq": out_seq, "id": event["id"], "type": event_type, "at": at,
                                "entity_id": entity_id, "body": canonical_json(event),
                                "sent_at": None})

@@ -16,6 +16,7 @@ MUST_NOT_IMPORT = {
     "devices": {"ui", "kiosk", "counter", "hub", "sync", "central", "nafitha"},
     "ui": {"kiosk", "counter", "hub", "sync", "central", "nafitha"},
     "kiosk": {"counter", "hub", "central", "nafitha"},
+    "sync": {"ui", "kiosk", "counter", "devices", "hub", "central", "nafitha"},
 }
 
 

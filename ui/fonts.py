@@ -1,12 +1,10 @@
 """Finding an Arabic font on the machine (Debian: fonts-noto-core, or fonts-hosny-amiri)."""
 from __future__ import annotations
 
-import functools
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
-FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
+from devices.fonts import FONT_DIRS, find_font
 # Noto Sans Arabic first: its stroke weight and x-height sit well next to Roboto, Kivy's
 # Latin font, on the same row. Naskh and Amiri are more bookish but read just as well.
 ARABIC_FONTS = {
@@ -19,24 +17,13 @@ def arabic_font_path(bold: bool = False, search_dirs: Iterable[str | Path] | Non
     """Path of the preferred Arabic font file. A missing bold face falls back to the regular
     one (Kivy then draws a synthetic bold). Raises RuntimeError if there is no Arabic font."""
     dirs = tuple(str(d) for d in (FONT_DIRS if search_dirs is None else search_dirs))
-    found = _fonts_by_name(dirs)
-    for name in ARABIC_FONTS[bold] + (ARABIC_FONTS[False] if bold else ()):
-        if name in found:
-            return found[name]
+    path = find_font(ARABIC_FONTS[bold] + (ARABIC_FONTS[False] if bold else ()), dirs)
+    if path:
+        return path
     raise RuntimeError(
         f"no Arabic font found in {', '.join(dirs)} (looked for "
         f"{', '.join(ARABIC_FONTS[False])}); install the Debian package fonts-noto-core "
         f"(`make setup` does this)")
-
-
-@functools.lru_cache(maxsize=8)
-def _fonts_by_name(dirs: tuple[str, ...]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for top in dirs:
-        for folder, _, files in sorted(os.walk(top)):
-            for name in files:
-                found.setdefault(name, os.path.join(folder, name))
-    return found
 
 
 ARABIC_FONT_NAME = "NafithaArabic"

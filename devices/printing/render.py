@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import unicodedata
 from typing import NamedTuple
 
 from PIL import Image, ImageDraw, ImageFont, features
 
+from ..fonts import FONT_DIRS, find_font
 from . import layouts
 from .layouts import QR, Banner, BigNumber, Row, Rule, Spacer, Text, Title, ltr
 
@@ -68,7 +68,6 @@ QR_MIN_DOTS_PER_MODULE = 4
 
 # --- fonts ------------------------------------------------------------------------------------
 
-FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
 # Noto Sans Arabic and Noto Sans are drawn to sit together on one line; DejaVu has a glyph
 # for nearly everything else (and Arabic of its own, if Noto is missing).
 FONT_FILES = {
@@ -84,22 +83,11 @@ FONT_FILES = {
 ROLES = ("arabic", "latin", "fallback")
 
 
-@functools.lru_cache(maxsize=4)
-def _files_by_name(dirs: tuple[str, ...]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for top in dirs:
-        for folder, _, files in sorted(os.walk(top)):
-            for name in files:
-                found.setdefault(name, os.path.join(folder, name))
-    return found
-
-
 @functools.lru_cache(maxsize=None)
 def font_path(role: str, bold: bool) -> str:
-    found = _files_by_name(FONT_DIRS)
-    for name in FONT_FILES[(role, bold)] + FONT_FILES[(role, False)]:
-        if name in found:
-            return found[name]
+    path = find_font(FONT_FILES[(role, bold)] + FONT_FILES[(role, False)], FONT_DIRS)
+    if path:
+        return path
     raise FontsUnavailable(
         f"no {role} font found in {', '.join(FONT_DIRS)} (looked for "
         f"{', '.join(FONT_FILES[(role, bold)])}); install the Debian packages fonts-noto-core "

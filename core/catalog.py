@@ -201,6 +201,13 @@ def load_service(path: Path) -> Service:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{where_file}: not valid TOML: {exc}", file=where_file)
+    return parse_service(raw, where_file)
+
+
+def parse_service(raw, where_file: str) -> Service:
+    """One service from its settings (a catalogue file, or central's reference data)."""
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where_file}: a service is a table of settings", file=where_file)
     code = raw.get("code")
     where = f"{where_file}: service {code!r}"
 
@@ -274,7 +281,11 @@ def load_catalog(directory: str | Path | None = None) -> Catalog:
     files = sorted(directory.glob("*.toml"))
     if not files:
         raise CatalogError(f"{directory}: no service files (*.toml)", file=str(directory))
-    services = [load_service(p) for p in files]
+    return catalog_of([load_service(p) for p in files])
+
+
+def catalog_of(services: list[Service]) -> Catalog:
+    """A catalogue from parsed services, refusing two with the same code or ticket prefix."""
     for kind in ("code", "prefix"):
         seen: dict[str, str] = {}
         for s in services:

@@ -105,7 +105,19 @@ def m003_print_jobs(db):
                "WHERE state IN ('pending', 'printing')")
 
 
-MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs]
+def m004_sync(db):
+    """Reference data pulled from central (catalogue, clerks, decisions, ...) and the sync
+    agent's durable state (cursor, last success, last error)."""
+    db.execute("""CREATE TABLE reference (
+        kind TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
+        applied_at TEXT NOT NULL, note TEXT, PRIMARY KEY (kind, key))""")
+    db.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute("ALTER TABLE users ADD COLUMN source TEXT NOT NULL DEFAULT 'local' "
+               "CHECK (source IN ('local', 'central'))")
+    db.execute("ALTER TABLE users ADD COLUMN disabled_at TEXT")
+
+
+MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync]
 
 
 def apply(store) -> None:

@@ -3,12 +3,13 @@ every operation (queue, applications, payments, licences, users). The UIs, the C
 hub all go through it."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Callable
 
-from . import audit, outbox
+from . import audit, outbox, sync_state
 from .applications import Applications
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog, catalog_of, load_catalog, parse_service
 from .clock import Clock, SystemClock, UlidFactory
 from .credentials.licence import REASONS, VerificationResult, verify
 from .credentials.trust import DeviceSigner, TrustStore
@@ -43,11 +44,15 @@ class Office:
              ids: UlidFactory | None = None, catalog: Catalog | None = None) -> "Office":
         clock = clock or SystemClock()
         ids = ids or UlidFactory(clock)
-        catalog = catalog or load_catalog(settings.catalog_dir)
         store = Store.open(Path(settings.db_path), clock, ids, device_id=settings.device.id,
                            office_code=settings.office.code,
                            busy_timeout_ms=settings.store.busy_timeout_ms)
+        catalog = catalog or reference_catalog(store) or load_catalog(settings.catalog_dir)
         return cls(settings, store, catalog)
+
+    def reload_catalog(self) -> None:
+        """After a pull: central's catalogue and fees replace the shipped files."""
+        self.catalog = reference_catalog(self.store) or self.catalog
 
     def acting_as(self, actor: str):
         """`with office.acting_as("sara"):` records sara as the actor of what runs inside."""
@@ -78,5 +83,18 @@ class Office:
     def outbox_status(self) -> dict:
         return outbox.status(self.store)
 
+    def sync_status(self) -> dict:
+        """Online/offline, events waiting, last sync: for the status bars."""
+        return sync_state.status(self.store)
+
     def close(self) -> None:
         self.store.close()
+
+
+def reference_catalog(store: Store) -> Catalog | None:
+    """The catalogue central sent (reference kind 'service'), if the office has pulled one."""
+    rows = store.all("SELECT key, body FROM reference WHERE kind = 'service' ORDER BY key")
+    if not rows:
+        return None
+    return catalog_of([parse_service(json.loads(r["body"]), f"central service {r['key']!r}")
+                       for r in rows])

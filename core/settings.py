@@ -103,6 +103,17 @@ class ScannerSettings:
 
 
 @dataclass
+class SyncSettings:
+    url: str = ""  # central's URL; `nafitha enrol` records it (keys/sync.json) if empty here
+    ca_bundle: str = ""  # PEM file of CAs to verify central's TLS certificate (default: system)
+    batch_size: int = 500
+    interval_s: float = 30.0  # pull reference data at least this often when idle
+    timeout_s: float = 30.0
+    backoff_max_s: float = 300.0
+    probe_interval_s: float = 5.0  # while offline: how often to look for central again
+
+
+@dataclass
 class Settings:
     office: OfficeSettings = field(default_factory=OfficeSettings)
     device: DeviceSettings = field(default_factory=DeviceSettings)
@@ -111,6 +122,7 @@ class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
     data_dir: Path = field(default_factory=lambda: default_data_dir())
     catalog_dir: Path | None = None
     source: str = "defaults"
@@ -131,7 +143,7 @@ def default_data_dir() -> Path:
 
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in
             ("office", "device", "queue", "validation", "store", "printer",
-                           "scanner")}
+                           "scanner", "sync")}
 
 
 def _coerce(value: Any, typ: str, where: str, key: str, from_env: bool) -> Any:
@@ -225,6 +237,16 @@ def _check(settings: Settings, where: str) -> None:
         fail("scanner.width", "the camera resolution must be between 160x120 and 7680x4320")
     if sc.debounce_s < 0:
         fail("scanner.debounce_s", "must not be negative")
+    sy = settings.sync
+    if sy.url and not re.match(r"^https?://[^\s/]+", sy.url):
+        fail("sync.url", f"must be an http:// or https:// URL, not {sy.url!r}")
+    if sy.ca_bundle and not Path(sy.ca_bundle).expanduser().is_file():
+        fail("sync.ca_bundle", f"{sy.ca_bundle}: no such file")
+    if not 1 <= sy.batch_size <= 1000:
+        fail("sync.batch_size", "must be between 1 and 1000 events")
+    for key in ("interval_s", "timeout_s", "backoff_max_s", "probe_interval_s"):
+        if not 0 < getattr(sy, key) <= 86400:
+            fail(f"sync.{key}", "must be between 0 and 86400 seconds")
 
 
 def load_settings(data_dir: str | Path | None = None, config_file: str | Path | None = None,

@@ -61,6 +61,9 @@ class Users:
         if row is None:
             raise NotFound(f"no user {username!r}", field="username")
         now = self.store.clock.now()
+        if row.get("disabled_at"):
+            raise PermissionDenied(f"{username}'s account was disabled on "
+                                   f"{row['disabled_at'][:10]}")
         if row["locked_until"] and datetime.fromisoformat(row["locked_until"]) > now:
             raise PermissionDenied(f"{username} is locked after {MAX_FAILURES} wrong PINs until "
                                    f"{row['locked_until']}", locked_until=row["locked_until"])
@@ -88,5 +91,5 @@ class Users:
         return {"username": username, "role": row["role"]}
 
     def list(self) -> list[dict]:
-        return self.store.all("SELECT username, role, created_at, locked_until FROM users "
-                              "ORDER BY username")
+        return self.store.all("SELECT username, role, created_at, locked_until, source, "
+                              "disabled_at FROM users ORDER BY username")

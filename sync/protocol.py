@@ -1,35 +1,93 @@
-"""What crosses the wire between a device and central: outbox events (docs/events.md).
+"""What crosses the wire between a device and central (docs/sync.md, docs/events.md).
 
-Central checks every event's audit link on arrival: the event carries its audit entry, so
-the entry's hash can be recomputed and chained to the device's previous one. Pure functions,
-shared by the agent and central."""
+Pure functions shared by the agent and central: the event envelope and the data each type
+must carry, the audit-chain check, the batch encoding (gzip JSON) with its limits, and the
+signed reference bundle. Nothing here touches a network or a database."""
 from __future__ import annotations
 
-from core.store import audit_hash
+import base64
+import gzip
+import json
+import zlib
 
+from core.credentials import keys as credential_keys
+from core.store import audit_hash, canonical_json
+
+API = "/v1"
 ENVELOPE = ("id", "seq", "device", "office", "type", "at", "actor", "entity_type", "entity_id",
             "audit_seq", "audit_prev_hash", "audit_hash", "data")
 GENESIS = "0" * 64
+
+# Limits: a batch is a few hundred events; the largest event (a licence with its QR text and
+# Arabic fields) is about 3 KB.
+MAX_BATCH_EVENTS = 1000
+MAX_BATCH_COMPRESSED = 4 * 1024 * 1024
+MAX_BATCH_BYTES = 16 * 1024 * 1024  # after decompression (a zip bomb stops here)
+MAX_EVENT_BYTES = 64 * 1024
+
+_TICKET = {"id", "number", "service_code", "state"}
+_APPLICATION = {"id", "number", "service_code", "state", "fee_minor", "currency", "fields"}
+_PAYMENT = {"id", "receipt_number", "application_id", "amount_minor", "currency", "method",
+            "application_state", "voided_at"}
+_SHIFT = {"id", "number", "clerk"}
+_USER = {"username"}
+# The data keys central relies on, per event type (docs/events.md has the whole payloads).
+REQUIRED_DATA: dict[str, set[str]] = {
+    **{f"ticket.{t}": _TICKET for t in ("taken", "called", "recalled", "serving", "finished",
+                                         "no_show", "transferred", "cancelled")},
+    **{f"application.{t}": _APPLICATION for t in ("drafted", "submitted", "approved",
+                                                   "rejected", "withdrawn")},
+    "payment.taken": _PAYMENT, "payment.voided": _PAYMENT,
+    "licence.issued": {"id", "number", "application_id", "licence_type", "service_code",
+                       "issued_at", "valid_until", "signed_payload"},
+    "licence.reprinted": {"id", "number", "reprint_count"},
+    "licence.revoked": {"id", "number", "revoked_at", "revoke_reason"},
+    "shift.opened": _SHIFT, "shift.closed": _SHIFT,
+    **{f"user.{t}": _USER for t in ("created", "pin_failed", "locked", "unlocked")},
+}
+EVENT_TYPES = tuple(sorted(REQUIRED_DATA))
+ENTITY_TYPES = ("ticket", "application", "payment", "licence", "shift", "user")
 
 
 class ProtocolError(ValueError):
     """An event or batch that cannot be accepted, with the reason."""
 
+    def __init__(self, message: str, event_id=None, status: int = 422):
+        super().__init__(message)
+        self.message = message
+        self.event_id = event_id
+        self.status = status
+
 
 def check_envelope(event) -> None:
     if not isinstance(event, dict):
         raise ProtocolError("an event is a JSON object")
+    eid = event.get("id")
     missing = [k for k in ENVELOPE if k not in event]
     if missing:
-        raise ProtocolError(f"event {event.get('id')!r}: missing {', '.join(missing)}")
+        raise ProtocolError(f"event {eid!r}: missing {', '.join(missing)}", eid)
     extra = sorted(set(event) - set(ENVELOPE))
     if extra:
-        raise ProtocolError(f"event {event['id']!r}: unknown fields {', '.join(extra)}")
+        raise ProtocolError(f"event {eid!r}: unknown fields {', '.join(extra)}", eid)
+    if not isinstance(eid, str) or not 1 <= len(eid) <= 64:
+        raise ProtocolError(f"event id must be text of 1-64 characters, not {eid!r}", eid)
     for key in ("seq", "audit_seq"):
         if isinstance(event[key], bool) or not isinstance(event[key], int) or event[key] < 1:
-            raise ProtocolError(f"event {event['id']!r}: {key} must be a positive integer")
+            raise ProtocolError(f"event {eid!r}: {key} must be a positive integer", eid)
+    for key in ("device", "office", "type", "at", "actor", "entity_type", "entity_id",
+                "audit_prev_hash", "audit_hash"):
+        if not isinstance(event[key], str):
+            raise ProtocolError(f"event {eid!r}: {key} must be text", eid)
+    if event["type"] not in REQUIRED_DATA:
+        raise ProtocolError(f"event {eid!r}: unknown event type {event['type']!r}", eid)
+    if event["entity_type"] not in ENTITY_TYPES:
+        raise ProtocolError(f"event {eid!r}: unknown entity type {event['entity_type']!r}", eid)
     if not isinstance(event["data"], dict):
-        raise ProtocolError(f"event {event['id']!r}: data must be an object")
+        raise ProtocolError(f"event {eid!r}: data must be an object", eid)
+    missing = sorted(REQUIRED_DATA[event["type"]] - set(event["data"]))
+    if missing:
+        raise ProtocolError(f"event {eid!r}: {event['type']} data is missing "
+                            f"{', '.join(missing)}", eid)
 
 
 def audit_entry_hash(event: dict) -> str:
@@ -40,9 +98,40 @@ def audit_entry_hash(event: dict) -> str:
                        "prev_hash": event["audit_prev_hash"]})
 
 
+def check_audit_links(events: list[dict], known: dict[int, tuple[str, str]]) -> None:
+    """Each event's audit entry hashes to its audit_hash and links to its neighbours.
+
+    known: audit_seq -> (prev_hash, hash) of entries already held for this device. Events may
+    arrive with gaps (an earlier batch lost in transit): an entry is linked to its predecessor
+    and successor when either is held, and the rest is checked when the gap is filled."""
+    by_seq = dict(known)
+    for event in events:
+        if audit_entry_hash(event) != event["audit_hash"]:
+            raise ProtocolError(f"event {event['id']}: its audit entry was altered (hash "
+                                f"mismatch at audit entry {event['audit_seq']})", event["id"])
+        held = by_seq.get(event["audit_seq"])
+        if held is not None and held != (event["audit_prev_hash"], event["audit_hash"]):
+            raise ProtocolError(f"event {event['id']}: audit entry {event['audit_seq']} differs "
+                                f"from the one already received (chain forked)", event["id"])
+        by_seq[event["audit_seq"]] = (event["audit_prev_hash"], event["audit_hash"])
+    for event in events:
+        seq = event["audit_seq"]
+        if seq == 1 and event["audit_prev_hash"] != GENESIS:
+            raise ProtocolError(f"event {event['id']}: the first audit entry must start the "
+                                f"chain", event["id"])
+        before = by_seq.get(seq - 1)
+        if before is not None and before[1] != event["audit_prev_hash"]:
+            raise ProtocolError(f"event {event['id']}: audit entry {seq} does not follow "
+                                f"entry {seq - 1} (chain broken)", event["id"])
+        after = by_seq.get(seq + 1)
+        if after is not None and after[0] != event["audit_hash"]:
+            raise ProtocolError(f"event {event['id']}: audit entry {seq + 1} does not follow "
+                                f"entry {seq} (chain broken)", event["id"])
+
+
 def check_audit_chain(events: list[dict], previous: tuple[int, str] | None = None) -> None:
-    """Each event's audit entry hashes to its audit_hash and follows the one before it.
-    previous: (audit_seq, audit_hash) central already holds for this device, if any."""
+    """A complete run of entries: consecutive, each hashing right and following the one
+    before. previous: (audit_seq, audit_hash) already held for this device, if any."""
     last_seq, last_hash = previous if previous else (0, GENESIS)
     for event in sorted(events, key=lambda e: e["audit_seq"]):
         check_envelope(event)
@@ -56,3 +145,116 @@ def check_audit_chain(events: list[dict], previous: tuple[int, str] | None = Non
             raise ProtocolError(f"event {event['id']}: audit entry {event['audit_seq']} does "
                                 f"not follow entry {last_seq} (chain broken)")
         last_seq, last_hash = event["audit_seq"], event["audit_hash"]
+
+
+# --- batches -----------------------------------------------------------------------------------
+def encode_batch(device: str, office: str, sent_at: str, bodies: list[str],
+                 pending: int | None = None) -> bytes:
+    """A gzip JSON batch from outbox bodies (already canonical JSON: not parsed again).
+    pending: the device's whole backlog, this batch included (shown to the back office)."""
+    head = {"device": device, "office": office, "sent_at": sent_at}
+    if pending is not None:
+        head["pending"] = pending
+    head = canonical_json(head)[:-1]
+    text = head + ',"events":[' + ",".join(bodies) + "]}"
+    return gzip.compress(text.encode("utf-8"), compresslevel=1, mtime=0)
+
+
+def decode_batch(body: bytes, content_encoding: str | None) -> dict:
+    """Parse a POSTed batch: gzip (Content-Encoding: gzip) or plain JSON, within the limits."""
+    if len(body) > MAX_BATCH_COMPRESSED and content_encoding == "gzip" or \
+            len(body) > MAX_BATCH_BYTES:
+        raise ProtocolError(f"the batch is {len(body)} bytes; the limit is "
+                            f"{MAX_BATCH_COMPRESSED} compressed", status=413)
+    if content_encoding == "gzip":
+        try:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            raw = inflater.decompress(body, MAX_BATCH_BYTES + 1)
+        except zlib.error as exc:
+            raise ProtocolError(f"the body is not valid gzip: {exc}", status=400)
+        if len(raw) > MAX_BATCH_BYTES or inflater.unconsumed_tail:
+            raise ProtocolError(f"the batch is over {MAX_BATCH_BYTES} bytes uncompressed",
+                                status=413)
+        if not inflater.eof:
+            raise ProtocolError("the gzip body is truncated", status=400)
+    elif content_encoding in (None, "", "identity"):
+        raw = body
+    else:
+        raise ProtocolError(f"unsupported Content-Encoding {content_encoding!r} (use gzip)",
+                            status=415)
+    try:
+        batch = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"the body is not valid JSON: {exc}", status=400)
+    if not isinstance(batch, dict) or not isinstance(batch.get("events"), list):
+        raise ProtocolError("a batch is a JSON object with an 'events' list", status=422)
+    for key in ("device", "office", "sent_at"):
+        if not isinstance(batch.get(key), str):
+            raise ProtocolError(f"the batch needs '{key}' (text)", status=422)
+    extra = sorted(set(batch) - {"device", "office", "sent_at", "events", "pending"})
+    if extra:
+        raise ProtocolError(f"unknown batch fields: {', '.join(extra)}", status=422)
+    pending = batch.get("pending")
+    if pending is not None and (isinstance(pending, bool) or not isinstance(pending, int)
+                                or pending < 0):
+        raise ProtocolError("pending must be a whole number, 0 or more", status=422)
+    if len(batch["events"]) > MAX_BATCH_EVENTS:
+        raise ProtocolError(f"{len(batch['events'])} events in one batch; the limit is "
+                            f"{MAX_BATCH_EVENTS}", status=413)
+    for event in batch["events"]:
+        check_envelope(event)
+    return batch
+
+
+def gaps(seqs_held: list[int], upto: int) -> list[list[int]]:
+    """Missing ranges [first, last] in 1..upto given the sorted sequence numbers held."""
+    missing, expected = [], 1
+    for s in seqs_held:
+        if s > expected:
+            missing.append([expected, s - 1])
+        expected = max(expected, s + 1)
+    if expected <= upto:
+        missing.append([expected, upto])
+    return missing
+
+
+# --- the reference bundle ------------------------------------------------------------------------
+REFERENCE_KINDS = ("service", "user", "revocations", "root", "device", "decision")
+
+
+def sign_bundle(payload: dict, root_key) -> dict:
+    """Central signs the canonical JSON text; the device verifies those exact bytes."""
+    text = canonical_json(payload)
+    signature = root_key.sign(text.encode("utf-8"))
+    kid = credential_keys.key_id(credential_keys.public_bytes(root_key)).hex()
+    return {"payload": text, "signature": base64.b64encode(signature).decode("ascii"),
+            "kid": kid}
+
+
+def open_bundle(envelope, roots: dict[bytes, bytes]) -> dict:
+    """Verify a bundle's signature against the trusted roots, then parse it. Raises
+    ProtocolError and returns nothing usable when the signature does not verify."""
+    if not isinstance(envelope, dict) or not all(isinstance(envelope.get(k), str)
+                                                  for k in ("payload", "signature", "kid")):
+        raise ProtocolError("a reference bundle has payload, signature and kid")
+    try:
+        kid = bytes.fromhex(envelope["kid"])
+        signature = base64.b64decode(envelope["signature"], validate=True)
+    except ValueError:
+        raise ProtocolError("the bundle's kid or signature is not encoded properly")
+    public = roots.get(kid)
+    if public is None:
+        raise ProtocolError(f"the bundle is signed by key {envelope['kid']}, which this "
+                            f"device does not trust")
+    if not credential_keys.signature_ok(public, signature, envelope["payload"].encode("utf-8")):
+        raise ProtocolError("the reference bundle's signature does not verify; nothing "
+                            "was applied")
+    payload = json.loads(envelope["payload"])
+    if not isinstance(payload, dict) or not isinstance(payload.get("changes"), list):
+        raise ProtocolError("the reference bundle has no list of changes")
+    for change in payload["changes"]:
+        if not isinstance(change, dict) or change.get("kind") not in REFERENCE_KINDS or \
+                not isinstance(change.get("key"), str) or \
+                not isinstance(change.get("version"), int):
+            raise ProtocolError(f"a reference change has the wrong shape: {change!r:.120}")
+    return payload

@@ -1,0 +1,1 @@
+"""The reference central platform (docs/sync.md): FastAPI over SQLite or PostgreSQL."""

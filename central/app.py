@@ -1,0 +1,187 @@
+"""Central's HTTP API (FastAPI). The OpenAPI document is served at /openapi.json.
+
+Handlers are thin: they authenticate, call central/service.py in a worker thread and turn a
+CentralError into a JSON error with its status."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from fastapi import FastAPI, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
+
+from sync import protocol
+
+from .service import Central, CentralError
+
+RETRY_AFTER_S = 2
+
+
+class Problem(BaseModel):
+    error: str
+    message: str
+
+
+class EnrolRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(max_length=64)
+    office: str = Field(max_length=8)
+    device_id: str = Field(max_length=8)
+    public_key: str = Field(max_length=64, description="the device's Ed25519 key, hex")
+
+
+class Enrolment(BaseModel):
+    device_id: str
+    office: str
+    token: str
+    token_expires_at: str
+    certificate: str
+    root_public_key: str
+    licence_types: list[str]
+
+
+class IngestResult(BaseModel):
+    acknowledged: list[str] = Field(description="ids central now holds (new and resent)")
+    stored: int
+    duplicates: int
+    last_seq: int
+    gaps: list[list[int]]
+    server_time: str
+    clock_skew_s: int | None = None
+
+
+class Bundle(BaseModel):
+    payload: str = Field(description="canonical JSON: office, device, full, from, cursor, "
+                                     "more, issued_at, changes")
+    signature: str = Field(description="Ed25519 signature of payload by the root key, base64")
+    kid: str
+
+
+class LicenceStatus(BaseModel):
+    number: str
+    status: Literal["valid", "revoked", "expired", "unknown"]
+    licence_type: str | None = None
+    office: str | None = None
+    issued_at: str | None = None
+    valid_until: str | None = None
+    revoked_at: str | None = None
+    revoke_reason: str | None = None
+
+
+class DecisionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approved", "rejected"]
+    reason: str | None = Field(default=None, max_length=500)
+    conditions: str | None = Field(default=None, max_length=300)
+
+
+class RevokeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+ERRORS = {s: {"model": Problem} for s in (400, 401, 403, 404, 409, 410, 413, 415, 422, 503)}
+
+BATCH_SCHEMA = {
+    "type": "object", "required": ["device", "office", "sent_at", "events"],
+    "additionalProperties": False,
+    "properties": {
+        "device": {"type": "string"}, "office": {"type": "string"},
+        "sent_at": {"type": "string"}, "pending": {"type": "integer", "minimum": 0},
+        "events": {"type": "array", "maxItems": protocol.MAX_BATCH_EVENTS, "items": {
+            "type": "object", "required": list(protocol.ENVELOPE),
+            "additionalProperties": False,
+            "properties": {
+                **{k: {"type": "string"} for k in protocol.ENVELOPE
+                   if k not in ("seq", "audit_seq", "data", "type")},
+                "type": {"type": "string", "enum": list(protocol.EVENT_TYPES)},
+                "seq": {"type": "integer", "minimum": 1},
+                "audit_seq": {"type": "integer", "minimum": 1},
+                "data": {"type": "object"}}}}},
+}
+
+
+def create_app(central: Central) -> FastAPI:
+    app = FastAPI(title="Nafitha central", version="1",
+                  description="Devices push outbox events and pull signed reference data; "
+                              "the back office decides applications and revokes licences "
+                              "(docs/sync.md).")
+    app.state.central = central
+
+    @app.exception_handler(CentralError)
+    async def central_error(_request, exc: CentralError):
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(OperationalError)
+    async def busy(_request, exc: OperationalError):
+        # The database is locked or unreachable: the agent should come back shortly.
+        text = str(exc.orig)
+        if central.engine.dialect.name == "sqlite" and "locked" not in text and \
+                "busy" not in text:
+            raise exc  # a real fault, not a busy database: 500
+        return JSONResponse({"error": "busy", "message": f"database unavailable: "
+                                                         f"{str(exc.orig)[:200]}"},
+                            status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+    @app.get("/healthz", responses=ERRORS)
+    def healthz() -> dict:
+        return {"ok": True, "time": central.now()}
+
+    @app.post("/v1/enrol", response_model=Enrolment, responses=ERRORS)
+    def enrol(request: EnrolRequest):
+        return central.enrol(request.code, request.office, request.device_id,
+                             request.public_key)
+
+    @app.post("/v1/events", response_model=IngestResult, responses=ERRORS,
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": BATCH_SCHEMA}}},
+                  "description": "A batch of outbox events, gzip JSON (Content-Encoding: "
+                                 "gzip) or plain JSON."})
+    async def ingest(request: Request, authorization: str | None = Header(default=None)):
+        device = await run_in_threadpool(central.authenticate, authorization)
+        body = await request.body()
+        return await run_in_threadpool(central.ingest, device, body,
+                                       request.headers.get("content-encoding"))
+
+    @app.get("/v1/reference", response_model=Bundle, responses=ERRORS)
+    def reference_bundle(cursor: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000),
+                         authorization: str | None = Header(default=None)):
+        return central.bundle(central.authenticate(authorization), cursor, limit)
+
+    @app.get("/v1/licences/{number}", response_model=LicenceStatus, responses=ERRORS)
+    def licence_status(number: str):
+        return central.licence_status(number)
+
+    @app.get("/v1/admin/offices", responses=ERRORS)
+    def admin_offices(authorization: str | None = Header(default=None)) -> list[dict]:
+        central.check_admin(authorization)
+        return central.offices()
+
+    @app.get("/v1/admin/rejections", responses=ERRORS)
+    def admin_rejections(authorization: str | None = Header(default=None)) -> list[dict]:
+        central.check_admin(authorization)
+        return central.rejections()
+
+    @app.post("/v1/admin/applications/{number}/decision", responses=ERRORS)
+    def admin_decide(number: str, request: DecisionRequest,
+                     authorization: str | None = Header(default=None)) -> dict:
+        central.check_admin(authorization)
+        return central.decide(number, request.decision, request.reason, request.conditions)
+
+    @app.post("/v1/admin/licences/{number}/revoke", responses=ERRORS)
+    def admin_revoke(number: str, request: RevokeRequest,
+                     authorization: str | None = Header(default=None)) -> dict:
+        central.check_admin(authorization)
+        return central.revoke_licence(number, request.reason)
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """For `uvicorn --factory` (several workers): NAFITHA_CENTRAL_HOME and _DB."""
+    home = Path(os.environ["NAFITHA_CENTRAL_HOME"])
+    return create_app(Central.open(home, os.environ.get("NAFITHA_CENTRAL_DB") or None))

@@ -1,0 +1,202 @@
+"""Central's tables (SQLAlchemy Core) and its database: SQLite by default, PostgreSQL by URL.
+
+The schema is created and upgraded by Alembic (central/migrations); a test checks the
+migrated database matches these definitions exactly."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+metadata = sa.MetaData()
+Text, Int, Big = sa.Text, sa.Integer, sa.BigInteger
+
+meta = sa.Table(  # one-off values: the admin token's hash, the reference floor
+    "meta", metadata,
+    sa.Column("key", Text, primary_key=True),
+    sa.Column("value", Text, nullable=False))
+
+offices = sa.Table(
+    "offices", metadata,
+    sa.Column("code", Text, primary_key=True),
+    sa.Column("created_at", Text, nullable=False))
+
+enrol_codes = sa.Table(
+    "enrol_codes", metadata,
+    sa.Column("code_hash", Text, primary_key=True),
+    sa.Column("office", Text, sa.ForeignKey("offices.code"), nullable=False),
+    sa.Column("licence_types", Text, nullable=False),  # JSON list
+    sa.Column("created_at", Text, nullable=False),
+    sa.Column("expires_at", Text, nullable=False),
+    sa.Column("used_at", Text),
+    sa.Column("used_by", Text))
+
+devices = sa.Table(
+    "devices", metadata,
+    sa.Column("key", Text, primary_key=True),  # OFFICE/DEVICE
+    sa.Column("office", Text, sa.ForeignKey("offices.code"), nullable=False),
+    sa.Column("device_id", Text, nullable=False),
+    sa.Column("public_key", Text, nullable=False),
+    sa.Column("certificate", Text, nullable=False),  # base64 COSE
+    sa.Column("token_hash", Text, nullable=False, unique=True),
+    sa.Column("token_expires_at", Text, nullable=False),
+    sa.Column("enrolled_at", Text, nullable=False),
+    sa.Column("revoked_at", Text),
+    sa.Column("last_contact_at", Text),
+    sa.Column("last_seq", Big, nullable=False, server_default="0"),
+    sa.Column("received", Big, nullable=False, server_default="0"),
+    sa.Column("backlog", Big),  # the device's outbox after its last batch, as it reported
+    sa.Column("clock_skew_s", Int),
+    sa.Column("last_device_time", Text),
+    sa.UniqueConstraint("office", "device_id"))
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", Text, primary_key=True),
+    sa.Column("device_key", Text, sa.ForeignKey("devices.key"), nullable=False),
+    sa.Column("seq", Big, nullable=False),
+    sa.Column("type", Text, nullable=False),
+    sa.Column("entity_id", Text, nullable=False),
+    sa.Column("at", Text, nullable=False),
+    sa.Column("received_at", Text, nullable=False),
+    sa.Column("body_hash", Text, nullable=False),
+    sa.Column("body", Text, nullable=False),
+    sa.UniqueConstraint("device_key", "seq"))
+
+audit = sa.Table(
+    "audit", metadata,
+    sa.Column("device_key", Text, primary_key=True),
+    sa.Column("seq", Big, primary_key=True),
+    sa.Column("at", Text, nullable=False),
+    sa.Column("actor", Text, nullable=False),
+    sa.Column("action", Text, nullable=False),
+    sa.Column("entity_type", Text, nullable=False),
+    sa.Column("entity_id", Text, nullable=False),
+    sa.Column("prev_hash", Text, nullable=False),
+    sa.Column("hash", Text, nullable=False))
+
+rejections = sa.Table(
+    "rejections", metadata,
+    sa.Column("id", Int, primary_key=True, autoincrement=True),
+    sa.Column("at", Text, nullable=False),
+    sa.Column("device_key", Text),
+    sa.Column("event_id", Text),
+    sa.Column("status", Int, nullable=False),
+    sa.Column("reason", Text, nullable=False),
+    sa.Column("body", Text))
+
+applications = sa.Table(
+    "applications", metadata,
+    sa.Column("id", Text, primary_key=True),
+    sa.Column("number", Text, nullable=False, unique=True),
+    sa.Column("office", Text, nullable=False),
+    sa.Column("device_key", Text, nullable=False),
+    sa.Column("service_code", Text, nullable=False),
+    sa.Column("state", Text, nullable=False),
+    sa.Column("issue_mode", Text),
+    sa.Column("fee_minor", Big, nullable=False),
+    sa.Column("currency", Text, nullable=False),
+    sa.Column("body", Text, nullable=False),
+    sa.Column("source_seq", Big, nullable=False))
+
+payments = sa.Table(
+    "payments", metadata,
+    sa.Column("id", Text, primary_key=True),
+    sa.Column("receipt_number", Text, nullable=False, unique=True),
+    sa.Column("application_id", Text, nullable=False),
+    sa.Column("office", Text, nullable=False),
+    sa.Column("device_key", Text, nullable=False),
+    sa.Column("method", Text, nullable=False),
+    sa.Column("amount_minor", Big, nullable=False),
+    sa.Column("currency", Text, nullable=False),
+    sa.Column("voided_at", Text),
+    sa.Column("body", Text, nullable=False),
+    sa.Column("source_seq", Big, nullable=False))
+
+licences = sa.Table(
+    "licences", metadata,
+    sa.Column("id", Text, primary_key=True),
+    sa.Column("number", Text, nullable=False, unique=True),
+    sa.Column("application_id", Text, nullable=False),
+    sa.Column("office", Text, nullable=False),
+    sa.Column("device_key", Text, nullable=False),
+    sa.Column("licence_type", Text, nullable=False),
+    sa.Column("issued_at", Text, nullable=False),
+    sa.Column("valid_until", Text, nullable=False),
+    sa.Column("reprint_count", Int, nullable=False, server_default="0"),
+    sa.Column("revoked_at", Text),
+    sa.Column("revoke_reason", Text),
+    sa.Column("revoked_by", Text),  # "office" (revoked at the counter) or "central"
+    sa.Column("signed_payload", Text, nullable=False),
+    sa.Column("source_seq", Big, nullable=False))
+
+reference = sa.Table(  # the reference stream: every change gets the next version
+    "reference", metadata,
+    sa.Column("version", Int, primary_key=True, autoincrement=True),
+    sa.Column("kind", Text, nullable=False),
+    sa.Column("key", Text, nullable=False),
+    sa.Column("office", Text),  # None: for every office
+    sa.Column("body", Text, nullable=False),
+    sa.Column("at", Text, nullable=False),
+    sa.Index("reference_kind_key", "kind", "key"))
+
+decisions = sa.Table(
+    "decisions", metadata,
+    sa.Column("application_id", Text, primary_key=True),
+    sa.Column("state", Text, nullable=False),
+    sa.Column("reason", Text),
+    sa.Column("conditions", Text, nullable=False, server_default=""),
+    sa.Column("decided_by", Text, nullable=False),
+    sa.Column("decided_at", Text, nullable=False))
+
+revocation_lists = sa.Table(
+    "revocation_lists", metadata,
+    sa.Column("number", Int, primary_key=True),
+    sa.Column("issued_at", Text, nullable=False),
+    sa.Column("list", Text, nullable=False))  # base64 COSE, as devices install it
+
+
+def url_for(home: Path, url: str | None) -> str:
+    """SQLite in the central home unless a URL is given; postgresql:// uses psycopg 3."""
+    if not url:
+        return f"sqlite:///{Path(home) / 'central.db'}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str, pool_size: int = 10) -> sa.Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record):
+            # Let SQLAlchemy's begin() decide, and take the write lock at the start (BEGIN
+            # IMMEDIATE) so concurrent ingests queue instead of failing to upgrade a lock.
+            dbapi_conn.isolation_level = None
+            dbapi_conn.execute("PRAGMA journal_mode = WAL")
+            dbapi_conn.execute("PRAGMA synchronous = FULL")
+            dbapi_conn.execute("PRAGMA foreign_keys = ON")
+            dbapi_conn.execute("PRAGMA busy_timeout = 30000")
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return engine
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def migrate(engine: sa.Engine) -> str:
+    """Bring the database to the newest schema; returns the revision."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

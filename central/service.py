@@ -1,0 +1,725 @@
+"""Central's logic, independent of HTTP: enrolment, ingest, the reference stream, back office.
+
+FastAPI (central/app.py) and the CLI (central/cli.py) both call this. Every method runs in one
+database transaction; a refused request changes nothing (a refusal is logged separately)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.catalog import DEFAULT_CATALOG_DIR, parse_service
+from core.clock import Clock, SystemClock, iso, parse_iso
+from core.credentials import ceremony, keys, revocation
+from core.credentials.licence import epoch, verify
+from core.credentials.trust import TrustStore
+from core.errors import CatalogError
+from core.users import ROLES, hash_pin
+from sync import protocol
+from sync.protocol import ProtocolError, canonical_json
+
+from . import db
+from .db import (applications, audit, decisions, devices, enrol_codes, events, licences, meta,
+                 offices, payments, reference, rejections, revocation_lists)
+
+CODE_RE = re.compile(r"^[A-Z0-9]{1,8}$")
+USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
+ENROL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+TOKEN_DAYS = 365
+SKEW_WARN_S = 300
+
+
+class CentralError(Exception):
+    """A refusal with its HTTP status; `code` is stable, `message` says what to do."""
+
+    def __init__(self, status: int, code: str, message: str, **details):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+    def to_dict(self) -> dict:
+        return {"error": self.code, "message": self.message, **self.details}
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _norm_code(code: str) -> str:
+    return re.sub(r"[\s-]", "", code or "").upper()
+
+
+class Central:
+    def __init__(self, home: Path, engine: sa.Engine, clock: Clock | None = None):
+        self.home = Path(home)
+        self.engine = engine
+        self.clock = clock or SystemClock()
+        key_path = self.home / "root.key"
+        if not key_path.exists():
+            raise CentralError(500, "no_root", f"{key_path} does not exist: run "
+                                               f"`nafitha central init-root` first")
+        self.root_key = keys.read_private(key_path)
+        self.root_public = keys.public_bytes(self.root_key)
+        self.trust = TrustStore({keys.key_id(self.root_public): self.root_public})
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    # --- set-up ------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, home: Path, url: str | None = None, clock: Clock | None = None,
+             pool_size: int = 10) -> "Central":
+        engine = db.make_engine(db.url_for(home, url), pool_size=pool_size)
+        db.migrate(engine)
+        return cls(home, engine, clock)
+
+    @classmethod
+    def init_root(cls, home: Path, url: str | None = None, clock: Clock | None = None,
+                  catalog_dir: Path | None = None) -> tuple["Central", str]:
+        """Make the root key, the schema, the admin token and the first reference data
+        (catalogue, root key). Refuses to overwrite an existing root key."""
+        home = Path(home)
+        if (home / "root.key").exists():
+            raise CentralError(409, "root_exists", f"{home / 'root.key'} already exists; "
+                                                   f"a second root would orphan every device")
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ceremony.init_root(home)
+        central = cls.open(home, url, clock)
+        admin_token = secrets.token_urlsafe(32)
+        services = load_raw_catalog(catalog_dir or DEFAULT_CATALOG_DIR)
+        with central.engine.begin() as conn:
+            conn.execute(sa.delete(meta).where(meta.c.key == "admin_token_hash"))
+            conn.execute(sa.insert(meta), [{"key": "admin_token_hash",
+                                            "value": _sha256(admin_token)}])
+            central._add_change(conn, "root", keys.key_id(central.root_public).hex(), None,
+                                {"public_key": central.root_public.hex()})
+            for raw in services:
+                central._add_change(conn, "service", raw["code"], None, raw)
+        token_file = home / "admin.token"
+        token_file.write_text(admin_token + "\n")
+        token_file.chmod(0o600)
+        return central, admin_token
+
+    def now(self) -> str:
+        return iso(self.clock.now())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- enrolment -----------------------------------------------------------------------------
+    def enrol_code(self, office: str, licence_types: list[str] | None = None,
+                   ttl_hours: int = 72) -> dict:
+        if not isinstance(office, str) or not CODE_RE.match(office):
+            raise CentralError(422, "invalid_office",
+                               "office: 1-8 capital letters or digits (e.g. MUH)")
+        if not 1 <= ttl_hours <= 24 * 30:
+            raise CentralError(422, "invalid_ttl", "ttl: 1 hour to 30 days")
+        known = sorted({s["licence_type"] for s in self.services()})
+        types = sorted(set(licence_types or known))
+        unknown = [t for t in types if t not in known]
+        if unknown:
+            raise CentralError(422, "invalid_licence_type",
+                               f"unknown licence type(s) {', '.join(unknown)} "
+                               f"(known: {', '.join(known)})")
+        code = "".join(secrets.choice(ENROL_ALPHABET) for _ in range(12))
+        code = f"{code[:4]}-{code[4:8]}-{code[8:]}"
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            self._ensure_office(conn, office)
+            conn.execute(sa.insert(enrol_codes).values(
+                code_hash=_sha256(_norm_code(code)), office=office,
+                licence_types=json.dumps(types), created_at=iso(now),
+                expires_at=iso(now + timedelta(hours=ttl_hours))))
+        return {"code": code, "office": office, "licence_types": types,
+                "expires_at": iso(now + timedelta(hours=ttl_hours))}
+
+    def _ensure_office(self, conn, office: str) -> None:
+        if conn.execute(sa.select(offices.c.code).where(offices.c.code == office)).first() is None:
+            conn.execute(sa.insert(offices).values(code=office, created_at=self.now()))
+
+    def enrol(self, code: str, office: str, device_id: str, public_key: str) -> dict:
+        """One-time code -> device id, token (only its hash is kept), certificate, root key."""
+        if not isinstance(device_id, str) or not CODE_RE.match(device_id):
+            raise CentralError(422, "invalid_device", "device_id: 1-8 capital letters or digits")
+        if not isinstance(office, str) or not CODE_RE.match(office):
+            raise CentralError(422, "invalid_office", "office: 1-8 capital letters or digits")
+        try:
+            public = bytes.fromhex(public_key)
+            assert len(public) == 32
+            keys.public_from_bytes(public)
+        except (ValueError, TypeError, AssertionError):
+            raise CentralError(422, "invalid_public_key",
+                               "public_key: the device's Ed25519 public key, 64 hex digits")
+        now = self.clock.now()
+        token = secrets.token_urlsafe(32)
+        key = f"{office}/{device_id}"
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(enrol_codes).where(
+                enrol_codes.c.code_hash == _sha256(_norm_code(code)))).mappings().first()
+            if row is None:
+                raise CentralError(404, "unknown_code", "this enrolment code is not known; "
+                                                        "check it or ask for a new one")
+            if row["used_at"]:
+                raise CentralError(410, "code_used", f"this enrolment code was already used "
+                                                     f"(by {row['used_by']})")
+            if parse_iso(row["expires_at"]) <= now:
+                raise CentralError(410, "code_expired", "this enrolment code has expired; "
+                                                        "ask for a new one")
+            if row["office"] != office:
+                raise CentralError(422, "wrong_office",
+                                   f"this code is for office {row['office']}, but the device "
+                                   f"is set up for office {office} (settings office.code)")
+            existing = conn.execute(sa.select(devices.c.key).where(
+                devices.c.key == key, devices.c.revoked_at.is_(None))).first()
+            if existing:
+                raise CentralError(409, "device_enrolled",
+                                   f"device {device_id} of office {office} is already enrolled; "
+                                   f"choose another device.id or revoke the old device first")
+            serial = (conn.execute(sa.select(sa.func.count()).select_from(devices)).scalar() or 0) + 1
+            req = {"device_id": device_id, "office": office, "public_key": public}
+            cert = ceremony.certify(self.root_key, req, json.loads(row["licence_types"]),
+                                    int(now.timestamp()), serial=serial)
+            cert_b64 = base64.b64encode(cert.to_bytes()).decode("ascii")
+            expires = iso(now + timedelta(days=TOKEN_DAYS))
+            conn.execute(sa.delete(devices).where(devices.c.key == key))  # a revoked one
+            conn.execute(sa.insert(devices).values(
+                key=key, office=office, device_id=device_id, public_key=public_key,
+                certificate=cert_b64, token_hash=_sha256(token), token_expires_at=expires,
+                enrolled_at=iso(now), last_seq=0, received=0))
+            conn.execute(sa.update(enrol_codes).where(enrol_codes.c.code_hash == row["code_hash"])
+                         .values(used_at=iso(now), used_by=key))
+            self._add_change(conn, "device", key, None,
+                             {"device_id": device_id, "office": office,
+                              "certificate": cert_b64, "revoked_at": None})
+        return {"device_id": device_id, "office": office, "token": token,
+                "token_expires_at": expires, "certificate": cert_b64,
+                "root_public_key": self.root_public.hex(),
+                "licence_types": list(cert.licence_types)}
+
+    def authenticate(self, authorization: str | None) -> dict:
+        """The device a bearer token belongs to (401 when missing, wrong or expired)."""
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        if not token or not authorization.startswith("Bearer "):
+            raise CentralError(401, "no_token", "send the device token: Authorization: Bearer ...")
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(devices).where(
+                devices.c.token_hash == _sha256(token))).mappings().first()
+        if row is None:
+            raise CentralError(401, "bad_token", "this token is not known; re-enrol the device")
+        if row["revoked_at"]:
+            raise CentralError(401, "device_revoked", f"device {row['key']} was revoked on "
+                                                      f"{row['revoked_at'][:10]}")
+        if parse_iso(row["token_expires_at"]) <= self.clock.now():
+            raise CentralError(401, "token_expired", "this device's token has expired; "
+                                                     "re-enrol the device")
+        return dict(row)
+
+    def check_admin(self, authorization: str | None) -> None:
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        with self.engine.connect() as conn:
+            stored = conn.execute(sa.select(meta.c.value).where(
+                meta.c.key == "admin_token_hash")).scalar()
+        if not token or stored is None or not secrets.compare_digest(_sha256(token), stored):
+            raise CentralError(401, "not_admin", "back-office calls need the admin token "
+                                                 "(central home: admin.token)")
+
+    # --- ingest ----------------------------------------------------------------------------------
+    def ingest(self, device: dict, body: bytes, content_encoding: str | None) -> dict:
+        """Store a batch: new events applied, resends acknowledged, conflicts refused (422).
+        All or nothing: a refused batch stores nothing and is logged in `rejections`."""
+        try:
+            batch = protocol.decode_batch(body, content_encoding)
+            return self._ingest(device, batch)
+        except ProtocolError as exc:
+            self._log_rejection(device["key"], exc.event_id, exc.status, exc.message, body)
+            raise CentralError(exc.status, "rejected", exc.message, event_id=exc.event_id)
+        except CentralError as exc:
+            self._log_rejection(device["key"], exc.details.get("event_id"), exc.status,
+                                exc.message, body)
+            raise
+
+    def _log_rejection(self, device_key, event_id, status, reason, body: bytes) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.insert(rejections).values(
+                at=self.now(), device_key=device_key, event_id=event_id, status=status,
+                reason=reason[:2000], body=body[:2000].hex() if body else None))
+
+    def _ingest(self, device: dict, batch: dict) -> dict:
+        key = device["key"]
+        if batch["device"] != device["device_id"] or batch["office"] != device["office"]:
+            raise CentralError(403, "wrong_device", f"this token belongs to {key}; the batch "
+                                                    f"says {batch['office']}/{batch['device']}")
+        by_id: dict[str, dict] = {}
+        for event in batch["events"]:
+            if event["device"] != device["device_id"] or event["office"] != device["office"]:
+                raise CentralError(403, "wrong_device",
+                                   f"event {event['id']} claims device {event['office']}/"
+                                   f"{event['device']}; this token belongs to {key}",
+                                   event_id=event["id"])
+            text = canonical_json(event)
+            seen = by_id.get(event["id"])
+            if seen is not None and seen["_text"] != text:
+                raise ProtocolError(f"event {event['id']} appears twice with different bodies",
+                                    event["id"])
+            by_id[event["id"]] = {**event, "_text": text}
+        now = self.now()
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # one ingest per device at a time
+                conn.execute(sa.select(devices.c.key).where(devices.c.key == key)
+                             .with_for_update())
+            held = {}
+            ids = list(by_id)
+            for chunk in range(0, len(ids), 500):
+                held.update(conn.execute(sa.select(events.c.id, events.c.body_hash).where(
+                    events.c.id.in_(ids[chunk:chunk + 500]))).all())
+            new = []
+            for eid, event in by_id.items():
+                digest = hashlib.sha256(event["_text"].encode("utf-8")).hexdigest()
+                event["_hash"] = digest
+                if eid in held:
+                    if held[eid] != digest:
+                        raise ProtocolError(f"event {eid} was already received with a "
+                                            f"different body; refused", eid)
+                else:
+                    new.append(event)
+            new.sort(key=lambda e: e["seq"])
+            if new:
+                self._check_new(conn, key, new)
+                self._store(conn, device, new, now)
+            row = conn.execute(sa.select(devices.c.last_seq, devices.c.received).where(
+                devices.c.key == key)).first()
+            skew = self._skew(batch["sent_at"])
+            updates = {"last_contact_at": now, "clock_skew_s": skew,
+                       "last_device_time": batch["sent_at"][:40]}
+            if batch.get("pending") is not None:
+                updates["backlog"] = max(0, batch["pending"] - len(ids))
+            conn.execute(sa.update(devices).where(devices.c.key == key).values(**updates))
+            missing = self._gaps(conn, key, row.last_seq, row.received)
+        result = {"acknowledged": ids, "stored": len(new), "duplicates": len(ids) - len(new),
+                  "last_seq": row.last_seq, "gaps": missing, "server_time": now}
+        if skew is not None and abs(skew) > SKEW_WARN_S:
+            result["clock_skew_s"] = skew
+        return result
+
+    def _skew(self, sent_at: str) -> int | None:
+        """Device clock minus ours. Recorded for the back office; never used for ordering."""
+        try:
+            return round((parse_iso(sent_at) - self.clock.now()).total_seconds())
+        except (ValueError, TypeError, OverflowError):
+            return None
+
+    def _check_new(self, conn, key: str, new: list[dict]) -> None:
+        seqs = [e["seq"] for e in new]
+        clash = conn.execute(sa.select(events.c.id, events.c.seq).where(
+            events.c.device_key == key, events.c.seq.in_(seqs))).first()
+        if clash:
+            raise ProtocolError(f"sequence {clash.seq} of {key} is already held by event "
+                                f"{clash.id}; refused", next(e["id"] for e in new
+                                                             if e["seq"] == clash.seq))
+        if len(set(seqs)) != len(seqs):
+            raise ProtocolError("two events in the batch share a sequence number")
+        audit_seqs = {e["audit_seq"] for e in new}
+        neighbours = sorted({s - 1 for s in audit_seqs} | {s + 1 for s in audit_seqs}
+                            | audit_seqs)
+        known = {}
+        for chunk in range(0, len(neighbours), 900):
+            for r in conn.execute(sa.select(audit.c.seq, audit.c.prev_hash, audit.c.hash).where(
+                    audit.c.device_key == key, audit.c.seq.in_(neighbours[chunk:chunk + 900]))):
+                known[r.seq] = (r.prev_hash, r.hash)
+        protocol.check_audit_links(new, known)
+        for event in new:
+            if event["type"] == "licence.issued":
+                self._check_licence(key, event)
+
+    def _check_licence(self, key: str, event: dict) -> None:
+        data = event["data"]
+        payload = data.get("signed_payload")
+        if not isinstance(payload, str):
+            raise ProtocolError(f"event {event['id']}: licence {data.get('number')} carries no "
+                                f"signed QR payload", event["id"])
+        try:
+            at = epoch(data["issued_at"])
+        except (ValueError, TypeError):
+            raise ProtocolError(f"event {event['id']}: issued_at is not a time", event["id"])
+        result = verify(payload, self.trust, at)
+        problem = None
+        if not result.valid:
+            problem = f"{result.reason}: {result.message} {result.detail}".strip()
+        elif result.claims.get("number") != data["number"]:
+            problem = f"the signed number {result.claims.get('number')} is not {data['number']}"
+        elif f"{result.certificate['office']}/{result.certificate['device_id']}" != key:
+            problem = (f"signed by {result.certificate['office']}/"
+                       f"{result.certificate['device_id']}, not by {key}")
+        if problem:
+            raise ProtocolError(f"event {event['id']}: licence {data['number']} does not "
+                                f"verify ({problem})", event["id"])
+
+    def _store(self, conn, device: dict, new: list[dict], now: str) -> None:
+        key, office = device["key"], device["office"]
+        conn.execute(sa.insert(events), [
+            {"id": e["id"], "device_key": key, "seq": e["seq"], "type": e["type"],
+             "entity_id": e["entity_id"], "at": e["at"], "received_at": now,
+             "body_hash": e["_hash"], "body": e["_text"]} for e in new])
+        conn.execute(sa.insert(audit), [
+            {"device_key": key, "seq": e["audit_seq"], "at": e["at"], "actor": e["actor"],
+             "action": e["type"], "entity_type": e["entity_type"], "entity_id": e["entity_id"],
+             "prev_hash": e["audit_prev_hash"], "hash": e["audit_hash"]} for e in new])
+        conn.execute(sa.update(devices).where(devices.c.key == key).values(
+            last_seq=sa.func.max(devices.c.last_seq, new[-1]["seq"])
+            if conn.dialect.name == "sqlite" else
+            sa.func.greatest(devices.c.last_seq, new[-1]["seq"]),
+            received=devices.c.received + len(new)))
+        self._apply(conn, key, office, new)
+
+    # --- applying events to central's tables -------------------------------------------------
+    def _upsert(self, conn, table, rows: list[dict], index: str) -> None:
+        if not rows:
+            return
+        stmt = self._insert(table)
+        cols = {c: stmt.excluded[c] for c in rows[0] if c != index}
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=[index], set_=cols,
+            where=table.c.source_seq < stmt.excluded.source_seq), rows)
+
+    def _apply(self, conn, key: str, office: str, new: list[dict]) -> None:
+        apps, pays, issued, states, licence_changes = {}, {}, {}, [], []
+        revoked_any = False
+        for e in new:  # in sequence order: the last snapshot of an entity wins
+            t, d, seq = e["type"], e["data"], e["seq"]
+            if t.startswith("application."):
+                apps[d["id"]] = {"id": d["id"], "number": d["number"], "office": office,
+                                 "device_key": key, "service_code": d["service_code"],
+                                 "state": d["state"], "issue_mode": d.get("issue_mode"),
+                                 "fee_minor": d["fee_minor"], "currency": d["currency"],
+                                 "body": canonical_json(d), "source_seq": seq}
+            elif t.startswith("payment."):
+                pays[d["id"]] = {"id": d["id"], "receipt_number": d["receipt_number"],
+                                 "application_id": d["application_id"], "office": office,
+                                 "device_key": key, "method": d["method"],
+                                 "amount_minor": d["amount_minor"], "currency": d["currency"],
+                                 "voided_at": d["voided_at"], "body": canonical_json(d),
+                                 "source_seq": seq}
+                states.append({"app_id": d["application_id"], "state": d["application_state"],
+                               "seq": seq})
+            elif t == "licence.issued":
+                issued[d["id"]] = {"id": d["id"], "number": d["number"],
+                                   "application_id": d["application_id"], "office": office,
+                                   "device_key": key, "licence_type": d["licence_type"],
+                                   "issued_at": d["issued_at"], "valid_until": d["valid_until"],
+                                   "reprint_count": d.get("reprint_count") or 0,
+                                   "revoked_at": d.get("revoked_at"),
+                                   "revoke_reason": d.get("revoke_reason"), "revoked_by": None,
+                                   "signed_payload": d["signed_payload"], "source_seq": seq}
+            elif t.startswith("licence."):
+                licence_changes.append(e)
+                revoked_any |= t == "licence.revoked"
+        self._upsert(conn, applications, list(apps.values()), "id")
+        self._upsert(conn, payments, list(pays.values()), "id")
+        self._upsert(conn, licences, list(issued.values()), "id")
+        if states:
+            conn.execute(sa.update(applications).where(
+                applications.c.id == sa.bindparam("app_id"),
+                applications.c.source_seq < sa.bindparam("seq")).values(
+                state=sa.bindparam("state"), source_seq=sa.bindparam("seq")), states)
+        if issued:
+            # A reprint or revocation that reached us before its licence: apply it now.
+            earlier = conn.execute(sa.select(events.c.body).where(
+                events.c.device_key == key, events.c.type.in_(("licence.reprinted",
+                                                               "licence.revoked")),
+                events.c.entity_id.in_(list(issued)))).scalars().all()
+            licence_changes = [json.loads(b) for b in earlier] + licence_changes
+        for e in sorted(licence_changes, key=lambda e: e["seq"]):
+            d = e["data"]
+            values = {"reprint_count": d["reprint_count"]} if e["type"] == "licence.reprinted" \
+                else {"revoked_at": d["revoked_at"], "revoke_reason": d["revoke_reason"],
+                      "revoked_by": "office"}
+            conn.execute(sa.update(licences).where(
+                licences.c.id == d["id"], licences.c.source_seq < e["seq"]).values(
+                source_seq=e["seq"], **values))
+        if revoked_any:
+            self._publish_revocations(conn)
+
+    def _gaps(self, conn, key: str, last_seq: int, received: int) -> list[list[int]]:
+        if received >= last_seq:
+            return []
+        seqs = conn.execute(sa.select(events.c.seq).where(events.c.device_key == key)
+                            .order_by(events.c.seq)).scalars().all()
+        return protocol.gaps(seqs, last_seq)
+
+    # --- the reference stream --------------------------------------------------------------------
+    def _add_change(self, conn, kind: str, key: str, office: str | None, body: dict) -> None:
+        conn.execute(sa.insert(reference).values(kind=kind, key=key, office=office,
+                                                 body=canonical_json(body), at=self.now()))
+
+    def _floor(self, conn) -> int:
+        value = conn.execute(sa.select(meta.c.value).where(
+            meta.c.key == "reference_floor")).scalar()
+        return int(value) if value else 0
+
+    def bundle(self, device: dict, cursor: int, limit: int = 500) -> dict:
+        """The changes after `cursor` this device may see, signed by the root key. A cursor
+        older than the retained history (or from another central) gets a full snapshot."""
+        if isinstance(cursor, bool) or not isinstance(cursor, int) or cursor < 0:
+            raise CentralError(422, "invalid_cursor", "cursor: a version number, 0 or more")
+        if not 1 <= limit <= 5000:
+            raise CentralError(422, "invalid_limit", "limit: 1 to 5000")
+        office = device["office"]
+        visible = sa.or_(reference.c.office.is_(None), reference.c.office == office)
+        with self.engine.connect() as conn:
+            head = conn.execute(sa.select(sa.func.max(reference.c.version))).scalar() or 0
+            floor = self._floor(conn)
+            full = cursor < floor or cursor > head
+            if full:
+                latest = sa.select(sa.func.max(reference.c.version)).where(visible).group_by(
+                    reference.c.kind, reference.c.key)
+                rows = conn.execute(sa.select(reference).where(
+                    reference.c.version.in_(latest)).order_by(reference.c.version)).mappings().all()
+                more, upto = False, head
+            else:
+                rows = conn.execute(sa.select(reference).where(
+                    reference.c.version > cursor, visible).order_by(reference.c.version)
+                    .limit(limit)).mappings().all()
+                more = len(rows) == limit
+                upto = rows[-1]["version"] if more else head
+        payload = {"office": office, "device": device["device_id"], "full": full,
+                   "from": 0 if full else cursor, "cursor": upto, "more": more,
+                   "issued_at": self.now(),
+                   "changes": [{"version": r["version"], "kind": r["kind"], "key": r["key"],
+                                "body": json.loads(r["body"])} for r in rows]}
+        return protocol.sign_bundle(payload, self.root_key)
+
+    def compact(self, keep_after: int | None = None) -> dict:
+        """Drop superseded changes up to `keep_after` (default: the head); devices whose
+        cursor is older get a full snapshot next time."""
+        with self.engine.begin() as conn:
+            head = conn.execute(sa.select(sa.func.max(reference.c.version))).scalar() or 0
+            horizon = head if keep_after is None else min(keep_after, head)
+            survivors = sa.select(sa.func.max(reference.c.version)).group_by(
+                reference.c.kind, reference.c.key)
+            removed = conn.execute(sa.delete(reference).where(
+                reference.c.version <= horizon,
+                reference.c.version.not_in(survivors))).rowcount
+            conn.execute(sa.delete(meta).where(meta.c.key == "reference_floor"))
+            conn.execute(sa.insert(meta).values(key="reference_floor", value=str(horizon)))
+        return {"removed": removed, "floor": horizon, "head": head}
+
+    def services(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(reference.c.body).where(
+                reference.c.kind == "service").order_by(reference.c.version)).scalars().all()
+        latest = {}
+        for body in rows:
+            raw = json.loads(body)
+            latest[raw["code"]] = raw
+        return list(latest.values())
+
+    # --- back office -----------------------------------------------------------------------------
+    def set_fee(self, service: str, amount_minor: int) -> dict:
+        current = {s["code"]: s for s in self.services()}
+        if service not in current:
+            raise CentralError(404, "unknown_service", f"no service {service!r}")
+        if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or \
+                not 0 < amount_minor <= 100_000_000:
+            raise CentralError(422, "invalid_amount", "amount: whole minor units, above 0")
+        raw = {**current[service], "fee": {**current[service]["fee"], "amount": amount_minor}}
+        check_service(raw)
+        with self.engine.begin() as conn:
+            self._add_change(conn, "service", service, None, raw)
+        return raw
+
+    def add_user(self, office: str, username: str, role: str, pin: str) -> dict:
+        if not CODE_RE.match(office or ""):
+            raise CentralError(422, "invalid_office", "office: 1-8 capital letters or digits")
+        if not isinstance(username, str) or not USERNAME_RE.match(username):
+            raise CentralError(422, "invalid_username", "username: 2-32 lower-case letters, "
+                                                        "digits, '.', '_' or '-'")
+        if role not in ROLES:
+            raise CentralError(422, "invalid_role", f"role: one of {', '.join(ROLES)}")
+        if not isinstance(pin, str) or not re.fullmatch(r"[0-9]{4,8}", pin):
+            raise CentralError(422, "invalid_pin", "pin: 4 to 8 digits")
+        body = {"username": username, "role": role, "pin_hash": hash_pin(pin), "active": True}
+        with self.engine.begin() as conn:
+            self._ensure_office(conn, office)
+            self._add_change(conn, "user", f"{office}/{username}", office, body)
+        return {"office": office, "username": username, "role": role}
+
+    def disable_user(self, office: str, username: str) -> dict:
+        with self.engine.begin() as conn:
+            found = conn.execute(sa.select(reference.c.body).where(
+                reference.c.kind == "user", reference.c.key == f"{office}/{username}")
+                .order_by(reference.c.version.desc())).scalar()
+            if found is None:
+                raise CentralError(404, "unknown_user", f"no user {username} at {office}")
+            body = {**json.loads(found), "active": False}
+            self._add_change(conn, "user", f"{office}/{username}", office, body)
+        return {"office": office, "username": username, "active": False}
+
+    def _application(self, conn, number: str) -> dict:
+        row = conn.execute(sa.select(applications).where(sa.or_(
+            applications.c.number == number, applications.c.id == number))).mappings().first()
+        if row is None:
+            raise CentralError(404, "unknown_application",
+                               f"no application {number!r} has reached central")
+        return dict(row)
+
+    def decide(self, number: str, decision: str, reason: str | None = None,
+               conditions: str | None = None, by: str = "back-office") -> dict:
+        """Approve or reject an application that needs review; the office applies it on its
+        next pull and the counter shows it."""
+        if decision not in ("approved", "rejected"):
+            raise CentralError(422, "invalid_decision", "decision: approved or rejected")
+        reason = (reason or "").strip() or None
+        if decision == "rejected" and not reason:
+            raise CentralError(422, "reason_required", "a rejection needs a reason (the "
+                                                       "resident is told it)")
+        for name, value, limit in (("reason", reason, 500), ("conditions", conditions, 300)):
+            if value and (len(value) > limit or any(ord(c) < 32 for c in value)):
+                raise CentralError(422, f"invalid_{name}",
+                                   f"{name}: one line of at most {limit} characters")
+        with self.engine.begin() as conn:
+            app = self._application(conn, number)
+            if app["issue_mode"] != "review":
+                raise CentralError(409, "not_for_review", f"{app['number']} is an instant "
+                                   f"service; paying approves it")
+            if app["state"] not in ("submitted", "paid"):
+                raise CentralError(409, "already_decided",
+                                   f"{app['number']} is {app['state']}; it can no longer "
+                                   f"be decided here")
+            if conn.execute(sa.select(decisions.c.state).where(
+                    decisions.c.application_id == app["id"])).first():
+                raise CentralError(409, "already_decided", f"{app['number']} already has a "
+                                                           f"decision waiting for the office")
+            row = {"application_id": app["id"], "state": decision, "reason": reason,
+                   "conditions": conditions or "", "decided_by": by, "decided_at": self.now()}
+            conn.execute(sa.insert(decisions).values(**row))
+            self._add_change(conn, "decision", app["id"], app["office"],
+                             {**row, "number": app["number"]})
+        return {**row, "number": app["number"], "office": app["office"]}
+
+    def revoke_licence(self, number: str, reason: str, by: str = "back-office") -> dict:
+        reason = (reason or "").strip()
+        if not reason or len(reason) > 500:
+            raise CentralError(422, "reason_required", "a revocation needs a reason "
+                                                       "(up to 500 characters)")
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(licences).where(
+                licences.c.number == number)).mappings().first()
+            if row is None:
+                raise CentralError(404, "unknown_licence", f"no licence {number!r} has reached "
+                                                           f"central")
+            if row["revoked_at"]:
+                raise CentralError(409, "already_revoked",
+                                   f"{number} was revoked on {row['revoked_at'][:10]}")
+            conn.execute(sa.update(licences).where(licences.c.id == row["id"]).values(
+                revoked_at=self.now(), revoke_reason=reason, revoked_by=f"central:{by}"))
+            listed = self._publish_revocations(conn)
+        return {"number": number, "revoked": True, "reason": reason,
+                "revocation_list": listed}
+
+    def _publish_revocations(self, conn) -> int:
+        """A new root-signed list of every revoked licence and device, into the stream."""
+        numbers = conn.execute(sa.select(licences.c.number).where(
+            licences.c.revoked_at.is_not(None))).scalars().all()
+        device_rows = conn.execute(sa.select(devices.c.office, devices.c.device_id,
+                                             devices.c.revoked_at).where(
+            devices.c.revoked_at.is_not(None))).all()
+        last = conn.execute(sa.select(sa.func.max(revocation_lists.c.number))).scalar() or 0
+        now = self.clock.now()
+        listed = revocation.make(self.root_key, last + 1, int(now.timestamp()), list(numbers),
+                                 {r.device_id: epoch(r.revoked_at) for r in device_rows})
+        encoded = base64.b64encode(listed.to_bytes()).decode("ascii")
+        conn.execute(sa.insert(revocation_lists).values(number=last + 1, issued_at=iso(now),
+                                                        list=encoded))
+        self._add_change(conn, "revocations", "list", None,
+                         {"number": last + 1, "list": encoded})
+        return last + 1
+
+    def revoke_device(self, office: str, device_id: str) -> dict:
+        """The device's token stops working and its licences from now on are refused."""
+        key = f"{office}/{device_id}"
+        with self.engine.begin() as conn:
+            found = conn.execute(sa.update(devices).where(
+                devices.c.key == key, devices.c.revoked_at.is_(None)).values(
+                revoked_at=self.now())).rowcount
+            if not found:
+                raise CentralError(404, "unknown_device", f"no enrolled device {key}")
+            number = self._publish_revocations(conn)
+        return {"device": key, "revoked": True, "revocation_list": number}
+
+    def licence_status(self, number: str) -> dict:
+        """Online verification: no personal data, only what the QR already proves."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(licences).where(
+                licences.c.number == number)).mappings().first()
+        if row is None:
+            return {"number": number, "status": "unknown"}
+        valid_until = row["valid_until"]
+        expired = parse_iso(valid_until) < self.clock.now()
+        status = "revoked" if row["revoked_at"] else "expired" if expired else "valid"
+        return {"number": number, "status": status, "licence_type": row["licence_type"],
+                "office": row["office"], "issued_at": row["issued_at"],
+                "valid_until": valid_until, "revoked_at": row["revoked_at"],
+                "revoke_reason": row["revoke_reason"]}
+
+    def offices(self) -> list[dict]:
+        """Each office's devices: last contact, events held, gaps, clock skew."""
+        with self.engine.connect() as conn:
+            office_rows = conn.execute(sa.select(offices).order_by(offices.c.code)).mappings().all()
+            device_rows = conn.execute(sa.select(devices).order_by(devices.c.key)).mappings().all()
+            out = []
+            for office in office_rows:
+                mine = []
+                for d in device_rows:
+                    if d["office"] != office["code"]:
+                        continue
+                    mine.append({"device_id": d["device_id"], "enrolled_at": d["enrolled_at"],
+                                 "revoked_at": d["revoked_at"],
+                                 "last_contact_at": d["last_contact_at"],
+                                 "last_seq": d["last_seq"], "received": d["received"],
+                                 "missing": d["last_seq"] - d["received"],
+                                 "gaps": self._gaps(conn, d["key"], d["last_seq"], d["received"]),
+                                 "backlog": d["backlog"],
+                                 "clock_skew_s": d["clock_skew_s"]})
+                contacts = [d["last_contact_at"] for d in mine if d["last_contact_at"]]
+                out.append({"office": office["code"], "devices": mine,
+                            "last_contact_at": max(contacts) if contacts else None,
+                            "missing_events": sum(d["missing"] for d in mine),
+                            "backlog": sum(d["backlog"] or 0 for d in mine)})
+        return out
+
+    def rejections(self, limit: int = 100) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(rejections.c.id, rejections.c.at,
+                                          rejections.c.device_key, rejections.c.event_id,
+                                          rejections.c.status, rejections.c.reason)
+                                .order_by(rejections.c.id.desc()).limit(limit)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def counts(self) -> dict:
+        with self.engine.connect() as conn:
+            return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                    for t in (events, audit, applications, payments, licences, devices)}
+
+
+def load_raw_catalog(directory: Path) -> list[dict]:
+    """The catalogue files as the dicts the reference stream carries (checked first)."""
+    out = []
+    for path in sorted(Path(directory).glob("*.toml")):
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        parse_service(raw, str(path))
+        out.append(raw)
+    if not out:
+        raise CentralError(500, "no_catalogue", f"{directory}: no service files (*.toml)")
+    return out
+
+
+def check_service(raw: dict) -> None:
+    try:
+        parse_service(raw, f"service {raw.get('code')!r}")
+    except CatalogError as exc:
+        raise CentralError(422, "invalid_service", exc.message)

@@ -1,0 +1,365 @@
+"""The sync agent: pushes the outbox to central, pulls signed reference data (docs/sync.md).
+
+- One agent per device: a file lock in the data directory.
+- A row is marked sent only after central's reply names its id, so a crash at any point
+  means a resend, which central acknowledges without applying twice.
+- Failures back off exponentially with jitter, honour Retry-After, and while central is
+  unreachable a cheap /healthz probe notices it coming back.
+"""
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from core import sync_state
+from core.errors import NafithaError
+
+from . import protocol
+from .reference import apply_bundle, check_addressed
+
+USER_AGENT = "nafitha-sync/1"
+
+
+class SyncError(NafithaError):
+    """kind: offline | tls | server | busy | auth | rejected | protocol | config."""
+
+    code = "sync_failed"
+
+    def __init__(self, kind: str, message: str, retry_after: float | None = None):
+        super().__init__(message, kind=kind)
+        self.kind = kind
+        self.retry_after = retry_after
+
+
+class AgentBusy(NafithaError):
+    code = "sync_busy"
+
+
+# --- the enrolment file ------------------------------------------------------------------------
+def enrolment_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "keys" / "sync.json"
+
+
+def read_enrolment(data_dir: Path) -> dict | None:
+    path = enrolment_path(data_dir)
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())
+
+
+def write_enrolment(data_dir: Path, values: dict) -> Path:
+    path = enrolment_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)  # the token is a secret
+    with os.fdopen(fd, "w") as fh:
+        json.dump(values, fh, indent=2)
+    tmp.replace(path)
+    return path
+
+
+# --- one worker per device -------------------------------------------------------------------
+class AgentLock:
+    """An exclusive flock on <data>/sync.lock; the kernel drops it if the process dies."""
+
+    def __init__(self, data_dir: Path):
+        self.path = Path(data_dir) / "sync.lock"
+        self.fh = None
+
+    def acquire(self) -> "AgentLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "?"
+            fh.close()
+            raise AgentBusy(f"another sync agent is already running for this device "
+                            f"(pid {holder}); only one may run", pid=holder)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self.fh = fh
+        return self
+
+    def release(self) -> None:
+        if self.fh:
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()
+            self.fh = None
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with equal jitter: half the delay fixed, half random."""
+    base_s: float = 1.0
+    max_s: float = 300.0
+    rng: random.Random = None
+    failures: int = 0
+
+    def next_delay(self, retry_after: float | None = None) -> float:
+        rng = self.rng or random
+        step = min(self.max_s, self.base_s * 2 ** self.failures)
+        self.failures += 1
+        delay = step / 2 + rng.uniform(0, step / 2)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.max_s))
+        return delay
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+def _retry_after(response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+class SyncAgent:
+    def __init__(self, office, url: str | None = None, token: str | None = None,
+                 session: requests.Session | None = None, sleep=None,
+                 rng: random.Random | None = None):
+        self.office = office
+        self.store = office.store
+        settings = office.settings
+        self.config = settings.sync
+        enrolment = read_enrolment(settings.data_dir) or {}
+        self.url = (url or self.config.url or enrolment.get("url") or "").rstrip("/")
+        self.token = token or enrolment.get("token")
+        if not self.url or not self.token:
+            raise SyncError("config", "this device is not enrolled with central: run "
+                                      "`nafitha enrol URL CODE` first")
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.headers["Authorization"] = f"Bearer {self.token}"
+        self.verify = str(Path(self.config.ca_bundle).expanduser()) if self.config.ca_bundle \
+            else True
+        self.timeout = (min(5.0, self.config.timeout_s), self.config.timeout_s)
+        self.stop_event = threading.Event()
+        self._sleep = sleep
+        self.backoff = Backoff(1.0, self.config.backoff_max_s, rng or random.Random())
+
+    # --- HTTP --------------------------------------------------------------------------------
+    def _request(self, method: str, path: str, **kw) -> dict:
+        try:
+            response = self.session.request(method, self.url + path, timeout=self.timeout,
+                                            verify=self.verify, **kw)
+        except requests.exceptions.SSLError as exc:
+            raise SyncError("tls", f"central's TLS certificate is not trusted "
+                                   f"({type(exc).__name__}); check sync.ca_bundle")
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise SyncError("offline", f"central unreachable: {type(exc).__name__}")
+        except requests.RequestException as exc:
+            raise SyncError("offline", f"the request failed: {type(exc).__name__}: {exc}")
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        message = body.get("message") if isinstance(body, dict) else None
+        if status == 200 and isinstance(body, (dict, list)):
+            return body
+        if status == 200:
+            raise SyncError("protocol", "central's reply was cut off or not JSON")
+        if status in (429, 503):
+            raise SyncError("busy", message or f"central is busy ({status})",
+                            retry_after=_retry_after(response))
+        if status >= 500:
+            raise SyncError("server", message or f"central failed ({status})",
+                            retry_after=_retry_after(response))
+        if status == 401:
+            raise SyncError("auth", message or "central refused the device token")
+        raise SyncError("rejected", f"central refused ({status}): {message or response.text[:200]}")
+
+    # --- push --------------------------------------------------------------------------------
+    def push(self) -> int:
+        """Send every pending event, batch by batch. Returns how many central confirmed."""
+        sent = 0
+        settings = self.office.settings
+        while not self.stop_event.is_set():
+            rows = self.store.all("SELECT seq, id, body FROM outbox WHERE sent_at IS NULL "
+                                  "ORDER BY seq LIMIT ?", (self.config.batch_size,))
+            if not rows:
+                break
+            pending = self.store.one("SELECT COUNT(*) AS n FROM outbox "
+                                     "WHERE sent_at IS NULL")["n"]
+            body = protocol.encode_batch(settings.device.id, settings.office.code,
+                                         self.store.now(), [r["body"] for r in rows], pending)
+            reply = self._request("POST", protocol.API + "/events", data=body, headers={
+                "Content-Encoding": "gzip", "Content-Type": "application/json"})
+            acknowledged = reply.get("acknowledged") if isinstance(reply, dict) else None
+            if not isinstance(acknowledged, list):
+                raise SyncError("protocol", "central's reply names no acknowledged events")
+            named = set(acknowledged)
+            confirmed = [(r["seq"],) for r in rows if r["id"] in named]
+            if confirmed:
+                with self.store.atomic():
+                    self.store.conn.executemany(
+                        "UPDATE outbox SET sent_at = ? WHERE seq = ? AND sent_at IS NULL",
+                        [(self.store.now(), seq) for (seq,) in confirmed])
+            sent += len(confirmed)
+            extra = {}
+            if reply.get("clock_skew_s") is not None:
+                extra["clock_skew_s"] = reply["clock_skew_s"]
+            sync_state.put(self.store, last_success_at=self.store.now(), last_error=None,
+                           central_url=self.url, **extra)
+            if len(confirmed) < len(rows):
+                raise SyncError("protocol", f"central confirmed {len(confirmed)} of "
+                                            f"{len(rows)} events; the rest will be resent")
+        return sent
+
+    # --- pull --------------------------------------------------------------------------------
+    def pull(self) -> dict:
+        """Fetch and apply reference changes until central has no more."""
+        total = {"changes": 0, "full": False, "decisions": 0, "users": 0, "services": 0,
+                 "revocation_list": None}
+        for _ in range(10_000):
+            cursor = int(sync_state.get(self.store, "cursor", 0))
+            envelope = self._request("GET", protocol.API + "/reference",
+                                     params={"cursor": cursor, "limit": 500})
+            try:
+                payload = protocol.open_bundle(envelope, self.office.trust().roots)
+                check_addressed(payload, self.office, cursor)
+            except protocol.ProtocolError as exc:
+                raise SyncError("rejected", f"reference bundle refused: {exc.message}")
+            summary = apply_bundle(self.office, payload)
+            for key in ("changes", "decisions", "users", "services"):
+                total[key] += summary[key]
+            total["full"] |= summary["full"]
+            total["revocation_list"] = summary["revocation_list"] or total["revocation_list"]
+            if not payload.get("more"):
+                break
+        return total
+
+    # --- cycles --------------------------------------------------------------------------------
+    def once(self) -> dict:
+        """Push everything pending, then pull. Records the outcome in sync_state."""
+        sync_state.put(self.store, last_attempt_at=self.store.now())
+        try:
+            sent = self.push()
+            pulled = self.pull()
+        except SyncError as exc:
+            sync_state.put(self.store, last_error=f"{exc.kind}: {exc.message}",
+                           last_error_at=self.store.now())
+            raise
+        sync_state.put(self.store, last_success_at=self.store.now(), last_error=None,
+                       central_url=self.url)
+        return {"sent": sent, "pulled": pulled, "status": sync_state.status(self.store)}
+
+    def probe(self) -> bool:
+        try:
+            self._request("GET", "/healthz")
+            return True
+        except SyncError:
+            return False
+
+    def _wait(self, seconds: float, offline: bool) -> None:
+        """Sleep up to `seconds`; wake early when stopped, when new local work appears
+        (online), or when central answers a probe again (offline)."""
+        if self._sleep is not None:  # tests: a fake sleep, no polling
+            self._sleep(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        next_probe = time.monotonic() + self.config.probe_interval_s
+        while not self.stop_event.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.stop_event.wait(min(1.0, left))
+            if offline and time.monotonic() >= next_probe:
+                if self.probe():
+                    return
+                next_probe = time.monotonic() + self.config.probe_interval_s
+            if not offline and self.store.one("SELECT 1 FROM outbox WHERE sent_at IS NULL "
+                                              "LIMIT 1"):
+                return
+
+    def run(self, cycles: int | None = None, on_cycle=None) -> None:
+        """Sync until stopped (or for `cycles` cycles): promptly when there is new work,
+        at least every interval_s otherwise, backing off while central fails."""
+        done = 0
+        while not self.stop_event.is_set() and (cycles is None or done < cycles):
+            done += 1
+            try:
+                result = self.once()
+                self.backoff.reset()
+                if on_cycle:
+                    on_cycle(result, None)
+                self._wait(self.config.interval_s, offline=False)
+            except SyncError as exc:
+                delay = self.backoff.next_delay(exc.retry_after)
+                if on_cycle:
+                    on_cycle(None, exc)
+                self._wait(delay, offline=exc.kind in ("offline", "busy", "server", "protocol"))
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+
+# --- enrolment --------------------------------------------------------------------------------
+def enrol(settings, url: str, code: str, session: requests.Session | None = None) -> dict:
+    """Ask central for this device's certificate and token with a one-time code."""
+    from core.credentials import ceremony
+
+    url = url.rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise SyncError("config", f"{url!r} is not an http:// or https:// URL")
+    existing = read_enrolment(settings.data_dir)
+    if existing:
+        raise SyncError("config", f"this device is already enrolled with {existing['url']} as "
+                                  f"{existing['office']}/{existing['device_id']}; remove "
+                                  f"{enrolment_path(settings.data_dir)} to enrol again")
+    request = ceremony.request(settings.data_dir, settings.device.id, settings.office.code)
+    session = session or requests.Session()
+    verify = str(Path(settings.sync.ca_bundle).expanduser()) if settings.sync.ca_bundle \
+        else True
+    try:
+        response = session.post(f"{url}{protocol.API}/enrol", json={
+            "code": code, "office": settings.office.code, "device_id": settings.device.id,
+            "public_key": request["public_key"]}, timeout=settings.sync.timeout_s,
+            verify=verify)
+    except requests.exceptions.SSLError:
+        raise SyncError("tls", "central's TLS certificate is not trusted; check sync.ca_bundle")
+    except requests.RequestException as exc:
+        raise SyncError("offline", f"central unreachable at {url}: {type(exc).__name__}")
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code != 200:
+        raise SyncError("rejected", f"enrolment refused ({response.status_code}): "
+                                    f"{body.get('message', response.text[:200])}")
+    cert = ceremony.install(settings.data_dir, base64.b64decode(body["certificate"]),
+                            bytes.fromhex(body["root_public_key"]))
+    write_enrolment(settings.data_dir, {"url": url, "token": body["token"],
+                                        "device_id": body["device_id"], "office": body["office"],
+                                        "token_expires_at": body["token_expires_at"]})
+    return {"url": url, "device_id": body["device_id"], "office": body["office"],
+            "token_expires_at": body["token_expires_at"],
+            "licence_types": list(cert.licence_types)}

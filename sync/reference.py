@@ -1,0 +1,158 @@
+"""Applying central's signed reference bundle to the office (docs/sync.md).
+
+Called only after sync.protocol.open_bundle verified the root's signature. Trust files
+(root keys, the revocation list) are written first, since installing them twice is harmless;
+then every store change and the new cursor commit in one transaction. A full resync replaces
+reference data only: the outbox, applications and payments are never touched by it."""
+from __future__ import annotations
+
+import base64
+import json
+
+from core import sync_state
+from core.catalog import parse_service
+from core.errors import CatalogError, NafithaError, ValidationError
+from core.store import canonical_json
+
+from .protocol import ProtocolError
+
+
+def check_addressed(payload: dict, office, cursor: int) -> None:
+    """The bundle is for this device and continues from where it stands (no replayed or
+    reordered bundles)."""
+    settings = office.settings
+    if payload.get("office") != settings.office.code or \
+            payload.get("device") != settings.device.id:
+        raise ProtocolError(f"the bundle is for {payload.get('office')}/{payload.get('device')}, "
+                            f"not {settings.office.code}/{settings.device.id}; nothing applied")
+    if not payload.get("full") and payload.get("from") != cursor:
+        raise ProtocolError(f"the bundle continues from version {payload.get('from')}, but this "
+                            f"office is at {cursor}; nothing applied")
+    if not isinstance(payload.get("cursor"), int):
+        raise ProtocolError("the bundle has no cursor")
+
+
+def _check_change(change: dict) -> None:
+    """Refuse a whole bundle whose content would not load (before anything is applied)."""
+    kind, body = change["kind"], change["body"]
+    if not isinstance(body, dict):
+        raise ProtocolError(f"reference {kind} {change['key']}: body is not an object")
+    try:
+        if kind == "service":
+            parse_service(body, f"central service {change['key']!r}")
+        elif kind == "user":
+            assert isinstance(body.get("username"), str) and body.get("role") in \
+                ("clerk", "supervisor") and isinstance(body.get("pin_hash"), str)
+        elif kind == "decision":
+            assert body.get("state") in ("approved", "rejected")
+            assert isinstance(body.get("application_id"), str)
+        elif kind == "revocations":
+            base64.b64decode(body["list"], validate=True)
+        elif kind == "root":
+            assert len(bytes.fromhex(body["public_key"])) == 32
+    except (CatalogError, AssertionError, KeyError, ValueError, TypeError) as exc:
+        raise ProtocolError(f"reference {kind} {change['key']} cannot be used: "
+                            f"{getattr(exc, 'message', exc) or 'wrong shape'}; nothing applied")
+
+
+def apply_bundle(office, payload: dict) -> dict:
+    """Apply a verified, addressed bundle. Returns what changed."""
+    changes = payload["changes"]
+    for change in changes:
+        _check_change(change)
+    trust = office.trust()
+    summary = {"full": bool(payload.get("full")), "changes": len(changes), "services": 0,
+               "users": 0, "decisions": 0, "decisions_skipped": [], "revocation_list": None,
+               "roots": 0}
+    for change in changes:  # files first: idempotent, and verified against our roots
+        body = change["body"]
+        if change["kind"] == "root":
+            public = bytes.fromhex(body["public_key"])
+            if trust.root(bytes.fromhex(change["key"])) is None:
+                trust.add_root(public)
+                summary["roots"] += 1
+        elif change["kind"] == "revocations":
+            data = base64.b64decode(body["list"])
+            try:
+                installed = trust.install_revocations(data)
+                summary["revocation_list"] = installed.number
+            except ValidationError as exc:
+                if "not newer" not in exc.message:
+                    raise ProtocolError(f"revocation list refused: {exc.message}; "
+                                        f"nothing applied")
+    store = office.store
+    now = store.now()
+    with office.acting_as("central"):
+        if payload.get("full"):
+            # Central's snapshot replaces what central sent before; local work stays.
+            store.conn.execute("DELETE FROM reference")
+            present = {c["body"]["username"] for c in changes if c["kind"] == "user"}
+            for row in store.all("SELECT username FROM users WHERE source = 'central' "
+                                 "AND disabled_at IS NULL"):
+                if row["username"] not in present:
+                    store.update("users", "username", row["username"], {"disabled_at": now})
+        for change in changes:
+            note = _apply_one(office, change, summary, now)
+            store.conn.execute(
+                "INSERT INTO reference(kind, key, version, body, applied_at, note) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT(kind, key) DO UPDATE SET "
+                "version = excluded.version, body = excluded.body, "
+                "applied_at = excluded.applied_at, note = excluded.note",
+                (change["kind"], change["key"], change["version"],
+                 canonical_json(change["body"]), now, note))
+        sync_state.put(store, cursor=payload["cursor"], last_pull_at=now)
+    if summary["services"]:
+        office.reload_catalog()
+    return summary
+
+
+def _apply_one(office, change: dict, summary: dict, now: str) -> str | None:
+    kind, body, store = change["kind"], change["body"], office.store
+    if kind == "service":
+        summary["services"] += 1
+    elif kind == "user":
+        summary["users"] += 1
+        existing = store.one("SELECT source FROM users WHERE username = ?", (body["username"],))
+        values = {"role": body["role"], "pin_hash": body["pin_hash"], "source": "central",
+                  "disabled_at": None if body.get("active", True) else now}
+        if existing:
+            store.update("users", "username", body["username"], values)
+        else:
+            store.insert("users", {"username": body["username"], "created_at": now,
+                                   "failed_attempts": 0, "locked_until": None, **values})
+    elif kind == "decision":
+        return _apply_decision(office, body, summary)
+    return None
+
+
+def _apply_decision(office, body: dict, summary: dict) -> str | None:
+    """A back-office decision becomes the local approve/reject (with its own event), once."""
+    store = office.store
+    row = store.one("SELECT state, number FROM applications WHERE id = ?",
+                    (body["application_id"],))
+    if row is None:
+        note = "not at this device"
+    elif row["state"] == body["state"]:
+        return "already applied"
+    else:
+        try:
+            with store.atomic(actor=f"central:{body.get('decided_by', 'back-office')}"):
+                if body["state"] == "approved":
+                    office.applications.approve(body["application_id"], body.get("reason"),
+                                                body.get("conditions") or None)
+                else:
+                    office.applications.reject(body["application_id"],
+                                               body.get("reason") or "rejected by the back office")
+            summary["decisions"] += 1
+            return "applied"
+        except NafithaError as exc:
+            note = f"not applied: {exc.message}"
+    summary["decisions_skipped"].append({"application_id": body["application_id"],
+                                         "note": note})
+    return note
+
+
+def reference_rows(store, kind: str) -> list[dict]:
+    return [{**r, "body": json.loads(r["body"])} for r in store.all(
+        "SELECT kind, key, version, body, applied_at, note FROM reference WHERE kind = ? "
+        "ORDER BY key", (kind,))]

@@ -1,0 +1,90 @@
+"""Fixtures for central and the sync agent.
+
+    pg             one embedded PostgreSQL for the session (its own data directory)
+    central_url    "sqlite" or "postgresql" parametrisation helper: central_db(kind) -> URL
+    make_central   make_central(db_url=None) -> Central with a root key, on the shared clock
+    serve          serve(central) -> ServerThread (real HTTP on loopback), stopped afterwards
+    make_office    make_office(central, url, office="MUH", device="D01") -> enrolled Office
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from central.app import create_app
+from central.service import Central
+from core.clock import UlidFactory
+from core.office import Office
+from core.settings import load_settings
+from sync.agent import SyncAgent, enrol
+
+from central_servers import Postgres, ServerThread
+
+
+@pytest.fixture(scope="session")
+def pg(tmp_path_factory):
+    server = Postgres(tmp_path_factory.mktemp("pgdata"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def central_db(request):
+    """The database URL central runs on: None (its embedded SQLite) or a fresh PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg").new_database()
+
+
+@pytest.fixture
+def make_central(tmp_path, clock):
+    made = []
+
+    def make(db_url=None, name="central"):
+        central, token = Central.init_root(tmp_path / name, db_url, clock=clock)
+        central.admin_token = token
+        made.append(central)
+        return central
+
+    yield make
+    for central in made:
+        central.close()
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(central, **config):
+        server = ServerThread(create_app(central), **config).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def make_office(tmp_path, clock):
+    opened = []
+
+    def make(central, url, office="MUH", device="D01", seed=11, **env):
+        data = tmp_path / f"{office}-{device}"
+        environ = {"NAFITHA_OFFICE__CODE": office, "NAFITHA_DEVICE__ID": device,
+                   "NAFITHA_SYNC__PROBE_INTERVAL_S": "0.2", **env}
+        settings = load_settings(data, environ=environ)
+        code = central.enrol_code(office)["code"]
+        enrol(settings, url, code)
+        o = Office.open(settings, clock=clock, ids=UlidFactory(clock, random.Random(seed)))
+        opened.append(o)
+        return o
+
+    yield make
+    for o in opened:
+        o.close()
+
+
+def agent_for(office, **kw) -> SyncAgent:
+    return SyncAgent(office, **kw)

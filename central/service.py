@@ -21,7 +21,7 @@ from core.clock import Clock, SystemClock, iso, parse_iso
 from core.credentials import ceremony, keys, revocation
 from core.credentials.licence import epoch, verify
 from core.credentials.trust import TrustStore
-from core.errors import CatalogError
+from core.errors import CatalogError, NafithaError
 from core.users import ROLES, hash_pin
 from sync import protocol
 from sync.protocol import ProtocolError, canonical_json
@@ -37,15 +37,12 @@ TOKEN_DAYS = 365
 SKEW_WARN_S = 300
 
 
-class CentralError(Exception):
+class CentralError(NafithaError):
     """A refusal with its HTTP status; `code` is stable, `message` says what to do."""
 
     def __init__(self, status: int, code: str, message: str, **details):
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details
-
-    def to_dict(self) -> dict:
-        return {"error": self.code, "message": self.message, **self.details}
+        super().__init__(message, **details)
+        self.status, self.code = status, code
 
 
 def _sha256(text: str) -> str:

@@ -1220,6 +1220,8 @@ from nafitha.scan_cli import scan  # noqa: E402  (its own module: cameras, seria
 
 cli.add_command(scan)
 
+import nafitha.sync_cli  # noqa: E402,F401  (registers enrol, sync and central)
+
 
 def main():
     try:

@@ -1,0 +1,354 @@
+"""`nafitha enrol`, `nafitha sync ...` (the device) and `nafitha central ...` (the reference
+central platform). Registered at the end of nafitha/cli.py."""
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import click
+
+from nafitha.cli import cli, command, parse_money
+
+
+# --- the device ------------------------------------------------------------------------------
+@command(cli, "enrol")
+@click.argument("url")
+@click.argument("code")
+def enrol_cmd(ctx, url, code):
+    """Enrol this device with central using a one-time code.
+
+    Gets the device's certificate (licences it signs will verify everywhere), the root key and
+    a sync token (kept in <data>/keys/sync.json, mode 0600). The device's settings must name
+    the office the code was made for.
+
+    \b
+    Example:
+        nafitha --data ./data enrol https://central.example.bh K7QF-9XM2-PL4D
+    """
+    from sync.agent import enrol
+    result = enrol(ctx.settings, url, code)
+    return result, lambda r: click.echo(
+        f"Enrolled {r['office']}/{r['device_id']} with {r['url']} (may issue "
+        f"{', '.join(r['licence_types'])}; token valid until {r['token_expires_at'][:10]}).")
+
+
+@cli.group()
+def sync():
+    """Send the outbox to central and pull reference data.
+
+    \b
+    Example:
+        nafitha --data ./data sync once
+        nafitha --data ./data sync status
+    """
+
+
+def _status_line(s: dict) -> None:
+    state = {True: "online", False: "offline", None: "never synced"}[s["online"]]
+    click.echo(f"{state}; {s['pending']} event(s) waiting"
+               + (f", oldest {s['backlog_age_seconds']} s old" if s["pending"] else ""))
+    click.echo(f"last success: {s['last_success_at'] or 'never'}")
+    if s["last_error"]:
+        click.echo(f"last error:   {s['last_error']} ({s['last_error_at']})")
+    click.echo(f"reference version: {s['cursor']}; central: {s['central_url'] or '-'}")
+    if s["clock_skew_s"]:
+        click.echo(f"warning: this device's clock is {s['clock_skew_s']} s off central's")
+
+
+@command(sync, "status")
+def sync_status(ctx):
+    """Events waiting, last success, last error and backlog age (no network needed).
+
+    \b
+    Example:
+        nafitha --data ./data sync status --json
+    """
+    return ctx.office.sync_status(), _status_line
+
+
+@command(sync, "once")
+def sync_once(ctx):
+    """One cycle: push everything pending, then pull reference data. Exit 1 if it failed.
+
+    \b
+    Example:
+        nafitha --data ./data sync once
+    """
+    from sync.agent import AgentLock, SyncAgent
+    with AgentLock(ctx.settings.data_dir):
+        result = SyncAgent(ctx.office).once()
+    return result, lambda r: click.echo(
+        f"sent {r['sent']} event(s), applied {r['pulled']['changes']} reference change(s); "
+        f"{r['status']['pending']} waiting")
+
+
+@command(sync, "run")
+@click.option("--cycles", type=click.IntRange(1), help="Stop after this many cycles.")
+def sync_run(ctx, cycles):
+    """Keep syncing until stopped (SIGTERM or Ctrl-C): promptly when there is new work,
+    backing off with jitter while central is unreachable. One agent per device.
+
+    \b
+    Example:
+        nafitha --data ./data sync run
+    """
+    from sync.agent import AgentLock, SyncAgent
+    with AgentLock(ctx.settings.data_dir):
+        agent = SyncAgent(ctx.office)
+        signal.signal(signal.SIGTERM, lambda *_: agent.stop())
+
+        def report(result, error):
+            if error is not None:
+                click.echo(f"sync failed: {error.kind}: {error.message}", err=True)
+            elif result["sent"] or result["pulled"]["changes"]:
+                click.echo(f"sent {result['sent']}, applied {result['pulled']['changes']}; "
+                           f"{result['status']['pending']} waiting")
+        try:
+            agent.run(cycles=cycles, on_cycle=report)
+        except KeyboardInterrupt:
+            pass
+    return ctx.office.sync_status(), _status_line
+
+
+# --- central ---------------------------------------------------------------------------------
+def _default_home() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "nafitha-central")
+
+
+@cli.group()
+@click.option("--home", envvar="NAFITHA_CENTRAL_HOME", default=_default_home,
+              type=click.Path(file_okay=False), help="Central's directory: root key, admin "
+              "token, SQLite database (default: ~/.local/share/nafitha-central).")
+@click.option("--db", envvar="NAFITHA_CENTRAL_DB", help="Database URL, e.g. "
+              "postgresql://user@host/nafitha (default: SQLite in --home).")
+@click.pass_obj
+def central(ctx, home, db):
+    """The reference central platform: root key, enrolment, back office, HTTP server.
+
+    \b
+    Example:
+        nafitha central --home ./central init-root
+        nafitha central --home ./central serve --port 8700
+    """
+    ctx.central_home, ctx.central_db = Path(home), db
+
+
+def _central(ctx):
+    from central.service import Central
+    if getattr(ctx, "_central", None) is None:
+        ctx._central = Central.open(ctx.central_home, ctx.central_db)
+    return ctx._central
+
+
+@command(central, "init-root")
+def central_init_root(ctx):
+    """Create the root key, the database and the admin token (shown once; also kept in
+    <home>/admin.token), and publish the catalogue. Refuses if a root key exists.
+
+    \b
+    Example:
+        nafitha central --home ./central init-root
+    """
+    from central.service import Central
+    c, token = Central.init_root(ctx.central_home, ctx.central_db)
+    c.close()
+    from core.credentials import keys
+    result = {"home": str(ctx.central_home), "root_kid": keys.key_id(c.root_public).hex(),
+              "admin_token": token}
+    return result, lambda r: click.echo(
+        f"Root key {r['root_kid']} created in {r['home']}.\nAdmin token (keep it safe): "
+        f"{r['admin_token']}")
+
+
+@command(central, "serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8700, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False),
+              help="Serve HTTPS with this certificate (PEM) ...")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False),
+              help="... and this private key (PEM).")
+def central_serve(ctx, host, port, workers, tls_cert, tls_key):
+    """Serve the API (OpenAPI document at /openapi.json) until stopped.
+
+    \b
+    Example:
+        nafitha central --home ./central serve --host 0.0.0.0 --port 8700
+    """
+    import uvicorn
+    from central.service import Central
+    Central.open(ctx.central_home, ctx.central_db).close()  # migrate once, before workers
+    os.environ["NAFITHA_CENTRAL_HOME"] = str(ctx.central_home)
+    os.environ["NAFITHA_CENTRAL_DB"] = ctx.central_db or ""
+    uvicorn.run("central.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level="warning", ssl_certfile=tls_cert,
+                ssl_keyfile=tls_key)
+    return {"stopped": True}, lambda r: None
+
+
+@command(central, "enrol-code")
+@click.option("--office", required=True, help="The office code, e.g. MUH.")
+@click.option("--types", help="Licence types the device may issue, comma separated "
+                              "(default: all in the catalogue).")
+@click.option("--ttl-hours", default=72, show_default=True, type=int)
+def central_enrol_code(ctx, office, types, ttl_hours):
+    """Make a one-time enrolment code for a device of OFFICE.
+
+    \b
+    Example:
+        nafitha central --home ./central enrol-code --office MUH
+    """
+    result = _central(ctx).enrol_code(office, types.split(",") if types else None, ttl_hours)
+    return result, lambda r: click.echo(f"{r['code']}  (office {r['office']}, valid until "
+                                        f"{r['expires_at'][:16]})")
+
+
+@central.group("user")
+def central_user():
+    """Clerk accounts, sent to the office with the reference data.
+
+    \b
+    Example:
+        nafitha central user add --office MUH --username sara --role clerk --pin 1234
+    """
+
+
+@command(central_user, "add")
+@click.option("--office", required=True)
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(("clerk", "supervisor")))
+@click.option("--pin", required=True, help="4-8 digits (stored only as a slow salted hash).")
+def central_user_add(ctx, office, username, role, pin):
+    """Add (or replace) a clerk account for an office.
+
+    \b
+    Example:
+        nafitha central user add --office MUH --username sara --role clerk --pin 1234
+    """
+    return _central(ctx).add_user(office, username, role, pin), None
+
+
+@command(central_user, "disable")
+@click.option("--office", required=True)
+@click.option("--username", required=True)
+def central_user_disable(ctx, office, username):
+    """Disable an account at its office (on the office's next pull).
+
+    \b
+    Example:
+        nafitha central user disable --office MUH --username sara
+    """
+    return _central(ctx).disable_user(office, username), None
+
+
+@command(central, "fee")
+@click.argument("service")
+@click.argument("amount")
+def central_fee(ctx, service, amount):
+    """Set a service's fee in BHD (1.500 is one and a half dinars) for every office.
+
+    \b
+    Example:
+        nafitha central fee residence-certificate 1.500
+    """
+    raw = _central(ctx).set_fee(service, parse_money(amount, "amount", ctx))
+    return {"service": service, "fee": raw["fee"]}, None
+
+
+@command(central, "decide")
+@click.argument("number")
+@click.argument("decision", type=click.Choice(("approve", "reject")))
+@click.option("--reason", help="Why (required to reject; shown to the resident).")
+@click.option("--conditions", help="Conditions printed on the licence (approve).")
+def central_decide(ctx, number, decision, reason, conditions):
+    """Back office: approve or reject an application that needs review.
+
+    \b
+    Example:
+        nafitha central decide MUH-D01-A2026-000004 approve --conditions "works 7am-5pm"
+    """
+    state = {"approve": "approved", "reject": "rejected"}[decision]
+    return _central(ctx).decide(number, state, reason, conditions), None
+
+
+@command(central, "revoke")
+@click.argument("number")
+@click.option("--reason", required=True)
+def central_revoke(ctx, number, reason):
+    """Revoke a licence: a new root-signed revocation list reaches every office.
+
+    \b
+    Example:
+        nafitha central revoke MUH-2026-D01-000001 --reason "issued in error"
+    """
+    return _central(ctx).revoke_licence(number, reason), None
+
+
+@command(central, "revoke-device")
+@click.option("--office", required=True)
+@click.option("--device", required=True)
+def central_revoke_device(ctx, office, device):
+    """Revoke a device: its token stops working and licences it signs from now on fail.
+
+    \b
+    Example:
+        nafitha central revoke-device --office MUH --device D02
+    """
+    return _central(ctx).revoke_device(office, device), None
+
+
+@command(central, "offices")
+def central_offices(ctx):
+    """Offices and devices: last contact, events held, gaps, backlog, clock skew.
+
+    \b
+    Example:
+        nafitha central offices --json
+    """
+    def human(rows):
+        for o in rows:
+            click.echo(f"{o['office']}: last contact {o['last_contact_at'] or 'never'}, "
+                       f"backlog {o['backlog']}, missing {o['missing_events']}")
+            for d in o["devices"]:
+                click.echo(f"  {d['device_id']}: {d['received']} events (last seq "
+                           f"{d['last_seq']}), backlog {d['backlog']}, gaps {d['gaps'] or '-'}"
+                           + (f", clock {d['clock_skew_s']} s off" if d["clock_skew_s"]
+                              and abs(d["clock_skew_s"]) > 300 else ""))
+    return _central(ctx).offices(), human
+
+
+@command(central, "rejections")
+def central_rejections(ctx):
+    """Refused batches and events, newest first.
+
+    \b
+    Example:
+        nafitha central rejections
+    """
+    return _central(ctx).rejections(), None
+
+
+@command(central, "licence")
+@click.argument("number")
+def central_licence(ctx, number):
+    """A licence's status as central knows it (what GET /v1/licences/NUMBER returns).
+
+    \b
+    Example:
+        nafitha central licence MUH-2026-D01-000001
+    """
+    return _central(ctx).licence_status(number), None
+
+
+@command(central, "compact")
+def central_compact(ctx):
+    """Drop superseded reference changes; devices behind get a full snapshot next pull.
+
+    \b
+    Example:
+        nafitha central compact
+    """
+    return _central(ctx).compact(), None
+

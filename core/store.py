@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import sqlite_utils
@@ -84,7 +85,7 @@ class Store:
             conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
                                    timeout=busy_timeout_ms / 1000)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(conn, busy_timeout_ms / 1000)
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             store = cls(path, conn, clock, ids, device_id, office_code)
@@ -215,6 +216,20 @@ class Store:
                                "entity_id": entity_id, "body": canonical_json(event),
                                "sent_at": None})
         return event
+
+
+def _enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switching to WAL needs a moment alone with the file, and SQLite answers "locked" at
+    once rather than waiting when another process is migrating it: retry until the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def audit_hash(entry: dict) -> str:

@@ -412,6 +412,7 @@ class Central:
                                    "revoked_at": d.get("revoked_at"),
                                    "revoke_reason": d.get("revoke_reason"), "revoked_by": None,
                                    "signed_payload": d["signed_payload"], "source_seq": seq}
+                states.append({"app_id": d["application_id"], "state": "issued", "seq": seq})
             elif t.startswith("licence."):
                 licence_changes.append(e)
                 revoked_any |= t == "licence.revoked"

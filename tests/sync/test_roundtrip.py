@@ -17,6 +17,7 @@ def issue_one(office, n=0):
     app = office.applications.submit("residence-certificate", {**FORM, "national_id": nid(n)})
     if not office.store.one("SELECT 1 FROM users WHERE username = 'sara'"):
         office.users.create("sara", "clerk", "1234")
+    if not office.store.one("SELECT 1 FROM shifts WHERE clerk = 'sara' AND closed_at IS NULL"):
         office.payments.open_shift("sara", 20_000)
     office.payments.take(app["id"], "cash", "sara", tendered_minor=1000)
     return office.licences.issue(app["id"])

@@ -97,7 +97,11 @@ def assert_config_error(exc: ConfigError, where: str, key: str | None, *words: s
 @pytest.mark.parametrize("text, key, words", [
     ('[office\ncode = "MUH"\n', None, ["not valid TOML"]),
     ('[queue]\ncall_limt = 3\n', "queue.call_limt", ["unknown key", "call_limit"]),
-    ('[sync]\nurl = "http://x"\n', "sync", ["unknown section"]),
+    ('[hub]\nurl = "http://x"\n', "hub", ["unknown section"]),
+    ('[sync]\nurl = "central.example"\n', "sync.url", ["http:// or https://"]),
+    ('[sync]\nca_bundle = "/nowhere/ca.pem"\n', "sync.ca_bundle", ["no such file"]),
+    ('[sync]\nbatch_size = 0\n', "sync.batch_size", ["between 1 and 1000"]),
+    ('[sync]\ninterval_s = -1\n', "sync.interval_s", ["between 0 and 86400"]),
     ('[queue]\ncall_limit = "three"\n', "queue.call_limit", ["expected an integer", "three"]),
     ('[queue]\ncall_limit = 2.5\n', "queue.call_limit", ["expected an integer"]),
     ('[queue]\ncall_limit = true\n', "queue.call_limit", ["expected an integer"]),

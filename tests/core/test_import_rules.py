@@ -78,3 +78,25 @@ def test_importing_core_loads_no_forbidden_module():
     assert not [m for m in loaded if m.split(".")[0] in
                 {"kivy", "kivymd", "requests", "httpx", "escpos", "serial", "usb", "cv2",
                  "pyzbar", "zxingcpp", "PIL", "ui", "kiosk", "nafitha", "devices", "sync"}]
+
+
+LAYER_RULES = {
+    # layer: modules it must not import (DESIGN.md: sync -> core; central -> sync.protocol)
+    "sync": {"central", "ui", "kiosk", "counter", "devices", "hub", "nafitha", "kivy"},
+    "central": {"sync.agent", "sync.reference", "ui", "kiosk", "counter", "devices", "hub",
+                "nafitha", "kivy", "core.office", "core.store.Store"},
+}
+
+
+def test_sync_and_central_keep_to_their_layers():
+    offenders = {}
+    for layer, forbidden in LAYER_RULES.items():
+        for path in sorted((ROOT / layer).rglob("*.py")):
+            bad = [m for m in imports_of(path)
+                   if any(m == f or m.startswith(f + ".") for f in forbidden)]
+            if bad:
+                offenders[str(path.relative_to(ROOT))] = bad
+    assert offenders == {}
+    central_uses = {m for p in (ROOT / "central").rglob("*.py") for m in imports_of(p)
+                    if m.split(".")[0] == "sync"}
+    assert central_uses <= {"sync", "sync.protocol"}  # `from sync import protocol`

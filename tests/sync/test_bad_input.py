@@ -21,8 +21,8 @@ from test_roundtrip import issue_one
 
 
 @pytest.fixture
-def setup(make_central, serve, make_office):
-    central = make_central()
+def setup(make_central, serve, make_office, central_db):
+    central = make_central(central_db)
     server = serve(central)
     office = make_office(central, server.url)
     other = make_office(central, server.url, office="MUH", device="D02", seed=12)

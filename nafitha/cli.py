@@ -1220,6 +1220,9 @@ from nafitha.scan_cli import scan  # noqa: E402  (its own module: cameras, seria
 
 cli.add_command(scan)
 
+# Under `python -m nafitha.cli` this module is __main__: let sync_cli's `from nafitha.cli
+# import ...` find it instead of loading a second copy.
+sys.modules.setdefault("nafitha.cli", sys.modules[__name__])
 import nafitha.sync_cli  # noqa: E402,F401  (registers enrol, sync and central)
 
 

@@ -10,9 +10,11 @@ from typing import Literal
 
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
 
 from sync import protocol
 
@@ -84,6 +86,8 @@ class RevokeRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+HTTP_ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+
 ERRORS = {s: {"model": Problem} for s in (400, 401, 403, 404, 409, 410, 413, 415, 422, 503)}
 
 BATCH_SCHEMA = {
@@ -97,8 +101,10 @@ BATCH_SCHEMA = {
             "additionalProperties": False,
             "properties": {
                 **{k: {"type": "string"} for k in protocol.ENVELOPE
-                   if k not in ("seq", "audit_seq", "data", "type")},
+                   if k not in ("id", "seq", "audit_seq", "data", "type", "entity_type")},
+                "id": {"type": "string", "minLength": 1, "maxLength": 64},
                 "type": {"type": "string", "enum": list(protocol.EVENT_TYPES)},
+                "entity_type": {"type": "string", "enum": list(protocol.ENTITY_TYPES)},
                 "seq": {"type": "integer", "minimum": 1},
                 "audit_seq": {"type": "integer", "minimum": 1},
                 "data": {"type": "object"}}}}},
@@ -115,6 +121,23 @@ def create_app(central: Central) -> FastAPI:
     @app.exception_handler(CentralError)
     async def central_error(_request, exc: CentralError):
         return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request, exc: RequestValidationError):
+        # The documented error shape (Problem), also for requests FastAPI refuses itself.
+        problems = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+                    for e in exc.errors()[:5]]
+        return JSONResponse({"error": "invalid_request",
+                             "message": "; ".join(problems) or "the request is not valid"},
+                            status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request, exc: HTTPException):
+        # FastAPI's own refusals (a body it cannot parse: 400; no such path: 404; 405) in the
+        # same shape.
+        return JSONResponse({"error": HTTP_ERROR_CODES.get(exc.status_code, "http_error"),
+                             "message": str(exc.detail)},
+                            status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(OperationalError)
     async def busy(_request, exc: OperationalError):

@@ -9,6 +9,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from core.errors import NafithaError
+
 metadata = sa.MetaData()
 Text, Int, Big = sa.Text, sa.Integer, sa.BigInteger
 
@@ -187,14 +189,31 @@ def make_engine(url: str, pool_size: int = 10) -> sa.Engine:
     return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
+class DatabaseTooNew(NafithaError):
+    code = "database_too_new"
+
+
 def migrate(engine: sa.Engine) -> str:
-    """Bring the database to the newest schema; returns the revision."""
+    """Bring the database to the newest schema; returns the revision. A database at a revision
+    this release does not know (a newer release upgraded it) is refused and left alone."""
     from alembic import command
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    script = ScriptDirectory.from_config(cfg)
+    known = {r.revision for r in script.walk_revisions()}
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    unknown = [r for r in current if r not in known]
+    if unknown:
+        raise DatabaseTooNew(
+            f"the central database is at schema revision {', '.join(unknown)}, which this "
+            f"release does not know (its newest is {script.get_current_head()}): a newer "
+            f"release has upgraded it. Run that release, or restore a backup taken before "
+            f"the upgrade.", revision=unknown[0], known=script.get_current_head())
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

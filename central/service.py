@@ -35,6 +35,9 @@ USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 ENROL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 TOKEN_DAYS = 365
 SKEW_WARN_S = 300
+INT64_MAX = 2 ** 63 - 1  # BigInteger columns, on SQLite and PostgreSQL alike
+INT32_MAX = 2 ** 31 - 1  # Integer columns (clock_skew_s)
+MAX_DEPTH = 32  # nesting of a batch; a device's events are a few levels deep
 
 
 class CentralError(NafithaError):
@@ -51,6 +54,44 @@ def _sha256(text: str) -> str:
 
 def _norm_code(code: str) -> str:
     return re.sub(r"[\s-]", "", code or "").upper()
+
+
+def _unstorable(batch) -> str | None:
+    """Why a decoded batch cannot be stored (None: it can). PostgreSQL refuses text with NUL
+    characters, BIGINT ends at 2**63-1, and deep nesting exhausts the JSON encoder's recursion."""
+    stack = [(batch, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"it is nested more than {MAX_DEPTH} levels deep"
+        if isinstance(value, dict):
+            if not all(_storable_text(k) for k in value):
+                return "a field name contains a NUL character or a lone surrogate"
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+        elif isinstance(value, str) and not _storable_text(value):
+            return "a text value contains a NUL character or a lone surrogate"
+        elif isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:
+            return "a number is out of range (more than 64 bits)"
+    return None
+
+
+def _storable_text(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in the JSON)
+        return False
+    return True
+
+
+def _printable(text) -> str | None:
+    """Text that can be stored and sent back: NUL and lone surrogates escaped (None: not text)."""
+    if not isinstance(text, str):
+        return None
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 class Central:
@@ -230,11 +271,20 @@ class Central:
         """Store a batch: new events applied, resends acknowledged, conflicts refused (422).
         All or nothing: a refused batch stores nothing and is logged in `rejections`."""
         try:
-            batch = protocol.decode_batch(body, content_encoding)
+            try:
+                batch = protocol.decode_batch(body, content_encoding)
+            except RecursionError:
+                raise ProtocolError("the batch is nested too deeply", status=400)
+            problem = _unstorable(batch)
+            if problem:
+                raise ProtocolError(f"the batch cannot be stored: {problem}")
             return self._ingest(device, batch)
         except ProtocolError as exc:
-            self._log_rejection(device["key"], exc.event_id, exc.status, exc.message, body)
-            raise CentralError(exc.status, "rejected", exc.message, event_id=exc.event_id)
+            # A malformed event's id may be anything ({} or a list), and the message may quote
+            # a field name: keep and echo only printable text.
+            event_id, message = _printable(exc.event_id), _printable(exc.message)
+            self._log_rejection(device["key"], event_id, exc.status, message, body)
+            raise CentralError(exc.status, "rejected", message, event_id=event_id)
         except CentralError as exc:
             self._log_rejection(device["key"], exc.details.get("event_id"), exc.status,
                                 exc.message, body)
@@ -243,8 +293,9 @@ class Central:
     def _log_rejection(self, device_key, event_id, status, reason, body: bytes) -> None:
         with self.engine.begin() as conn:
             conn.execute(sa.insert(rejections).values(
-                at=self.now(), device_key=device_key, event_id=event_id, status=status,
-                reason=reason[:2000], body=body[:2000].hex() if body else None))
+                at=self.now(), device_key=device_key, event_id=_printable(event_id),
+                status=status, reason=_printable(reason[:2000]),
+                body=body[:2000].hex() if body else None))
 
     def _ingest(self, device: dict, batch: dict) -> dict:
         key = device["key"]
@@ -306,9 +357,10 @@ class Central:
     def _skew(self, sent_at: str) -> int | None:
         """Device clock minus ours. Recorded for the back office; never used for ordering."""
         try:
-            return round((parse_iso(sent_at) - self.clock.now()).total_seconds())
+            skew = round((parse_iso(sent_at) - self.clock.now()).total_seconds())
         except (ValueError, TypeError, OverflowError):
             return None
+        return max(-INT32_MAX, min(INT32_MAX, skew))  # a clock decades off: still shown
 
     def _check_new(self, conn, key: str, new: list[dict]) -> None:
         seqs = [e["seq"] for e in new]
@@ -558,7 +610,7 @@ class Central:
         return {"office": office, "username": username, "active": False}
 
     def _application(self, conn, number: str) -> dict:
-        row = conn.execute(sa.select(applications).where(sa.or_(
+        row = None if "\x00" in number else conn.execute(sa.select(applications).where(sa.or_(
             applications.c.number == number, applications.c.id == number))).mappings().first()
         if row is None:
             raise CentralError(404, "unknown_application",
@@ -604,8 +656,11 @@ class Central:
         if not reason or len(reason) > 500:
             raise CentralError(422, "reason_required", "a revocation needs a reason "
                                                        "(up to 500 characters)")
+        if any(ord(c) < 32 for c in reason):
+            raise CentralError(422, "invalid_reason", "reason: one line of at most 500 "
+                                                      "characters")
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(licences).where(
+            row = None if "\x00" in number else conn.execute(sa.select(licences).where(
                 licences.c.number == number)).mappings().first()
             if row is None:
                 raise CentralError(404, "unknown_licence", f"no licence {number!r} has reached "
@@ -651,6 +706,8 @@ class Central:
 
     def licence_status(self, number: str) -> dict:
         """Online verification: no personal data, only what the QR already proves."""
+        if "\x00" in number:  # no such number (and PostgreSQL refuses NUL in text)
+            return {"number": number, "status": "unknown"}
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(licences).where(
                 licences.c.number == number)).mappings().first()

@@ -342,10 +342,14 @@ class Central:
             row = conn.execute(sa.select(devices.c.last_seq, devices.c.received).where(
                 devices.c.key == key)).first()
             skew = self._skew(batch["sent_at"])
-            updates = {"last_contact_at": now, "clock_skew_s": skew,
-                       "last_device_time": batch["sent_at"][:40]}
-            if batch.get("pending") is not None:
-                updates["backlog"] = max(0, batch["pending"] - len(ids))
+            updates = {"last_contact_at": now}
+            newest = max((e["seq"] for e in batch["events"]), default=0) >= row.last_seq
+            if newest:
+                # Only the device's latest batch says how far behind it is and what its clock
+                # reads: a delayed resend of an old batch would report a stale backlog.
+                updates.update(clock_skew_s=skew, last_device_time=batch["sent_at"][:40])
+                if batch.get("pending") is not None:
+                    updates["backlog"] = max(0, batch["pending"] - len(ids))
             conn.execute(sa.update(devices).where(devices.c.key == key).values(**updates))
             missing = self._gaps(conn, key, row.last_seq, row.received)
         result = {"acknowledged": ids, "stored": len(new), "duplicates": len(ids) - len(new),

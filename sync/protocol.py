@@ -25,26 +25,37 @@ MAX_BATCH_COMPRESSED = 4 * 1024 * 1024
 MAX_BATCH_BYTES = 16 * 1024 * 1024  # after decompression (a zip bomb stops here)
 MAX_EVENT_BYTES = 64 * 1024
 
-_TICKET = {"id", "number", "service_code", "state"}
-_APPLICATION = {"id", "number", "service_code", "state", "fee_minor", "currency", "fields"}
-_PAYMENT = {"id", "receipt_number", "application_id", "amount_minor", "currency", "method",
-            "application_state", "voided_at"}
-_SHIFT = {"id", "number", "clerk"}
-_USER = {"username"}
-# The data keys central relies on, per event type (docs/events.md has the whole payloads).
-REQUIRED_DATA: dict[str, set[str]] = {
+TEXT, WHOLE, OBJECT = str, int, dict
+MAYBE_TEXT = (str, type(None))
+_TICKET = {"id": TEXT, "number": TEXT, "service_code": TEXT, "state": TEXT}
+_APPLICATION = {"id": TEXT, "number": TEXT, "service_code": TEXT, "state": TEXT,
+                "fee_minor": WHOLE, "currency": TEXT, "fields": OBJECT}
+_PAYMENT = {"id": TEXT, "receipt_number": TEXT, "application_id": TEXT, "amount_minor": WHOLE,
+            "currency": TEXT, "method": TEXT, "application_state": TEXT,
+            "voided_at": MAYBE_TEXT}
+_SHIFT = {"id": TEXT, "number": WHOLE, "clerk": TEXT}
+_USER = {"username": TEXT}
+# The data keys central relies on, with their types, per event type (docs/events.md has the
+# whole payloads).
+REQUIRED_DATA: dict[str, dict[str, type | tuple]] = {
     **{f"ticket.{t}": _TICKET for t in ("taken", "called", "recalled", "serving", "finished",
                                          "no_show", "transferred", "cancelled")},
     **{f"application.{t}": _APPLICATION for t in ("drafted", "submitted", "approved",
                                                    "rejected", "withdrawn")},
     "payment.taken": _PAYMENT, "payment.voided": _PAYMENT,
-    "licence.issued": {"id", "number", "application_id", "licence_type", "service_code",
-                       "issued_at", "valid_until", "signed_payload"},
-    "licence.reprinted": {"id", "number", "reprint_count"},
-    "licence.revoked": {"id", "number", "revoked_at", "revoke_reason"},
+    "licence.issued": {"id": TEXT, "number": TEXT, "application_id": TEXT,
+                       "licence_type": TEXT, "service_code": TEXT, "issued_at": TEXT,
+                       "valid_until": TEXT, "signed_payload": TEXT},
+    "licence.reprinted": {"id": TEXT, "number": TEXT, "reprint_count": WHOLE},
+    "licence.revoked": {"id": TEXT, "number": TEXT, "revoked_at": TEXT, "revoke_reason": TEXT},
     "shift.opened": _SHIFT, "shift.closed": _SHIFT,
     **{f"user.{t}": _USER for t in ("created", "pin_failed", "locked", "unlocked")},
 }
+# Keys central reads when present.
+OPTIONAL_DATA = {"issue_mode": MAYBE_TEXT, "reprint_count": (int, type(None)),
+                 "revoked_at": MAYBE_TEXT, "revoke_reason": MAYBE_TEXT}
+TYPE_WORDS = {str: "text", int: "a whole number", dict: "an object"}
+INT64 = 2 ** 63
 EVENT_TYPES = tuple(sorted(REQUIRED_DATA))
 ENTITY_TYPES = ("ticket", "application", "payment", "licence", "shift", "user")
 
@@ -84,10 +95,20 @@ def check_envelope(event) -> None:
         raise ProtocolError(f"event {eid!r}: unknown entity type {event['entity_type']!r}", eid)
     if not isinstance(event["data"], dict):
         raise ProtocolError(f"event {eid!r}: data must be an object", eid)
-    missing = sorted(REQUIRED_DATA[event["type"]] - set(event["data"]))
+    data, required = event["data"], REQUIRED_DATA[event["type"]]
+    missing = sorted(set(required) - set(data))
     if missing:
         raise ProtocolError(f"event {eid!r}: {event['type']} data is missing "
                             f"{', '.join(missing)}", eid)
+    for key, expected in (*required.items(), *OPTIONAL_DATA.items()):
+        if key not in data:
+            continue
+        value = data[key]
+        if isinstance(value, bool) or not isinstance(value, expected) or \
+                (isinstance(value, int) and not -INT64 <= value < INT64):
+            words = TYPE_WORDS.get(expected, "text or null")
+            raise ProtocolError(f"event {eid!r}: {event['type']} data {key} must be {words}",
+                                eid)
 
 
 def audit_entry_hash(event: dict) -> str:

@@ -166,13 +166,27 @@ def hashed(e: dict) -> dict:
     return {**e, "audit_hash": protocol.audit_entry_hash(e)}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "not fixed: sync/protocol.py checks that an event's data has the keys central needs, not "
-    "their types; a device (its token) sending an application whose id is an object gets a "
-    "500 from central._apply (SQLite and PostgreSQL alike)"))
-def test_event_data_of_the_wrong_type_is_refused(api):
-    app = {"id": {}, "number": "MUH-A-1", "service_code": "residence-certificate",
-           "state": "submitted", "fee_minor": 1000, "currency": "BHD", "fields": {}}
-    body = batch(hashed(event(type="application.submitted", entity_type="application",
-                              entity_id="A1", data=app)))
-    refused(api.post("/v1/events", body, api.device), 422)
+APP = {"id": "A1", "number": "MUH-A-1", "service_code": "residence-certificate",
+       "state": "submitted", "fee_minor": 1000, "currency": "BHD", "fields": {}}
+PAYMENT = {"id": "P1", "receipt_number": "R1", "application_id": "A1", "amount_minor": 1000,
+           "currency": "BHD", "method": "cash", "application_state": "paid", "voided_at": None}
+
+
+@pytest.mark.parametrize("kind, data, words", [
+    ("application.submitted", {**APP, "id": {}}, "id must be text"),
+    ("application.submitted", {**APP, "fee_minor": None}, "fee_minor must be a whole number"),
+    ("application.submitted", {**APP, "fee_minor": "abc"}, "fee_minor must be a whole number"),
+    ("application.submitted", {**APP, "fee_minor": True}, "fee_minor must be a whole number"),
+    ("application.submitted", {**APP, "fee_minor": 2 ** 70}, "fee_minor must be a whole"),
+    ("application.submitted", {**APP, "fields": []}, "fields must be an object"),
+    ("application.submitted", {**APP, "issue_mode": 3}, "issue_mode must be text or null"),
+    ("payment.taken", {**PAYMENT, "amount_minor": "x"}, "amount_minor must be a whole"),
+    ("payment.taken", {**PAYMENT, "voided_at": {}}, "voided_at must be text or null"),
+    ("licence.revoked", {"id": "L1", "number": "N1", "revoked_at": {}, "revoke_reason": "x"},
+     "revoked_at must be text"),
+])
+def test_event_data_of_the_wrong_type_is_refused(api, kind, data, words):
+    entity = kind.split(".")[0]
+    body = batch(hashed(event(type=kind, entity_type=entity, entity_id="A1", data=data)))
+    problem = refused(api.post("/v1/events", body, api.device), 422)
+    assert words in problem["message"], problem

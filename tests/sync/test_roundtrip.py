@@ -42,3 +42,23 @@ def test_push_then_everything_is_at_central_once(make_central, serve, make_offic
     office.store.conn.execute("UPDATE outbox SET sent_at = NULL")
     assert agent.once()["sent"] == total
     assert central.counts()["events"] == total
+
+
+def test_a_late_resend_of_an_old_batch_does_not_bring_back_a_backlog(make_central, serve,
+                                                                      make_office):
+    from sync import protocol
+    central = make_central()
+    server = serve(central)
+    office = make_office(central, server.url, NAFITHA_SYNC__BATCH_SIZE="100")
+    with office.store.atomic():
+        for i in range(300):
+            office.store.record("user.pin_failed", "user", "sara",
+                                {"username": "sara", "failures": 1})
+    first = [r["body"] for r in office.store.all("SELECT body FROM outbox ORDER BY seq LIMIT 100")]
+    old_batch = protocol.encode_batch("D01", "MUH", office.store.now(), first, pending=300)
+    assert SyncAgent(office).once()["sent"] == 300
+    device = central.authenticate(f"Bearer {SyncAgent(office).token}")
+    assert central.offices()[0]["devices"][0]["backlog"] == 0
+    reply = central.ingest(device, old_batch, "gzip")  # the proxy delivered it late
+    assert reply["duplicates"] == 100 and reply["stored"] == 0
+    assert central.offices()[0]["devices"][0]["backlog"] == 0

@@ -81,3 +81,23 @@ class Postgres:
         import shutil
         self.server.cleanup()
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+# --- fixtures shared by tests/sync and tests/central (tests/conftest.py loads this plugin) ---
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg():
+    """One embedded PostgreSQL for the whole session."""
+    server = Postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def central_db(request):
+    """The database URL central runs on: None (its embedded SQLite) or a fresh PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg").new_database()

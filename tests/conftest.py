@@ -31,6 +31,8 @@ from core.text import with_check_digit
 
 sys.path.insert(0, str(Path(__file__).parent))  # shared test helpers (bench_loader.py)
 
+pytest_plugins = ["central_servers"]  # pg, central_db: for tests/sync and tests/central
+
 START = "2026-11-24T08:00:00+00:00"
 
 # Values that pass each field type of the catalogue (core/catalog.py FIELD_TYPES).

@@ -1,8 +1,6 @@
 """Fixtures for central's API and schema tests (after the pattern of tests/sync/conftest.py).
 
-    pg             one embedded PostgreSQL for the session
-    central_db     parametrised "sqlite" / "postgresql": the database URL central runs on
-                   (None: central's own SQLite file)
+    (pg and central_db, "sqlite" / "postgresql", come from tests/central_servers.py)
     start_central  start_central(db_url=None) -> Served: a central with a root key, the admin
                    token and one enrolled device (MUH/D01), served over HTTP on loopback;
                    module scope, stopped after the module
@@ -18,25 +16,10 @@ from central.service import Central
 from core.clock import FrozenClock
 from core.credentials import keys
 
-from central_servers import Postgres, ServerThread
+from central_servers import ServerThread
 
 OFFICE, DEVICE = "MUH", "D01"
 START = "2026-11-24T08:00:00+00:00"
-
-
-@pytest.fixture(scope="session")
-def pg():
-    server = Postgres()  # outside pytest's temporary tree (see central_servers.Postgres)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def central_db(request):
-    """The database URL central runs on: None (its embedded SQLite) or a fresh PostgreSQL."""
-    if request.param == "sqlite":
-        return None
-    return request.getfixturevalue("pg").new_database()
 
 
 @dataclass

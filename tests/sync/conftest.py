@@ -1,7 +1,6 @@
 """Fixtures for central and the sync agent.
 
-    pg             one embedded PostgreSQL for the session (its own data directory)
-    central_url    "sqlite" or "postgresql" parametrisation helper: central_db(kind) -> URL
+    (pg and central_db, "sqlite" / "postgresql", come from tests/central_servers.py)
     make_central   make_central(db_url=None) -> Central with a root key, on the shared clock
     serve          serve(central) -> ServerThread (real HTTP on loopback), stopped afterwards
     make_office    make_office(central, url, office="MUH", device="D01") -> enrolled Office
@@ -19,22 +18,7 @@ from core.office import Office
 from core.settings import load_settings
 from sync.agent import SyncAgent, enrol
 
-from central_servers import Postgres, ServerThread
-
-
-@pytest.fixture(scope="session")
-def pg():
-    server = Postgres()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def central_db(request):
-    """The database URL central runs on: None (its embedded SQLite) or a fresh PostgreSQL."""
-    if request.param == "sqlite":
-        return None
-    return request.getfixturevalue("pg").new_database()
+from central_servers import ServerThread
 
 
 @pytest.fixture

@@ -56,24 +56,37 @@ def _norm_code(code: str) -> str:
     return re.sub(r"[\s-]", "", code or "").upper()
 
 
-def _unstorable(batch) -> str | None:
+# What in a batch's JSON text could make a value unstorable: a NUL or surrogate escape, raw
+# UTF-8 surrogates (json.loads lets them through), or a run of digits too long for 64 bits.
+_SUSPICIOUS = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]|[:,\[]\s*-?[0-9]{19,}")
+
+
+def _unstorable(batch, text: bytes | None = None) -> str | None:
     """Why a decoded batch cannot be stored (None: it can). PostgreSQL refuses text with NUL
-    characters, BIGINT ends at 2**63-1, and deep nesting exhausts the JSON encoder's recursion."""
+    characters, BIGINT ends at 2**63-1, and deep nesting exhausts the JSON encoder's recursion.
+    Given the batch's JSON text, scalars are only inspected when the text holds something
+    suspicious; containers are always walked for their depth (a few per event)."""
+    scalars = text is None or _SUSPICIOUS.search(text) is not None
     stack = [(batch, 1)]
     while stack:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
             return f"it is nested more than {MAX_DEPTH} levels deep"
         if isinstance(value, dict):
-            if not all(_storable_text(k) for k in value):
+            if scalars and not all(_storable_text(k) for k in value):
                 return "a field name contains a NUL character or a lone surrogate"
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
-        elif isinstance(value, str) and not _storable_text(value):
-            return "a text value contains a NUL character or a lone surrogate"
-        elif isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:
-            return "a number is out of range (more than 64 bits)"
+            children = value.values()
+        else:
+            children = value
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            elif not scalars:
+                continue
+            elif isinstance(child, str) and not _storable_text(child):
+                return "a text value contains a NUL character or a lone surrogate"
+            elif isinstance(child, int) and not -INT64_MAX - 1 <= child <= INT64_MAX:
+                return "a number is out of range (more than 64 bits)"
     return None
 
 
@@ -272,10 +285,10 @@ class Central:
         All or nothing: a refused batch stores nothing and is logged in `rejections`."""
         try:
             try:
-                batch = protocol.decode_batch(body, content_encoding)
+                batch, text = protocol.decode_batch(body, content_encoding, with_text=True)
             except RecursionError:
                 raise ProtocolError("the batch is nested too deeply", status=400)
-            problem = _unstorable(batch)
+            problem = _unstorable(batch, text)
             if problem:
                 raise ProtocolError(f"the batch cannot be stored: {problem}")
             return self._ingest(device, batch)

@@ -181,8 +181,9 @@ def encode_batch(device: str, office: str, sent_at: str, bodies: list[str],
     return gzip.compress(text.encode("utf-8"), compresslevel=1, mtime=0)
 
 
-def decode_batch(body: bytes, content_encoding: str | None) -> dict:
-    """Parse a POSTed batch: gzip (Content-Encoding: gzip) or plain JSON, within the limits."""
+def decode_batch(body: bytes, content_encoding: str | None, with_text: bool = False):
+    """Parse a POSTed batch: gzip (Content-Encoding: gzip) or plain JSON, within the limits.
+    with_text: also return the decompressed JSON bytes, as (batch, text)."""
     if len(body) > MAX_BATCH_COMPRESSED and content_encoding == "gzip" or \
             len(body) > MAX_BATCH_BYTES:
         raise ProtocolError(f"the batch is {len(body)} bytes; the limit is "
@@ -224,7 +225,7 @@ def decode_batch(body: bytes, content_encoding: str | None) -> dict:
                             f"{MAX_BATCH_EVENTS}", status=413)
     for event in batch["events"]:
         check_envelope(event)
-    return batch
+    return (batch, raw) if with_text else batch
 
 
 def gaps(seqs_held: list[int], upto: int) -> list[list[int]]:

@@ -45,6 +45,7 @@ bench: setup
 	$(PY) bench/credentials.py
 	$(PY) bench/printing.py
 	$(PY) bench/scanning.py
+	$(PY) bench/sync.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -107,6 +107,27 @@ def _printable(text) -> str | None:
     return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
+def _among(conn, column, values: list) -> list:
+    """`column IN values` as few clauses as it takes: one array parameter on PostgreSQL (a
+    500-item IN list costs more to plan than to run), chunks within SQLite's limits."""
+    if conn.dialect.name == "postgresql":
+        return [column == sa.any_(sa.bindparam(None, list(values),
+                                               type_=postgresql.ARRAY(column.type)))]
+    return [column.in_(values[i:i + 900]) for i in range(0, len(values), 900)]
+
+
+def _insert_many(conn, table, columns: tuple, rows: list[tuple]) -> None:
+    """Bulk insert: COPY on PostgreSQL (one INSERT per row otherwise: the main cost of a
+    batch there), executemany on SQLite."""
+    if conn.dialect.name == "postgresql":
+        with conn.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    conn.execute(sa.insert(table), [dict(zip(columns, row)) for row in rows])
+
+
 class Central:
     def __init__(self, home: Path, engine: sa.Engine, clock: Clock | None = None):
         self.home = Path(home)
@@ -335,9 +356,9 @@ class Central:
                              .with_for_update())
             held = {}
             ids = list(by_id)
-            for chunk in range(0, len(ids), 500):
-                held.update(conn.execute(sa.select(events.c.id, events.c.body_hash).where(
-                    events.c.id.in_(ids[chunk:chunk + 500]))).all())
+            for among in _among(conn, events.c.id, ids):
+                held.update(conn.execute(sa.select(events.c.id, events.c.body_hash)
+                                         .where(among)).all())
             new = []
             for eid, event in by_id.items():
                 digest = hashlib.sha256(event["_text"].encode("utf-8")).hexdigest()
@@ -381,8 +402,10 @@ class Central:
 
     def _check_new(self, conn, key: str, new: list[dict]) -> None:
         seqs = [e["seq"] for e in new]
-        clash = conn.execute(sa.select(events.c.id, events.c.seq).where(
-            events.c.device_key == key, events.c.seq.in_(seqs))).first()
+        clash = None
+        for among in _among(conn, events.c.seq, seqs):
+            clash = clash or conn.execute(sa.select(events.c.id, events.c.seq).where(
+                events.c.device_key == key, among)).first()
         if clash:
             raise ProtocolError(f"sequence {clash.seq} of {key} is already held by event "
                                 f"{clash.id}; refused", next(e["id"] for e in new
@@ -393,9 +416,9 @@ class Central:
         neighbours = sorted({s - 1 for s in audit_seqs} | {s + 1 for s in audit_seqs}
                             | audit_seqs)
         known = {}
-        for chunk in range(0, len(neighbours), 900):
+        for among in _among(conn, audit.c.seq, neighbours):
             for r in conn.execute(sa.select(audit.c.seq, audit.c.prev_hash, audit.c.hash).where(
-                    audit.c.device_key == key, audit.c.seq.in_(neighbours[chunk:chunk + 900]))):
+                    audit.c.device_key == key, among)):
                 known[r.seq] = (r.prev_hash, r.hash)
         protocol.check_audit_links(new, known)
         for event in new:
@@ -427,14 +450,14 @@ class Central:
 
     def _store(self, conn, device: dict, new: list[dict], now: str) -> None:
         key, office = device["key"], device["office"]
-        conn.execute(sa.insert(events), [
-            {"id": e["id"], "device_key": key, "seq": e["seq"], "type": e["type"],
-             "entity_id": e["entity_id"], "at": e["at"], "received_at": now,
-             "body_hash": e["_hash"], "body": e["_text"]} for e in new])
-        conn.execute(sa.insert(audit), [
-            {"device_key": key, "seq": e["audit_seq"], "at": e["at"], "actor": e["actor"],
-             "action": e["type"], "entity_type": e["entity_type"], "entity_id": e["entity_id"],
-             "prev_hash": e["audit_prev_hash"], "hash": e["audit_hash"]} for e in new])
+        _insert_many(conn, events, ("id", "device_key", "seq", "type", "entity_id", "at",
+                                    "received_at", "body_hash", "body"),
+                     [(e["id"], key, e["seq"], e["type"], e["entity_id"], e["at"], now,
+                       e["_hash"], e["_text"]) for e in new])
+        _insert_many(conn, audit, ("device_key", "seq", "at", "actor", "action", "entity_type",
+                                   "entity_id", "prev_hash", "hash"),
+                     [(key, e["audit_seq"], e["at"], e["actor"], e["type"], e["entity_type"],
+                       e["entity_id"], e["audit_prev_hash"], e["audit_hash"]) for e in new])
         conn.execute(sa.update(devices).where(devices.c.key == key).values(
             last_seq=sa.func.max(devices.c.last_seq, new[-1]["seq"])
             if conn.dialect.name == "sqlite" else

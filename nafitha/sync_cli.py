@@ -184,7 +184,10 @@ def central_serve(ctx, host, port, workers, tls_cert, tls_key):
     os.environ["NAFITHA_CENTRAL_DB"] = ctx.central_db or ""
     uvicorn.run("central.app:app_from_environment", factory=True, host=host, port=port,
                 workers=workers, log_level="warning", ssl_certfile=tls_cert,
-                ssl_keyfile=tls_key)
+                ssl_keyfile=tls_key,
+                # Longer than a device's pause between batches: a connection closing just as
+                # the device reuses it would look like a network fault.
+                timeout_keep_alive=75)
     return {"stopped": True}, lambda r: None
 
 

@@ -219,10 +219,11 @@ class SyncAgent:
             named = set(acknowledged)
             confirmed = [(r["seq"],) for r in rows if r["id"] in named]
             if confirmed:
+                sent_at = self.store.now()
                 with self.store.atomic():
                     self.store.conn.executemany(
                         "UPDATE outbox SET sent_at = ? WHERE seq = ? AND sent_at IS NULL",
-                        [(self.store.now(), seq) for (seq,) in confirmed])
+                        [(sent_at, seq) for (seq,) in confirmed])
             sent += len(confirmed)
             extra = {}
             if reply.get("clock_skew_s") is not None:

@@ -56,9 +56,10 @@ def _norm_code(code: str) -> str:
     return re.sub(r"[\s-]", "", code or "").upper()
 
 
-# What in a batch's JSON text could make a value unstorable: a NUL or surrogate escape, raw
-# UTF-8 surrogates (json.loads lets them through), or a run of digits too long for 64 bits.
-_SUSPICIOUS = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]|[:,\[]\s*-?[0-9]{19,}")
+# What in a batch's JSON text could make a text value unstorable: a NUL or surrogate escape,
+# or raw UTF-8 surrogates (json.loads lets them through). Numbers wider than 64 bits are
+# refused while parsing (sync.protocol).
+_SUSPICIOUS_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 def _unstorable(batch, text: bytes | None = None) -> str | None:
@@ -66,8 +67,12 @@ def _unstorable(batch, text: bytes | None = None) -> str | None:
     characters, BIGINT ends at 2**63-1, and deep nesting exhausts the JSON encoder's recursion.
     Given the batch's JSON text, scalars are only inspected when the text holds something
     suspicious; containers are always walked for their depth (a few per event)."""
-    scalars = text is None or _SUSPICIOUS.search(text) is not None
-    stack = [(batch, 1)]
+    scalars = text is None or b"\xed" in text or _SUSPICIOUS_ESCAPE.search(text) is not None
+    if scalars:
+        stack = [(batch, 1)]
+    else:  # the envelope holds only checked scalars: walk the containers inside `data`
+        stack = [(value, 5) for event in batch["events"] for value in event["data"].values()
+                 if isinstance(value, (dict, list))]
     while stack:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
@@ -125,7 +130,9 @@ def _insert_many(conn, table, columns: tuple, rows: list[tuple]) -> None:
                 for row in rows:
                     copy.write_row(row)
         return
-    conn.execute(sa.insert(table), [dict(zip(columns, row)) for row in rows])
+    marks = ", ".join("?" for _ in columns)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})",
+                         rows)
 
 
 class Central:

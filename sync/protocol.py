@@ -205,7 +205,9 @@ def decode_batch(body: bytes, content_encoding: str | None, with_text: bool = Fa
         raise ProtocolError(f"unsupported Content-Encoding {content_encoding!r} (use gzip)",
                             status=415)
     try:
-        batch = json.loads(raw)
+        batch = json.loads(raw, parse_int=_whole_number)
+    except ProtocolError:
+        raise
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"the body is not valid JSON: {exc}", status=400)
     if not isinstance(batch, dict) or not isinstance(batch.get("events"), list):
@@ -226,6 +228,14 @@ def decode_batch(body: bytes, content_encoding: str | None, with_text: bool = Fa
     for event in batch["events"]:
         check_envelope(event)
     return (batch, raw) if with_text else batch
+
+
+def _whole_number(text: str) -> int:
+    """Integers as json.loads meets them: none wider than 64 bits (central stores BIGINT)."""
+    value = int(text)
+    if len(text) > 18 and not -INT64 <= value < INT64:
+        raise ProtocolError(f"the number {text[:40]} is out of range (more than 64 bits)")
+    return value
 
 
 def gaps(seqs_held: list[int], upto: int) -> list[list[int]]:

@@ -259,7 +259,9 @@ class Central:
                 raise CentralError(409, "device_enrolled",
                                    f"device {device_id} of office {office} is already enrolled; "
                                    f"choose another device.id or revoke the old device first")
-            serial = (conn.execute(sa.select(sa.func.count()).select_from(devices)).scalar() or 0) + 1
+            # Certificate serials never repeat: one per enrolment ever made.
+            serial = conn.execute(sa.select(sa.func.count()).select_from(enrol_codes).where(
+                enrol_codes.c.used_at.is_not(None))).scalar() + 1
             req = {"device_id": device_id, "office": office, "public_key": public}
             cert = ceremony.certify(self.root_key, req, json.loads(row["licence_types"]),
                                     int(now.timestamp()), serial=serial)

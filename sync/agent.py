@@ -127,6 +127,13 @@ class Backoff:
         self.failures = 0
 
 
+def tls_verify(sync_settings) -> str | bool:
+    """requests' `verify`: the configured CA bundle, or the system's CAs."""
+    if sync_settings.ca_bundle:
+        return str(Path(sync_settings.ca_bundle).expanduser())
+    return True
+
+
 def _retry_after(response) -> float | None:
     value = response.headers.get("Retry-After")
     if value is None:
@@ -158,8 +165,7 @@ class SyncAgent:
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Authorization"] = f"Bearer {self.token}"
-        self.verify = str(Path(self.config.ca_bundle).expanduser()) if self.config.ca_bundle \
-            else True
+        self.verify = tls_verify(self.config)
         self.timeout = (min(5.0, self.config.timeout_s), self.config.timeout_s)
         self.stop_event = threading.Event()
         self._sleep = sleep
@@ -338,8 +344,7 @@ def enrol(settings, url: str, code: str, session: requests.Session | None = None
                                   f"{enrolment_path(settings.data_dir)} to enrol again")
     request = ceremony.request(settings.data_dir, settings.device.id, settings.office.code)
     session = session or requests.Session()
-    verify = str(Path(settings.sync.ca_bundle).expanduser()) if settings.sync.ca_bundle \
-        else True
+    verify = tls_verify(settings.sync)
     try:
         response = session.post(f"{url}{protocol.API}/enrol", json={
             "code": code, "office": settings.office.code, "device_id": settings.device.id,

@@ -135,17 +135,22 @@ def _apply_decision(office, body: dict, summary: dict) -> str | None:
     elif row["state"] == body["state"]:
         return "already applied"
     else:
+        # A savepoint: a decision the office cannot take leaves no partial change behind
+        # in the bundle's transaction.
+        store.conn.execute("SAVEPOINT decision")
         try:
-            with store.atomic(actor=f"central:{body.get('decided_by', 'back-office')}"):
-                if body["state"] == "approved":
-                    office.applications.approve(body["application_id"], body.get("reason"),
-                                                body.get("conditions") or None)
-                else:
-                    office.applications.reject(body["application_id"],
-                                               body.get("reason") or "rejected by the back office")
+            if body["state"] == "approved":
+                office.applications.approve(body["application_id"], body.get("reason"),
+                                            body.get("conditions") or None)
+            else:
+                office.applications.reject(body["application_id"],
+                                           body.get("reason") or "rejected by the back office")
+            store.conn.execute("RELEASE decision")
             summary["decisions"] += 1
             return "applied"
         except NafithaError as exc:
+            store.conn.execute("ROLLBACK TO decision")
+            store.conn.execute("RELEASE decision")
             note = f"not applied: {exc.message}"
     summary["decisions_skipped"].append({"application_id": body["application_id"],
                                          "note": note})

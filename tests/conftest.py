@@ -30,6 +30,7 @@ from core.settings import load_settings
 from core.text import with_check_digit
 
 sys.path.insert(0, str(Path(__file__).parent))  # shared test helpers (bench_loader.py)
+from store_rows import all_rows  # noqa: E402
 
 pytest_plugins = ["central_servers"]  # pg, central_db: for tests/sync and tests/central
 
@@ -144,14 +145,7 @@ def till(office) -> Till:
 @pytest.fixture
 def db_state(office):
     """Every row of every table (sqlite_sequence excluded), in a stable order."""
-    def snapshot() -> dict[str, list[tuple]]:
-        tables = [r[0] for r in office.store.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        return {t: sorted(map(tuple, office.store.conn.execute(f"SELECT * FROM {t}")), key=repr)
-                for t in tables}
-
-    return snapshot
+    return lambda: all_rows(office.store)
 
 
 @pytest.fixture

@@ -62,3 +62,21 @@ def test_a_late_resend_of_an_old_batch_does_not_bring_back_a_backlog(make_centra
     reply = central.ingest(device, old_batch, "gzip")  # the proxy delivered it late
     assert reply["duplicates"] == 100 and reply["stored"] == 0
     assert central.offices()[0]["devices"][0]["backlog"] == 0
+
+
+def test_certificate_serials_never_repeat_across_re_enrolment(make_central):
+    import base64
+
+    from core.credentials import certificate, keys
+    central = make_central()
+
+    def enrol(device):
+        code = central.enrol_code("MUH")["code"]
+        cert = central.enrol(code, "MUH", device, keys.public_bytes(keys.generate()).hex())
+        return certificate.from_bytes(base64.b64decode(cert["certificate"])).serial
+
+    first = enrol("D01")
+    central.revoke_device("MUH", "D01")
+    again = enrol("D01")  # the same device id, a new key after a revocation
+    other = enrol("D02")
+    assert len({first, again, other}) == 3

@@ -17,6 +17,7 @@ from core.store import audit_hash, canonical_json
 from sync import protocol
 from sync.agent import SyncAgent, SyncError, read_enrolment
 
+from store_rows import all_rows
 from test_roundtrip import issue_one
 
 
@@ -68,7 +69,8 @@ def refused(central, response, status: int, words: str, before) -> None:
     body = response.json()
     assert words in body["message"], body
     assert central_state(central) == before
-    assert central.rejections()[0]["status"] == status if status not in (401,) else True
+    if status != 401:  # a refused token never reaches ingest, so there is nothing to log
+        assert central.rejections()[0]["status"] == status
 
 
 def test_tokens_wrong_expired_missing_or_another_devices(setup, clock):
@@ -246,7 +248,7 @@ def rechain(events):
         prev = e["audit_hash"]
 
 
-def test_a_reference_bundle_with_a_bad_signature_applies_nothing(setup, db_snapshot):
+def test_a_reference_bundle_with_a_bad_signature_applies_nothing(setup):
     central, server, office, _ = setup
     agent = SyncAgent(office)
     envelope = requests.get(server.url + "/v1/reference", params={"cursor": 0},
@@ -271,39 +273,38 @@ def test_a_reference_bundle_with_a_bad_signature_applies_nothing(setup, db_snaps
                 return response
             return super().request(method, url, **kw)
 
-    before = db_snapshot(office)
+    before = all_rows(office.store)
     trust_before = sorted(p.name for p in (office.settings.data_dir / "trust").rglob("*"))
     for reply, words in ((tampered, "signature does not verify"),
                          (resigned, "does not trust")):
         with pytest.raises(SyncError, match=words):
             SyncAgent(office, session=Replay(reply)).pull()
-        after = db_snapshot(office)
+        after = all_rows(office.store)
         assert after == before
         assert sorted(p.name for p in (office.settings.data_dir / "trust").rglob("*")) == \
             trust_before
     assert agent.pull()["changes"] > 0  # the genuine bundle applies
 
 
-def test_a_bundle_for_another_device_or_replayed_applies_nothing(setup, db_snapshot):
+def test_a_bundle_for_another_device_or_replayed_applies_nothing(setup):
     central, server, office, other = setup
     SyncAgent(office).once()
-    before = db_snapshot(office)
+    before = all_rows(office.store)
     # D02's genuine bundle from version 0 (signed by the root) replayed to D01.
     theirs = requests.get(server.url + "/v1/reference", params={"cursor": 0},
                           headers={"Authorization": f"Bearer {token_of(other)}"}).json()
     ours_old = requests.get(server.url + "/v1/reference", params={"cursor": 0},
                             headers={"Authorization": f"Bearer {token_of(office)}"}).json()
     central.add_user("MUH", "nadia", "clerk", "4321")  # so central has moved on
-    from sync.reference import apply_bundle, check_addressed
     from sync.protocol import ProtocolError, open_bundle
+    from sync.reference import check_addressed
     roots = office.trust().roots
     cursor = office.sync_status()["cursor"]
     with pytest.raises(ProtocolError, match="not MUH/D01"):
         check_addressed(open_bundle(theirs, roots), office, cursor)
     with pytest.raises(ProtocolError, match="continues from version 0"):
         check_addressed(open_bundle(ours_old, roots), office, cursor)
-    assert db_snapshot(office) == before
-    del apply_bundle
+    assert all_rows(office.store) == before
 
 
 def test_clock_skew_of_days_is_recorded_not_trusted(setup, clock):
@@ -319,14 +320,3 @@ def test_clock_skew_of_days_is_recorded_not_trusted(setup, clock):
     # Central's own time is what it records as contact, not the device's.
     assert device["last_contact_at"].startswith(central.now()[:10])
     assert device["last_contact_at"][:10] != office.store.now()[:10]
-
-
-@pytest.fixture
-def db_snapshot():
-    def snap(office):
-        tables = [r[0] for r in office.store.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name")]
-        return {t: sorted(map(tuple, office.store.conn.execute(f"SELECT * FROM {t}")), key=repr)
-                for t in tables}
-    return snap

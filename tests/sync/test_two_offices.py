@@ -181,3 +181,20 @@ def test_a_cursor_from_another_central_gets_a_full_snapshot(world):
     sync_state.put(north.store, cursor=10_000)  # ahead of central: central was restored
     assert SyncAgent(north).pull()["full"] is True
     assert north.sync_status()["cursor"] < 10_000
+
+
+def test_a_decision_the_office_cannot_take_leaves_nothing_half_done(world):
+    central, server, north, _ = world
+    permit = north.applications.submit("building-permit-small",
+                                       {**PERMIT, "national_id": nid(60)})
+    SyncAgent(north).once()
+    # Central accepts the reason; the office's input policy refuses its bidi override, after
+    # the conditions were already written: the savepoint must undo them.
+    central.decide(permit["number"], "approved", reason="ok \u202e", conditions="7am-5pm")
+    pulled = SyncAgent(north).once()["pulled"]
+    assert pulled["decisions"] == 0
+    local = north.applications.get(permit["id"])
+    assert local["state"] == "submitted" and local["conditions"] == ""
+    note = north.store.one("SELECT note FROM reference WHERE kind = 'decision'")["note"]
+    assert note.startswith("not applied:")
+    assert north.sync_status()["pending"] == 0  # no event was written for it

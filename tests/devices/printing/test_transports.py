@@ -4,11 +4,11 @@ import random
 import select
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops
 
+from devices.printing import transports
 from devices.printing.escpos_encode import raster_job
 from devices.printing.fakes import FakeNetworkPrinter
 from devices.printing.transports import (FileTransport, NetworkTransport, PrinterError,
@@ -316,11 +316,17 @@ def test_file_transport_missing_device_fails_at_open_and_creates_nothing(tmp_pat
     assert not (tmp_path / "lp0").exists()
 
 
-def test_file_transport_default_path_is_usblp(tmp_path):
-    if Path("/dev/usb/lp0").exists():
-        pytest.skip("a real printer is attached")
+def test_file_transport_default_path_is_usblp(tmp_path, monkeypatch):
+    # os.open is intercepted, so a printer attached to this machine is never written to.
+    opened = []
+
+    def refuse(path, *args):
+        opened.append(path)
+        raise FileNotFoundError(2, "No such file or directory")
+    monkeypatch.setattr(transports.os, "open", refuse)
     with pytest.raises(PrinterError, match="cannot open /dev/usb/lp0"):
         open_transport({"transport": "file"}, tmp_path)
+    assert opened == ["/dev/usb/lp0"]
 
 
 # -- usb -------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@
     [queue]             call_limit, number_start, number_end, priority_head_start_minutes, ...
     [validation]        national_id_pattern, national_id_check, phone_pattern, max_amount_minor
     [store]             busy_timeout_ms
+    [kiosk]             language, idle_s, idle_warning_s, fullscreen, account, admin_pin_hash, ...
+    [payment]           transport (simulated | serial | none), port, baudrate, timeout_s
 
 Environment overrides use a double underscore between section and key:
 NAFITHA_OFFICE__CODE=MUH, NAFITHA_QUEUE__CALL_LIMIT=4. The data directory is NAFITHA_DATA
@@ -33,6 +35,7 @@ class OfficeSettings:
     name_ar: str = "مركز خدمات المحرق"
     name_en: str = "Muharraq Service Centre"
     timezone: str = "Asia/Bahrain"
+    digits: str = "latin"  # how screens show numbers: latin (0-9) or arabic (٠-٩) in Arabic
 
 
 @dataclass
@@ -114,6 +117,33 @@ class SyncSettings:
 
 
 @dataclass
+class KioskSettings:
+    language: str = "ar"  # the language a resident meets first
+    idle_s: float = 60.0  # no touch for this long: "are you still there?"
+    idle_warning_s: float = 10.0  # ... then everything entered is wiped
+    fullscreen: bool = True  # kiosk mode: fullscreen, no cursor, Escape and close disabled
+    large_text: bool = False  # start in the large-text mode (residents can switch it)
+    account: str = "kiosk"  # whom the kiosk's payments and shift belong to
+    # scrypt hash of the PIN that lets staff leave kiosk mode (`nafitha kiosk set-pin`);
+    # empty: leaving needs the PIN of any supervisor account.
+    admin_pin_hash: str = ""
+    screen_dpi: float = 92.0  # of the touch monitor (23.8" full HD): sizes touch targets in mm
+
+
+PAYMENT_TRANSPORTS = ("simulated", "serial", "none")
+
+
+@dataclass
+class PaymentSettings:
+    # simulated: a terminal simulator on a pseudo-terminal inside the app (demos, make run);
+    # serial: a terminal on `port` (a device path or a pyserial URL); none: pay at the counter.
+    transport: str = "simulated"
+    port: str = ""
+    baudrate: int = 9600
+    timeout_s: float = 90.0  # how long a resident has at the terminal before it times out
+
+
+@dataclass
 class Settings:
     office: OfficeSettings = field(default_factory=OfficeSettings)
     device: DeviceSettings = field(default_factory=DeviceSettings)
@@ -123,6 +153,8 @@ class Settings:
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    kiosk: KioskSettings = field(default_factory=KioskSettings)
+    payment: PaymentSettings = field(default_factory=PaymentSettings)
     data_dir: Path = field(default_factory=lambda: default_data_dir())
     catalog_dir: Path | None = None
     source: str = "defaults"
@@ -143,7 +175,7 @@ def default_data_dir() -> Path:
 
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in
             ("office", "device", "queue", "validation", "store", "printer",
-                           "scanner", "sync")}
+                           "scanner", "sync", "kiosk", "payment")}
 
 
 def _coerce(value: Any, typ: str, where: str, key: str, from_env: bool) -> Any:
@@ -247,6 +279,29 @@ def _check(settings: Settings, where: str) -> None:
     for key in ("interval_s", "timeout_s", "backoff_max_s", "probe_interval_s"):
         if not 0 < getattr(sy, key) <= 86400:
             fail(f"sync.{key}", "must be between 0 and 86400 seconds")
+    if settings.office.digits not in ("latin", "arabic"):
+        fail("office.digits", "must be latin or arabic")
+    k = settings.kiosk
+    if k.language not in ("ar", "en"):
+        fail("kiosk.language", "must be ar or en")
+    if not 10 <= k.idle_s <= 3600:
+        fail("kiosk.idle_s", "must be between 10 and 3600 seconds")
+    if not 3 <= k.idle_warning_s <= 120:
+        fail("kiosk.idle_warning_s", "must be between 3 and 120 seconds")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,31}", k.account):
+        fail("kiosk.account", "must be 1-32 lower-case letters, digits, '.', '_' or '-'")
+    if not 50 <= k.screen_dpi <= 600:
+        fail("kiosk.screen_dpi", "must be between 50 and 600")
+    pay = settings.payment
+    if pay.transport not in PAYMENT_TRANSPORTS:
+        fail("payment.transport", f"unknown payment transport {pay.transport!r} (use "
+                                  f"{', '.join(PAYMENT_TRANSPORTS)})")
+    if pay.transport == "serial" and not pay.port.strip():
+        fail("payment.port", "a serial payment terminal needs its port (e.g. /dev/ttyUSB0)")
+    if not 5 <= pay.timeout_s <= 600:
+        fail("payment.timeout_s", "must be between 5 and 600 seconds")
+    if pay.baudrate not in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200):
+        fail("payment.baudrate", "must be a standard rate (1200 ... 115200)")
 
 
 def load_settings(data_dir: str | Path | None = None, config_file: str | Path | None = None,

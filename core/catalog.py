@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import money
 from .errors import CatalogError, ValidationError
-from .text import check_national_id, clean_text, to_ascii_digits
+from .text import check_national_id, clean_text, to_ascii_digits, too_long_means
 
 DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent.parent / "assets" / "catalog"
 
@@ -301,20 +301,25 @@ def catalog_of(services: list[Service]) -> Catalog:
 # --- validating what a resident typed -------------------------------------------------------
 
 def _number(value, field: Field) -> Decimal:
-    text = to_ascii_digits(clean_text(str(value), field.key, max_length=20, min_length=1))
+    with too_long_means(problem="not_number"):
+        text = to_ascii_digits(clean_text(str(value), field.key, max_length=20, min_length=1))
     text = text.replace("٫", ".")  # Arabic decimal separator
     if not re.fullmatch(r"[0-9]{1,9}(\.[0-9]{1,3})?", text):
-        raise ValidationError(f"{field.key}: {text!r} is not a number", field=field.key)
+        raise ValidationError(f"{field.key}: {text!r} is not a number", field=field.key,
+                              problem="not_number")
     return Decimal(text)
 
 
 def _check_bounds(f: Field, number: Decimal, unit: str) -> None:
+    """`limit` is in the field's unit: m², or major units of the currency (50 = 50.000 BHD)."""
     if f.min_exclusive is not None and number <= f.min_exclusive:
         raise ValidationError(f"{f.key}: must be more than {f.min_exclusive}{unit}, got "
-                              f"{number}", field=f.key, limit=str(f.min_exclusive))
+                              f"{number}", field=f.key, problem="too_small",
+                              limit=str(f.min_exclusive), unit=unit.strip())
     if f.max_exclusive is not None and number >= f.max_exclusive:
         raise ValidationError(f"{f.key}: must be under {f.max_exclusive}{unit} for this "
-                              f"service, got {number}", field=f.key, limit=str(f.max_exclusive))
+                              f"service, got {number}", field=f.key, problem="too_large",
+                              limit=str(f.max_exclusive), unit=unit.strip())
 
 
 def validate_fields(service: Service, values: dict, national_id_pattern: str,
@@ -325,38 +330,45 @@ def validate_fields(service: Service, values: dict, national_id_pattern: str,
     unknown = set(values) - {f.key for f in service.fields}
     if unknown:
         raise ValidationError(f"{service.code} has no field {sorted(unknown)[0]!r}",
-                              field=sorted(unknown)[0])
+                              field=sorted(unknown)[0], problem="unknown_field",
+                              service=service.code)
     out: dict[str, str] = {}
     for f in service.fields:
         value = values.get(f.key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if f.required and not partial:
-                raise ValidationError(f"{f.key}: is required", field=f.key)
+                raise ValidationError(f"{f.key}: is required", field=f.key, problem="required")
             continue
         if f.type == "text":
             out[f.key] = clean_text(value, f.key, f.max_length, max(1, f.min_length))
         elif f.type == "national_id":
             out[f.key] = check_national_id(value, national_id_pattern, national_id_check, f.key)
         elif f.type == "phone":
-            text = to_ascii_digits(clean_text(value, f.key, 20, 1)).replace(" ", "")
+            with too_long_means(problem="not_phone", pattern=phone_pattern):
+                text = to_ascii_digits(clean_text(value, f.key, 20, 1)).replace(" ", "")
             if not re.fullmatch(phone_pattern, text):
-                raise ValidationError(f"{f.key}: {text!r} is not a phone number", field=f.key)
+                raise ValidationError(f"{f.key}: {text!r} is not a phone number", field=f.key,
+                                      problem="not_phone", pattern=phone_pattern)
             out[f.key] = text
         elif f.type in ("block", "road"):
-            text = to_ascii_digits(clean_text(str(value), f.key, 4, 1))
+            with too_long_means(problem="number_range", min=1, max=9999):
+                text = to_ascii_digits(clean_text(str(value), f.key, 4, 1))
             if not re.fullmatch(r"[0-9]{1,4}", text) or int(text) == 0:
-                raise ValidationError(f"{f.key}: must be a number from 1 to 9999", field=f.key)
+                raise ValidationError(f"{f.key}: must be a number from 1 to 9999", field=f.key,
+                                      problem="number_range", min=1, max=9999)
             out[f.key] = str(int(text))
         elif f.type == "building":
-            text = to_ascii_digits(clean_text(str(value), f.key, 5, 1)).upper()
+            with too_long_means(problem="building_format"):
+                text = to_ascii_digits(clean_text(str(value), f.key, 5, 1)).upper()
             if not re.fullmatch(r"[0-9]{1,4}[A-Z]?", text) or int(re.sub(r"\D", "", text)) == 0:
                 raise ValidationError(f"{f.key}: must be a building number like 123 or 123A",
-                                      field=f.key)
+                                      field=f.key, problem="building_format")
             out[f.key] = text.lstrip("0")
         elif f.type == "area_m2":
             number = _number(value, f)
             if number <= 0:
-                raise ValidationError(f"{f.key}: must be more than 0 m²", field=f.key)
+                raise ValidationError(f"{f.key}: must be more than 0 m²", field=f.key,
+                                      problem="too_small", limit="0", unit="m²")
             _check_bounds(f, number, " m²")
             out[f.key] = str(number)
         elif f.type == "money":
@@ -370,6 +382,6 @@ def validate_fields(service: Service, values: dict, national_id_pattern: str,
             allowed = [o.value for o in f.options]
             if value not in allowed:
                 raise ValidationError(f"{f.key}: must be one of {', '.join(allowed)}",
-                                      field=f.key)
+                                      field=f.key, problem="choice", options=allowed)
             out[f.key] = value
     return out

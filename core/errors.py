@@ -28,13 +28,21 @@ class StoreError(NafithaError):
 
 
 class ValidationError(NafithaError):
-    """Bad input from a person or a caller; `field` names what was wrong."""
+    """Bad input from a person or a caller; `field` names what was wrong.
+
+    Refusals of a value a person typed also carry `problem` (a stable code such as
+    "too_long") and the parameters needed to phrase it (max_length=100); ui/messages.py
+    turns them into a translated sentence. Both are in `details` and so in `to_dict()`."""
 
     code = "invalid_input"
 
     def __init__(self, message: str, field: str | None = None, **details):
         super().__init__(message, field=field, **details)
         self.field = field
+
+    @property
+    def problem(self) -> str | None:
+        return self.details.get("problem")
 
 
 class NotFound(NafithaError):

@@ -26,7 +26,8 @@ def parse_amount(text: str | int, currency: str, field: str = "amount",
     exponents, and amounts above max_minor."""
     exp = exponent(currency)
     if isinstance(text, bool):
-        raise ValidationError(f"{field}: not an amount", field=field)
+        raise ValidationError(f"{field}: not an amount", field=field, problem="money_format",
+                              currency=currency, decimals=exp)
     if isinstance(text, int):
         minor = text * (10 ** exp)
     else:
@@ -34,14 +35,17 @@ def parse_amount(text: str | int, currency: str, field: str = "amount",
         m = _AMOUNT_RE.match(raw)
         if not m:
             if raw.startswith("-"):
-                raise ValidationError(f"{field}: must be positive, got {raw}", field=field)
-            raise ValidationError(f"{field}: {raw!r} is not an amount like 1.500", field=field)
+                raise ValidationError(f"{field}: must be positive, got {raw}", field=field,
+                                      problem="too_small", limit="0", unit=currency)
+            raise ValidationError(f"{field}: {raw!r} is not an amount like 1.500", field=field,
+                                  problem="money_format", currency=currency, decimals=exp)
         frac = m.group("frac") or ""
         if len(frac) > exp:
             if frac[exp:].strip("0"):
                 raise ValidationError(
                     f"{field}: {raw} has more than {exp} decimals ({currency} has "
-                    f"{exp}); the smallest unit is {1 / 10 ** exp:.{exp}f}", field=field)
+                    f"{exp}); the smallest unit is {1 / 10 ** exp:.{exp}f}", field=field,
+                    problem="money_format", currency=currency, decimals=exp)
             frac = frac[:exp]
         minor = int(m.group("int")) * 10 ** exp + int(frac.ljust(exp, "0") or 0)
     return check_minor(minor, currency, field, max_minor)
@@ -51,12 +55,16 @@ def check_minor(minor: int, currency: str, field: str = "amount",
                 max_minor: int | None = None) -> int:
     if isinstance(minor, bool) or not isinstance(minor, int):
         raise ValidationError(f"{field}: amounts are whole minor units, got {minor!r}",
-                              field=field)
+                              field=field, problem="money_format", currency=currency,
+                              decimals=exponent(currency))
     if minor <= 0:
-        raise ValidationError(f"{field}: must be more than zero", field=field)
+        raise ValidationError(f"{field}: must be more than zero", field=field,
+                              problem="too_small", limit="0", unit=currency)
     if max_minor is not None and minor > max_minor:
         raise ValidationError(f"{field}: {format_amount(minor, currency)} is above the limit "
-                              f"of {format_amount(max_minor, currency)}", field=field)
+                              f"of {format_amount(max_minor, currency)}", field=field,
+                              problem="amount_too_large", limit_minor=max_minor,
+                              currency=currency)
     return minor
 
 

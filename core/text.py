@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import contextmanager
 
 from .errors import ValidationError
 
@@ -20,21 +21,27 @@ BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200
 
 def clean_text(value, field: str, max_length: int | None = None, min_length: int = 0) -> str:
     if not isinstance(value, str):
-        raise ValidationError(f"{field}: expected text", field=field)
+        raise ValidationError(f"{field}: expected text", field=field, problem="not_text")
     text = unicodedata.normalize("NFC", value).translate(ZERO_WIDTH).strip()
     for ch in text:
         if ch in BIDI_CONTROLS:
             raise ValidationError(
                 f"{field}: contains the invisible direction control U+{ord(ch):04X}; "
-                f"type the text without it", field=field, character=f"U+{ord(ch):04X}")
+                f"type the text without it", field=field, problem="direction_control",
+                character=f"U+{ord(ch):04X}")
         if unicodedata.category(ch) == "Cc":  # line breaks included: fields are one line
             raise ValidationError(f"{field}: contains the control character U+{ord(ch):04X}",
-                                  field=field, character=f"U+{ord(ch):04X}")
+                                  field=field, problem="control_character",
+                                  character=f"U+{ord(ch):04X}")
+    if not text and min_length:
+        raise ValidationError(f"{field}: is required", field=field, problem="required")
     if len(text) < min_length:
-        raise ValidationError(f"{field}: is required", field=field)
+        raise ValidationError(f"{field}: is required", field=field, problem="too_short",
+                              min_length=min_length, length=len(text))
     if max_length is not None and len(text) > max_length:
         raise ValidationError(f"{field}: at most {max_length} characters, got {len(text)}",
-                              field=field)
+                              field=field, problem="too_long", max_length=max_length,
+                              length=len(text))
     return text
 
 
@@ -80,13 +87,29 @@ def with_check_digit(body: str, rule: str) -> str:
     raise ValueError(f"no check digit makes {body} valid under {rule}")
 
 
+@contextmanager
+def too_long_means(problem: str, **params):
+    """Re-label clean_text's `too_long` refusal (same message, same field) for a value that
+    has a format of its own: 12345 in a block number is out of range, not "too long"."""
+    try:
+        yield
+    except ValidationError as exc:
+        if exc.problem != "too_long":
+            raise
+        raise ValidationError(exc.message, field=exc.field, problem=problem,
+                              **params) from None
+
+
 def check_national_id(value, pattern: str, rule: str, field: str = "national_id") -> str:
-    text = to_ascii_digits(clean_text(value, field, max_length=32, min_length=1)).replace(" ", "")
+    with too_long_means(problem="national_id_format", pattern=pattern):
+        text = to_ascii_digits(clean_text(value, field, max_length=32, min_length=1))
+    text = text.replace(" ", "")
     if not re.fullmatch(pattern, text):
         raise ValidationError(f"{field}: {text!r} is not in the national ID format",
-                              field=field)
+                              field=field, problem="national_id_format", pattern=pattern)
     digits = re.sub(r"\D", "", text)
     ok = {"luhn": luhn_ok, "mod11": mod11_ok}.get(rule, lambda d: True)(digits)
     if not ok:
-        raise ValidationError(f"{field}: {text} fails the national ID check digit", field=field)
+        raise ValidationError(f"{field}: {text} fails the national ID check digit", field=field,
+                              problem="national_id_check", rule=rule)
     return text

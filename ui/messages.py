@@ -1,0 +1,275 @@
+"""What a resident reads under a field they filled in wrongly, and how numbers are shown.
+
+core refuses a bad value with a ValidationError whose English message is for logs and the
+CLI; its `problem` detail (docs/input-policy.md, "Problem codes") and the parameters next to
+it are what the kiosk phrases here, in Arabic or English. A problem this module does not know
+gets a polite generic sentence: the developer's English message is never shown to a resident.
+
+Arabic sentences use only characters the kiosk's Arabic fonts draw (ui/rtl.py): no Latin
+letters, no "()", "/", "-" or "²" (square metres are written out). Numbers go through
+`format_digits`, so with `office.digits = "arabic"` they read ٠-٩ in Arabic.
+
+Pure Python: no Kivy, so it is testable and usable by any screen.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from core import money
+
+LANGS = ("ar", "en")
+DIGIT_SETTINGS = ("latin", "arabic")
+
+_TO_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+# With Arabic-Indic digits the separators are the Arabic ones too (١٬٠٠٠٫٥٠٠).
+_TO_ARABIC_NUMBER = str.maketrans("0123456789.,", "٠١٢٣٤٥٦٧٨٩٫٬")
+
+# How an amount's currency is written after the number.
+CURRENCY_AR = {"BHD": "د.ب", "KWD": "د.ك", "OMR": "ر.ع", "JOD": "د.أ", "SAR": "ر.س",
+               "AED": "د.إ", "QAR": "ر.ق", "USD": "دولار", "EUR": "يورو"}
+UNIT_AR = {"m²": "متر مربع"}
+
+GENERIC = {"en": "This value is not accepted. Please check it and try again.",
+           "ar": "هذه القيمة غير مقبولة. يرجى التحقق منها والمحاولة مرة أخرى."}
+
+# problem -> lang -> (sentence with the field's label, sentence without one).
+# {label} is the field's label; the other {names} are filled in by _params below.
+MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
+    "required": {
+        "en": ("Please fill in “{label}”.", "Please fill in this field."),
+        "ar": ("يرجى تعبئة خانة {label}.", "يرجى تعبئة هذه الخانة."),
+    },
+    "too_short": {
+        "en": ("“{label}” is too short: please enter at least {min_length} characters.",
+               "This is too short: please enter at least {min_length} characters."),
+        "ar": ("يرجى إكمال خانة {label}: يجب ألا يقل عدد الأحرف عن {min_length}.",
+               "يرجى إكمال هذه الخانة: يجب ألا يقل عدد الأحرف عن {min_length}."),
+    },
+    "too_long": {
+        "en": ("“{label}” is too long: please use at most {max_length} characters.",
+               "This is too long: please use at most {max_length} characters."),
+        "ar": ("يرجى الاختصار: يجب ألا يزيد عدد الأحرف في خانة {label} على {max_length}.",
+               "يرجى الاختصار: يجب ألا يزيد عدد الأحرف في هذه الخانة على {max_length}."),
+    },
+    "control_character": {
+        "en": ("“{label}” contains a line break or a hidden character. "
+               "Please type it again on one line.",
+               "This contains a line break or a hidden character. "
+               "Please type it again on one line."),
+        "ar": ("تحتوي خانة {label} على سطر جديد أو رمز مخفي. "
+               "يرجى إعادة الكتابة في سطر واحد.",
+               "تحتوي هذه الخانة على سطر جديد أو رمز مخفي. "
+               "يرجى إعادة الكتابة في سطر واحد."),
+    },
+    "direction_control": {
+        "en": ("“{label}” contains an invisible text-direction mark. "
+               "Please clear it and type it again.",
+               "This contains an invisible text-direction mark. "
+               "Please clear it and type it again."),
+        "ar": ("تحتوي خانة {label} على علامة اتجاه مخفية. يرجى المسح وإعادة الكتابة.",
+               "تحتوي هذه الخانة على علامة اتجاه مخفية. يرجى المسح وإعادة الكتابة."),
+    },
+    "not_text": {
+        "en": ("Please type “{label}” again.", "Please type this again."),
+        "ar": ("القيمة في خانة {label} غير مقبولة. يرجى كتابتها من جديد.",
+               "القيمة في هذه الخانة غير مقبولة. يرجى كتابتها من جديد."),
+    },
+    "not_number": {
+        "en": ("Please enter “{label}” as a number, for example {example} or {example_decimal}.",
+               "Please enter a number, for example {example} or {example_decimal}."),
+        "ar": ("يرجى إدخال رقم في خانة {label}، مثل {example} أو {example_decimal}.",
+               "يرجى إدخال رقم، مثل {example} أو {example_decimal}."),
+    },
+    "too_small": {
+        "en": ("Please enter more than {limit} for “{label}”.",
+               "Please enter more than {limit}."),
+        "ar": ("يرجى إدخال قيمة أكبر من {limit} في خانة {label}.",
+               "يرجى إدخال قيمة أكبر من {limit}."),
+    },
+    "too_large": {
+        "en": ("For this service, “{label}” must be under {limit}.",
+               "For this service, the value must be under {limit}."),
+        "ar": ("في هذه الخدمة يجب أن تكون القيمة في خانة {label} أقل من {limit}.",
+               "في هذه الخدمة يجب أن تكون القيمة أقل من {limit}."),
+    },
+    "not_phone": {
+        "en": ("Please enter your phone number{shape_en}.",) * 2,
+        "ar": ("يرجى إدخال رقم هاتف صحيح{shape_ar}.",) * 2,
+    },
+    "number_range": {
+        "en": ("Please enter “{label}” as a number from {min} to {max}.",
+               "Please enter a number from {min} to {max}."),
+        "ar": ("يرجى إدخال رقم من {min} إلى {max} في خانة {label}.",
+               "يرجى إدخال رقم من {min} إلى {max}."),
+    },
+    "building_format": {
+        "en": ("Please enter the building number, for example {example} or {example}A.",) * 2,
+        "ar": ("يرجى إدخال رقم المبنى من {min} إلى {max}، وقد يليه حرف إنجليزي واحد.",) * 2,
+    },
+    "national_id_format": {
+        "en": ("Please enter your CPR number{shape_en}, as shown on your smart card.",) * 2,
+        "ar": ("يرجى إدخال الرقم الشخصي{shape_ar} كما هو في البطاقة الذكية.",) * 2,
+    },
+    "national_id_check": {
+        "en": ("This CPR number is not valid. "
+               "Please check the number on your smart card and enter it again.",) * 2,
+        "ar": ("الرقم الشخصي غير صحيح. "
+               "يرجى التحقق من الرقم في البطاقة الذكية وإدخاله مرة أخرى.",) * 2,
+    },
+    "money_format": {
+        "en": ("Please enter the amount like {example}, with at most {decimals} digits "
+               "after the point.",) * 2,
+        "ar": ("يرجى إدخال المبلغ مثل {example}، وبعد الفاصلة {decimals_ar} على الأكثر.",) * 2,
+    },
+    "amount_too_large": {
+        "en": ("This amount is above the limit of {limit}. Please check it.",) * 2,
+        "ar": ("هذا المبلغ أكبر من الحد المسموح به وهو {limit}. يرجى التحقق منه.",) * 2,
+    },
+    "choice": {
+        "en": ("Please choose one of the options for “{label}”.",
+               "Please choose one of the options shown."),
+        "ar": ("يرجى اختيار أحد الخيارات في خانة {label}.",
+               "يرجى اختيار أحد الخيارات المعروضة."),
+    },
+    "unknown_field": {
+        "en": ("This box is not part of this form. Please start the form again.",) * 2,
+        "ar": ("هذه الخانة ليست من هذا النموذج. يرجى البدء من جديد.",) * 2,
+    },
+}
+
+
+def format_digits(text: str, lang: str, digits_setting: str) -> str:
+    """ASCII digits as Arabic-Indic (٠١٢٣٤٥٦٧٨٩) when the screen is in Arabic and the office
+    shows Arabic digits (`settings.office.digits`); otherwise the text unchanged."""
+    _check_setting(digits_setting)
+    if lang == "ar" and digits_setting == "arabic":
+        return text.translate(_TO_ARABIC_INDIC)
+    return text
+
+
+def format_money(minor: int, currency: str, lang: str, digits_setting: str) -> str:
+    """1000 BHD -> "1.000 BHD" in English, "1.000 د.ب" in Arabic, "١٫٠٠٠ د.ب" in Arabic with
+    Arabic digits (the Arabic decimal and thousands separators go with Arabic digits)."""
+    number = money.format_amount(minor, currency, with_code=False)  # "1,000.000"
+    return f"{_number(number, lang, digits_setting)} {_currency(currency, lang)}"
+
+
+def field_error(error, field_label=None, lang: str = "en", *,
+                digits_setting: str = "latin") -> str:
+    """One short sentence for the resident about `error` (a core ValidationError), in `lang`.
+
+    field_label: the field's core.catalog.Text (or None when the message sits right under
+    the field and needs no name). digits_setting: settings.office.digits."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    _check_setting(digits_setting)
+    details = getattr(error, "details", None) or {}
+    templates = MESSAGES.get(details.get("problem"))
+    if templates is None:
+        return GENERIC[lang]
+    label = field_label.get(lang).strip() if field_label is not None else ""
+    with_label, without_label = templates[lang]
+    try:
+        params = _params(details, lang, digits_setting)
+        return (with_label if label else without_label).format(label=label, **params)
+    except (KeyError, IndexError, ValueError, TypeError, ArithmeticError):
+        # A parameter is missing or odd: better a generic sentence than a crash on screen.
+        return GENERIC[lang]
+
+
+def has_message(problem: str) -> bool:
+    """True if `problem` has its own sentence in every language."""
+    return problem in MESSAGES and all(lang in MESSAGES[problem] for lang in LANGS)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def _check_setting(digits_setting: str) -> None:
+    if digits_setting not in DIGIT_SETTINGS:
+        raise ValueError(f"digits setting must be latin or arabic, not {digits_setting!r}")
+
+
+def _number(text: str, lang: str, digits_setting: str) -> str:
+    """A number as text ("1,000.5"), with Arabic digits and separators if so set."""
+    _check_setting(digits_setting)
+    if lang == "ar" and digits_setting == "arabic":
+        return text.translate(_TO_ARABIC_NUMBER)
+    return text
+
+
+def _currency(currency: str, lang: str) -> str:
+    return CURRENCY_AR.get(currency, currency) if lang == "ar" else currency
+
+
+def _or_list(items: list[str], lang: str) -> str:
+    if lang == "ar":
+        return " أو ".join(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def _ar_count_digits(n: int, shown: str) -> str:
+    """Arabic counted noun: رقم واحد، رقمان، 3-10 أرقام، 11 رقما فأكثر."""
+    if n == 1:
+        return "رقم واحد"
+    if n == 2:
+        return "رقمين"
+    return f"{shown} أرقام" if 3 <= n <= 10 else f"{shown} رقما"
+
+
+def _en_count_digits(n: int, shown: str) -> str:
+    return f"{shown} digit" if n == 1 else f"{shown} digits"
+
+
+# The default patterns (core/settings.py) read as "9 digits" and "8 digits starting with
+# 1, 3, 6, 7 or 9"; a pattern of another shape is described without details.
+_ID_PATTERN_RE = re.compile(r"\^?(?:\[0-9\]|\\d)\{(\d+)\}\$?")
+_PHONE_PATTERN_RE = re.compile(r"\[(\d+)\](?:\[0-9\]|\\d)\{(\d+)\}\$?")
+
+
+def _params(details: dict, lang: str, digits: str) -> dict:
+    """The template parameters for one error, numbers already in the right digits."""
+    num = lambda value: _number(str(value), lang, digits)  # noqa: E731
+    problem = details["problem"]
+    p: dict[str, str] = {}
+    for key in ("min_length", "max_length", "min", "max"):
+        if key in details:
+            p[key] = num(details[key])
+    if problem == "not_number":
+        p.update(example=num("45"), example_decimal=num("45.5"))
+    elif problem == "building_format":
+        p.update(example=num("123"), min=num("1"), max=num("9999"))
+    elif problem in ("too_small", "too_large"):
+        unit = details.get("unit") or ""
+        if unit in money.CURRENCY_EXPONENT:
+            minor = Decimal(details["limit"]) * 10 ** money.exponent(unit)
+            p["limit"] = format_money(int(minor), unit, lang, digits)
+        else:
+            unit = UNIT_AR.get(unit, "") if lang == "ar" else unit
+            p["limit"] = f"{num(details['limit'])} {unit}".strip()
+    elif problem == "money_format":
+        currency, decimals = details["currency"], int(details["decimals"])
+        example = 12 * 10 ** decimals + (5 * 10 ** (decimals - 1) if decimals else 0)
+        p["example"] = format_money(example, currency, lang, digits)
+        p["decimals"] = num(decimals)
+        p["decimals_ar"] = _ar_count_digits(decimals, num(decimals))
+    elif problem == "amount_too_large":
+        p["limit"] = format_money(int(details["limit_minor"]), details["currency"], lang,
+                                  digits)
+    elif problem == "national_id_format":
+        m = _ID_PATTERN_RE.fullmatch(details.get("pattern") or "")
+        n = int(m.group(1)) if m else 0
+        p["shape_en"] = f": {_en_count_digits(n, num(n))}" if n else ""
+        p["shape_ar"] = f" المكون من {_ar_count_digits(n, num(n))}" if n else ""
+    elif problem == "not_phone":
+        m = _PHONE_PATTERN_RE.search(details.get("pattern") or "")
+        if m:
+            n = 1 + int(m.group(2))
+            starts = [num(d) for d in sorted(set(m.group(1)))]
+            p["shape_en"] = (f": {_en_count_digits(n, num(n))}, starting with "
+                             f"{_or_list(starts, 'en')}")
+            first = ("بالرقم " if len(starts) == 1 else "بأحد الأرقام ") + _or_list(starts, "ar")
+            p["shape_ar"] = f" من {_ar_count_digits(n, num(n))} يبدأ {first}"
+        else:
+            p["shape_en"] = p["shape_ar"] = ""
+    return p

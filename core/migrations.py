@@ -117,7 +117,30 @@ def m004_sync(db):
     db.execute("ALTER TABLE users ADD COLUMN disabled_at TEXT")
 
 
-MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync]
+def m005_application_slips(db):
+    """Print jobs may be application slips. SQLite cannot change a CHECK constraint, so the
+    table is rebuilt: the same columns, rows and index, one more kind."""
+    db.execute("""CREATE TABLE print_jobs_new (
+        id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, printer TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('ticket','receipt','licence','application',
+                                           'z_report','test')),
+        ref_id TEXT NOT NULL, lang TEXT NOT NULL CHECK (lang IN ('ar','en')),
+        copy INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL CHECK (state IN ('pending','printing','done','failed','expired')),
+        attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+        created_at TEXT NOT NULL, expires_at TEXT, printed_at TEXT, bytes INTEGER)""")
+    db.execute("INSERT INTO print_jobs_new (id, seq, printer, kind, ref_id, lang, copy, state, "
+               "attempts, last_error, created_at, expires_at, printed_at, bytes) SELECT id, "
+               "seq, printer, kind, ref_id, lang, copy, state, attempts, last_error, "
+               "created_at, expires_at, printed_at, bytes FROM print_jobs")
+    db.execute("DROP TABLE print_jobs")
+    db.execute("ALTER TABLE print_jobs_new RENAME TO print_jobs")
+    db.execute("CREATE INDEX print_jobs_pending ON print_jobs(printer, seq) "
+               "WHERE state IN ('pending', 'printing')")
+
+
+MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
+              m005_application_slips]
 
 
 def apply(store) -> None:

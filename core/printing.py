@@ -3,7 +3,7 @@
 A document to print is a row here before anything reaches the printer, written in the same
 transaction as what it prints when the caller asks for that (issue + print), so a power cut
 or a missing printer never loses it. A worker per printer takes jobs in order. Tickets expire
-(the resident has gone); receipts and licences wait as long as it takes.
+(the resident has gone); receipts, application slips and licences wait as long as it takes.
 
 Jobs are the device's own bookkeeping: they are not audited or sent to central. A reprint of
 a licence is, through Licences.record_reprint."""
@@ -14,7 +14,10 @@ from datetime import timedelta
 from .clock import iso
 from .errors import InvalidState, NotFound, ValidationError
 
-KINDS = ("ticket", "receipt", "licence", "z_report", "test")
+KINDS = ("ticket", "receipt", "licence", "application", "z_report", "test")
+# An application slip is for an application someone can still follow (not a draft, not
+# rejected or withdrawn).
+SLIP_STATES = ("submitted", "paid", "approved", "issued")
 STATES = ("pending", "printing", "done", "failed", "expired")
 
 
@@ -45,7 +48,8 @@ class PrintQueue:
             return row
 
     def _resolve(self, kind: str, ref: str) -> str:
-        """Accept ids or the numbers people read (R007, receipt, licence, shift numbers)."""
+        """Accept ids or the numbers people read (R007, receipt, application, licence, shift
+        numbers)."""
         o = self.office
         if kind == "ticket":
             return o.queue._ticket(ref)["id"]
@@ -53,6 +57,13 @@ class PrintQueue:
             return o.payments.get(ref)["id"]
         if kind == "licence":
             return o.licences.get(ref)["id"]
+        if kind == "application":
+            app = o.applications.get(ref)
+            if app["state"] not in SLIP_STATES:
+                raise InvalidState(f"application {app['number']} is {app['state']}; only a "
+                                   f"submitted application has a slip to print",
+                                   state=app["state"])
+            return app["id"]
         if kind == "z_report":
             return o.payments.z_report(ref)["shift_id"]
         return ref

@@ -1164,6 +1164,8 @@ def _print_command(kind, ref_help, example):
 
 _print_command("ticket", "TICKET (number or id)", "nafitha print ticket R007")
 _print_command("receipt", "RECEIPT (number or id)", "nafitha print receipt MUH-D01-R0000001")
+_print_command("application", "APPLICATION (number or id)",
+               "nafitha print application MUH-D01-A2026-000001")
 _print_command("licence", "LICENCE (number or id)", "nafitha print licence MUH-2026-D01-000001")
 _print_command("z_report", "of SHIFT (number or id)", "nafitha print z-report 1")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 
 from core import codes
-from core.errors import ValidationError
+from core.errors import InvalidState, ValidationError
+from core.printing import SLIP_STATES
 
-KINDS = ("ticket", "receipt", "licence", "z_report")
+KINDS = ("ticket", "receipt", "licence", "application", "z_report")
 
 
 def _office(office) -> dict:
@@ -41,7 +42,42 @@ def receipt(office, payment_id: str) -> dict:
             "tendered_minor": p["tendered_minor"], "change_minor": p["change_minor"],
             "reference": p["reference"], "taken_at": p["taken_at"], "clerk": p["clerk"],
             "qr_text": codes.application_code(office.settings.office.code, app["number"]),
-            "voided": bool(p["voided_at"])}
+            "voided": bool(p["voided_at"]),
+            # paid for a service that needs a review, not decided yet: say what happens next
+            "under_review": app["issue_mode"] == "review" and app["state"] == "paid"}
+
+
+def next_step(app: dict) -> str:
+    """What the resident does or waits for next (layouts.NEXT_STEPS)."""
+    if app["state"] == "issued":
+        return "issued"
+    if app["issue_mode"] == "review" and app["state"] in ("submitted", "paid"):
+        return "review"
+    if app["paid_at"] is None:
+        return "pay" if app["state"] == "submitted" else "approved_pay"
+    return "collect"
+
+
+def application(office, application_id: str) -> dict:
+    """The application slip: proof that an application was received, what it costs and
+    whether that is paid, what happens next, what to bring, and a code to follow it."""
+    app = office.applications.get(application_id)
+    if app["state"] not in SLIP_STATES:
+        raise InvalidState(f"application {app['number']} is {app['state']}; only a submitted "
+                           f"application has a slip to print", state=app["state"])
+    service = office.catalog.get(app["service_code"])
+    live = office.store.one("SELECT receipt_number FROM payments WHERE application_id = ? AND "
+                            "voided_at IS NULL", (app["id"],))
+    paid = app["paid_at"] is not None
+    return {**_office(office), "application_number": app["number"],
+            "service_ar": service.name.ar, "service_en": service.name.en,
+            "submitted_at": app["submitted_at"], "holder_name": app["fields"]["full_name"],
+            "national_id": app["fields"]["national_id"], "fee_minor": app["fee_minor"],
+            "currency": app["currency"], "paid": paid,
+            "paid_receipt": live["receipt_number"] if paid and live else None,
+            "next_step": next_step(app),
+            "documents": [{"ar": d.ar, "en": d.en} for d in service.documents],
+            "qr_text": codes.application_code(office.settings.office.code, app["number"])}
 
 
 def licence(office, licence_id: str, copy: bool = False) -> dict:
@@ -70,7 +106,8 @@ def z_report(office, shift_id: str) -> dict:
 def build(office, kind: str, ref_id: str, copy: bool = False) -> dict:
     if kind == "licence":
         return licence(office, ref_id, copy)
-    builders = {"ticket": ticket, "receipt": receipt, "z_report": z_report}
+    builders = {"ticket": ticket, "receipt": receipt, "application": application,
+                "z_report": z_report}
     if kind not in builders:
         raise ValidationError(f"cannot print a {kind!r}", field="kind")
     return builders[kind](office, ref_id)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from core.errors import ValidationError
 from core.money import format_amount
 
-KINDS = ("ticket", "receipt", "licence", "z_report")
+KINDS = ("ticket", "receipt", "licence", "application", "z_report")
 LANGS = ("ar", "en")
 
 
@@ -128,6 +128,29 @@ LABELS: dict[str, dict[str, str]] = {
     "void_note": {"ar": "هذا الإيصال ملغى ولا يُعتد به", "en": "This receipt has been voided"},
     "receipt_scan": {"ar": "امسح الرمز لمتابعة طلبك", "en": "Scan to follow your application"},
     "thanks": {"ar": "شكراً لكم", "en": "Thank you"},
+    "receipt_review": {"ar": "سنقوم بمراجعة طلبك، احتفظ بهذا الإيصال لمتابعته",
+                       "en": "We will review your application; keep this receipt to follow it"},
+    # application slip
+    "application_title": {"ar": "تم استلام الطلب", "en": "Application received"},
+    "submitted_at": {"ar": "تاريخ التقديم", "en": "Submitted"},
+    "fee": {"ar": "الرسوم", "en": "Fee"},
+    "payment": {"ar": "الدفع", "en": "Payment"},
+    "paid": {"ar": "مدفوع", "en": "Paid"},
+    "pay_at_counter": {"ar": "يدفع عند الموظف", "en": "To be paid at the counter"},
+    "next_review": {"ar": "سنقوم بمراجعة طلبك، احتفظ بهذا الإيصال لمتابعته",
+                    "en": "We will review your application; keep this slip to follow it"},
+    "next_pay": {"ar": "ادفع الرسوم عند الموظف لاستلام شهادتك",
+                 "en": "Pay at the counter to receive your certificate"},
+    "next_approved_pay": {"ar": "تمت الموافقة على طلبك، ادفع الرسوم عند الموظف لاستلام وثيقتك",
+                          "en": "Your application is approved; pay at the counter to receive "
+                                "your document"},
+    "next_collect": {"ar": "تمت الموافقة على طلبك، استلم وثيقتك من الموظف",
+                     "en": "Your application is approved; collect your document at the "
+                           "counter"},
+    "next_issued": {"ar": "صدرت وثيقتك", "en": "Your document has been issued"},
+    "documents_to_bring": {"ar": "المستندات المطلوب إحضارها", "en": "Documents to bring"},
+    "application_scan": {"ar": "امسح الرمز في الكشك أو عند الموظف لمتابعة طلبك",
+                         "en": "Scan at the kiosk or counter to follow your application"},
     # licence
     "document_number": {"ar": "رقم الوثيقة", "en": "Document no."},
     "address": {"ar": "العنوان", "en": "Address"},
@@ -166,6 +189,7 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 METHODS = ("cash", "card", "online")
+NEXT_STEPS = ("review", "pay", "approved_pay", "collect", "issued")  # the slip's next_{step}
 PRIORITIES = ("elderly", "disabled", "pregnant")
 ADDRESS_PARTS = ("building", "road", "block", "parcel")  # the order a Bahraini address is read
 
@@ -243,7 +267,10 @@ REQUIRED = {
     "receipt": ("office_ar", "office_en", "timezone", "receipt_number", "application_number",
                 "service_ar", "service_en", "holder_name", "national_id", "items",
                 "total_minor", "currency", "method", "tendered_minor", "change_minor",
-                "reference", "taken_at", "clerk", "qr_text", "voided"),
+                "reference", "taken_at", "clerk", "qr_text", "voided", "under_review"),
+    "application": ("office_ar", "office_en", "timezone", "application_number", "service_ar",
+                    "service_en", "submitted_at", "holder_name", "national_id", "fee_minor",
+                    "currency", "paid", "paid_receipt", "next_step", "documents", "qr_text"),
     "licence": ("office_ar", "office_en", "timezone", "title_ar", "title_en", "number",
                 "licence_type", "holder_name", "national_id", "address", "issued_at",
                 "valid_until", "conditions", "qr_text", "copy", "reprint_count"),
@@ -256,7 +283,7 @@ REQUIRED = {
 
 # Keys whose value may be None (the rest must have a value).
 NULLABLE = {"priority", "tendered_minor", "change_minor", "reference", "closed_at",
-            "conditions", "counted_minor", "difference_minor"}
+            "conditions", "counted_minor", "difference_minor", "paid_receipt"}
 
 
 def require(data, keys, where: str) -> None:
@@ -375,7 +402,58 @@ def receipt(data: dict, lang: str) -> list[Block]:
         blocks += [Spacer(8), Text(label("void_note", lang), bold=True, align="center"),
                    Spacer(4), void_banner]
     else:
+        if data["under_review"]:
+            blocks += [Spacer(4), Text(label("receipt_review", lang), bold=True,
+                                       align="center")]
         blocks += [Spacer(4), Text(label("thanks", lang), align="center")]
+    return blocks
+
+
+def application(data: dict, lang: str) -> list[Block]:
+    """The application slip: received, not necessarily paid; what happens next."""
+    require(data, REQUIRED["application"], "application")
+    tz = _zone(data)
+    other = "en" if lang == "ar" else "ar"
+    currency = str(data["currency"])
+    step = data["next_step"]
+    if step not in NEXT_STEPS:
+        raise ValueError(f"next_step: expected one of {', '.join(NEXT_STEPS)}, got {step!r}")
+    documents = data["documents"]
+    if not isinstance(documents, list):
+        raise ValueError(f"documents: expected a list, got {documents!r}")
+    paid = bool(data["paid"])
+    blocks: list[Block] = [*_office(data, lang),
+                           Spacer(4),
+                           Title((label("application_title", lang),
+                                  label("application_title", other))),
+                           Rule("dashed"),
+                           Text(label("application_number", lang), align="center"),
+                           BigNumber(str(data["application_number"])),
+                           Title(_both(data, "service", lang), size="large"),
+                           Rule("dashed"),
+                           Row(label("submitted_at", lang),
+                               local_time(data["submitted_at"], tz, "submitted_at")),
+                           Row(label("name", lang), str(data["holder_name"])),
+                           Row(label("national_id", lang), mask_national_id(data["national_id"])),
+                           Rule("dashed"),
+                           Row(label("fee", lang), money(data["fee_minor"], currency,
+                                                         "fee_minor"), size="large", bold=True),
+                           Row(label("payment", lang),
+                               label("paid" if paid else "pay_at_counter", lang), bold=True)]
+    if paid and data["paid_receipt"]:
+        blocks.append(Row(label("receipt_number", lang), str(data["paid_receipt"])))
+    blocks += [Rule("dashed"),
+               Text(label(f"next_{step}", lang), bold=True, align="center")]
+    if documents:
+        blocks += [Rule("dashed"), Text(label("documents_to_bring", lang), bold=True)]
+        for i, document in enumerate(documents):
+            require(document, LANGS, f"application documents[{i}]")
+            blocks.append(Text(f"• {document[lang]}"))
+    blocks += [Rule("dashed"),
+               QR(str(data["qr_text"]), caption=(label("application_scan", lang),),
+                  max_dots=200),
+               Spacer(4),
+               Text(label("thanks", lang), align="center")]
     return blocks
 
 
@@ -500,7 +578,8 @@ def _check_qr_text(blocks: list[Block]) -> list[Block]:
     return blocks
 
 
-BUILDERS = {"ticket": ticket, "receipt": receipt, "licence": licence, "z_report": z_report}
+BUILDERS = {"ticket": ticket, "receipt": receipt, "licence": licence,
+            "application": application, "z_report": z_report}
 
 
 def build(kind: str, data: dict, lang: str) -> list[Block]:

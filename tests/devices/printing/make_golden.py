@@ -42,9 +42,43 @@ def samples() -> dict[str, tuple[str, dict]]:
                "total_minor": 1500, "currency": "BHD", "method": "cash",
                "tendered_minor": 5000, "change_minor": 3500, "reference": None,
                "taken_at": "2026-11-24T08:05:00.000+00:00", "clerk": "sara",
-               "qr_text": "NFA:MUH:MUH-D01-A2026-000042", "voided": False}
+               "qr_text": "NFA:MUH:MUH-D01-A2026-000042", "voided": False,
+               "under_review": False}
     voided = {**receipt, "method": "card", "tendered_minor": None, "change_minor": None,
               "reference": "AUTH 204518", "voided": True}
+    receipt_review = {**receipt, "receipt_number": "MUH-D01-R0000013",
+                      "application_number": "MUH-D01-A2026-000043",
+                      "service_ar": "رخصة بناء أقل من 50 م²",
+                      "service_en": "Building permit under 50 m²",
+                      "items": [{"label_ar": "رسوم رخصة بناء أقل من 50 م²",
+                                 "label_en": "Building permit under 50 m² fee",
+                                 "amount_minor": 20000}],
+                      "total_minor": 20000, "method": "card", "tendered_minor": None,
+                      "change_minor": None, "reference": "AUTH 204519",
+                      "qr_text": "NFA:MUH:MUH-D01-A2026-000043", "under_review": True}
+    # A resident chose to pay at the counter: an instant-issue service, unpaid.
+    application = {**OFFICE, "application_number": "MUH-D01-A2026-000044",
+                   "service_ar": "شهادة إثبات سكن", "service_en": "Residence certificate",
+                   "submitted_at": "2026-11-24T08:10:00.000+00:00",
+                   "holder_name": "فاطمة عبدالله الحداد", "national_id": "850101239",
+                   "fee_minor": 1000, "currency": "BHD", "paid": False, "paid_receipt": None,
+                   "next_step": "pay",
+                   "documents": [{"ar": "البطاقة الذكية (الهوية)", "en": "Smart card (ID)"},
+                                 {"ar": "عقد الإيجار أو وثيقة ملكية العقار",
+                                  "en": "Lease contract or title deed"}],
+                   "qr_text": "NFA:MUH:MUH-D01-A2026-000044"}
+    # A review-required service paid at the kiosk: it waits for the review.
+    application_review = {**application, "application_number": "MUH-D01-A2026-000043",
+                          "service_ar": "رخصة بناء أقل من 50 م²",
+                          "service_en": "Building permit under 50 m²", "fee_minor": 20000,
+                          "paid": True, "paid_receipt": "MUH-D01-R0000013",
+                          "next_step": "review",
+                          "documents": [{"ar": "البطاقة الذكية (الهوية)",
+                                         "en": "Smart card (ID)"},
+                                        {"ar": "وثيقة ملكية العقار", "en": "Title deed"},
+                                        {"ar": "المخطط الهندسي المعتمد",
+                                         "en": "Approved engineering drawing"}],
+                          "qr_text": "NFA:MUH:MUH-D01-A2026-000043"}
     licence = {**OFFICE, "title_ar": "شهادة إثبات سكن", "title_en": "Residence certificate",
                "number": "MUH-2026-D01-000042", "licence_type": "RES",
                "holder_name": "فاطمة عبدالله الحداد", "national_id": "850101239",
@@ -74,7 +108,10 @@ def samples() -> dict[str, tuple[str, dict]]:
                 "difference_minor": -500,
                 "receipts": [f"MUH-D01-R{n:07d}" for n in (12, 13, 14, 16, 17, 18, 19)]}
     return {"ticket": ("ticket", ticket), "receipt": ("receipt", receipt),
-            "receipt_void": ("receipt", voided), "licence": ("licence", licence),
+            "receipt_void": ("receipt", voided), "receipt_review": ("receipt", receipt_review),
+            "application": ("application", application),
+            "application_review": ("application", application_review),
+            "licence": ("licence", licence),
             "licence_copy": ("licence", permit_copy), "z_report": ("z_report", z_report)}
 
 

@@ -4,6 +4,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 DATA ?= $(CURDIR)/data
+# make run opens a normal window; KIOSK_FLAGS= make run gives kiosk mode (fullscreen, no
+# cursor, Escape refused; staff exit: 5 taps top corner + PIN).
+KIOSK_FLAGS ?= --windowed
 # Debian packages: Xvfb for UI tests, Mesa GL + libmtdev for Kivy, zbar for the scanner,
 # an Arabic font for screens and paper, libusb for USB printers.
 APT_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libmtdev1 libzbar0 libusb-1.0-0 fonts-noto-core
@@ -30,11 +33,12 @@ $(VENV)/.installed: pyproject.toml setup.py
 	touch $@
 
 run: setup
+	@$(VENV)/bin/nafitha --data "$(DATA)" keys demo >/dev/null  # sign licences without a ceremony
 	@if [ -z "$$DISPLAY" ]; then \
 	  echo "No DISPLAY: starting the kiosk on a virtual screen (Xvfb)."; \
-	  xvfb-run -a -s "-screen 0 1920x1080x24" $(VENV)/bin/nafitha --data "$(DATA)" kiosk; \
+	  xvfb-run -a -s "-screen 0 1920x1080x24" $(VENV)/bin/nafitha --data "$(DATA)" kiosk $(KIOSK_FLAGS); \
 	else \
-	  $(VENV)/bin/nafitha --data "$(DATA)" kiosk; \
+	  $(VENV)/bin/nafitha --data "$(DATA)" kiosk $(KIOSK_FLAGS); \
 	fi
 
 test: setup

@@ -1,114 +1,415 @@
 """The kiosk application: `nafitha kiosk` calls run_kiosk().
 
-Until the kiosk issue lands this is one screen listing the service catalogue. Kivy is only
-imported inside run_kiosk(), after prepare_kivy_env(), so importing this module opens no
-window and leaves Kivy's environment (KIVY_HOME, argument parsing, logging) unset."""
+A resident's whole visit by touch, in Arabic (the default) or English: a queue ticket, an
+application paid by card or at the counter, a licence checked by camera, an application
+followed by its slip. The flow (kiosk/flow.py) holds the state; each screen (kiosk/screens/)
+renders it; store and device work runs on workers (ui/worker.py).
+
+Kivy is only imported inside run_kiosk(), after prepare_kivy_env(), so importing this module
+opens no window and leaves Kivy's environment (KIVY_HOME, argument parsing, logging) unset."""
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
-from pathlib import Path
+import threading
 
-from core.money import format_amount
 from ui.env import prepare_kivy_env
+
+log = logging.getLogger("nafitha.kiosk")
 
 TITLE = "Nafitha"
 # The kiosk's target screen is a full-HD touch monitor.
 WINDOW_SIZE = (1920, 1080)
-# Frames to let the RecycleView lay out its rows before a screenshot is taken.
-SCREENSHOT_AFTER_FRAMES = 5
-
-HEADING = ("الخدمات", "Services")
-FEE_HEADING = ("الرسوم", "Fee")
-ISSUE_TEXT = {
-    "instant": ("تصدر فوراً", "Issued on the spot"),
-    "review": ("تتطلب مراجعة", "Needs review"),
-}
-# The fee of a service like the building and land tax comes from an assessment.
-FEE_ASSESSED = ("حسب التقدير", "As assessed")
-
-
-def service_rows(catalog) -> list[dict]:
-    """What the catalogue screen shows for each service, in logical (unshaped) text."""
-    rows = []
-    for service in catalog:
-        status_ar, status_en = ISSUE_TEXT[service.issue]
-        if service.fee_from_field:
-            fee_ar, fee_en = FEE_ASSESSED
-        else:
-            fee_ar = fee_en = format_amount(service.fee_minor, service.currency)
-        rows.append({"code": service.code, "prefix": service.prefix,
-                     "name_ar": service.name.ar, "name_en": service.name.en,
-                     "fee_ar": fee_ar, "fee_en": fee_en,
-                     "status_ar": status_ar, "status_en": status_en,
-                     "instant": service.instant})
-    return rows
+# Frames to let the layouts settle before a screenshot is taken.
+SCREENSHOT_AFTER_FRAMES = 8
+# Staff exit: this many taps on the hidden corner within ADMIN_TAP_WINDOW_S seconds.
+ADMIN_TAPS = 5
+ADMIN_TAP_WINDOW_S = 4.0
+ADMIN_MAX_WRONG = 5
+ADMIN_LOCK_S = 300
+# Work the flow does on a worker thread (store and devices); the rest is instant.
+SLOW_STEPS = ("take_ticket", "submit", "pay", "finish_unpaid", "verify", "find")
+SCREEN_CLASSES = {
+    "home": "home.HomeScreen", "services": "services.ServicesScreen",
+    "priority": "priority.PriorityScreen", "ticket": "ticket.TicketScreen",
+    "service": "service.ServiceScreen", "form": "form.FormScreen",
+    "review": "review.ReviewScreen", "payment": "payment.PaymentScreen",
+    "result": "result.ResultScreen", "verify": "verify.VerifyScreen",
+    "verified": "verified.VerifiedScreen", "status": "status.StatusScreen",
+    "status_result": "status_result.StatusResultScreen"}
 
 
-def run_kiosk(settings, catalog, screenshot: str | None = None,
-              exit_after: float | None = None) -> None:
-    """Open the kiosk window and run until it is closed.
+def run_kiosk(settings, office, screenshot: str | None = None,
+              exit_after: float | None = None, kiosk_mode: bool | None = None,
+              clock=None) -> None:
+    """Open the kiosk window and run until staff close it.
 
-    screenshot: save a PNG of the window there once the first frames are drawn, then stop.
-    exit_after: stop after this many seconds (demos, smoke tests)."""
+    office: the in-process core.office.Office. screenshot: save a PNG of the start screen
+    once drawn, then stop. exit_after: stop after this many seconds (demos, smoke tests).
+    kiosk_mode: fullscreen, no cursor, Escape and window-close refused (default: the
+    kiosk.fullscreen setting). clock: the core clock the idle timer reads (tests freeze it)."""
     prepare_kivy_env(settings.data_dir)
     from kivy.config import Config
 
+    kiosk_mode = settings.kiosk.fullscreen if kiosk_mode is None else kiosk_mode
     # Window settings must be in place before kivy.core.window is imported.
     Config.set("graphics", "width", str(WINDOW_SIZE[0]))
     Config.set("graphics", "height", str(WINDOW_SIZE[1]))
+    Config.set("graphics", "resizable", "0")
     # Without this a right click leaves a red multitouch-emulation dot on the screen.
     Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("kivy", "exit_on_escape", "0" if kiosk_mode else "1")
+    if kiosk_mode:
+        Config.set("graphics", "fullscreen", "auto")
+        Config.set("graphics", "show_cursor", "0")
+
+    from ui.fonts import register_arabic_font
+    register_arabic_font()
+    app_class = _kiosk_app_class()
+    app = app_class(settings=settings, office=office, clock=clock or office.store.clock,
+                    kiosk_mode=kiosk_mode, screenshot=screenshot, exit_after=exit_after)
+    app.run()
+
+
+def _kiosk_app_class():
+    """Defined on first use: Kivy must not be imported at module level (see above)."""
+    import importlib
 
     from kivy.app import App
     from kivy.clock import Clock
     from kivy.core.window import Window
+    from kivy.properties import BooleanProperty, ObjectProperty
+    from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-    from ui.fonts import register_arabic_font
+    import ui.camera  # noqa: F401 - registers CameraPreview for the .kv files
+    import ui.widgets  # noqa: F401 - KLabel, KButton, MirrorBox for the .kv files
+    from ui import worker
+    from ui.i18n import Translations
+    from ui.screenshot import after_frames, save_next_frame
+    from ui.theme import Sizes
 
-    register_arabic_font()
-    from .catalog_screen import CatalogScreen, CatalogViewModel
+    from .backend import LocalBackend
+    from .devices import KioskDevices
+    from .flow import KioskFlow
+    from .overlays import AdminPad, BusyOverlay, ChromeViewModel, IdlePrompt
+    from .screens.base import load_kv
 
-    view_model = CatalogViewModel.from_catalog(settings, service_rows(catalog))
+    load_kv(os.path.join(os.path.dirname(__file__), "screens", "chrome.kv"))
 
     class KioskApp(App):
+        sizes = ObjectProperty(None)
+        rtl = BooleanProperty(True)
+        chrome = ObjectProperty(None)
+        busy = BooleanProperty(False)
+
+        def __init__(self, settings, office, clock, kiosk_mode, screenshot=None,
+                     exit_after=None, **kwargs):
+            self.settings, self.office, self.clock = settings, office, clock
+            self.kiosk_mode, self.screenshot_path, self.exit_after = \
+                kiosk_mode, screenshot, exit_after
+            self.tr = Translations.load("kiosk", settings.office.digits)
+            self.backend = LocalBackend(office)
+            self.devices = KioskDevices.from_settings(office, self.backend)
+            self.flow = KioskFlow(self.backend, self.devices, settings.kiosk.language)
+            self.flow.large_text = settings.kiosk.large_text
+            super().__init__(**kwargs)
+            self.sizes = Sizes(settings.kiosk.screen_dpi, settings.kiosk.large_text)
+            self.chrome = ChromeViewModel()
+            self.rtl = self.flow.lang == "ar"
+            self.last_touch = clock.now()
+            self.admin_taps: list = []
+            self.admin_wrong = 0
+            self.admin_locked_until = None
+            self.screens = {}
+            self._shown = None
+            self._form_key = None
+
+        # --- building ---------------------------------------------------------------------
         def build(self):
             self.title = TITLE
-            return CatalogScreen(vm=view_model)
+            manager = ScreenManager(transition=NoTransition())
+            for name, path in SCREEN_CLASSES.items():
+                module, cls = path.split(".")
+                screen_class = getattr(importlib.import_module(f"kiosk.screens.{module}"), cls)
+                self.screens[name] = screen_class(name=name)
+                manager.add_widget(self.screens[name])
+            self.manager = manager
+            self.idle_prompt = IdlePrompt()
+            self.busy_overlay = BusyOverlay()
+            self.admin_pad = AdminPad()
+            Window.bind(on_touch_down=self._touched)
+            Window.bind(on_request_close=self._request_close)
+            Window.bind(on_keyboard=self._key)
+            Clock.schedule_interval(lambda dt: self.check_idle(), 0.25)
+            self.render()
+            return manager
 
         def on_start(self):
-            if exit_after is not None:
-                Clock.schedule_once(lambda dt: self.stop(), exit_after)
-            if screenshot:
-                _after_frames(Clock, SCREENSHOT_AFTER_FRAMES, self.save_screenshot)
+            pilot_socket = os.environ.get("NAFITHA_PILOT")
+            if pilot_socket:
+                from ui.pilot import start_pilot
+                start_pilot(self, pilot_socket)
+            if self.exit_after is not None:
+                Clock.schedule_once(lambda dt: self.stop(), self.exit_after)
+            if self.screenshot_path:
+                after_frames(Clock, SCREENSHOT_AFTER_FRAMES, lambda: save_next_frame(
+                    Window, self.screenshot_path,
+                    lambda: Clock.schedule_once(lambda dt: self.stop(), 0)))
 
-        def save_screenshot(self):
-            # Stop on the next frame, not inside the window's on_flip dispatch.
-            _screenshot_then(Window, screenshot,
-                             lambda: Clock.schedule_once(lambda dt: self.stop(), 0))
+        def on_stop(self):
+            self.devices.close()
+            worker.shutdown()
 
-    KioskApp().run()
+        # --- kiosk mode -------------------------------------------------------------------
+        def _request_close(self, *_):
+            # True refuses: in kiosk mode only the staff exit closes the window.
+            return self.kiosk_mode and not getattr(self, "_leaving", False)
+
+        def _key(self, _window, key, *_):
+            return self.kiosk_mode and key == 27  # Escape: swallowed in kiosk mode
+
+        def admin_tap(self):
+            now = self.clock.now()
+            self.admin_taps = [t for t in self.admin_taps
+                               if (now - t).total_seconds() <= ADMIN_TAP_WINDOW_S] + [now]
+            if len(self.admin_taps) >= ADMIN_TAPS:
+                self.admin_taps = []
+                self.admin_pad.show(self)
+
+        def admin_pin(self, pin: str):
+            """The PIN pad's Close button; checked on a worker (scrypt is slow on purpose)."""
+            now = self.clock.now()
+            if self.admin_locked_until and now < self.admin_locked_until:
+                self.admin_pad.say(self, "admin.wrong")
+                return
+
+            def checked(ok):
+                if ok:
+                    log.warning("kiosk closed by staff")
+                    self._leaving = True
+                    self.stop()
+                    return
+                self.admin_wrong += 1
+                if self.admin_wrong >= ADMIN_MAX_WRONG:
+                    from datetime import timedelta
+                    self.admin_locked_until = self.clock.now() + timedelta(seconds=ADMIN_LOCK_S)
+                    self.admin_wrong = 0
+                    log.warning("kiosk staff exit locked for %d s after wrong PINs",
+                                ADMIN_LOCK_S)
+                self.admin_pad.say(self, "admin.wrong")
+
+            worker.run_in_background(self.backend.check_admin_pin, pin, on_done=checked,
+                                     on_error=lambda exc: self.admin_pad.say(self, "admin.wrong"))
+
+        # --- acting on taps ---------------------------------------------------------------
+        def act(self, name: str, *args):
+            """A tap on a screen: run the flow's step (on a worker if it is slow), then
+            show the result. Taps while a slow step runs are ignored, except Cancel on the
+            card terminal."""
+            if name == "cancel_payment":
+                self.flow.cancel_payment()
+                return
+            if self.busy:
+                return
+            if name == "home":
+                self.wipe()
+                return
+            if name in ("toggle_language", "toggle_large_text"):
+                getattr(self.flow, name)()
+                self.rtl = self.flow.lang == "ar"
+                self.sizes = Sizes(self.settings.kiosk.screen_dpi, self.flow.large_text)
+                self._form_key = None
+                self.render()
+                return
+            step = getattr(self.flow, name)
+            self.flow.visit.fault = None
+            if name == "pay":
+                # The resident is at the card terminal (up to payment.timeout_s): its own
+                # thread, so the screen stays live and Cancel works meanwhile.
+                self.busy = True
+                threading.Thread(target=self._pay, name="kiosk-payment", daemon=True).start()
+                self.refresh_current()
+                return
+            if name in SLOW_STEPS:
+                self.busy = True
+                if self.flow.screen != "payment":
+                    self.busy_overlay.show(self)
+                worker.run_in_background(step, *args, on_done=lambda _: self._slow_done(),
+                                         on_error=self._slow_failed)
+                self.refresh_current()
+                return
+            try:
+                step(*args)
+            except Exception as exc:  # noqa: BLE001 - shown as a fault, the visit is kept
+                self.flow.failed(exc)
+            self.render()
+
+        def _pay(self):
+            try:
+                self.flow.pay()
+            except Exception as exc:  # noqa: BLE001 - shown on the payment screen
+                Clock.schedule_once(lambda dt, exc=exc: self._slow_failed(exc))
+            else:
+                Clock.schedule_once(lambda dt: self._slow_done())
+
+        def typed(self, text: str):
+            """The form's keyboard changed the field's text."""
+            if self.flow.screen == "form":
+                self.flow.type_into_field(text)
+                self.refresh_current()
+
+        def _slow_done(self):
+            self.busy = False
+            self.busy_overlay.hide()
+            self.last_touch = self.clock.now()
+            self.render()
+
+        def _slow_failed(self, exc):
+            self.flow.failed(exc)
+            self._slow_done()
+
+        # --- scanning ---------------------------------------------------------------------
+        def start_scanner(self):
+            try:
+                return self.devices.open_scanner(
+                    lambda text: Clock.schedule_once(lambda dt: self.scanned(text)))
+            except Exception as exc:  # noqa: BLE001 - no camera: said on screen
+                log.error("camera unavailable: %s", exc)
+                return None
+
+        def stop_scanner(self):
+            self.devices.close_scanner()
+
+        def scanner_state(self) -> str:
+            scanner = self.devices.scanner
+            return scanner.status.state if scanner is not None else "no_camera"
+
+        def scanned(self, text: str):
+            if self.busy:
+                return
+            if self.flow.screen == "verify":
+                self.act("verify", text)
+            elif self.flow.screen == "status":
+                self.act("find", text)
+
+        # --- showing --------------------------------------------------------------------
+        def render(self):
+            """Show the flow's screen with fresh words."""
+            name = self.flow.screen
+            screen = self.screens[name]
+            self.chrome.refresh(self)
+            if self._shown != name:
+                if self._shown is not None:
+                    self.screens[self._shown].left(self)
+                screen.refresh(self.flow, self.tr)
+                self.manager.current = name
+                self._shown = name
+                self._form_key = None
+                screen.entered(self)
+            else:
+                screen.refresh(self.flow, self.tr)
+            if name == "form":
+                key = (self.flow.visit.step, self.flow.lang, self.flow.large_text)
+                if key != self._form_key:
+                    self._form_key = key
+                    screen.attach_keyboard(self)
+
+        def refresh_current(self):
+            self.chrome.refresh(self)
+            self.screens[self.flow.screen].refresh(self.flow, self.tr)
+
+        # --- idle -----------------------------------------------------------------------
+        def _touched(self, *_):
+            self.last_touch = self.clock.now()
+            return False  # the touch goes on (a prompt that is up takes it: IdlePrompt)
+
+        def check_idle(self):
+            """60 s without a touch: "are you still there?"; 10 s more: wipe everything."""
+            now = self.clock.now()
+            k = self.settings.kiosk
+            at_rest = self.flow.screen == "home" and not self.flow.has_personal_data and \
+                self.flow.lang == self.flow.default_language and not self.flow.large_text
+            if self.busy or at_rest:
+                self.last_touch = now
+                return
+            idle = (now - self.last_touch).total_seconds()
+            if idle >= k.idle_s + k.idle_warning_s:
+                log.info("kiosk idle for %.0f s: visit wiped", idle)
+                self.wipe()
+            elif idle >= k.idle_s:
+                self.idle_prompt.show(self, max(0, round(k.idle_s + k.idle_warning_s - idle)))
+
+        def wipe(self):
+            """Forget the resident: every screen's words, every field, the keyboards."""
+            self.idle_prompt.hide()
+            self.admin_pad.hide()
+            if self._shown is not None:
+                self.screens[self._shown].left(self)
+                self._shown = None
+            self.flow.wipe()
+            for screen in self.screens.values():
+                screen.vm.clear()
+                if hasattr(screen, "wipe"):
+                    screen.wipe()
+            self.rtl = self.flow.lang == "ar"
+            self.sizes = Sizes(self.settings.kiosk.screen_dpi, self.settings.kiosk.large_text)
+            self.last_touch = self.clock.now()
+            self.render()
+
+        # --- the test pilot's hooks ---------------------------------------------------------
+        def pilot_state(self) -> dict:
+            screen = self.screens[self.flow.screen]
+            visit = dataclasses.asdict(self.flow.visit)
+            visit["error"] = str(self.flow.visit.error.problem) if self.flow.visit.error else None
+            return {"screen": self.flow.screen, "lang": self.flow.lang, "busy": self.busy,
+                    "rtl": self.rtl, "large_text": self.flow.large_text,
+                    "idle_prompt": self.idle_prompt.shown, "admin_pad": self.admin_pad.shown,
+                    "texts": dict(screen.vm.texts), "flags": _jsonable(screen.vm.flags),
+                    "rows": _jsonable(list(screen.vm.rows)), "visit": _jsonable(visit),
+                    "chrome": dict(self.chrome.texts), "scanner": self.scanner_state()}
+
+        def pilot_advance(self, seconds: float):
+            self.clock.advance(seconds=seconds)
+            self.check_idle()
+
+        def pilot_busy(self):
+            if self.busy and self.flow.visit.payment_state == "waiting":
+                return None  # settled: the resident is at the card terminal
+            return "kiosk step running" if self.busy else None
+
+        def pilot_call(self, name: str, *args):
+            if name == "all_texts":
+                # Every text held by any widget or view-model, shown or not.
+                return _all_texts(self)
+            raise ValueError(f"no pilot call {name!r}")
+
+    return KioskApp
 
 
-def _after_frames(clock, frames: int, callback) -> None:
-    """Call `callback` once `frames` more frames have gone by."""
-    if frames <= 0:
-        callback()
-    else:
-        clock.schedule_once(lambda dt: _after_frames(clock, frames - 1, callback), 0)
+def _jsonable(value):
+    import json
+    return json.loads(json.dumps(value, default=str))
 
 
-def _screenshot_then(window, path: str, done) -> None:
-    """Save the next drawn frame. The pixels are read in an on_flip handler, which runs
-    before the buffers are swapped: after the swap the back buffer's content is undefined."""
-    target = Path(path).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _all_texts(app) -> list[str]:
+    texts = []
 
-    def on_flip(*_):
-        window.unbind(on_flip=on_flip)
-        # Window.screenshot numbers its files (name0001.png); move the file into place.
-        saved = window.screenshot(name=str(target.with_name(f".{target.stem}-shot.png")))
-        os.replace(saved, target)
-        done()
+    def walk(widget):
+        for attr in ("text", "logical"):
+            value = getattr(widget, attr, None)
+            if isinstance(value, str) and value:
+                texts.append(value)
+        for child in widget.children:
+            walk(child)
 
-    window.bind(on_flip=on_flip)
-    window.canvas.ask_update()
+    from kivy.core.window import Window
+    walk(Window)
+    for screen in app.screens.values():
+        walk(screen)
+        texts.extend(str(v) for v in screen.vm.texts.values())
+        texts.extend(str(r) for r in screen.vm.rows)
+        if getattr(screen, "keyboard", None) is not None:
+            texts.append(screen.keyboard.text)
+    texts.append(repr(dataclasses.asdict(app.flow.visit)))
+    return texts

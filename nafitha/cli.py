@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -47,6 +48,7 @@ class Context:
         self.data, self.config, self.user = data, config, user
         self._settings = None
         self._office = None
+        self.clock = None  # the core clock (None: the system's); the kiosk's pilot freezes it
 
     @property
     def settings(self):
@@ -58,7 +60,7 @@ class Context:
     def office(self):
         if self._office is None:
             from core.office import Office
-            self._office = Office.open(self.settings)
+            self._office = Office.open(self.settings, clock=self.clock)
         return self._office
 
 
@@ -906,6 +908,35 @@ def keys_trust_revocations(ctx, list_file):
     return rl.to_dict(), None
 
 
+@command(keys, "demo")
+def keys_demo(ctx):
+    """Give this device a demonstration root and certificate, so it can sign licences
+    without a ceremony: for `make run` and developers' machines, never a real office (a
+    licence it signs is genuine only where this demo root is trusted). Does nothing if the
+    device already has a certificate.
+
+    \b
+    Example:
+        nafitha --data ./data keys demo
+    """
+    import time as _time
+
+    from core.credentials import ceremony, keys as key_files
+    from core.credentials.trust import device_cert_path
+    s = ctx.settings
+    if device_cert_path(s.data_dir).exists():
+        return {"installed": False, "reason": "this device already has a certificate"}, None
+    demo = s.data_dir / "demo-root"
+    if not (demo / "root.key").exists():
+        ceremony.init_root(demo)
+    root = key_files.read_private(demo / "root.key")
+    cert = ceremony.setup_device(s.data_dir, root, s.device.id, s.office.code,
+                                 [svc.licence_type for svc in ctx.office.catalog],
+                                 int(_time.time()))
+    return {"installed": True, "root": str(demo / "root.pub"), "device": cert.device_id,
+            "licence_types": list(cert.licence_types)}, None
+
+
 @command(keys, "status")
 def keys_status(ctx):
     """This device's certificate, trusted roots and revocation list.
@@ -1197,25 +1228,63 @@ def reprint_licence(ctx, ref, reason, lang):
 
 
 # --- apps ----------------------------------------------------------------------------------
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--screenshot", type=click.Path(dir_okay=False),
-              help="Save a PNG of the first screen and exit (for checks).")
-@click.pass_obj
-def kiosk(ctx, screenshot):
+              help="Save a PNG of the start screen and exit (for checks).")
+@click.option("--windowed", is_flag=True,
+              help="Not in kiosk mode: a normal window with a cursor, Escape closes it "
+                   "(development; the default is kiosk.fullscreen).")
+@click.option("--exit-after", type=float, help="Close after this many seconds (demos).")
+@click.pass_context
+def kiosk(click_ctx, screenshot, windowed, exit_after):
     """Start the kiosk window (the resident's touchscreen).
+
+    In kiosk mode (kiosk.fullscreen, the default) the window is fullscreen, the cursor is
+    hidden, and Escape and window-close are refused; staff leave by tapping the top corner
+    above the office name five times, then entering the admin PIN (kiosk.admin_pin_hash, or
+    a supervisor's PIN).
 
     \b
     Example:
-        nafitha --data ./data kiosk
+        nafitha --data ./data kiosk --windowed
     """
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx = click_ctx.obj
     try:
         settings = ctx.settings
+        clock = None
+        if os.environ.get("NAFITHA_PILOT"):
+            # Driven by the test pilot: time moves only when the pilot says so.
+            from core.clock import FrozenClock, SystemClock
+            clock = FrozenClock(os.environ.get("NAFITHA_PILOT_CLOCK") or SystemClock().now())
+            ctx.clock = clock
         office = ctx.office  # the kiosk runs on the in-process store (the embedded default)
         from kiosk.app import run_kiosk
-        run_kiosk(settings, office.catalog, screenshot=screenshot)
+        run_kiosk(settings, office, screenshot=screenshot, exit_after=exit_after,
+                  kiosk_mode=False if windowed else None, clock=clock)
     except NafithaError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(1)
+
+
+@kiosk.command("pin-hash")
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="The staff exit PIN (4-8 digits).")
+def kiosk_pin_hash(pin):
+    """Print the hash of a staff exit PIN, for kiosk.admin_pin_hash in nafitha.toml.
+
+    \b
+    Example:
+        nafitha kiosk pin-hash        (asks for the PIN twice)
+    """
+    import re as _re
+
+    from core.users import hash_pin
+    if not _re.fullmatch(r"[0-9]{4,8}", pin):
+        click.echo("Error: the PIN is 4 to 8 digits", err=True)
+        sys.exit(2)
+    click.echo(hash_pin(pin))
 
 
 from nafitha.scan_cli import scan  # noqa: E402  (its own module: cameras, serial scanners)

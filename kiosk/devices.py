@@ -1,0 +1,144 @@
+"""The kiosk's devices: its receipt printer, its card terminal and its camera.
+
+Every method here blocks on a device and is called from a worker thread (ui/worker.py),
+never from the UI thread."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+
+log = logging.getLogger("nafitha.kiosk")
+
+# How long the kiosk waits for a document before telling the resident to see the counter.
+PRINT_WAIT_S = 20.0
+
+
+@dataclass
+class PrintResult:
+    printed: bool
+    job_id: str
+    problem: str | None = None  # why it did not print, for the log and the counter
+
+
+class KioskDevices:
+    """printer: a devices.printing PrintWorker (None: printing unavailable, e.g. no Raqm);
+    terminal: a devices.payment PaymentTerminal or None (card payment off);
+    scanner_spec: what devices.scanning.open_source opens for the camera."""
+
+    def __init__(self, backend, printer=None, terminal=None, scanner_spec=None,
+                 scanner_size=(1280, 720), debounce_s: float = 2.0, printer_problem=None):
+        self.backend = backend
+        self.printer = printer
+        self.printer_problem = printer_problem  # why there is no printer at all
+        self.terminal = terminal
+        self.scanner_spec = scanner_spec
+        self.scanner_size = scanner_size
+        self.debounce_s = debounce_s
+        self.scanner = None
+
+    @classmethod
+    def from_settings(cls, office, backend) -> "KioskDevices":
+        from devices.payment import open_terminal
+        from devices.printing.transports import PrinterError, open_transport
+        from devices.printing.worker import PrintWorker
+
+        settings = office.settings
+        printer, problem = None, None
+        try:
+            transport = open_transport(dataclasses.asdict(settings.printer), settings.data_dir)
+            printer = PrintWorker(office, transport)
+        except PrinterError as exc:
+            problem = str(exc)
+            log.error("kiosk printer unavailable: %s", exc)
+        try:
+            terminal = open_terminal(settings.payment)
+        except Exception as exc:  # noqa: BLE001 - no terminal means "pay at the counter"
+            log.error("payment terminal unavailable: %s", exc)
+            terminal = None
+        sc = settings.scanner
+        return cls(backend, printer, terminal, sc.source, (sc.width, sc.height),
+                   sc.debounce_s, printer_problem=problem)
+
+    # --- printing -------------------------------------------------------------------------
+    def print_document(self, kind: str, ref: str, lang: str,
+                       wait_s: float = PRINT_WAIT_S) -> PrintResult:
+        """Queue the document durably, print it now, and if the printer cannot take it in
+        time give the job up (it must not come out later for the next resident): the
+        document itself is in the store and the counter reprints it."""
+        job = self.backend.enqueue_print(kind, ref, lang)
+        if self.printer is None:
+            problem = self.printer_problem or "no printer"
+            self.backend.abandon_print(job["id"], problem)
+            return PrintResult(False, job["id"], problem)
+        deadline = time.monotonic() + wait_s
+        while True:
+            outcome = self.printer.print_next()
+            state = self.backend.office.printing.get(job["id"])["state"]
+            if state == "done":
+                return PrintResult(True, job["id"])
+            if state == "failed" or outcome == "waiting" or time.monotonic() >= deadline:
+                problem = (self.printer.status.waiting_for or self.printer.status.last_error
+                           or "the printer did not print in time")
+                self.backend.abandon_print(job["id"], f"kiosk gave up: {problem}")
+                return PrintResult(False, job["id"], problem)
+            if outcome in ("retry", "idle"):
+                time.sleep(0.2)
+
+    def printer_state(self) -> str:
+        if self.printer is None:
+            return "unavailable"
+        return "problem" if self.printer.status.waiting_for else "ok"
+
+    # --- payment -------------------------------------------------------------------------
+    @property
+    def can_pay(self) -> bool:
+        return self.terminal is not None
+
+    def next_reference(self, application_number: str) -> tuple[str, dict | None]:
+        """The terminal reference for a new attempt, and an approval the terminal already
+        holds for this application but the store does not (a crash between the approval and
+        recording it): recording that one instead of charging again means nothing is charged
+        twice. References: <application number>-<attempt>."""
+        attempt = 1
+        while True:
+            reference = f"{application_number}-{attempt}"
+            seen = self.terminal.lookup(reference)
+            if seen is None:
+                return reference, None
+            if seen.approved or seen.pending:
+                return reference, seen
+            attempt += 1
+
+    def charge(self, reference: str, amount_minor: int, currency: str, on_progress=None):
+        return self.terminal.charge(reference, amount_minor, currency, on_progress=on_progress)
+
+    def cancel_payment(self, reference: str) -> None:
+        if self.terminal is not None:
+            self.terminal.cancel(reference)
+
+    # --- camera --------------------------------------------------------------------------
+    def open_scanner(self, on_code):
+        """Start the camera; on_code(text) is called from the scanner's thread. Returns the
+        ScanService (its status says whether the camera works)."""
+        from devices.scanning.service import ScanService
+
+        self.close_scanner()
+        service = ScanService(self.scanner_spec, debounce_s=self.debounce_s,
+                              width=self.scanner_size[0], height=self.scanner_size[1])
+        service.subscribe(lambda event: on_code(event.text) if event.text else None)
+        self.scanner = service.start()
+        return service
+
+    def close_scanner(self) -> None:
+        if self.scanner is not None:
+            self.scanner.stop()
+            self.scanner = None
+
+    def close(self) -> None:
+        self.close_scanner()
+        if self.terminal is not None:
+            self.terminal.close()
+        if self.printer is not None:
+            self.printer.transport.close()

@@ -1,0 +1,307 @@
+"""The resident's visit as a state machine, without Kivy: which screen is showing and what
+the resident has chosen and typed. Screens render it and forward taps to its methods.
+
+Methods marked *slow* talk to the store or a device; the app runs them on a worker thread
+while the screen shows "please wait" (taps are ignored meanwhile). Everything about one
+resident lives in `visit`; `wipe()` replaces it, so nothing personal survives a timeout.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from core.errors import InvalidState, NafithaError, NotFound, ValidationError
+
+log = logging.getLogger("nafitha.kiosk")
+
+SCREENS = ("home", "services", "priority", "ticket", "service", "form", "review", "payment",
+           "result", "verify", "verified", "status", "status_result")
+# How a card payment can end without money taken ("pending": the terminal may still approve
+# an earlier attempt; the resident waits or sees the counter, the kiosk never charges again).
+PAYMENT_ENDINGS = ("declined", "timeout", "cancelled", "offline", "pending")
+
+
+@dataclass
+class Visit:
+    """One resident's visit. Personal data: `values`, `application`, `payment`, `licence`,
+    `found`, `typed`, `verification` (a licence holder's name)."""
+    mode: str | None = None  # "ticket" | "apply"
+    service: str | None = None
+    step: int = 0
+    values: dict = field(default_factory=dict)
+    draft: str = ""  # what is typed in the current field
+    error: ValidationError | None = None
+    back_to_review: bool = False
+    ticket: dict | None = None
+    print_ok: bool | None = None
+    application: dict | None = None
+    payment_state: str | None = None  # None | "waiting" | one of PAYMENT_ENDINGS | "approved"
+    payment_progress: str = ""
+    payment_reference: str | None = None
+    payment: dict | None = None
+    licence: dict | None = None
+    verification: dict | None = None
+    typed: str = ""  # application number typed on the status screen
+    found: dict | None = None
+    status_problem: str | None = None  # "not_found" | "other_office"
+    fault: str | None = None  # "store": an operation failed; shown as a banner
+
+
+class KioskFlow:
+    def __init__(self, backend, devices, language: str = "ar"):
+        self.backend = backend
+        self.devices = devices
+        self.default_language = language
+        self.lang = language
+        self.large_text = False
+        self.screen = "home"
+        self.visit = Visit()
+
+    # --- navigation -----------------------------------------------------------------------
+    def go(self, screen: str) -> None:
+        if screen not in SCREENS:
+            raise ValueError(f"no screen {screen!r}")
+        self.screen = screen
+
+    def wipe(self) -> None:
+        """Forget the resident: back to the start, in the office's language."""
+        self.visit = Visit()
+        self.lang = self.default_language
+        self.large_text = False
+        self.screen = "home"
+
+    def home(self) -> None:
+        self.wipe()
+
+    def toggle_language(self) -> None:
+        self.lang = "en" if self.lang == "ar" else "ar"
+
+    def toggle_large_text(self) -> None:
+        self.large_text = not self.large_text
+
+    def back(self) -> None:
+        """The screen's Back button: one step back, never past the start."""
+        s, v = self.screen, self.visit
+        if s == "form":
+            return self.previous_step()
+        target = {"services": "home", "priority": "services", "service": "services",
+                  "review": "form", "verify": "home", "status": "home",
+                  "verified": "verify", "status_result": "status"}.get(s, "home")
+        if s == "review":
+            v.step = len(self.fields()) - 1
+            v.draft = v.values.get(self.fields()[v.step].key, "")
+        self.go(target)
+
+    @property
+    def has_personal_data(self) -> bool:
+        return self.visit != Visit()
+
+    # --- choosing a service ------------------------------------------------------------------
+    def start(self, mode: str) -> None:
+        """Home screen: 'ticket', 'apply', 'verify' or 'status'."""
+        self.visit = Visit(mode=mode)
+        self.go({"ticket": "services", "apply": "services", "verify": "verify",
+                 "status": "status"}[mode])
+
+    def choose_service(self, code: str) -> None:
+        self.backend.service(code)  # NotFound for an unknown code
+        self.visit.service = code
+        self.go("priority" if self.visit.mode == "ticket" else "service")
+
+    def service(self):
+        return self.backend.service(self.visit.service)
+
+    # --- ticket ------------------------------------------------------------------------------
+    def take_ticket(self, priority: str | None) -> None:
+        """*slow*: take the ticket and print it."""
+        ticket = self.backend.take_ticket(self.visit.service, priority)
+        self.visit.ticket = ticket
+        self.visit.print_ok = self.devices.print_document("ticket", ticket["id"],
+                                                          self.lang).printed
+        self.go("ticket")
+
+    # --- the form --------------------------------------------------------------------------
+    def fields(self):
+        return self.service().fields
+
+    def current_field(self):
+        return self.fields()[self.visit.step]
+
+    def begin_form(self) -> None:
+        self.visit.step = 0
+        self.visit.draft = self.visit.values.get(self.fields()[0].key, "")
+        self.visit.error = None
+        self.go("form")
+
+    def type_into_field(self, text: str) -> None:
+        """The on-screen keyboard's text for the current field."""
+        self.visit.draft = text
+        self.visit.error = None
+
+    def next_step(self) -> None:
+        """Check the current field (inline error, stay) or move on; after the last field,
+        or when editing from the review, go to the review."""
+        v, f = self.visit, self.current_field()
+        try:
+            cleaned = self.backend.check_field(v.service, f.key, v.draft)
+            if not cleaned and f.required:
+                raise ValidationError(f"{f.key}: is required", field=f.key, problem="required")
+        except ValidationError as exc:
+            v.error = exc
+            return
+        if cleaned:
+            v.values[f.key] = cleaned
+        else:
+            v.values.pop(f.key, None)
+        v.error = None
+        if v.back_to_review or v.step == len(self.fields()) - 1:
+            v.back_to_review = False
+            self.go("review")
+            return
+        v.step += 1
+        v.draft = v.values.get(self.current_field().key, "")
+
+    def choose_option(self, value: str) -> None:
+        self.visit.draft = value
+        self.next_step()
+
+    def previous_step(self) -> None:
+        v = self.visit
+        v.error = None
+        if v.back_to_review:
+            v.back_to_review = False
+            self.go("review")
+            return
+        if v.step == 0:
+            self.go("service")
+            return
+        v.step -= 1
+        v.draft = v.values.get(self.current_field().key, "")
+
+    def edit(self, key: str) -> None:
+        """Review screen: change one answer, then come back to the review."""
+        keys = [f.key for f in self.fields()]
+        self.visit.step = keys.index(key)
+        self.visit.draft = self.visit.values.get(key, "")
+        self.visit.back_to_review = True
+        self.visit.error = None
+        self.go("form")
+
+    # --- submitting and paying ------------------------------------------------------------
+    def submit(self, pay_now: bool) -> None:
+        """*slow*: save the application (once), then pay by card or print the slip."""
+        v = self.visit
+        if v.application is None:
+            v.application = self.backend.submit(v.service, dict(v.values))
+        if pay_now and self.devices.can_pay:
+            v.payment_state = None
+            self.go("payment")
+        else:
+            self.finish_unpaid()
+
+    def pay_found(self) -> None:
+        """Status screen: pay for an application found by its slip."""
+        self.visit.application = self.visit.found
+        self.visit.payment_state = None
+        self.go("payment")
+
+    def pay(self) -> None:
+        """*slow*: charge the card; on approval record it, then issue or print the receipt.
+        Any other ending leaves the application saved and unpaid."""
+        v = self.visit
+        app = v.application
+        v.payment_state, v.payment_progress = "waiting", ""
+        reference, held = self.devices.next_reference(app["number"])
+        v.payment_reference = reference
+        if held is not None and not held.approved:
+            # The terminal may still approve an earlier attempt: never start a second one.
+            v.payment_state = "pending"
+            return
+        outcome = held or self.devices.charge(
+            reference, app["fee_minor"], app["currency"],
+            on_progress=lambda text: setattr(v, "payment_progress", text))
+        if not outcome.approved:
+            v.payment_state = "pending" if outcome.pending else \
+                outcome.status if outcome.status in PAYMENT_ENDINGS else "declined"
+            return
+        v.payment_state = "recording"
+        try:
+            v.payment = self.backend.record_card_payment(app["id"], outcome.terminal_ref)
+        except InvalidState as exc:
+            if "already paid" not in exc.message:
+                raise
+            # Recorded before (e.g. the same approval seen again): never count it twice.
+            v.payment = {"receipt_number": exc.details.get("receipt")}
+        v.payment_state = "approved"
+        v.application = self.backend.application(app["id"])
+        self.finish_paid()
+
+    def cancel_payment(self) -> None:
+        """The resident tapped Cancel while the terminal waits (called on the UI thread)."""
+        if self.visit.payment_reference and self.visit.payment_state == "waiting":
+            self.devices.cancel_payment(self.visit.payment_reference)
+
+    def finish_paid(self) -> None:
+        v = self.visit
+        app = v.application
+        if app["issue_mode"] == "instant" and app["state"] == "approved":
+            v.licence = self.backend.issue_licence(app["id"])
+            v.print_ok = self.devices.print_document("licence", v.licence["id"],
+                                                     self.lang).printed
+        elif v.payment and v.payment.get("id"):
+            v.print_ok = self.devices.print_document("receipt", v.payment["id"],
+                                                     self.lang).printed
+        self.go("result")
+
+    def finish_unpaid(self) -> None:
+        """*slow*: the slip with the application number and its QR; pay at the counter."""
+        v = self.visit
+        v.print_ok = self.devices.print_document("application", v.application["id"],
+                                                 self.lang).printed
+        self.go("result")
+
+    # --- verifying a licence -----------------------------------------------------------------
+    def verify(self, text: str) -> None:
+        """*slow*: the camera read `text`."""
+        result = self.backend.verify_licence(text)
+        self.visit.verification = result.to_dict()
+        self.go("verified")
+
+    # --- following an application --------------------------------------------------------
+    def type_number(self, text: str) -> None:
+        self.visit.typed = text
+        self.visit.status_problem = None
+
+    def find(self, reference: str | None = None) -> None:
+        """*slow*: `reference` scanned from a slip, or what was typed."""
+        v = self.visit
+        try:
+            if reference is not None:
+                v.found = self.backend.application(reference)
+            else:
+                v.found = self.backend.find_application(v.typed)
+        except NotFound as exc:
+            v.found = None
+            v.status_problem = "other_office" if exc.details.get("other_office") else "not_found"
+            return
+        v.status_problem = None
+        self.go("status_result")
+
+    # --- faults ------------------------------------------------------------------------------
+    def failed(self, exc: BaseException) -> None:
+        """A slow step raised: say so plainly, keep what the resident entered."""
+        if isinstance(exc, ValidationError) and self.screen == "form":
+            self.visit.error = exc
+            return
+        log.error("kiosk step failed on %s: %s", self.screen,
+                  exc.message if isinstance(exc, NafithaError) else repr(exc))
+        if self.screen == "payment" and self.visit.payment_state == "waiting":
+            self.visit.payment_state = "offline"
+            return
+        if self.screen == "payment" and self.visit.payment_state == "recording":
+            # The card was charged but the store refused the record: the next attempt finds
+            # the approval at the terminal and records it (next_reference), never charging
+            # twice; meanwhile the resident is sent to the counter.
+            self.visit.payment_state = "unrecorded"
+            return
+        self.visit.fault = "store"

@@ -1,0 +1,119 @@
+"""What lies over the screens: the header's words, "are you still there?", "please wait"
+and the staff exit's PIN pad."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.uix.modalview import ModalView
+
+from .screens.base import ViewModel
+
+
+class ChromeViewModel(ViewModel):
+    """The header on every screen, and the fault banner (printer, a failed step)."""
+
+    def refresh(self, app) -> None:  # noqa: D102 - reads the app, not just the flow
+        flow, tr = app.flow, app.tr
+        lang = flow.lang
+        office = app.settings.office
+        fault = ""
+        if flow.visit.fault:
+            fault = tr.get(f"common.fault_{flow.visit.fault}", lang)
+        elif app.devices.printer_state() != "ok":
+            fault = tr.get("common.fault_printer", lang)
+        self.texts = {"office": office.name_ar if lang == "ar" else office.name_en,
+                      "language": tr.get("common.language", lang),
+                      "large_text": tr.get("common.normal_text" if flow.large_text
+                                           else "common.large_text", lang),
+                      "home": tr.get("common.home", lang), "fault": fault}
+        self.flags = {"at_home": flow.screen == "home"}
+
+
+class Overlay(ModalView):
+    """A full-screen layer; `shown` says whether it is up."""
+    shown = BooleanProperty(False)
+    app = ObjectProperty(None, allownone=True)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("auto_dismiss", False)
+        super().__init__(**kwargs)
+
+    def show(self, app) -> None:
+        self.app = app
+        if not self.shown:
+            self.shown = True
+            self.open(animation=False)
+
+    def hide(self) -> None:
+        if self.shown:
+            self.shown = False
+            self.dismiss(animation=False)
+
+
+class IdlePrompt(Overlay):
+    title = StringProperty("")
+    body = StringProperty("")
+    stay = StringProperty("")
+
+    def show(self, app, seconds_left: int) -> None:
+        lang = app.flow.lang
+        self.title = app.tr.get("idle.title", lang)
+        self.body = app.tr.get("idle.body", lang, n=seconds_left)
+        self.stay = app.tr.get("idle.stay", lang)
+        super().show(app)
+
+    def on_touch_down(self, touch):
+        # Any touch means "still here": the prompt goes and the touch stops here, so it
+        # does not also press the key or button that lies under the prompt.
+        self.hide()
+        return True
+
+
+class BusyOverlay(Overlay):
+    text = StringProperty("")
+
+    def show(self, app) -> None:
+        self.text = app.tr.get("common.please_wait", app.flow.lang)
+        super().show(app)
+
+
+class AdminPad(Overlay):
+    """Staff only: a PIN, then the kiosk closes. Reached by the hidden gesture."""
+    title = StringProperty("")
+    message = StringProperty("")
+    close_text = StringProperty("")
+    cancel_text = StringProperty("")
+    masked = StringProperty("")
+    keyboard = None
+
+    def show(self, app) -> None:
+        lang = app.flow.lang
+        self.title = app.tr.get("admin.title", lang)
+        self.message = app.tr.get("admin.pin", lang)
+        self.close_text = app.tr.get("admin.exit", lang)
+        self.cancel_text = app.tr.get("common.cancel", lang)
+        if self.keyboard is None:
+            from ui.keyboard import OnScreenKeyboard
+            self.keyboard = OnScreenKeyboard(sizes=app.sizes, show_done=False,
+                                             layout="numeric", allow_switch=False)
+            self.keyboard.bind(text=lambda _, text: setattr(self, "masked", "•" * len(text)))
+            self.ids.pad.add_widget(self.keyboard)
+        self.keyboard.attach("numeric", allow_switch=False, max_length=8, text="")
+        super().show(app)
+
+    def submit(self) -> None:
+        pin, self.keyboard.text = self.keyboard.text, ""
+        self.app.admin_pin(pin)
+
+    def say(self, app, key: str) -> None:
+        self.message = app.tr.get(key, app.flow.lang)
+
+    def hide(self) -> None:
+        if self.keyboard is not None:
+            self.keyboard.text = ""
+        super().hide()
+
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -1,0 +1,23 @@
+"""Before a ticket: a normal ticket, or priority for elderly, disabled or pregnant residents."""
+from __future__ import annotations
+
+from .base import KioskScreen, ViewModel, load_kv
+
+PRIORITIES = ("elderly", "disabled", "pregnant")
+
+
+class PriorityViewModel(ViewModel):
+    def compute(self, flow, tr):
+        lang = flow.lang
+        texts = {k: tr.get(f"ticket.{k}", lang)
+                 for k in ("title", "explain", "normal", *PRIORITIES)}
+        texts["service"] = flow.service().name.get(lang) if flow.visit.service else ""
+        texts["back"] = tr.get("common.back", lang)
+        return texts, [], {}
+
+
+class PriorityScreen(KioskScreen):
+    view_model_class = PriorityViewModel
+
+
+load_kv(__file__)

@@ -1,0 +1,34 @@
+"""The end of an application: the certificate issued, or the application received (paid or
+to be paid at the counter), its number, and whether the paper came out."""
+from __future__ import annotations
+
+from .base import KioskScreen, ViewModel, load_kv
+
+
+class ResultViewModel(ViewModel):
+    def compute(self, flow, tr):
+        lang, v = flow.lang, flow.visit
+        app = v.application
+        if app is None:
+            return {}, [], {}
+        if v.licence:
+            title, body = "result.certificate_title", "result.certificate_body"
+            label, number = tr.get("result.licence_number", lang), v.licence["number"]
+        else:
+            title = "result.received_title"
+            body = "result.received_paid" if v.payment else "result.received_unpaid"
+            label, number = tr.get("result.number", lang), app["number"]
+        printed = bool(v.print_ok)
+        texts = {"title": tr.get(title, lang), "body": tr.get(body, lang),
+                 "number_label": label, "number": number,
+                 "printed": tr.get("result.take_slip", lang) if printed and not v.licence
+                 else "" if printed else tr.get("result.printer_fault", lang),
+                 "done": tr.get("common.done", lang)}
+        return texts, [], {"printed": printed, "licence": bool(v.licence)}
+
+
+class ResultScreen(KioskScreen):
+    view_model_class = ResultViewModel
+
+
+load_kv(__file__)

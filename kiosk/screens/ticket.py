@@ -1,0 +1,28 @@
+"""The ticket taken: its number in large type, people ahead and the estimated wait."""
+from __future__ import annotations
+
+from .base import KioskScreen, ViewModel, load_kv
+
+
+class TicketViewModel(ViewModel):
+    def compute(self, flow, tr):
+        lang, ticket = flow.lang, flow.visit.ticket
+        if ticket is None:
+            return {}, [], {}
+        texts = {"your_number": tr.get("ticket.your_number", lang),
+                 "number": ticket["number"],
+                 "service": flow.service().name.get(lang),
+                 "ahead": tr.get("ticket.ahead", lang, n=ticket["people_ahead"]),
+                 "wait": tr.get("ticket.wait", lang, n=ticket["estimated_wait_minutes"]),
+                 "printed": tr.get("ticket.printed" if flow.visit.print_ok
+                                   else "ticket.not_printed", lang),
+                 "priority": tr.get("ticket.priority_note", lang) if ticket["priority"] else "",
+                 "done": tr.get("common.done", lang)}
+        return texts, [], {"printed": bool(flow.visit.print_ok)}
+
+
+class TicketScreen(KioskScreen):
+    view_model_class = TicketViewModel
+
+
+load_kv(__file__)

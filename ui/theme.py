@@ -1,0 +1,70 @@
+"""Colours and sizes shared by the kiosk and the counter (no Kivy import: .kv files and tests
+read these values through `app.theme` / plain Python).
+
+High contrast: dark navy text on white, white text on navy or green; every pair here has a
+contrast ratio of at least 7:1 (WCAG AAA) except the grey hint text (4.5:1, AA), which is never
+the only carrier of meaning. Touch targets are sized in millimetres of the actual monitor
+(kiosk.screen_dpi), at least 15 mm, so a finger can hit them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MM_PER_INCH = 25.4
+MIN_TOUCH_MM = 15.0
+
+
+def rgba(hex_colour: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
+    h = hex_colour.lstrip("#")
+    return (int(h[0:2], 16) / 255, int(h[2:4], 16) / 255, int(h[4:6], 16) / 255, alpha)
+
+
+NAVY = rgba("#0b2545")
+BLUE = rgba("#13315c")
+GREEN = rgba("#0b6e4f")  # "go on" actions and "genuine"
+RED = rgba("#a4161a")  # "not genuine", errors
+AMBER = rgba("#7a4a00")  # warnings (dark enough for white text)
+WHITE = rgba("#ffffff")
+PAPER = rgba("#f4f6f8")  # screen background
+LINE = rgba("#c5ccd6")
+INK = rgba("#0b2545")  # body text
+HINT = rgba("#4a5568")
+KEY = rgba("#e2e8f0")  # on-screen keyboard keys
+KEY_PRESSED = rgba("#94a3b8")
+DISABLED = rgba("#9aa5b1")
+
+
+def mm_to_px(mm: float, dpi: float) -> int:
+    return round(mm / MM_PER_INCH * dpi)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Pixel sizes for one monitor and text mode."""
+    dpi: float
+    large_text: bool = False
+
+    @property
+    def scale(self) -> float:
+        return 1.3 if self.large_text else 1.0
+
+    @property
+    def touch(self) -> int:
+        """The smallest height or width of anything a resident taps."""
+        return max(mm_to_px(MIN_TOUCH_MM, self.dpi), 48)
+
+    @property
+    def button(self) -> int:
+        return round(max(self.touch, mm_to_px(20, self.dpi)) * (1.15 if self.large_text else 1))
+
+    @property
+    def key(self) -> int:
+        return round(max(self.touch, mm_to_px(17, self.dpi)))
+
+    @property
+    def gap(self) -> int:
+        return mm_to_px(3, self.dpi)
+
+    def font(self, role: str) -> int:
+        base = {"title": 44, "heading": 34, "body": 28, "small": 22, "huge": 120,
+                "button": 32, "key": 30}[role]
+        return round(base * self.scale)

@@ -79,7 +79,7 @@ def _kiosk_app_class():
     from kivy.app import App
     from kivy.clock import Clock
     from kivy.core.window import Window
-    from kivy.properties import BooleanProperty, ObjectProperty
+    from kivy.properties import BooleanProperty, DictProperty, ObjectProperty
     from kivy.uix.screenmanager import NoTransition, ScreenManager
 
     import ui.camera  # noqa: F401 - registers CameraPreview for the .kv files
@@ -99,6 +99,7 @@ def _kiosk_app_class():
 
     class KioskApp(App):
         sizes = ObjectProperty(None)
+        px = DictProperty()  # sizes.as_dict(), what the .kv files read
         rtl = BooleanProperty(True)
         chrome = ObjectProperty(None)
         busy = BooleanProperty(False)
@@ -124,6 +125,9 @@ def _kiosk_app_class():
             self.screens = {}
             self._shown = None
             self._form_key = None
+
+        def on_sizes(self, *_):
+            self.px = self.sizes.as_dict()
 
         # --- building ---------------------------------------------------------------------
         def build(self):
@@ -382,6 +386,18 @@ def _kiosk_app_class():
             if name == "all_texts":
                 # Every text held by any widget or view-model, shown or not.
                 return _all_texts(self)
+            if name == "window":
+                from kivy.config import Config
+                return {"fullscreen": Window.fullscreen, "show_cursor": Window.show_cursor,
+                        "size": list(Window.size),
+                        "exit_on_escape": Config.getint("kivy", "exit_on_escape")}
+            if name == "request_close":
+                # What the window manager's close button does; True: refused.
+                return bool(Window.dispatch("on_request_close"))
+            if name == "escape":
+                return bool(Window.dispatch("on_keyboard", 27, 9, None, []))
+            if name == "touch_targets":
+                return _touch_targets(Window)
             raise ValueError(f"no pilot call {name!r}")
 
     return KioskApp
@@ -390,6 +406,25 @@ def _kiosk_app_class():
 def _jsonable(value):
     import json
     return json.loads(json.dumps(value, default=str))
+
+
+def _touch_targets(window) -> list[dict]:
+    """Every tappable widget on screen with its size in pixels."""
+    from kivy.uix.behaviors import ButtonBehavior
+
+    found = []
+
+    def walk(widget, hidden):
+        hidden = hidden or widget.opacity == 0
+        if isinstance(widget, ButtonBehavior) and not hidden and not widget.disabled and \
+                widget.width > 0 and widget.get_root_window() is not None:
+            found.append({"id": getattr(widget, "pilot_id", "") or type(widget).__name__,
+                          "width": widget.width, "height": widget.height})
+        for child in widget.children:
+            walk(child, hidden)
+
+    walk(window, False)
+    return found
 
 
 def _all_texts(app) -> list[str]:

@@ -33,6 +33,10 @@ KEY_PRESSED = rgba("#94a3b8")
 DISABLED = rgba("#9aa5b1")
 
 
+FONT_ROLES = {"title": 44, "heading": 34, "body": 28, "small": 22, "huge": 120, "button": 32,
+              "key": 30}
+
+
 def mm_to_px(mm: float, dpi: float) -> int:
     return round(mm / MM_PER_INCH * dpi)
 
@@ -64,7 +68,12 @@ class Sizes:
     def gap(self) -> int:
         return mm_to_px(3, self.dpi)
 
+    def as_dict(self) -> dict[str, int]:
+        """For .kv files (`app.px['button']`): kv rebinds on a dict property, not on the
+        attributes of a plain object."""
+        return {"touch": self.touch, "button": self.button, "key": self.key, "gap": self.gap,
+                **{f"font_{role}": self.font(role) for role in FONT_ROLES}}
+
     def font(self, role: str) -> int:
-        base = {"title": 44, "heading": 34, "body": 28, "small": 22, "huge": 120,
-                "button": 32, "key": 30}[role]
+        base = FONT_ROLES[role]
         return round(base * self.scale)

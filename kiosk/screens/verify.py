@@ -49,6 +49,7 @@ class ScanScreen(KioskScreen):
             self._watch.cancel()
             self._watch = None
         self.ids.preview.stop()
+        self.ids.preview.clear()  # the last frame may show someone's licence
         self.ids.preview.source_service = None
         app.stop_scanner()
 

@@ -23,7 +23,7 @@ from core.office import Office
 from core.settings import load_settings
 from devices.payment.simulator import SimulatedTerminal
 from devices.printing.fakes import FakeNetworkPrinter
-from devices.scanning.fakes import qr_frame
+from devices.scanning.fakes import blank_frame, qr_frame
 from ui.pilot_client import Pilot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +121,14 @@ class KioskRig:
     def show_qr(self, text: str) -> None:
         """Put a QR in front of the camera (for the next time a scan screen opens)."""
         frame = qr_frame(text, scale=6)
+        tmp = self.camera_image.with_suffix(".tmp.png")
+        cv2.imwrite(str(tmp), frame)
+        os.replace(tmp, self.camera_image)
+
+    def show_scene(self) -> None:
+        """Nothing readable in front of the camera: a plain grey scene with a dark box."""
+        frame = blank_frame(640, 480, 190)
+        frame[120:360, 200:440] = 70
         tmp = self.camera_image.with_suffix(".tmp.png")
         cv2.imwrite(str(tmp), frame)
         os.replace(tmp, self.camera_image)

@@ -1,0 +1,159 @@
+"""Golden screenshots: every kiosk screen in Arabic and English, as a resident sees it.
+
+The goldens in docs/screenshots/kiosk/ were looked at by a person before they were committed.
+A run compares each screen with its golden and fails on a visible change; after a deliberate
+change, look at the new images and refresh them with
+    NAFITHA_UPDATE_SCREENSHOTS=1 pytest tests/ui/test_kiosk_screenshots.py
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops
+
+from kiosk_rig import PERSON, KioskRig
+
+pytestmark = pytest.mark.ui
+
+GOLDEN = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "kiosk"
+UPDATE = os.environ.get("NAFITHA_UPDATE_SCREENSHOTS") == "1"
+# A pixel "differs" when a channel moves by more than this; a screen may have this share of
+# differing pixels (anti-aliasing noise) before it counts as changed.
+PIXEL_TOLERANCE = 48
+CHANGED_SHARE = 0.004
+
+
+def journey(rig, shoot):
+    """Walk through every screen once, calling shoot(name) on each."""
+    p = rig.pilot
+    person = PERSON[rig.lang]
+    shoot("home")
+    p.tap("home:ticket")
+    rig.wait_screen("services")
+    shoot("services")
+    p.tap("service:residence-certificate")
+    rig.wait_screen("priority")
+    shoot("priority")
+    p.tap("ticket:pregnant")
+    rig.wait_screen("ticket")
+    shoot("ticket")
+    p.tap("done")
+    rig.wait_screen("home")
+    p.tap("home:apply")
+    rig.wait_screen("services")
+    p.tap("service:address-form")
+    rig.wait_screen("service")
+    shoot("service")
+    p.tap("start_form")
+    rig.fill_form([person["full_name"]])
+    p.type("12345")
+    p.tap("next")
+    shoot("form-error")
+    for _ in range(5):
+        p.tap("key:backspace")
+    rig.fill_form([person["national_id"], person["phone"]])
+    shoot("form-choice")
+    rig.fill_form(["change", "208", "2811", "1234"])
+    rig.wait_screen("review")
+    shoot("review")
+    rig.terminal.script("timeout")  # the terminal waits for a card
+    p.tap("pay_now")
+    rig.pilot.wait_until(lambda s: s["visit"]["payment_state"] == "waiting")
+    shoot("payment-waiting")
+    p.tap("cancel_payment")
+    rig.pilot.wait_until(lambda s: s["visit"]["payment_state"] == "cancelled" and
+                         not s["busy"], timeout_s=20)
+    shoot("payment-cancelled")
+    p.tap("pay_counter")
+    rig.wait_screen("result")
+    shoot("result-slip")
+    number = rig.state()["texts"]["number"]
+    p.tap("done")
+    rig.wait_screen("home")
+    p.tap("home:apply")
+    rig.wait_screen("services")
+    p.tap("service:residence-certificate")
+    rig.wait_screen("service")
+    p.tap("start_form")
+    rig.fill_form([person["full_name"], person["national_id"], person["phone"], "208",
+                   "2811", "1234"])
+    rig.wait_screen("review")
+    p.tap("pay_now")
+    rig.wait_screen("result", timeout_s=30)
+    shoot("result-certificate")
+    licence = rig.office().licences.get(rig.state()["texts"]["number"])
+    p.tap("done")
+    rig.wait_screen("home")
+    rig.show_qr(licence["signed_payload"])
+    p.tap("home:verify")
+    rig.wait_screen("verified", timeout_s=30)
+    shoot("verified-genuine")
+    rig.show_qr("NF1:NOT-A-LICENCE")
+    p.tap("verify_again")
+    rig.wait_screen("verified", timeout_s=30)
+    shoot("verified-not-genuine")
+    rig.show_scene()  # no code in front of the camera: the live picture and what to do
+    p.tap("verify_again")
+    rig.wait_screen("verify")
+    shoot("verify")
+    p.tap("home")
+    rig.wait_screen("home")
+    p.tap("home:status")
+    rig.wait_screen("status")
+    p.type(str(int(number.rsplit("-", 1)[1])))
+    shoot("status")
+    p.tap("find")
+    rig.wait_screen("status_result")
+    shoot("status-result")
+    p.advance(61)
+    shoot("idle")
+    p.advance(10)
+    rig.wait_screen("home")
+    for _ in range(5):
+        p.tap("admin_corner")
+    shoot("admin")
+    p.tap("admin_cancel")
+
+
+def differs(new: Path, golden: Path) -> str | None:
+    a, b = Image.open(new).convert("RGB"), Image.open(golden).convert("RGB")
+    if a.size != b.size:
+        return f"size {a.size} != {b.size}"
+    diff = ImageChops.difference(a, b).convert("L").point(
+        lambda v: 255 if v > PIXEL_TOLERANCE else 0)
+    share = sum(diff.histogram()[255:]) / (a.size[0] * a.size[1])
+    return f"{share:.2%} of pixels changed" if share > CHANGED_SHARE else None
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_every_screen_matches_its_golden(lang, xvfb_display, tmp_path):
+    shots = tmp_path / "shots"
+    names = []
+    # Before anything is put in front of the camera: it shows an empty scene.
+    with KioskRig(tmp_path / "rig", lang=lang) as rig:
+
+        def shoot(name):
+            names.append(name)
+            rig.pilot.screenshot(shots / f"{name}-{lang}.png")
+
+        journey(rig, shoot)
+    problems = []
+    for name in names:
+        new, golden = shots / f"{name}-{lang}.png", GOLDEN / f"{name}-{lang}.png"
+        if UPDATE:
+            GOLDEN.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(new, golden)
+            continue
+        if not golden.exists():
+            problems.append(f"{golden.name}: no golden (run with NAFITHA_UPDATE_SCREENSHOTS=1 "
+                            f"and look at it)")
+            continue
+        why = differs(new, golden)
+        if why:
+            kept = Path(os.environ.get("NAFITHA_SCREENSHOT_DIFFS", "/tmp")) / new.name
+            shutil.copyfile(new, kept)
+            problems.append(f"{golden.name}: {why} (new image kept at {kept})")
+    assert not problems, "\n".join(problems)

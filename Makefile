@@ -50,6 +50,7 @@ bench: setup
 	$(PY) bench/printing.py
 	$(PY) bench/scanning.py
 	$(PY) bench/sync.py
+	$(PY) bench/kiosk.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -83,3 +83,20 @@ def _markup_line(line: str, latin_font: str) -> str:
 def _wrap(run: str, latin: bool, latin_font: str) -> str:
     run = escape_markup(run)
     return f"[font={latin_font}]{run}[/font]" if latin else run
+
+
+def wrap_logical(text: str, fits) -> list[str]:
+    """Split logical text into lines that `fits(line)` accepts, breaking between words; a
+    word longer than a line stands on its own line. Explicit line breaks are kept."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        current = ""
+        for word in paragraph.split(" "):
+            candidate = f"{current} {word}" if current else word
+            if current and not fits(candidate):
+                lines.append(current)
+                current = word
+            else:
+                current = candidate
+        lines.append(current)
+    return lines

@@ -20,27 +20,10 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 
 from .fonts import ARABIC_FONT_NAME
-from .rtl import _shape_line, escape_markup, is_rtl, shape_markup
+from .rtl import _shape_line, escape_markup, is_rtl, shape_markup, wrap_logical
 from .theme import INK
 
 LATIN_FONT = "Roboto"
-
-
-def wrap_logical(text: str, fits) -> list[str]:
-    """Split logical text into lines that `fits(line)` accepts, breaking between words; a
-    word longer than a line stands on its own line. Explicit line breaks are kept."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        current = ""
-        for word in paragraph.split(" "):
-            candidate = f"{current} {word}" if current else word
-            if current and not fits(candidate):
-                lines.append(current)
-                current = word
-            else:
-                current = candidate
-        lines.append(current)
-    return lines
 
 
 class KLabel(Label):

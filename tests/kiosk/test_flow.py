@@ -175,3 +175,15 @@ def test_status_by_last_digits_and_a_slip_from_another_office(flow, office, subm
     assert flow.screen == "status" and flow.visit.status_problem == "other_office"
     flow.find("NFT:MUH:01ABC")
     assert flow.visit.status_problem == "not_found"
+
+
+def test_pay_now_for_an_application_found_by_its_slip(flow, office, submit_valid):
+    app = submit_valid()
+    flow.start("status")
+    flow.find(f"NFA:MUH:{app['number']}")
+    flow.pay_found()
+    assert flow.screen == "payment"
+    flow.pay()
+    assert flow.screen == "result" and flow.visit.licence
+    assert office.applications.get(app["id"])["state"] == "issued"
+    assert len(flow.devices.charged) == 1

@@ -80,3 +80,24 @@ def test_arabic_font_draws_every_character_left_to_it(bold):
         for ch in set(arabic_font_part) - {" "}:
             mask = font.getmask(ch)
             assert (mask.getbbox(), bytes(mask)) != missing, f"{ch!r} in {text!r}"
+
+
+def test_wrapped_arabic_keeps_its_first_words_on_the_first_line():
+    """Lines are cut in logical order and only then shaped: the sentence's beginning is on
+    the first line (Kivy wrapping visual-order text would put its end there)."""
+    from ui.rtl import shape, wrap_logical
+
+    sentence = "ادفع الرسوم عند الموظف واحتفظ بالإيصال لمتابعة الطلب"
+    lines = wrap_logical(sentence, lambda line: len(line) <= 20)
+    assert lines[0].startswith("ادفع") and lines[-1].endswith("الطلب")
+    assert " ".join(lines) == sentence and all(len(line) <= 20 for line in lines)
+    # shaped line by line, the first visual line still holds the first words
+    assert shape(lines[0]).endswith(shape("ادفع"))
+
+
+def test_wrap_keeps_explicit_line_breaks_and_overlong_words():
+    from ui.rtl import wrap_logical
+
+    assert wrap_logical("a b\nc", lambda line: True) == ["a b", "c"]
+    assert wrap_logical("short averyveryverylongword x", lambda line: len(line) <= 6) == \
+        ["short", "averyveryverylongword", "x"]

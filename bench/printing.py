@@ -36,7 +36,8 @@ def sample_documents() -> dict:
               "people_ahead": 4, "estimated_wait_minutes": 12, "priority": None,
               "qr_text": "NFT:MUH:01M8693800V3RS3DTR98H6BCFN"}
     receipt = {**OFFICE, "receipt_number": "MUH-D01-R0000123",
-               "application_number": "MUH-D01-A2026-000042", "service_ar": "رخصة بناء أقل من 50 م²",
+               "application_number": "MUH-D01-A2026-000042", "under_review": True,
+               "service_ar": "رخصة بناء أقل من 50 م²",
                "service_en": "Building permit under 50 m²", "holder_name": "فاطمة عبدالله الحداد",
                "national_id": "850101239",
                "items": [{"label_ar": "رخصة بناء أقل من 50 م²",

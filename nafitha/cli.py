@@ -1268,10 +1268,10 @@ def kiosk(click_ctx, screenshot, windowed, exit_after):
         sys.exit(1)
 
 
-@kiosk.command("pin-hash")
+@command(kiosk, "pin-hash")
 @click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True,
               help="The staff exit PIN (4-8 digits).")
-def kiosk_pin_hash(pin):
+def kiosk_pin_hash(ctx, pin):
     """Print the hash of a staff exit PIN, for kiosk.admin_pin_hash in nafitha.toml.
 
     \b
@@ -1280,11 +1280,11 @@ def kiosk_pin_hash(pin):
     """
     import re as _re
 
+    from core.errors import ValidationError
     from core.users import hash_pin
     if not _re.fullmatch(r"[0-9]{4,8}", pin):
-        click.echo("Error: the PIN is 4 to 8 digits", err=True)
-        sys.exit(2)
-    click.echo(hash_pin(pin))
+        raise ValidationError("the PIN is 4 to 8 digits", field="pin")
+    return {"admin_pin_hash": hash_pin(pin)}, None
 
 
 from nafitha.scan_cli import scan  # noqa: E402  (its own module: cameras, serial scanners)

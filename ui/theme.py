@@ -3,7 +3,7 @@ read these values through `app.theme` / plain Python).
 
 High contrast: dark navy text on white, white text on navy or green; every pair here has a
 contrast ratio of at least 7:1 (WCAG AAA) except the grey hint text (4.5:1, AA), which is never
-the only carrier of meaning. Touch targets are sized in millimetres of the actual monitor
+the only carrier of meaning (tests/ui/test_theme.py measures them). Touch targets are sized in millimetres of the actual monitor
 (kiosk.screen_dpi), at least 15 mm, so a finger can hit them."""
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ def rgba(hex_colour: str, alpha: float = 1.0) -> tuple[float, float, float, floa
 
 NAVY = rgba("#0b2545")
 BLUE = rgba("#13315c")
-GREEN = rgba("#0b6e4f")  # "go on" actions and "genuine"
+GREEN = rgba("#075a3f")  # "go on" actions and "genuine"
 RED = rgba("#a4161a")  # "not genuine", errors
-AMBER = rgba("#7a4a00")  # warnings (dark enough for white text)
+AMBER = rgba("#6b4000")  # warnings (dark enough for white text)
 WHITE = rgba("#ffffff")
 PAPER = rgba("#f4f6f8")  # screen background
 LINE = rgba("#c5ccd6")

@@ -187,3 +187,16 @@ def test_pay_now_for_an_application_found_by_its_slip(flow, office, submit_valid
     assert flow.screen == "result" and flow.visit.licence
     assert office.applications.get(app["id"])["state"] == "issued"
     assert len(flow.devices.charged) == 1
+
+
+@pytest.mark.parametrize("ending", ["timeout", "cancelled", "offline"])
+def test_every_ending_without_money_leaves_the_application_unpaid(flow, office, valid_fields,
+                                                                 ending):
+    start_apply(flow)
+    fill(flow, valid_fields())
+    flow.submit(pay_now=True)
+    flow.devices.outcomes = [ending]
+    flow.pay()
+    assert flow.visit.payment_state == ending and flow.screen == "payment"
+    assert office.applications.get(flow.visit.application["id"])["state"] == "submitted"
+    assert flow.devices.charged == [] and flow.devices.printed == []

@@ -1,10 +1,11 @@
-"""Colours and sizes shared by the kiosk and the counter (no Kivy import: .kv files and tests
-read these values through `app.theme` / plain Python).
+"""Colours and sizes shared by the kiosk and the counter (no Kivy import: .kv files read
+the sizes through `app.px`, tests read this module).
 
-High contrast: dark navy text on white, white text on navy or green; every pair here has a
-contrast ratio of at least 7:1 (WCAG AAA) except the grey hint text (4.5:1, AA), which is never
-the only carrier of meaning (tests/ui/test_theme.py measures them). Touch targets are sized in millimetres of the actual monitor
-(kiosk.screen_dpi), at least 15 mm, so a finger can hit them."""
+High contrast: dark navy text on white, white text on navy, green, red or amber; every pair
+has a contrast ratio of at least 7:1 (WCAG AAA) except the grey hint text (4.5:1, AA), which
+never carries meaning alone (tests/ui/test_theme.py measures them). Touch targets are sized
+in millimetres of the actual monitor (kiosk.screen_dpi), at least 15 mm, so a finger can hit
+them."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,5 @@
 """bench/kiosk.py runs end to end in its quick form (its own Xvfb, the real kiosk driven by the
-pilot, 2 cold starts of each app, 30 journeys), and what it prints has the promised shape,
+pilot, 2 cold starts of each app, 9 journeys), and what it prints has the promised shape,
 sane values and figures that agree with each other."""
 import contextlib
 import io
@@ -30,16 +30,16 @@ def report(bench):
 
 def test_every_journey_completed_and_the_store_holds_exactly_what_they_made(report):
     params, journeys = report["parameters"], report["journeys"]
-    assert params["quick"] is True and params["journeys"] == 30 and params["launches"] == 2
-    assert journeys["requested"] == journeys["completed"] == 30
+    assert params["quick"] is True and params["journeys"] == 9 and params["launches"] == 2
+    assert journeys["requested"] == journeys["completed"] == 9
     assert journeys["failed"] == [] and journeys["kiosk_exit_code"] == 0
     assert {k: v["completed"] for k, v in journeys["by_kind"].items()} == \
-        {"apply": 10, "ticket": 10, "verify": 10}
+        {"apply": 3, "ticket": 3, "verify": 3}
     assert all(v["median_s"] > 0 for v in journeys["by_kind"].values())
     store = report["store"]
-    assert store["expected"] == {"tickets": 10, "applications": 10, "applications_issued": 10,
-                                 "payments_card": 10, "licences": 10, "terminal_charges": 10,
-                                 "print_jobs": 20}
+    assert store["expected"] == {"tickets": 3, "applications": 3, "applications_issued": 3,
+                                 "payments_card": 3, "licences": 3, "terminal_charges": 3,
+                                 "print_jobs": 6}
     assert store["found"] == store["expected"] and store["exact"] is True
 
 
@@ -67,10 +67,10 @@ def test_taps_are_reported_against_an_inert_tap_and_a_settle(report):
         entry = taps[name]
         assert entry["n"] > 0 and 0 < entry["p50_ms"] <= entry["p95_ms"] <= entry["max_ms"]
     # one inert tap per ticket and apply journey, one settle per journey
-    assert taps["baseline_inert_tap"]["n"] == 20 and taps["baseline_settle"]["n"] == 30
+    assert taps["baseline_inert_tap"]["n"] == 6 and taps["baseline_settle"]["n"] == 9
     # apply: home, service, start_form, last next, done; ticket: home, service, priority,
     # done; verify: home, done
-    assert taps["screen_change"]["n"] == 10 * 5 + 10 * 4 + 10 * 2
+    assert taps["screen_change"]["n"] == 3 * 5 + 3 * 4 + 3 * 2
     assert sum(t["n"] for t in taps["per_transition"].values()) == taps["screen_change"]["n"]
     assert "home:ticket (home->services)" in taps["per_transition"]
     assert taps["screen_change_minus_inert_p50_ms"] == round(
@@ -80,7 +80,7 @@ def test_taps_are_reported_against_an_inert_tap_and_a_settle(report):
 def test_memory_is_sampled_at_the_start_after_warmup_and_at_the_end(report):
     memory = report["memory"]
     samples = memory["samples"]
-    assert [s["journeys"] for s in samples] == [0, 10, 20, 30]
+    assert [s["journeys"] for s in samples] == [0, 3, 6, 9]
     assert all(s["rss_kib"] > 0 and s["hwm_kib"] >= s["rss_kib"] and s["threads"] > 0
                and s["fds"] > 0 and s["app_texts"] > 0 for s in samples)
     assert memory["rss_start_kib"] == samples[0]["rss_kib"]

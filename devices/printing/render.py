@@ -386,7 +386,10 @@ def line_metrics(size: int) -> tuple[int, int]:
     return round(size * 1.5), round(size * 1.08)
 
 
-@functools.lru_cache(maxsize=2048)
+# 256, not more: every document adds runs that never repeat (names, numbers), and each entry
+# holds an image outside Python's heap; 2,048 made a kiosk grow ~37 kB per journey for hours
+# (bench/kiosk.py), while 256 keeps the repeating labels and renders as fast.
+@functools.lru_cache(maxsize=256)
 def _ink(run: Run, bold: bool, size: int) -> tuple[Image.Image, tuple[int, int]]:
     """The greyscale ink of one run and its offset from (origin, baseline). Cached: labels
     and headings repeat on every document, and rasterising is most of the work."""

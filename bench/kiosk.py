@@ -40,8 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _kiosk import KioskBench, Xvfb, launch_minimal, proc_status  # noqa: E402
+from _kiosk import KioskBench, launch_minimal, proc_status  # noqa: E402
 from ui.pilot_client import PilotError  # noqa: E402
+from ui.xvfb import Xvfb  # noqa: E402
 
 MEMORY_GROWTH_MAX_PCT = 10.0
 MIX = ("apply", "ticket", "verify")

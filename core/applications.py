@@ -28,6 +28,11 @@ class Applications:
         return validate_fields(service, values, v.national_id_pattern, v.national_id_check,
                                v.phone_pattern, v.max_amount_minor, partial=partial)
 
+    def check(self, service: str, values: dict) -> dict:
+        """The cleaned values, or ValidationError for the first bad one; stores nothing and
+        does not require the missing fields (a form checks each field as it is filled)."""
+        return self._validate(self.office.catalog.get(service), values, partial=True)
+
     def _row(self, application: str) -> dict:
         row = self.store.one("SELECT * FROM applications WHERE id = ? OR number = ?",
                              (application, application))

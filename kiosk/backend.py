@@ -33,13 +33,7 @@ class LocalBackend:
     # --- applications ---------------------------------------------------------------------------
     def check_field(self, service: str, key: str, value: str) -> str:
         """The cleaned value of one field, or ValidationError (nothing is stored)."""
-        from core.catalog import validate_fields
-        svc = self.office.catalog.get(service)
-        v = self.settings.validation
-        cleaned = validate_fields(svc, {key: value}, v.national_id_pattern,
-                                  v.national_id_check, v.phone_pattern, v.max_amount_minor,
-                                  partial=True)
-        return cleaned.get(key, "")
+        return self.office.applications.check(service, {key: value}).get(key, "")
 
     def submit(self, service: str, fields: dict) -> dict:
         with self.office.acting_as(self.settings.kiosk.account):

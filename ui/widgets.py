@@ -21,7 +21,6 @@ from kivy.uix.label import Label
 
 from .fonts import ARABIC_FONT_NAME
 from .rtl import _shape_line, escape_markup, is_rtl, shape_markup, wrap_logical
-from .theme import INK
 
 LATIN_FONT = "Roboto"
 
@@ -117,15 +116,6 @@ class Tappable(ButtonBehavior, BoxLayout):
     selected = BooleanProperty(False)
 
 
-def app_sizes():
-    """The running app's ui.theme.Sizes (kv helper)."""
-    return App.get_running_app().sizes
-
-
-Builder.load_file(str(Path(__file__).with_suffix(".kv")))
-__all__ = ["KLabel", "KButton", "MirrorBox", "Tappable", "wrap_logical", "INK"]
-
-
 def pick(mapping, key, default=None):
     """`mapping[key]` or default, for .kv files: kv binds to `vm.texts` in
     `pick(root.vm.texts, 'title', '')` but not in `root.vm.texts.get('title', '')`."""
@@ -141,3 +131,7 @@ def make(kv_class: str, **values):
     for name, value in values.items():
         setattr(widget, name, value)
     return widget
+
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+__all__ = ["KLabel", "KButton", "MirrorBox", "Tappable", "pick", "make"]

@@ -76,10 +76,6 @@ def load_kv(py_file: str) -> None:
     Builder.load_file(str(Path(py_file).with_suffix(".kv")))
 
 
-def tr_state(tr, key: str, lang: str, **params) -> str:
-    return tr.get(key, lang, **params)
-
-
 class AdminCorner(ButtonBehavior, Widget):
     """Invisible: staff tap it five times to get the PIN pad that leaves kiosk mode."""
     pilot_id = StringProperty("")

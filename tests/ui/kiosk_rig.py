@@ -16,72 +16,38 @@ from pathlib import Path
 import cv2
 import zxingcpp
 
-from core.catalog import load_catalog
 from core.clock import FrozenClock
-from core.credentials import ceremony, keys
 from core.office import Office
 from core.settings import load_settings
-from devices.payment.simulator import SimulatedTerminal
-from devices.printing.fakes import FakeNetworkPrinter
 from devices.scanning.fakes import blank_frame, qr_frame
-from ui.pilot_client import Pilot
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "devices" / "printing"))
+from bench_loader import load_bench  # noqa: E402
 from escpos_decode import decode_raster  # noqa: E402
 
-NAFITHA = str(Path(sys.executable).with_name("nafitha"))
-# The pilot's frozen clock starts here, so dates on screen and paper do not move.
-START = "2026-11-24T09:00:00+03:00"
+# The bench's kiosk set-up (certified data directory, fake printer, simulated terminal,
+# camera image, frozen clock): the benchmark and the tests drive the same kiosk.
+KioskBench = load_bench("_kiosk").KioskBench
+START = load_bench("_kiosk").START
 PERSON = {
     "ar": {"full_name": "فاطمة علي", "national_id": "880101233", "phone": "36001234"},
     "en": {"full_name": "Mariam Hasan", "national_id": "900202342", "phone": "39001122"},
 }
 
 
-def valid_id(seed: str) -> str:
-    """A 9-digit CPR that passes the Luhn check (the default national_id_check)."""
-    from core.text import with_check_digit
-    return with_check_digit(seed[:8], "luhn")
-
-
-class KioskRig:
+class KioskRig(KioskBench):
     def __init__(self, tmp_path: Path, lang: str = "ar", windowed: bool = True,
                  printer_state: str = "ok", extra_env: dict | None = None,
                  camera: bool = True):
-        self.tmp = Path(tmp_path)
-        self.data = self.tmp / "data"
-        self.camera_image = self.tmp / "camera.png"
-        self.lang, self.windowed = lang, windowed
-        self.printer = FakeNetworkPrinter(state=printer_state).start()
-        self.terminal = SimulatedTerminal(default="approved").start()
-        self.root_key = keys.generate()
-        settings = load_settings(self.data, environ={})
-        ceremony.setup_device(self.data, self.root_key, settings.device.id,
-                              settings.office.code,
-                              [s.licence_type for s in load_catalog()],
-                              int(FrozenClock(START).now().timestamp()) - 60)
-        self.env = {
-            "NAFITHA_PRINTER__TRANSPORT": "network",
-            "NAFITHA_PRINTER__HOST": self.printer.host,
-            "NAFITHA_PRINTER__PORT": str(self.printer.port),
-            "NAFITHA_PRINTER__TIMEOUT_S": "1",
-            "NAFITHA_PAYMENT__TRANSPORT": "serial",
-            "NAFITHA_PAYMENT__PORT": self.terminal.port,
-            "NAFITHA_PAYMENT__TIMEOUT_S": "5",
-            "NAFITHA_SCANNER__SOURCE": str(self.camera_image) if camera
-            else "/dev/video-none-42",
-            "NAFITHA_SCANNER__DEBOUNCE_S": "0",
-            "NAFITHA_KIOSK__LANGUAGE": lang,
-            "NAFITHA_PILOT_CLOCK": START,
-            **(extra_env or {}),
-        }
-        self.pilot: Pilot | None = None
+        super().__init__(Path(tmp_path), lang, printer_state=printer_state, camera=camera,
+                         extra_env=extra_env)
+        self.windowed = windowed
+        self.pilot = None
 
     def start(self) -> "KioskRig":
-        argv = [NAFITHA, "--data", str(self.data), "kiosk"] + \
-            (["--windowed"] if self.windowed else [])
-        self.pilot = Pilot.launch(argv, env=self.env, cwd=ROOT, timeout_s=90)
+        self.pilot = self.launch(self.windowed)
         return self
 
     def close(self) -> None:
@@ -89,8 +55,7 @@ class KioskRig:
             if self.pilot is not None:
                 self.pilot.close()
         finally:
-            self.terminal.stop()
-            self.printer.stop()
+            super().close()
 
     def __enter__(self) -> "KioskRig":
         return self.start()

@@ -7,6 +7,7 @@
     [store]             busy_timeout_ms
     [kiosk]             language, idle_s, idle_warning_s, fullscreen, account, admin_pin_hash, ...
     [payment]           transport (simulated | serial | none), port, baudrate, timeout_s
+    [counter]           name, services, language, lock_after_s, screen_dpi
 
 Environment overrides use a double underscore between section and key:
 NAFITHA_OFFICE__CODE=MUH, NAFITHA_QUEUE__CALL_LIMIT=4. The data directory is NAFITHA_DATA
@@ -130,6 +131,18 @@ class KioskSettings:
     screen_dpi: float = 92.0  # of the touch monitor (23.8" full HD): sizes touch targets in mm
 
 
+@dataclass
+class CounterSettings:
+    name: str = "1"  # this counter's name on tickets called here (and on the display board)
+    services: str = ""  # comma-separated service codes it serves; empty: every service
+    language: str = "ar"  # the clerk's screen language at start (switchable)
+    lock_after_s: float = 300.0  # no key or touch for this long: the screen locks (PIN)
+    screen_dpi: float = 96.0  # of the clerk's monitor: sizes buttons in mm
+
+    def service_list(self) -> list[str]:
+        return [s.strip() for s in self.services.split(",") if s.strip()]
+
+
 PAYMENT_TRANSPORTS = ("simulated", "serial", "none")
 
 
@@ -155,6 +168,7 @@ class Settings:
     sync: SyncSettings = field(default_factory=SyncSettings)
     kiosk: KioskSettings = field(default_factory=KioskSettings)
     payment: PaymentSettings = field(default_factory=PaymentSettings)
+    counter: CounterSettings = field(default_factory=CounterSettings)
     data_dir: Path = field(default_factory=lambda: default_data_dir())
     catalog_dir: Path | None = None
     source: str = "defaults"
@@ -175,7 +189,7 @@ def default_data_dir() -> Path:
 
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in
             ("office", "device", "queue", "validation", "store", "printer",
-                           "scanner", "sync", "kiosk", "payment")}
+                           "scanner", "sync", "kiosk", "payment", "counter")}
 
 
 def _coerce(value: Any, typ: str, where: str, key: str, from_env: bool) -> Any:
@@ -292,6 +306,15 @@ def _check(settings: Settings, where: str) -> None:
         fail("kiosk.account", "must be 1-32 lower-case letters, digits, '.', '_' or '-'")
     if not 50 <= k.screen_dpi <= 600:
         fail("kiosk.screen_dpi", "must be between 50 and 600")
+    c = settings.counter
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", c.name):
+        fail("counter.name", "must be 1-20 letters, digits, '-' or '_'")
+    if c.language not in ("ar", "en"):
+        fail("counter.language", "must be ar or en")
+    if not 30 <= c.lock_after_s <= 86400:
+        fail("counter.lock_after_s", "must be between 30 and 86400 seconds")
+    if not 50 <= c.screen_dpi <= 600:
+        fail("counter.screen_dpi", "must be between 50 and 600")
     pay = settings.payment
     if pay.transport not in PAYMENT_TRANSPORTS:
         fail("payment.transport", f"unknown payment transport {pay.transport!r} (use "

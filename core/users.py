@@ -63,10 +63,11 @@ class Users:
         now = self.store.clock.now()
         if row.get("disabled_at"):
             raise PermissionDenied(f"{username}'s account was disabled on "
-                                   f"{row['disabled_at'][:10]}")
+                                   f"{row['disabled_at'][:10]}", reason="disabled")
         if row["locked_until"] and datetime.fromisoformat(row["locked_until"]) > now:
             raise PermissionDenied(f"{username} is locked after {MAX_FAILURES} wrong PINs until "
-                                   f"{row['locked_until']}", locked_until=row["locked_until"])
+                                   f"{row['locked_until']}", locked_until=row["locked_until"],
+                                   reason="locked")
         if not isinstance(pin, str) or not pin_matches(pin, row["pin_hash"]):
             with self.store.atomic(actor=username):
                 # Re-read under the write lock: two wrong PINs at once must count twice.
@@ -80,14 +81,17 @@ class Users:
                 self.store.record("user.locked" if locked else "user.pin_failed", "user",
                                   username, {"username": username, "failures": failures})
             raise PermissionDenied(f"wrong PIN for {username}" +
-                                   (f"; locked for {LOCK_MINUTES} minutes" if locked else ""))
+                                   (f"; locked for {LOCK_MINUTES} minutes" if locked else ""),
+                                   reason="locked_now" if locked else "wrong_pin",
+                                   attempts_left=0 if locked else MAX_FAILURES - failures)
         if row["failed_attempts"] or row["locked_until"]:
             with self.store.atomic(actor=username):
                 self.store.update("users", "username", username,
                                   {"failed_attempts": 0, "locked_until": None})
                 self.store.record("user.unlocked", "user", username, {"username": username})
         if role and row["role"] != role:
-            raise PermissionDenied(f"{username} is a {row['role']}; this needs a {role}")
+            raise PermissionDenied(f"{username} is a {row['role']}; this needs a {role}",
+                                   reason="role", needed=role)
         return {"username": username, "role": row["role"]}
 
     def list(self) -> list[dict]:

@@ -9,6 +9,8 @@ import logging
 import time
 from dataclasses import dataclass
 
+from ui.scanner import CameraScanner
+
 log = logging.getLogger("nafitha.kiosk")
 
 # How long the kiosk waits for a document before telling the resident to see the counter.
@@ -33,10 +35,7 @@ class KioskDevices:
         self.printer = printer
         self.printer_problem = printer_problem  # why there is no printer at all
         self.terminal = terminal
-        self.scanner_spec = scanner_spec
-        self.scanner_size = scanner_size
-        self.debounce_s = debounce_s
-        self.scanner = None
+        self.camera = CameraScanner(scanner_spec, scanner_size, debounce_s)
 
     @classmethod
     def from_settings(cls, office, backend) -> "KioskDevices":
@@ -119,22 +118,15 @@ class KioskDevices:
             self.terminal.cancel(reference)
 
     # --- camera --------------------------------------------------------------------------
-    def open_scanner(self, on_code):
-        """Start the camera; on_code(text) is called from the scanner's thread. Returns the
-        ScanService (its status says whether the camera works)."""
-        from devices.scanning.service import ScanService
+    @property
+    def scanner(self):
+        return self.camera.service
 
-        self.close_scanner()
-        service = ScanService(self.scanner_spec, debounce_s=self.debounce_s,
-                              width=self.scanner_size[0], height=self.scanner_size[1])
-        service.subscribe(lambda event: on_code(event.text) if event.text else None)
-        self.scanner = service.start()
-        return service
+    def open_scanner(self, on_code):
+        return self.camera.open(on_code)
 
     def close_scanner(self) -> None:
-        if self.scanner is not None:
-            self.scanner.stop()
-            self.scanner = None
+        self.camera.close()
 
     def close(self) -> None:
         self.close_scanner()

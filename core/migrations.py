@@ -139,8 +139,35 @@ def m005_application_slips(db):
                "WHERE state IN ('pending', 'printing')")
 
 
+def m006_parked_tickets(db):
+    """A ticket can be parked (set aside while the resident fetches a document). The CHECK on
+    tickets.state is widened by rebuilding the table as SQLite documents (create the new table,
+    copy, drop the old, rename, recreate the indexes); ticket_events and applications keep
+    referring to tickets(id). apply() runs this with foreign keys off and checks them before
+    commit: with them on, dropping the old table would fail on its referenced rows."""
+    db.execute("""CREATE TABLE tickets_new (
+        id TEXT PRIMARY KEY, number TEXT NOT NULL, prefix TEXT NOT NULL,
+        service_code TEXT NOT NULL, day TEXT NOT NULL, daily_seq INTEGER NOT NULL,
+        priority TEXT CHECK (priority IN ('elderly','disabled','pregnant')),
+        state TEXT NOT NULL CHECK (state IN ('waiting','called','serving','parked','done',
+                                              'no_show','cancelled')),
+        counter TEXT, call_count INTEGER NOT NULL DEFAULT 0,
+        queue_key TEXT NOT NULL, created_at TEXT NOT NULL, called_at TEXT,
+        serving_at TEXT, finished_at TEXT, transferred_from TEXT,
+        UNIQUE (day, prefix, daily_seq))""")
+    columns = ("id, number, prefix, service_code, day, daily_seq, priority, state, counter, "
+               "call_count, queue_key, created_at, called_at, serving_at, finished_at, "
+               "transferred_from")
+    db.execute(f"INSERT INTO tickets_new ({columns}) SELECT {columns} FROM tickets")
+    db.execute("DROP TABLE tickets")
+    db.execute("ALTER TABLE tickets_new RENAME TO tickets")
+    db.execute("CREATE INDEX tickets_waiting ON tickets(service_code, queue_key) "
+               "WHERE state = 'waiting'")
+    db.execute("CREATE INDEX tickets_day_number ON tickets(day, number)")
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
-              m005_application_slips]
+              m005_application_slips, m006_parked_tickets]
 
 
 def apply(store) -> None:
@@ -157,17 +184,38 @@ def apply(store) -> None:
             raise StoreError(f"{store.path} is another program's SQLite database (tables: "
                              f"{', '.join(sorted(foreign)[:5])}); it was left untouched",
                              path=str(store.path))
-    for number in range(current + 1, len(MIGRATIONS) + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        # Another process opening the same new file may have applied it while we waited
-        # for the write lock: read the version again under the lock.
-        if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
-            conn.execute("COMMIT")
-            continue
-        try:
-            MIGRATIONS[number - 1](store.db)
-            conn.execute(f"PRAGMA user_version = {number}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    if current == len(MIGRATIONS):
+        return
+    # A migration may rebuild a table that others refer to (SQLite cannot alter a CHECK):
+    # foreign keys are off while migrations run (the pragma is a no-op inside a transaction)
+    # and checked before each commit, as https://sqlite.org/lang_altertable.html describes.
+    foreign_keys = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for number in range(current + 1, len(MIGRATIONS) + 1):
+            _apply_one(store, number)
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+
+
+def _apply_one(store, number: int) -> None:
+    conn = store.conn
+    conn.execute("BEGIN IMMEDIATE")
+    # Another process opening the same new file may have applied it while we waited
+    # for the write lock: read the version again under the lock.
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
         conn.execute("COMMIT")
+        return
+    try:
+        MIGRATIONS[number - 1](store.db)
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            table, rowid, parent = broken[0][:3]
+            raise StoreError(f"{store.path}: migration {number} would leave {len(broken)} "
+                             f"rows referring to missing rows (first: {table} row {rowid} -> "
+                             f"{parent}); it was not applied", path=str(store.path))
+        conn.execute(f"PRAGMA user_version = {number}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

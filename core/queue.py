@@ -7,6 +7,10 @@ arrived `priority_head_start_minutes` earlier. Call next takes the smallest key 
 counter's services (ties: ticket id). Deterministic, and no ticket starves: a ticket can only
 be passed by priority tickets that arrived less than the head start after it, and by nothing
 that arrived later than that.
+
+A called or serving ticket can be parked (the resident went to fetch a document): it keeps its
+number, counter and service, is never called again by call next, and resumes straight to
+serving at a counter.
 """
 from __future__ import annotations
 
@@ -18,8 +22,9 @@ from .clock import iso
 from .errors import InvalidState, NotFound, ValidationError
 
 PRIORITIES = ("elderly", "disabled", "pregnant")
-STATES = ("waiting", "called", "serving", "done", "no_show", "cancelled")
+STATES = ("waiting", "called", "serving", "parked", "done", "no_show", "cancelled")
 FINAL = ("done", "no_show", "cancelled")
+LIVE = tuple(s for s in STATES if s not in FINAL)  # a live ticket holds its number
 
 
 class Queue:
@@ -57,8 +62,9 @@ class Queue:
         for _ in range(q.number_end - q.number_start + 1):
             daily_seq = self.store.next_sequence(f"ticket:{day}:{prefix}")
             number = self._number(prefix, daily_seq)
-            if not self.store.one("SELECT 1 FROM tickets WHERE day = ? AND number = ? AND "
-                                  "state IN ('waiting', 'called', 'serving')", (day, number)):
+            marks = ",".join("?" for _ in LIVE)
+            if not self.store.one(f"SELECT 1 FROM tickets WHERE day = ? AND number = ? AND "
+                                  f"state IN ({marks})", (day, number, *LIVE)):
                 return daily_seq, number
         raise InvalidState(f"every ticket number of {prefix} is in use today; finish or "
                            f"cancel waiting tickets, or widen queue.number_end")
@@ -165,10 +171,31 @@ class Queue:
                                       finished_at=self.store.now()))
 
     def cancel(self, ticket: str) -> dict:
+        """Cancel a waiting, called or parked ticket (a parked resident who never came
+        back)."""
         with self.store.atomic():
             row = self._ticket(ticket)
             return _public(self._move(row, "cancelled", row["counter"], "cancelled",
-                                      ("waiting", "called"), finished_at=self.store.now()))
+                                      ("waiting", "called", "parked"),
+                                      finished_at=self.store.now()))
+
+    def park(self, ticket: str) -> dict:
+        """Set a called or serving ticket aside while the resident fetches a document: it
+        keeps its number, counter and service, and call next never returns it."""
+        with self.store.atomic():
+            row = self._ticket(ticket)
+            return _public(self._move(row, "parked", row["counter"], "parked",
+                                      ("called", "serving")))
+
+    def resume(self, ticket: str, counter: str | None = None) -> dict:
+        """Serve a parked ticket again, at `counter` (default: the counter it was parked
+        at); service time counts from the first time it was served."""
+        with self.store.atomic():
+            row = self._ticket(ticket)
+            counter = _counter_name(counter) if counter else row["counter"]
+            return _public(self._move(row, "serving", counter, "resumed", ("parked",),
+                                      counter=counter,
+                                      serving_at=row["serving_at"] or self.store.now()))
 
     def transfer(self, ticket: str, service: str) -> dict:
         """Send the ticket to another service's queue; it keeps its number and joins that
@@ -196,8 +223,7 @@ class Queue:
             out.update(self.estimate(row["id"]))
         return out
 
-    def list(self, states: tuple[str, ...] = ("waiting", "called", "serving"),
-             service: str | None = None) -> list[dict]:
+    def list(self, states: tuple[str, ...] = LIVE, service: str | None = None) -> list[dict]:
         marks = ",".join("?" for _ in states)
         params: list = [self._today(), *states]
         sql = f"SELECT * FROM tickets WHERE day = ? AND state IN ({marks})"

@@ -259,7 +259,7 @@ def ticket_take(ctx, service, priority):
 
 @cli.group()
 def queue():
-    """Serve the queue: list, call, recall, no-show, transfer, finish.
+    """Serve the queue: list, call, recall, park, resume, no-show, transfer, finish.
 
     \b
     Example:
@@ -282,8 +282,8 @@ def queue_list(ctx, service, show_all):
     Example:
         nafitha queue list --service R
     """
-    from core.queue import STATES
-    states = STATES if show_all else ("waiting", "called", "serving")
+    from core.queue import LIVE, STATES
+    states = STATES if show_all else LIVE
     rows = ctx.office.queue.list(states, service)
     return rows, lambda rows: [_ticket_line(t) for t in rows] or click.echo("nobody waiting")
 
@@ -306,13 +306,15 @@ def queue_call(ctx, counter, services):
     return t, _ticket_line
 
 
-def _ticket_command(name, method, doc):
-    @command(queue, name, help=inspect.cleandoc(doc))
-    @click.argument("ticket")
-    def cmd(ctx, ticket):
+def _ticket_command(name, method, doc, counter_help=None):
+    """A queue command on one TICKET; with counter_help, it also takes an optional
+    --counter passed on to the method."""
+    def cmd(ctx, ticket, **counter):
         with ctx.office.acting_as(ctx.user):
-            return getattr(ctx.office.queue, method)(ticket), _ticket_line
-    return cmd
+            return getattr(ctx.office.queue, method)(ticket, **counter), _ticket_line
+    if counter_help:
+        cmd = click.option("--counter", help=counter_help)(cmd)
+    return command(queue, name, help=inspect.cleandoc(doc))(click.argument("ticket")(cmd))
 
 
 _ticket_command("recall", "recall", """Call TICKET again; past the call limit it becomes a no-show.
@@ -339,7 +341,20 @@ _ticket_command("no-show", "no_show", """Mark a called TICKET as not having come
     Example:
         nafitha queue no-show R004
     """)
-_ticket_command("cancel", "cancel", """Cancel a waiting or called TICKET.
+_ticket_command("park", "park", """Set a called or serving TICKET aside while the resident
+    fetches a document; it keeps its number and counter and is not called again.
+
+    \b
+    Example:
+        nafitha queue park R004
+    """)
+_ticket_command("resume", "resume", """Serve a parked TICKET again.
+
+    \b
+    Example:
+        nafitha queue resume R004 --counter 3
+    """, counter_help="The counter that serves it (default: the one it was parked at).")
+_ticket_command("cancel", "cancel", """Cancel a waiting, called or parked TICKET.
 
     \b
     Example:
@@ -1253,16 +1268,52 @@ def kiosk(click_ctx, screenshot, windowed, exit_after):
     ctx = click_ctx.obj
     try:
         settings = ctx.settings
-        clock = None
-        if os.environ.get("NAFITHA_PILOT"):
-            # Driven by the test pilot: time moves only when the pilot says so.
-            from core.clock import FrozenClock, SystemClock
-            clock = FrozenClock(os.environ.get("NAFITHA_PILOT_CLOCK") or SystemClock().now())
-            ctx.clock = clock
+        clock = _pilot_clock(ctx)
         office = ctx.office  # the kiosk runs on the in-process store (the embedded default)
         from kiosk.app import run_kiosk
         run_kiosk(settings, office, screenshot=screenshot, exit_after=exit_after,
                   kiosk_mode=False if windowed else None, clock=clock)
+    except NafithaError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(1)
+
+
+def _pilot_clock(ctx):
+    """Driven by the test pilot (NAFITHA_PILOT): time moves only when the pilot says so."""
+    if not os.environ.get("NAFITHA_PILOT"):
+        return None
+    from core.clock import FrozenClock, SystemClock
+    ctx.clock = FrozenClock(os.environ.get("NAFITHA_PILOT_CLOCK") or SystemClock().now())
+    return ctx.clock
+
+
+@cli.command("counter")
+@click.option("--screenshot", type=click.Path(dir_okay=False),
+              help="Save a PNG of the first screen and exit (for checks).")
+@click.option("--exit-after", type=float, help="Close after this many seconds (demos).")
+@click.pass_obj
+def counter(ctx, screenshot, exit_after):
+    """Start the counter window (the clerk's desk).
+
+    Clerks sign in with their user name and PIN (accounts: `nafitha user add`, or central's
+    reference data). Keyboard: F2 call next, F3 recall, F4 finish, F5 park, F6 search,
+    F7 verify a licence, F9 lock, Tab next field, Enter confirm, Escape back. Settings:
+    [counter] name, services, language, lock_after_s.
+
+    \b
+    Example:
+        nafitha --data ./data user add sara --role clerk --pin 1234
+        nafitha --data ./data counter
+    """
+    try:
+        settings = ctx.settings
+        clock = _pilot_clock(ctx)
+        office = ctx.office
+        for code in settings.counter.service_list():
+            office.catalog.get(code)  # a counter for a service nobody offers: say so now
+        from counter.app import run_counter
+        run_counter(settings, office, screenshot=screenshot, exit_after=exit_after,
+                    clock=clock)
     except NafithaError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(1)

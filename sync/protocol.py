@@ -38,8 +38,9 @@ _USER = {"username": TEXT}
 # The data keys central relies on, with their types, per event type (docs/events.md has the
 # whole payloads).
 REQUIRED_DATA: dict[str, dict[str, type | tuple]] = {
-    **{f"ticket.{t}": _TICKET for t in ("taken", "called", "recalled", "serving", "finished",
-                                         "no_show", "transferred", "cancelled")},
+    **{f"ticket.{t}": _TICKET for t in ("taken", "called", "recalled", "serving", "parked",
+                                         "resumed", "finished", "no_show", "transferred",
+                                         "cancelled")},
     **{f"application.{t}": _APPLICATION for t in ("drafted", "submitted", "approved",
                                                    "rejected", "withdrawn")},
     "payment.taken": _PAYMENT, "payment.voided": _PAYMENT,

@@ -108,6 +108,35 @@ def test_a_day_through_the_cli(run, tmp_path):
     assert status["pending"] == audit["entries"] and status["last_seq"] == audit["entries"]
 
 
+def test_queue_park_and_resume(run):
+    for _ in range(2):
+        run("ticket", "take", "R")
+    assert as_json(run("queue", "call", "--counter", "2", "--json"))["number"] == "R001"
+    parked = as_json(run("queue", "park", "R001", "--json"))
+    assert (parked["state"], parked["counter"]) == ("parked", "2")
+    # the parked resident is listed, but call next moves on to the next one
+    assert "R001   parked" in run("queue", "list").stdout
+    assert as_json(run("queue", "call", "--counter", "2", "--json"))["number"] == "R002"
+    resumed = as_json(run("queue", "resume", "R001", "--counter", "3", "--json"))
+    assert (resumed["state"], resumed["counter"]) == ("serving", "3")
+    run("queue", "park", "R001")
+    assert as_json(run("queue", "resume", "R001", "--json"))["counter"] == "3"
+    run("queue", "park", "R001")
+    assert as_json(run("queue", "cancel", "R001", "--json"))["state"] == "cancelled"
+
+    before = as_json(run("outbox", "status", "--json"))["total"]
+    for args, message in [(("park", "R001"), "R001 is cancelled; parked needs it called or "
+                                             "serving"),
+                          (("resume", "R002"), "R002 is called; resumed needs it parked"),
+                          (("resume", "R009"), "no ticket 'R009'")]:
+        result = run("queue", *args, expect=1)
+        assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, args
+        assert message in result.stderr, args
+    assert as_json(run("queue", "resume", "R002", "--json", expect=1))["error"] == \
+        "invalid_state"
+    assert as_json(run("outbox", "status", "--json"))["total"] == before
+
+
 def test_licence_verifies_elsewhere_and_revocation_reaches_it(run, tmp_path):
     """Issued on one data directory; verified on another that shares only root.pub."""
     root = ceremony(run, tmp_path / "root")

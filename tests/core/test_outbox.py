@@ -71,6 +71,10 @@ def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fiel
     assert rec.one("ticket.called", q.call_next, "1", ["R"])["id"] == t2["id"]
     rec.one("ticket.recalled", q.recall, t2["id"])
     rec.one("ticket.serving", q.start_serving, t2["id"])
+    rec.one("ticket.parked", q.park, t2["id"])
+    rec.refused(InvalidState, q.park, t2["id"])
+    rec.one("ticket.resumed", q.resume, t2["id"], "3")
+    rec.refused(InvalidState, q.resume, t2["id"])
     rec.one("ticket.transferred", q.transfer, t2["id"], "A")
     rec.one("ticket.called", q.call_next, "2", ["A"])
     rec.one("ticket.finished", q.finish, t2["id"])

@@ -380,8 +380,8 @@ def test_stats_mean_wait_service_time_and_no_show_rate(office, clock):
     stats = office.queue.stats()
     assert stats["day"] == "2026-11-24"
     assert stats["tickets"] == 5
-    assert stats["by_state"] == {"waiting": 1, "called": 0, "serving": 0, "done": 2,
-                                 "no_show": 1, "cancelled": 1}
+    assert stats["by_state"] == {"waiting": 1, "called": 0, "serving": 0, "parked": 0,
+                                 "done": 2, "no_show": 1, "cancelled": 1}
     assert stats["mean_wait_minutes"] == round((4 + 8 + 10) / 3, 2)
     assert stats["mean_service_minutes"] == 4.0
     assert stats["no_show_rate"] == round(1 / 3, 3)

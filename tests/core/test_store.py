@@ -117,6 +117,34 @@ def test_a_failing_migration_changes_nothing(settings, clock, ids, monkeypatch):
     office.close()
 
 
+def test_a_migration_that_breaks_a_foreign_key_is_refused(settings, clock, ids, monkeypatch):
+    # migrations run with foreign keys off (a table rebuild needs it), so apply() checks
+    # them itself before committing
+    office = Office.open(settings, clock=clock, ids=ids)
+    ticket = office.queue.take_ticket("R")
+    before = counts(office.store)
+    office.close()
+    shipped = len(migrations.MIGRATIONS)
+
+    def m_next_orphans_events(db):
+        db.execute("DELETE FROM tickets")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS,
+                                                   m_next_orphans_events])
+    with pytest.raises(StoreError, match="ticket_events row 1 -> tickets"):
+        Office.open(settings, clock=clock, ids=ids)
+    monkeypatch.undo()
+    office = Office.open(settings, clock=clock, ids=ids)
+    try:
+        conn = office.store.conn
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == shipped
+        assert counts(office.store) == before
+        assert office.queue.get(ticket["id"])["number"] == "R001"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    finally:
+        office.close()
+
+
 def test_store_written_by_a_newer_version_is_refused(settings, clock, ids):
     office = Office.open(settings, clock=clock, ids=ids)
     office.store.conn.execute("PRAGMA user_version = 99")

@@ -20,9 +20,10 @@ MINIMAL_APP = str(ROOT / "bench" / "_minimal_kivy_app.py")
 START = "2026-11-24T09:00:00+03:00"
 
 
-class KioskBench:
-    """A data directory with a certified device, the devices the kiosk talks to, and
-    launch() for `nafitha kiosk --windowed` on them (as often as wanted)."""
+class AppBench:
+    """What the kiosk and counter benches share: a data directory with a certified device
+    (a fresh root key), a fake network printer that records every byte, a camera that sees
+    an image file, and the environment that points the app at them."""
 
     def __init__(self, tmp: Path, lang: str = "ar", printer_state: str = "ok",
                  camera: bool = True, extra_env: dict | None = None):
@@ -30,7 +31,6 @@ class KioskBench:
         from core.clock import FrozenClock
         from core.credentials import ceremony, keys
         from core.settings import load_settings
-        from devices.payment.simulator import SimulatedTerminal
         from devices.printing.fakes import FakeNetworkPrinter
 
         self.tmp = Path(tmp)
@@ -38,7 +38,6 @@ class KioskBench:
         self.camera_image = self.tmp / "camera.png"
         self.lang = lang
         self.printer = FakeNetworkPrinter(state=printer_state).start()
-        self.terminal = SimulatedTerminal(default="approved").start()
         settings = load_settings(self.data, environ={})
         self.root_key = keys.generate()
         ceremony.setup_device(self.data, self.root_key, settings.device.id,
@@ -49,26 +48,21 @@ class KioskBench:
             "NAFITHA_PRINTER__HOST": self.printer.host,
             "NAFITHA_PRINTER__PORT": str(self.printer.port),
             "NAFITHA_PRINTER__TIMEOUT_S": "1",
-            "NAFITHA_PAYMENT__TRANSPORT": "serial",
-            "NAFITHA_PAYMENT__PORT": self.terminal.port,
-            "NAFITHA_PAYMENT__TIMEOUT_S": "5",
             # A device that does not exist: the camera is unavailable.
             "NAFITHA_SCANNER__SOURCE": str(self.camera_image) if camera
             else "/dev/video-none-42",
             "NAFITHA_SCANNER__DEBOUNCE_S": "0",
-            "NAFITHA_KIOSK__LANGUAGE": lang,
             "NAFITHA_PILOT_CLOCK": START,
             **(extra_env or {}),
         }
 
     def argv(self, windowed: bool = True) -> list[str]:
-        return [NAFITHA, "--data", str(self.data), "kiosk"] + (["--windowed"] if windowed else [])
+        raise NotImplementedError
 
     def launch(self, windowed: bool = True) -> Pilot:
         return Pilot.launch(self.argv(windowed), env=self.env, cwd=ROOT, timeout_s=90)
 
     def close(self) -> None:
-        self.terminal.stop()
         self.printer.stop()
 
     def show_qr(self, text: str) -> None:
@@ -81,15 +75,44 @@ class KioskBench:
         cv2.imwrite(str(part), qr_frame(text, scale=6))
         os.replace(part, self.camera_image)
 
-    def store_counts(self) -> dict:
-        """Rows in the kiosk's store, read beside the running app (WAL)."""
+    def office(self):
+        """The app's store, opened beside the running app (WAL), an hour after the pilot's
+        clock started (the app's own time, not this machine's)."""
         from core.clock import FrozenClock
         from core.office import Office
         from core.settings import load_settings
 
         clock = FrozenClock(START)
         clock.advance(seconds=3600)
-        office = Office.open(load_settings(self.data, environ={}), clock=clock)
+        return Office.open(load_settings(self.data, environ={}), clock=clock)
+
+
+class KioskBench(AppBench):
+    """The kiosk on the bench: also a simulated card terminal on a real pseudo-terminal;
+    launch() starts `nafitha kiosk --windowed` on it (as often as wanted)."""
+
+    def __init__(self, tmp: Path, lang: str = "ar", printer_state: str = "ok",
+                 camera: bool = True, extra_env: dict | None = None):
+        from devices.payment.simulator import SimulatedTerminal
+
+        self.terminal = SimulatedTerminal(default="approved").start()
+        super().__init__(tmp, lang, printer_state, camera, {
+            "NAFITHA_PAYMENT__TRANSPORT": "serial",
+            "NAFITHA_PAYMENT__PORT": self.terminal.port,
+            "NAFITHA_PAYMENT__TIMEOUT_S": "5",
+            "NAFITHA_KIOSK__LANGUAGE": lang,
+            **(extra_env or {})})
+
+    def argv(self, windowed: bool = True) -> list[str]:
+        return [NAFITHA, "--data", str(self.data), "kiosk"] + (["--windowed"] if windowed else [])
+
+    def close(self) -> None:
+        self.terminal.stop()
+        super().close()
+
+    def store_counts(self) -> dict:
+        """Rows in the kiosk's store, read beside the running app (WAL)."""
+        office = self.office()
         try:
             count = lambda sql: office.store.one(sql)["n"]  # noqa: E731
             return {
@@ -105,11 +128,7 @@ class KioskBench:
             office.close()
 
     def first_licence_payload(self) -> str:
-        from core.clock import FrozenClock
-        from core.office import Office
-        from core.settings import load_settings
-
-        office = Office.open(load_settings(self.data, environ={}), clock=FrozenClock(START))
+        office = self.office()
         try:
             row = office.store.one("SELECT signed_payload FROM licences ORDER BY issued_at "
                                    "LIMIT 1")

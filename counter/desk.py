@@ -158,6 +158,14 @@ class Desk:
 
     def choose(self, key: str, value: str) -> None:
         """A choice field's option (payment method, service, decision)."""
+        if self.form is None:
+            return
+        if self.form.name == "apply" and key == "service":
+            self.choose_service(value)
+            return
+        if self.form.name == "payment" and key == "method":
+            self.choose_method(value)
+            return
         self.form.get(key).value = value
         self.form.get(key).error = None
 
@@ -484,7 +492,7 @@ class Desk:
         self.notice = None
 
     def choose_method(self, method: str) -> None:
-        self.choose("method", method)
+        self.form.get("method").value = method
         if method == "cash":
             self.form.fields[1:] = [FormField("tendered", "form.tendered", "amount")]
         else:

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from core.errors import NafithaError, NotFound, PermissionDenied, ValidationError
 from ui.messages import field_error, format_money
 
-from .desk import REASON_ACTIONS
+from .desk import REASON_ACTIONS, SHORTCUTS
 
 
 class Views:
@@ -127,7 +127,10 @@ class Views:
             "camera": self.t("status.camera_on" if camera in ("running", "ok", "scanning")
                              else "status.camera_off" if camera == "no_camera"
                              else "status.camera_unavailable"),
-            "shortcuts": self.t("status.shortcuts") if d.user and not d.locked else "",
+            "shortcuts": [[key.upper() if len(key) < 4 else key.capitalize(),
+                           self.t(f"shortcut.{step}")]
+                          for key, step in SHORTCUTS + (("esc", "back"), ("enter", "enter"))]
+            if d.user and not d.locked else [],
             "notice": self.notice(),
         }
 
@@ -235,10 +238,13 @@ class Views:
         text = self.money(abs(minor), currency)
         return text if minor == 0 else ("+" if minor > 0 else "−") + text
 
-    def _fact(self, label: str, value: str, latin: bool = False) -> dict:
+    def _fact(self, label: str, value: str, latin: bool = False,
+              compact: bool = False) -> dict:
+        """A label and its value on one row; compact: a long label and a short value."""
         if label.startswith(("z.", "app.", "verify.")) and " " not in label:
             label = self.t(label)
-        return {"type": "fact", "label": label, "value": value, "latin": latin}
+        return {"type": "fact", "label": label, "value": value, "latin": latin,
+                "compact": compact}
 
     def _search(self):
         results = []
@@ -248,7 +254,8 @@ class Views:
                     "search.result", number=app["number"],
                     name=app["fields"].get("full_name", ""), state=self.state_text(app)),
                 "show_application", app["number"], kind="secondary"))
-        after = [{"type": "buttons", "key": "results", "vertical": True, "buttons": results}] \
+        after = [{"type": "buttons", "key": "results", "vertical": True, "tall": True,
+                  "buttons": results}] \
             if results else []
         return self._panel(self.t("search.title"), self.t("search.hint"),
                            [self.button("submit", self.t("search.button"), "submit"),
@@ -297,10 +304,15 @@ class Views:
         params = {"number": app["number"],
                   "receipt": (app.get("payment") or {}).get("receipt_number", ""),
                   "licence": (app.get("licence") or {}).get("number", "")}
-        title = self.t(f"authorise.{action}", **params)
+        title = self.t(f"authorise.{action}")
         hint = self.t("authorise.hint_supervisor") if d.view == "authorise" \
             else self.t("authorise.hint_reason")
-        return self._panel(title, hint,
+        subject = {"approve": ("app.number", params["number"]),
+                   "reject": ("app.number", params["number"]),
+                   "void": ("app.receipt", params["receipt"]),
+                   "revoke": ("app.licence", params["licence"]),
+                   "reprint": ("app.licence", params["licence"])}[action]
+        return self._panel(title, hint, before=[self._fact(*subject, latin=True)], buttons=
                            [self.button("submit", self.t("authorise.button"), "submit",
                                         kind="danger" if action in ("reject", "void", "revoke")
                                         else "go"), self._back()])
@@ -308,10 +320,11 @@ class Views:
     _reason = _authorise
 
     def _transfer(self):
-        return self._panel(self.t("transfer.title", ticket=self.desk.ticket["number"]),
-                           self.t("transfer.hint"),
+        return self._panel(self.t("transfer.title"), self.t("transfer.hint"),
                            [self.button("submit", self.t("transfer.button"), "submit"),
-                            self._back()])
+                            self._back()],
+                           before=[self._fact(self.t("desk.serving"),
+                                              self.desk.ticket["number"], latin=True)])
 
     def _verify(self):
         result = self.desk.verification
@@ -355,25 +368,31 @@ class Views:
         return {"title": "", "columns": [self._queue_column(), self._ticket_column(),
                                          self._application_column()]}
 
+    def key(self, name: str) -> str:
+        """The shortcut after a button's label in English; Arabic labels stay Arabic only
+        (the shortcut bar lists the keys)."""
+        return f"  {name}" if self.lang == "en" else ""
+
     def _queue_column(self) -> list[dict]:
         d = self.desk
         serves = set(d.counter_services)
-        items = [{"type": "heading", "text": self.t("desk.queue")}]
+        items = [{"type": "heading", "text": self.t("desk.queue")},
+                 {"type": "buttons", "key": "queue", "vertical": True, "buttons": [
+                     self.button("call_next", self.t("desk.call_next") + self.key("F2"),
+                                 "call_next", kind="go", enabled=d.can("call_next")),
+                     self.button("open_search", self.t("desk.search") + self.key("F6"),
+                                 "open_search", kind="secondary"),
+                     self.button("start_apply", self.t("desk.new_application"),
+                                 "start_apply", kind="secondary"),
+                     self.button("open_verify", self.t("desk.verify") + self.key("F7"),
+                                 "open_verify", kind="secondary")]},
+                 {"type": "text", "text": self.t("desk.waiting_hint"), "tone": "hint"}]
         for row in d.overview:
             if serves and row["service"] not in serves:
                 continue
             text = self.t("desk.waiting", n=row["waiting"], m=row["longest_wait_minutes"]) \
                 if row["waiting"] else self.t("desk.nobody")
-            items.append(self._fact(self.service_name(row["service"]), text))
-        items.append({"type": "buttons", "key": "queue", "vertical": True, "buttons": [
-            self.button("call_next", self.t("desk.call_next") + "  F2", "call_next",
-                        kind="go", enabled=d.can("call_next")),
-            self.button("open_search", self.t("desk.search") + "  F6", "open_search",
-                        kind="secondary"),
-            self.button("start_apply", self.t("desk.new_application"), "start_apply",
-                        kind="secondary"),
-            self.button("open_verify", self.t("desk.verify") + "  F7", "open_verify",
-                        kind="secondary")]})
+            items.append(self._fact(self.service_name(row["service"]), text, compact=True))
         return items
 
     def _ticket_column(self) -> list[dict]:
@@ -397,13 +416,14 @@ class Views:
             if ticket["transferred_from"]:
                 items.append({"type": "text", "tone": "hint", "text": self.t(
                     "desk.transferred", service=self.service_name(ticket["transferred_from"]))})
-        buttons = [("recall", "desk.recall", "  F3", "secondary"),
+        buttons = [("recall", "desk.recall", "F3", "secondary"),
                    ("no_show", "desk.no_show", "", "secondary"),
-                   ("park", "desk.park", "  F5", "secondary"),
+                   ("park", "desk.park", "F5", "secondary"),
                    ("start_transfer", "desk.transfer", "", "secondary"),
-                   ("finish", "desk.finish", "  F4", "go")]
+                   ("finish", "desk.finish", "F4", "go")]
         items.append({"type": "buttons", "key": "ticket", "grid": 2, "buttons": [
-            self.button(action, self.t(label) + key, action, kind=kind,
+            self.button(action, self.t(label) + (self.key(key) if key else ""), action,
+                        kind=kind,
                         enabled=d.can("transfer" if action == "start_transfer" else action))
             for action, label, key, kind in buttons]})
         parked = [t for t in d.mine if t["state"] == "parked"]
@@ -427,6 +447,23 @@ class Views:
         items.append({"type": "banner", "text": self.state_text(app),
                       "tone": "error" if app["state"] in ("rejected", "withdrawn") else
                       "ok" if app["state"] in ("approved", "issued") else "info"})
+        # The next step first: the clerk should not have to scroll for it.
+        actions = [("pay", "go"), ("issue", "go"), ("approve", "go"), ("print_receipt",
+                                                                        "secondary"),
+                   ("reprint", "secondary"), ("reject", "danger"), ("void", "danger"),
+                   ("revoke", "danger")]
+        buttons = []
+        for action, kind in actions:
+            if not d.can(action):
+                continue
+            step = {"pay": "start_payment", "issue": "issue",
+                    "print_receipt": "print_receipt"}.get(action, "request")
+            args = [action] if step == "request" else []
+            buttons.append(self.button(action, self.t(f"app.{action}"), step, *args,
+                                       kind=kind))
+        if buttons:
+            items.append({"type": "buttons", "key": "application", "grid": 2,
+                          "buttons": buttons})
         service = None
         try:
             service = d.backend.service(app["service_code"])
@@ -462,22 +499,6 @@ class Views:
             if licence["revoked_at"]:
                 items.append({"type": "banner", "tone": "error", "text": self.t(
                     "app.revoked", reason=licence["revoke_reason"])})
-        actions = [("pay", "go"), ("issue", "go"), ("approve", "go"), ("print_receipt",
-                                                                        "secondary"),
-                   ("reprint", "secondary"), ("reject", "danger"), ("void", "danger"),
-                   ("revoke", "danger")]
-        buttons = []
-        for action, kind in actions:
-            if not d.can(action):
-                continue
-            step = {"pay": "start_payment", "issue": "issue",
-                    "print_receipt": "print_receipt"}.get(action, "request")
-            args = [action] if step == "request" else []
-            buttons.append(self.button(action, self.t(f"app.{action}"), step, *args,
-                                       kind=kind))
-        if buttons:
-            items.append({"type": "buttons", "key": "application", "grid": 2,
-                          "buttons": buttons})
         return items
 
 

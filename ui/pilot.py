@@ -96,6 +96,7 @@ class PilotServer:
             "ids": self.cmd_ids, "text": self.cmd_text, "advance": self.cmd_advance,
             "settle": self.cmd_settle, "state": self.cmd_state,
             "screenshot": self.cmd_screenshot, "call": self.cmd_call, "quit": self.cmd_quit,
+            "keys": self.cmd_keys, "press_key": self.cmd_press_key,
         }
 
     # -- socket ----------------------------------------------------------------------------
@@ -407,6 +408,33 @@ class PilotServer:
                 self.press(step)
                 # One frame for the keyboard to react (shift relabels the keys).
                 self.on_main(lambda: Clock.frames)
+        self.settle()
+
+    def cmd_keys(self, text: str) -> None:
+        """Type on the physical keyboard: each character as the window's text input (what
+        SDL sends for a key press with the current keyboard layout, Arabic included)."""
+        from kivy.core.window import Window
+
+        if not isinstance(text, str):
+            raise PilotCommandError(f"keys needs a string, not {text!r}")
+        for char in text:
+            self.on_main(lambda char=char: Window.dispatch("on_textinput", char), crash=True)
+        self.settle()
+
+    def cmd_press_key(self, name: str, modifiers: list | None = None) -> None:
+        """A special key on the physical keyboard by Kivy's name ("enter", "tab", "f2",
+        "escape", "backspace"), down then up, with modifiers such as ["shift"]."""
+        from kivy.core.window import Keyboard, Window
+
+        code = Keyboard.keycodes.get(name)
+        if code is None:
+            raise PilotCommandError(f"no key named {name!r}")
+        mods = list(modifiers or [])
+
+        def press():
+            Window.dispatch("on_key_down", code, 0, None, mods)
+            Window.dispatch("on_key_up", code, 0)
+        self.on_main(press, crash=True)
         self.settle()
 
     def cmd_ids(self) -> list[dict]:

@@ -168,6 +168,14 @@ class Pilot:
         """Tap the on-screen keys "key:<char>" ("key:space"; upper case: key:shift first)."""
         self._request("type", text=text, timeout_s=COMMAND_TIMEOUT_S + 2 * len(text))
 
+    def keys(self, text: str) -> None:
+        """Type `text` on the physical keyboard (the window's text input, any script)."""
+        self._request("keys", text=text, timeout_s=COMMAND_TIMEOUT_S + len(text))
+
+    def press_key(self, name: str, *modifiers: str) -> None:
+        """A special key by Kivy's name: "enter", "tab", "escape", "backspace", "f2", ..."""
+        self._request("press_key", name=name, modifiers=list(modifiers))
+
     def ids(self) -> list[dict]:
         """Visible widgets in reading order: [{"id", "disabled", "text" (if any)}, ...]."""
         return self._request("ids")

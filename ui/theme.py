@@ -47,10 +47,12 @@ class Sizes:
     """Pixel sizes for one monitor and text mode."""
     dpi: float
     large_text: bool = False
+    text_scale: float = 1.0  # the counter's desk screen reads at arm's length: smaller text
+    button_mm: float = 20.0  # the kiosk's buttons; the counter's are 15 mm (still touchable)
 
     @property
     def scale(self) -> float:
-        return 1.3 if self.large_text else 1.0
+        return self.text_scale * (1.3 if self.large_text else 1.0)
 
     @property
     def touch(self) -> int:
@@ -59,7 +61,7 @@ class Sizes:
 
     @property
     def button(self) -> int:
-        return round(max(self.touch, mm_to_px(20, self.dpi)) * (1.15 if self.large_text else 1))
+        return round(max(self.touch, mm_to_px(self.button_mm, self.dpi)) * (1.15 if self.large_text else 1))
 
     @property
     def key(self) -> int:

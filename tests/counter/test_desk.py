@@ -111,7 +111,8 @@ def test_a_day_at_the_desk(desk, views, office, valid_fields, till):
     sign_in(desk)
     desk.call_next()
     assert desk.ticket["number"] == "R001" and desk.application["number"] == kiosk_app["number"]
-    assert [b["id"] for b in views.screen()["columns"][2][-1]["buttons"]] == ["pay", "reject"]
+    actions = next(i for i in views.screen()["columns"][2] if i.get("key") == "application")
+    assert [b["id"] for b in actions["buttons"]] == ["pay", "reject"]
     # Cash, with change.
     desk.start_payment()
     desk.type_text("5")

@@ -75,21 +75,7 @@ class KioskRig(KioskBench):
             texts.extend(b.text for b in found)
         return texts
 
-    def office(self) -> Office:
-        """The kiosk's store, opened from the test (WAL: safe beside the running app), an
-        hour after the pilot's clock started (the kiosk's own time, not this machine's)."""
-        clock = FrozenClock(START)
-        clock.advance(seconds=3600)
-        return Office.open(load_settings(self.data, environ={}), clock=clock)
-
     # --- what the camera sees -----------------------------------------------------------
-    def show_qr(self, text: str) -> None:
-        """Put a QR in front of the camera (for the next time a scan screen opens)."""
-        frame = qr_frame(text, scale=6)
-        tmp = self.camera_image.with_suffix(".tmp.png")
-        cv2.imwrite(str(tmp), frame)
-        os.replace(tmp, self.camera_image)
-
     def show_scene(self) -> None:
         """Nothing readable in front of the camera: a plain grey scene with a dark box."""
         frame = blank_frame(640, 480, 190)

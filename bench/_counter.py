@@ -1,0 +1,53 @@
+"""The counter benchmark's bench: the real `nafitha counter` driven by the pilot, with a fake
+network printer that records every byte and a camera that sees an image file, on a data
+directory with a certified device and two accounts (clerk sara 1234, supervisor huda 9876).
+tests/ui/counter_rig.py builds on CounterBench."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from _kiosk import NAFITHA, START, AppBench  # noqa: E402
+
+CLERK = ("sara", "1234")
+SUPERVISOR = ("huda", "9876")
+
+
+class CounterBench(AppBench):
+    def __init__(self, tmp: Path, lang: str = "ar", printer_state: str = "ok",
+                 camera: bool = True, extra_env: dict | None = None):
+        super().__init__(tmp, lang, printer_state, camera, {
+            "NAFITHA_COUNTER__LANGUAGE": lang, **(extra_env or {})})
+        office = self.office()
+        try:
+            office.users.create(CLERK[0], "clerk", CLERK[1])
+            office.users.create(SUPERVISOR[0], "supervisor", SUPERVISOR[1])
+        finally:
+            office.close()
+
+    def argv(self, windowed: bool = True) -> list[str]:
+        return [NAFITHA, "--data", str(self.data), "counter"]
+
+    def kiosk_application(self, fields: dict, service: str = "residence-certificate",
+                          with_ticket: bool = True) -> dict:
+        """What a resident does at the kiosk: a ticket and an application (unpaid)."""
+        office = self.office()
+        try:
+            with office.acting_as("kiosk"):
+                ticket = office.queue.take_ticket(service) if with_ticket else None
+                app = office.applications.submit(service, fields,
+                                                 ticket=ticket["id"] if ticket else None)
+            return {"ticket": ticket, "application": app}
+        finally:
+            office.close()
+
+
+def sign_in(pilot, user: tuple[str, str] = CLERK) -> None:
+    """Type the user name and PIN on the physical keyboard, Enter."""
+    pilot.keys(user[0])
+    pilot.press_key("tab")
+    pilot.keys(user[1])
+    pilot.press_key("enter")
+    pilot.settle()

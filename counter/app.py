@@ -1,0 +1,331 @@
+"""The counter application: `nafitha counter` calls run_counter().
+
+A clerk's day by keyboard and by touch, in Arabic (the default) or English: sign in, open the
+shift, call tickets, serve applications (the kiosk's and walk-ins'), take payments, issue
+and print licences, verify licences by camera, close the shift with a Z report. The desk
+(counter/desk.py) holds the state, counter/views.py says what to show, the window here
+shows it; store and device work runs on a worker (ui/worker.py).
+
+Kivy is only imported inside run_counter(), after prepare_kivy_env()."""
+from __future__ import annotations
+
+import logging
+import os
+
+from ui.env import prepare_kivy_env
+
+log = logging.getLogger("nafitha.counter")
+
+TITLE = "Nafitha counter"
+WINDOW_SIZE = (1440, 900)
+SCREENSHOT_AFTER_FRAMES = 8
+# Steps that only change what is on screen: run at once on the UI thread.
+INSTANT_STEPS = ("focus", "choose", "choose_method", "choose_service", "next_field",
+                 "start_payment", "start_transfer", "start_apply", "open_search",
+                 "open_verify", "start_close_shift", "request", "lock", "sign_out",
+                 "new_shift")
+# Every other desk step talks to the store or a device: on the worker.
+SLOW_STEPS = ("submit", "back", "refresh", "call_next", "recall", "no_show", "park",
+              "finish", "resume", "show_application", "issue", "print_receipt", "print_z",
+              "scanned")
+REFRESH_EVERY_S = 3.0
+
+
+def run_counter(settings, office, screenshot: str | None = None,
+                exit_after: float | None = None, clock=None) -> None:
+    """Open the counter window and run until the clerk closes it.
+
+    screenshot: save a PNG of the first screen once drawn, then stop. exit_after: stop
+    after this many seconds. clock: the core clock the auto-lock reads (tests freeze it)."""
+    prepare_kivy_env(settings.data_dir)
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(WINDOW_SIZE[0]))
+    Config.set("graphics", "height", str(WINDOW_SIZE[1]))
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("kivy", "exit_on_escape", "0")  # Escape is "back" here
+
+    from ui.fonts import register_arabic_font
+    register_arabic_font()
+    app = _counter_app_class()(settings=settings, office=office,
+                               clock=clock or office.store.clock, screenshot=screenshot,
+                               exit_after=exit_after)
+    app.run()
+
+
+def _counter_app_class():
+    """Defined on first use: Kivy must not be imported at module level."""
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Keyboard, Window
+    from kivy.factory import Factory
+    from kivy.lang import Builder
+    from kivy.properties import BooleanProperty, DictProperty, ObjectProperty
+
+    import ui.camera  # noqa: F401 - CameraPreview for the .kv files
+    import ui.widgets  # noqa: F401 - KLabel, KButton, MirrorBox for the .kv files
+    from ui import worker
+    from ui.i18n import Translations
+    from ui.screenshot import after_frames, save_next_frame
+    from ui.theme import Sizes
+
+    from .backend import LocalBackend
+    from .desk import SHORTCUTS, Desk
+    from .devices import CounterDevices
+    from .screens import items
+    from .views import Views
+
+    Builder.load_file(os.path.join(os.path.dirname(__file__), "screens", "root.kv"))
+    keys_by_code = {code: name for name, code in Keyboard.keycodes.items()}
+    shortcut_steps = dict(SHORTCUTS)
+
+    class CounterApp(App):
+        sizes = ObjectProperty(None)
+        px = DictProperty()
+        rtl = BooleanProperty(True)
+        chrome = DictProperty()
+        busy = BooleanProperty(False)
+        single_column = BooleanProperty(True)
+
+        def __init__(self, settings, office, clock, screenshot=None, exit_after=None,
+                     **kwargs):
+            self.settings, self.office, self.clock = settings, office, clock
+            self.screenshot_path, self.exit_after = screenshot, exit_after
+            self.tr = Translations.load("counter", settings.office.digits)
+            self.backend = LocalBackend(office, settings.counter.name)
+            self.devices = CounterDevices.from_settings(office, self.backend)
+            services = [office.catalog.get(s).code for s in settings.counter.service_list()]
+            self.desk = Desk(self.backend, self.devices, settings.counter.language, services)
+            self.views = Views(self.desk, self.tr, settings)
+            self.status = {"sync": {}, "printer": "ok", "camera": "no_camera"}
+            super().__init__(**kwargs)
+            self.sizes = Sizes(settings.counter.screen_dpi, text_scale=0.7, button_mm=15.0)
+            self.rtl = self.desk.lang == "ar"
+            self.last_activity = clock.now()
+            self.screen_data = {}
+            self._camera_on = False
+
+        def on_sizes(self, *_):
+            self.px = self.sizes.as_dict()
+
+        def build(self):
+            self.title = TITLE
+            self.root_widget = Factory.CounterRoot()
+            Window.bind(on_key_down=self._key_down, on_textinput=self._text_input,
+                        on_touch_down=self._touched)
+            Clock.schedule_interval(lambda dt: self.check_idle(), 1.0)
+            Clock.schedule_interval(lambda dt: self.background_refresh(), REFRESH_EVERY_S)
+            self.devices.on_printed = lambda: Clock.schedule_once(
+                lambda dt: self.update_status())
+            self.devices.start()
+            self.update_status()
+            self.render()
+            return self.root_widget
+
+        def on_start(self):
+            pilot_socket = os.environ.get("NAFITHA_PILOT")
+            if pilot_socket:
+                from ui.pilot import start_pilot
+                start_pilot(self, pilot_socket)
+            if self.exit_after is not None:
+                Clock.schedule_once(lambda dt: self.stop(), self.exit_after)
+            if self.screenshot_path:
+                after_frames(Clock, SCREENSHOT_AFTER_FRAMES, lambda: save_next_frame(
+                    Window, self.screenshot_path,
+                    lambda: Clock.schedule_once(lambda dt: self.stop(), 0)))
+
+        def on_stop(self):
+            self.devices.close()
+            worker.shutdown()
+
+        # --- acting ---------------------------------------------------------------------
+        def act(self, name: str, *args):
+            """A tap, a shortcut or Enter: the desk's step, on the worker if it is slow."""
+            self.last_activity = self.clock.now()
+            if self.busy:
+                return
+            if name == "toggle_language":
+                self.desk.lang = "en" if self.desk.lang == "ar" else "ar"
+                self.rtl = self.desk.lang == "ar"
+                if self.desk.apply_service:  # field labels are in the clerk's language
+                    values = self.desk.form.values()
+                    self.desk.choose_service(self.desk.apply_service)
+                    for f in self.desk.form.fields[1:]:
+                        f.value = values.get(f.key, "")
+                self.render()
+                return
+            step = getattr(self.desk, name)
+            if name in INSTANT_STEPS:
+                try:
+                    step(*args)
+                except Exception as exc:  # noqa: BLE001 - shown, the desk is kept
+                    self.desk.failed(exc)
+                self.render()
+                return
+            if name not in SLOW_STEPS:
+                raise ValueError(f"no counter step {name!r}")
+            self.busy = True
+            worker.run_in_background(step, *args, on_done=lambda _: self._slow_done(),
+                                     on_error=self._slow_failed)
+
+        def _slow_done(self):
+            self.busy = False
+            self.update_status()
+            self.render()
+
+        def _slow_failed(self, exc):
+            self.desk.failed(exc)
+            self._slow_done()
+
+        # --- the keyboard ---------------------------------------------------------------
+        def _text_input(self, _window, text):
+            self.last_activity = self.clock.now()
+            if self.busy or self.desk.form is None:
+                return False
+            self.desk.type_text(text)
+            self.render()
+            return True
+
+        def _key_down(self, _window, key, _scancode, _codepoint, modifiers):
+            self.last_activity = self.clock.now()
+            name = keys_by_code.get(key, "")
+            if name in ("enter", "numpadenter"):
+                self.act("submit")
+            elif name == "backspace":
+                if not self.busy:
+                    self.desk.backspace()
+                    self.render()
+            elif name == "tab":
+                if not self.busy:
+                    self.desk.next_field(-1 if "shift" in (modifiers or []) else 1)
+                    self.render()
+            elif name == "escape":
+                self.act("back")
+            elif name in shortcut_steps and self.desk.user and not self.desk.locked \
+                    and self.desk.screen not in ("shift_open", "z_report"):
+                step = shortcut_steps[name]
+                if step in ("recall", "finish", "park", "call_next") and \
+                        self.desk.screen != "desk":
+                    return True  # queue keys work on the desk, not inside a form
+                self.act(step)
+            else:
+                return False
+            return True
+
+        def _touched(self, *_):
+            self.last_activity = self.clock.now()
+            return False
+
+        # --- idle lock and refreshing ---------------------------------------------------
+        def check_idle(self):
+            if self.desk.user is None or self.desk.locked or self.busy:
+                self.last_activity = self.clock.now() if self.desk.user is None \
+                    else self.last_activity
+                return
+            idle = (self.clock.now() - self.last_activity).total_seconds()
+            if idle >= self.settings.counter.lock_after_s:
+                log.info("counter locked after %.0f s idle", idle)
+                self.desk.lock()
+                self.render()
+
+        def background_refresh(self):
+            """New tickets from the kiosks, decisions from the back office, sync state."""
+            if self.busy or self.desk.user is None or self.desk.locked:
+                self.update_status()
+                return
+            if self.desk.screen == "desk":
+                self.busy = True
+                worker.run_in_background(self.desk.refresh, on_done=lambda _: self._slow_done(),
+                                         on_error=self._slow_failed)
+            else:
+                self.update_status()
+                self.render()
+
+        def update_status(self):
+            try:
+                sync = self.backend.sync_status()
+            except Exception as exc:  # noqa: BLE001 - the status bar must not stop the desk
+                log.warning("sync status unavailable: %s", exc)
+                sync = {}
+            self.status = {"sync": sync, "printer": self.devices.printer_state(),
+                           "camera": self.devices.camera.state if self._camera_on
+                           else "no_camera"}
+
+        # --- showing ----------------------------------------------------------------------
+        def render(self):
+            screen = self.views.screen()
+            self.screen_data = screen
+            self.chrome = self.views.chrome(self.status)
+            columns = screen["columns"]
+            self.single_column = len(columns) == 1
+            ids = self.root_widget.ids
+            for index, box in enumerate((ids.col0, ids.col1, ids.col2)):
+                items.fill(box, columns[index] if index < len(columns) else [])
+            self._camera(any(i["type"] == "camera" for col in columns for i in col))
+
+        def _camera(self, wanted: bool):
+            preview = self._preview()
+            if wanted and not self._camera_on:
+                try:
+                    service = self.devices.open_scanner(
+                        lambda text: Clock.schedule_once(lambda dt: self.scanned(text)))
+                except Exception as exc:  # noqa: BLE001 - said in the status bar
+                    log.error("camera unavailable: %s", exc)
+                    service = None
+                self._camera_on = True
+                if preview is not None:
+                    preview.source_service = service
+                    preview.start()
+            elif not wanted and self._camera_on:
+                self._camera_on = False
+                self.devices.close_scanner()
+            if wanted and preview is not None and not preview.running:
+                preview.source_service = self.devices.camera.service
+                preview.start()
+
+        def _preview(self):
+            for box in (self.root_widget.ids.col0,):
+                for child in box.children:
+                    if getattr(child, "item_class", "") == "CCamera":
+                        return child.ids.preview
+            return None
+
+        def scanned(self, text: str):
+            if not self.busy and self.desk.screen in ("verify", "search"):
+                self.act("scanned", text)
+
+        # --- the test pilot's hooks ---------------------------------------------------------
+        def pilot_state(self) -> dict:
+            d = self.desk
+            form = None
+            if d.form is not None:
+                form = {"name": d.form.name, "focus": d.form.focused.key if d.form.fields
+                        else None, "values": d.form.values(),
+                        "errors": {f.key: bool(f.error) for f in d.form.fields}}
+            return {"screen": d.screen, "lang": d.lang, "rtl": self.rtl, "busy": self.busy,
+                    "user": d.user, "locked": d.locked, "form": form,
+                    "ticket": d.ticket, "application": _jsonable(d.application),
+                    "notice": dict(self.chrome.get("notice", {})),
+                    "chrome": {k: v for k, v in self.chrome.items() if k != "notice"},
+                    "screen_data": _jsonable(self.screen_data), "printed": self.devices.printed,
+                    "z": _jsonable(d.z)}
+
+        def pilot_advance(self, seconds: float):
+            self.clock.advance(seconds=seconds)
+            self.check_idle()
+
+        def pilot_busy(self):
+            return "counter step running" if self.busy else None
+
+        def pilot_call(self, name: str, *args):
+            if name == "refresh":
+                self.background_refresh()
+                return None
+            raise ValueError(f"no pilot call {name!r}")
+
+    return CounterApp
+
+
+def _jsonable(value):
+    import json
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,121 @@
+"""The counter's screens are columns of items (counter/views.py); this module makes each
+item a widget and keeps the widgets when only their values change, so a keystroke redraws
+one field, not the screen."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.app import App
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+
+from ui.widgets import KButton, make
+
+# item type -> the kv class that shows it
+ITEM_CLASSES = {"heading": "CHeading", "text": "CText", "fact": "CFact", "field": "CField",
+                "banner": "CBanner", "buttons": "CButtons", "camera": "CCamera"}
+
+
+class CButtons(GridLayout):
+    """A row (or a grid, or a column) of buttons from item["buttons"]; each runs
+    app.act(action, *args). Rebuilt only when the set of buttons changes."""
+    buttons = ListProperty()
+    grid = NumericProperty(0)  # columns; 0: all in one row
+    vertical = BooleanProperty(False)
+    tall = BooleanProperty(False)  # two-line labels (an Arabic line and an identifier)
+    rtl = BooleanProperty(False)
+    key = StringProperty("")
+
+    def __init__(self, **kwargs):
+        self._ids = None
+        super().__init__(**kwargs)
+        self.fbind("buttons", self._build)
+        self.fbind("rtl", self._build)
+        self.fbind("grid", self._build)
+        self.fbind("vertical", self._build)
+        self.fbind("tall", self._build)
+
+    def _build(self, *_):
+        app = App.get_running_app()
+        ids = (tuple(b["id"] for b in self.buttons), self.rtl, self.grid, self.vertical,
+               self.tall)
+        if ids == self._ids:
+            for widget, b in zip(self._widgets, self.buttons):
+                widget.logical, widget.kind, widget.disabled = \
+                    b["label"], b["kind"], not b["enabled"]
+                widget.action = (b["action"], b["args"])
+            return
+        self._ids = ids
+        self.clear_widgets()
+        self.cols = 1 if self.vertical else (self.grid or max(1, len(self.buttons)))
+        self.orientation = "rl-tb" if self.rtl else "lr-tb"
+        self._widgets = []
+        row_height = round(app.px["button"] * (1.7 if self.tall else 1))
+        self.row_default_height = row_height
+        for b in self.buttons:
+            widget = KButton(pilot_id=b["id"], logical=b["label"], kind=b["kind"],
+                             disabled=not b["enabled"])
+            widget.height = row_height
+            widget.action = (b["action"], b["args"])
+            widget.bind(on_release=lambda w: app.act(w.action[0], *w.action[1]))
+            self._widgets.append(widget)
+            self.add_widget(widget)
+        rows = -(-len(self.buttons) // self.cols)
+        self.height = rows * row_height + max(0, rows - 1) * self.spacing[1]
+
+
+class ShortcutBar(BoxLayout):
+    """The keyboard shortcuts, each key in its own label beside its name: a Latin key inside
+    an Arabic label would sit below the Arabic line (ui/rtl.py)."""
+    pairs = ListProperty()
+    rtl = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.fbind("pairs", self._build)
+        self.fbind("rtl", self._build)
+
+    def _build(self, *_):
+        from kivy.metrics import dp
+
+        from ui import theme
+        from ui.widgets import KLabel
+
+        app = App.get_running_app()
+        self.clear_widgets()
+        pairs = list(reversed(self.pairs)) if self.rtl else self.pairs
+        for key, name in pairs:
+            size = app.px["font_small"]
+            key_label = KLabel(logical=key, bold=True, color=theme.WHITE, font_size=size,
+                               single_line=True, auto_height=False, size_hint=(None, 1),
+                               width=dp(14) * len(key) + dp(8), align="center")
+            name_label = KLabel(logical=name, color=theme.WHITE, font_size=size,
+                                single_line=True, auto_height=False, size_hint=(1, 1))
+            for widget in ((name_label, key_label) if self.rtl else (key_label, name_label)):
+                widget.size_hint_y = 1  # the KLabel rule sets None (a paragraph's height)
+                self.add_widget(widget)
+
+
+def fill(box, items: list[dict]) -> None:
+    """Show `items` in `box`, reusing the widgets already there where the item types match."""
+    wanted = [ITEM_CLASSES[item["type"]] for item in items]
+    current = list(reversed(box.children))
+    if [getattr(w, "item_class", "") for w in current] != wanted:
+        box.clear_widgets()
+        current = []
+        for kv_class in wanted:
+            widget = make(kv_class)
+            widget.item_class = kv_class
+            box.add_widget(widget)
+            current.append(widget)
+    for widget, item in zip(current, items):
+        for name, value in item.items():
+            name = "text_" if name == "text" else name  # KLabel.text is the shaped text
+            if name != "type" and hasattr(widget, name):
+                if getattr(widget, name) != value:
+                    setattr(widget, name, value)
+
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -104,6 +104,8 @@ def _counter_app_class():
             self.last_activity = clock.now()
             self.screen_data = {}
             self._camera_on = False
+            self._refreshing = False
+            self._generation = 0  # counts the clerk's steps (a stale refresh is dropped)
 
         def on_sizes(self, *_):
             self.px = self.sizes.as_dict()
@@ -144,6 +146,7 @@ def _counter_app_class():
             self.last_activity = self.clock.now()
             if self.busy:
                 return
+            self._generation += 1
             if name == "toggle_language":
                 self.desk.lang = "en" if self.desk.lang == "ar" else "ar"
                 self.rtl = self.desk.lang == "ar"
@@ -182,6 +185,7 @@ def _counter_app_class():
             self.last_activity = self.clock.now()
             if self.busy or self.desk.form is None:
                 return False
+            self._generation += 1
             self.desk.type_text(text)
             self.render()
             return True
@@ -229,17 +233,32 @@ def _counter_app_class():
                 self.render()
 
         def background_refresh(self):
-            """New tickets from the kiosks, decisions from the back office, sync state."""
-            if self.busy or self.desk.user is None or self.desk.locked:
+            """New tickets from the kiosks, decisions from the back office, sync state. Read
+            beside the clerk's work: taps are never refused for it, and a result that a
+            step of the clerk's overtook is dropped."""
+            if self.busy or self.desk.user is None or self.desk.locked or \
+                    self.desk.screen != "desk" or self._refreshing:
                 self.update_status()
+                if not self.busy:
+                    self.render()
                 return
-            if self.desk.screen == "desk":
-                self.busy = True
-                worker.run_in_background(self.desk.refresh, on_done=lambda _: self._slow_done(),
-                                         on_error=self._slow_failed)
-            else:
-                self.update_status()
-                self.render()
+            self._refreshing = True
+            generation = self._generation
+
+            def fetched(data):
+                self._refreshing = False
+                if generation == self._generation and not self.busy and \
+                        self.desk.screen == "desk":
+                    self.desk.apply_refresh(data)
+                    self.update_status()
+                    self.render()
+
+            def failed(exc):
+                self._refreshing = False
+                log.warning("background refresh failed: %s", exc)
+
+            worker.run_in_background(self.desk.fetch_refresh, on_done=fetched,
+                                     on_error=failed)
 
         def update_status(self):
             try:
@@ -318,6 +337,12 @@ def _counter_app_class():
             return "counter step running" if self.busy else None
 
         def pilot_call(self, name: str, *args):
+            if name == "layout":
+                # Where each item of each column is (for layout tests): class, x, y, w, h.
+                return [[(getattr(w, "item_class", ""), w.x, w.y, w.width, w.height)
+                         for w in reversed(box.children)]
+                        for box in (self.root_widget.ids.col0, self.root_widget.ids.col1,
+                                    self.root_widget.ids.col2)]
             if name == "refresh":
                 self.background_refresh()
                 return None

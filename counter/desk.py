@@ -294,12 +294,22 @@ class Desk:
     def refresh(self) -> None:
         """*slow*: the queue, this counter's tickets, the application shown (a back-office
         decision may have arrived)."""
-        self.overview = self.backend.queue_overview()
-        self.mine = self.backend.my_tickets()
+        self.apply_refresh(self.fetch_refresh())
+
+    def fetch_refresh(self) -> dict:
+        """*slow*, reads only (the app's background refresh runs it beside the clerk's
+        steps and applies it only if no step ran meanwhile)."""
+        number = self.application["number"] if self.application else None
+        return {"overview": self.backend.queue_overview(), "mine": self.backend.my_tickets(),
+                "application": self.backend.application(number) if number else None}
+
+    def apply_refresh(self, data: dict) -> None:
+        self.overview, self.mine = data["overview"], data["mine"]
         current = [t for t in self.mine if t["state"] in ("called", "serving")]
         self.ticket = current[0] if current else None
-        if self.application:
-            self.application = self.backend.application(self.application["number"])
+        if self.application and data["application"] and \
+                data["application"]["number"] == self.application["number"]:
+            self.application = data["application"]
 
     def _show_ticket_application(self) -> None:
         self.application = self.backend.ticket_application(self.ticket["id"]) \

@@ -16,16 +16,29 @@ from pathlib import Path
 import cv2
 import zxingcpp
 
-from core.clock import FrozenClock
-from core.office import Office
-from core.settings import load_settings
-from devices.scanning.fakes import blank_frame, qr_frame
+from devices.scanning.fakes import blank_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "devices" / "printing"))
 from bench_loader import load_bench  # noqa: E402
 from escpos_decode import decode_raster  # noqa: E402
+
+
+def printed_images(printer) -> list:
+    """Every raster image a fake printer received, as PIL images."""
+    return [img for job in printer.jobs for img in decode_raster(job)]
+
+
+def printed_qr_texts(printer) -> list[str]:
+    """What a camera would read off the printed paper."""
+    texts = []
+    for image in printed_images(printer):
+        found = zxingcpp.read_barcodes(image.convert("L"),
+                                       formats=zxingcpp.BarcodeFormat.QRCode)
+        texts.extend(b.text for b in found)
+    return texts
+
 
 # The bench's kiosk set-up (certified data directory, fake printer, simulated terminal,
 # camera image, frozen clock): the benchmark and the tests drive the same kiosk.
@@ -65,15 +78,10 @@ class KioskRig(KioskBench):
 
     # --- what came out ----------------------------------------------------------------
     def printed_images(self) -> list:
-        return [img for job in self.printer.jobs for img in decode_raster(job)]
+        return printed_images(self.printer)
 
     def printed_qr_texts(self) -> list[str]:
-        texts = []
-        for image in self.printed_images():
-            found = zxingcpp.read_barcodes(image.convert("L"),
-                                           formats=zxingcpp.BarcodeFormat.QRCode)
-            texts.extend(b.text for b in found)
-        return texts
+        return printed_qr_texts(self.printer)
 
     # --- what the camera sees -----------------------------------------------------------
     def show_scene(self) -> None:

@@ -7,23 +7,12 @@ change, look at the new images and refresh them with
 """
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
-from PIL import Image, ImageChops
 
+from goldens import check_goldens
 from kiosk_rig import PERSON, KioskRig
 
 pytestmark = pytest.mark.ui
-
-GOLDEN = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "kiosk"
-UPDATE = os.environ.get("NAFITHA_UPDATE_SCREENSHOTS") == "1"
-# A pixel "differs" when a channel moves by more than this; a screen may have this share of
-# differing pixels (anti-aliasing noise) before it counts as changed.
-PIXEL_TOLERANCE = 48
-CHANGED_SHARE = 0.004
 
 
 def journey(rig, shoot):
@@ -118,16 +107,6 @@ def journey(rig, shoot):
     p.tap("admin_cancel")
 
 
-def differs(new: Path, golden: Path) -> str | None:
-    a, b = Image.open(new).convert("RGB"), Image.open(golden).convert("RGB")
-    if a.size != b.size:
-        return f"size {a.size} != {b.size}"
-    diff = ImageChops.difference(a, b).convert("L").point(
-        lambda v: 255 if v > PIXEL_TOLERANCE else 0)
-    share = sum(diff.histogram()[255:]) / (a.size[0] * a.size[1])
-    return f"{share:.2%} of pixels changed" if share > CHANGED_SHARE else None
-
-
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_every_screen_matches_its_golden(lang, xvfb_display, tmp_path):
     shots = tmp_path / "shots"
@@ -140,20 +119,5 @@ def test_every_screen_matches_its_golden(lang, xvfb_display, tmp_path):
             rig.pilot.screenshot(shots / f"{name}-{lang}.png")
 
         journey(rig, shoot)
-    problems = []
-    for name in names:
-        new, golden = shots / f"{name}-{lang}.png", GOLDEN / f"{name}-{lang}.png"
-        if UPDATE:
-            GOLDEN.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(new, golden)
-            continue
-        if not golden.exists():
-            problems.append(f"{golden.name}: no golden (run with NAFITHA_UPDATE_SCREENSHOTS=1 "
-                            f"and look at it)")
-            continue
-        why = differs(new, golden)
-        if why:
-            kept = Path(os.environ.get("NAFITHA_SCREENSHOT_DIFFS", "/tmp")) / new.name
-            shutil.copyfile(new, kept)
-            problems.append(f"{golden.name}: {why} (new image kept at {kept})")
+    problems = check_goldens("kiosk", shots, names, lang)
     assert not problems, "\n".join(problems)

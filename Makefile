@@ -51,6 +51,7 @@ bench: setup
 	$(PY) bench/scanning.py
 	$(PY) bench/sync.py
 	$(PY) bench/kiosk.py
+	$(PY) bench/counter.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -32,8 +32,12 @@ class CounterBench(AppBench):
 
     def kiosk_application(self, fields: dict, service: str = "residence-certificate",
                           with_ticket: bool = True) -> dict:
-        """What a resident does at the kiosk: a ticket and an application (unpaid)."""
+        """What a resident does at the kiosk: a ticket and an application (unpaid). Each
+        resident arrives a second after the one before (the queue is first come, first
+        served)."""
         office = self.office()
+        self._arrivals = getattr(self, "_arrivals", 0) + 1
+        office.store.clock.advance(seconds=self._arrivals)
         try:
             with office.acting_as("kiosk"):
                 ticket = office.queue.take_ticket(service) if with_ticket else None

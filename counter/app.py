@@ -97,7 +97,7 @@ def _counter_app_class():
             services = [office.catalog.get(s).code for s in settings.counter.service_list()]
             self.desk = Desk(self.backend, self.devices, settings.counter.language, services)
             self.views = Views(self.desk, self.tr, settings)
-            self.status = {"sync": {}, "printer": "ok", "camera": "no_camera"}
+            self.status = {"sync": {}, "printer": "ok", "camera": "closed"}
             super().__init__(**kwargs)
             self.sizes = Sizes(settings.counter.screen_dpi, text_scale=0.7, button_mm=15.0)
             self.rtl = self.desk.lang == "ar"
@@ -268,7 +268,7 @@ def _counter_app_class():
                 sync = {}
             self.status = {"sync": sync, "printer": self.devices.printer_state(),
                            "camera": self.devices.camera.state if self._camera_on
-                           else "no_camera"}
+                           else "closed"}
 
         # --- showing ----------------------------------------------------------------------
         def render(self):

@@ -80,7 +80,7 @@ class Views:
         if isinstance(exc, NafithaError):
             # A state the buttons should have prevented (another counter got there first):
             # the translated heading, and core's sentence, which names the numbers.
-            return f"{self.t('error.invalid_state')} ({exc.message})"
+            return f"{self.t('error.invalid_state')}\n{exc.message}"
         return self.t("error.failed")
 
     def notice(self) -> dict:
@@ -111,7 +111,7 @@ class Views:
         last = self.t("status.last_sync", time=self.when(sync["last_success_at"])) \
             if sync.get("last_success_at") else ""
         printer = status.get("printer", "ok")
-        camera = status.get("camera", "no_camera")
+        camera = status.get("camera", "closed")
         return {
             "office": office, "counter": self.t("common.counter", name=s.counter.name),
             "clerk": clerk, "language": self.t("common.language"),
@@ -124,8 +124,8 @@ class Views:
             "last_sync": last,
             "printer": self.t(f"status.printer_{printer}"),
             "printer_tone": "ok" if printer == "ok" else "warn",
-            "camera": self.t("status.camera_on" if camera in ("running", "ok", "scanning")
-                             else "status.camera_off" if camera == "no_camera"
+            "camera": self.t("status.camera_on" if camera in ("starting", "running")
+                             else "status.camera_off" if camera == "closed"
                              else "status.camera_unavailable"),
             "shortcuts": [[key.upper() if len(key) < 4 else key.capitalize(),
                            self.t(f"shortcut.{step}")]
@@ -158,7 +158,7 @@ class Views:
                 continue
             shown = "•" * len(f.value) if f.kind == "pin" else f.value
             if not f.required:
-                label = f"{label} ({self.t('form.optional')})"
+                label = f"{label} · {self.t('form.optional')}"
             items.append({"type": "field", "key": f.key, "label": label, "value": shown,
                           "focused": index == form.focus,
                           "error": self.error_text(f.error) if f.error else "",

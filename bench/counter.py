@@ -1,0 +1,167 @@
+"""The counter under Xvfb: "call next" to the application on screen, and "issue" to the
+licence's bytes at the printer, p50/p95, each against a baseline measured in the same run.
+
+    python bench/counter.py [--rounds 30] [--quick]
+
+Starts its own Xvfb and drives the real `nafitha counter` with the pilot, on a fake network
+printer that records every byte (bench/_counter.py). Before the run, `rounds` residents have
+applied at the kiosk (residence certificate, one ticket each). Each round: F2 (call next),
+take cash, issue, print the receipt again, F4 (finish).
+
+- call next: the pilot's F2 round trip (key down/up, the step done on the worker, the screen
+  redrawn and settled), checked to show the called resident's application. Baselines: an
+  unbound key (F8: nothing happens) and `settle` alone.
+- issue: from the tap on "Issue and print licence" until the fake printer has received the
+  licence (signing, the durable print job, rendering the raster with Arabic and the QR,
+  ESC/POS, the network send). Baseline: the same for "Print receipt" (a reprint of the
+  receipt: no signing, a smaller document).
+
+Prints one JSON object. Exit code 1 if a round failed or the counter did not start."""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _counter import CounterBench, sign_in  # noqa: E402
+from ui.xvfb import Xvfb  # noqa: E402
+
+QUICK_ROUNDS = 4
+NAMES = ("فاطمة علي", "Mariam Hasan", "محمد حسن", "Ali Ahmed")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values_s: list[float]) -> dict:
+    ms = [v * 1000 for v in values_s]
+    return {"n": len(ms), "p50_ms": round(statistics.median(ms), 1) if ms else None,
+            "p95_ms": round(percentile(ms, 95), 1) if ms else None}
+
+
+def national_id(n: int, rule: str) -> str:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import with_check_digit  # the test suite's valid-ID helper
+    return with_check_digit(f"{86010000 + n:08d}", rule)
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run(rounds: int, lang: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix="nafitha-bench-counter-") as tmp:
+        bench = CounterBench(Path(tmp), lang)
+        office = bench.office()
+        rule = office.settings.validation.national_id_check
+        office.close()
+        expected = []
+        for n in range(rounds):
+            made = bench.kiosk_application({
+                "full_name": NAMES[n % len(NAMES)], "national_id": national_id(n, rule),
+                "phone": "36001234", "block": "338", "road": "3803", "building": str(n + 1)})
+            expected.append(made["application"]["number"])
+        times = {"call_next": [], "inert_key": [], "settle": [], "issue": [],
+                 "print_receipt": []}
+        failures = []
+        pilot = bench.launch()
+        try:
+            sign_in(pilot)
+            pilot.keys("20")
+            pilot.press_key("enter")
+            for n, number in enumerate(expected):
+                try:
+                    times["inert_key"].append(timed(lambda: pilot.press_key("f8")))
+                    times["settle"].append(timed(pilot.settle))
+                    times["call_next"].append(timed(lambda: pilot.press_key("f2")))
+                    shown = (pilot.state().get("application") or {}).get("number")
+                    if shown != number:
+                        raise AssertionError(f"call next showed {shown}, not {number}")
+                    pilot.tap("pay")
+                    pilot.keys("1")
+                    pilot.press_key("enter")
+                    jobs = len(bench.printer.wait_for_jobs(2 * n + 1, timeout=20))
+                    for action in ("issue", "print_receipt"):
+                        start = time.perf_counter()
+                        pilot.tap(action)
+                        got = bench.printer.wait_for_jobs(jobs + 1, timeout=20)
+                        if len(got) <= jobs:
+                            raise AssertionError(f"{action}: nothing reached the printer")
+                        times[action].append(time.perf_counter() - start)
+                        jobs = len(got)
+                    pilot.press_key("f4")
+                except Exception as exc:  # noqa: BLE001 - counted and reported
+                    failures.append(f"round {n + 1}: {exc}")
+                    break
+        finally:
+            exit_code = pilot.close()
+            bench.close()
+        office_counts = bench_office(bench)
+    call, inert = summary(times["call_next"]), summary(times["inert_key"])
+    issue, receipt = summary(times["issue"]), summary(times["print_receipt"])
+    ratio = lambda a, b: round(a / b, 2) if a and b else None  # noqa: E731
+    return {
+        "call_next_to_application_on_screen": call,
+        "issue_to_licence_bytes_at_printer": issue,
+        "baseline": {"inert_key": inert, "settle": summary(times["settle"]),
+                     "print_receipt_to_bytes_at_printer": receipt},
+        "ratios": {"call_next_p50_over_inert_key_p50": ratio(call["p50_ms"], inert["p50_ms"]),
+                   "issue_p50_over_receipt_p50": ratio(issue["p50_ms"], receipt["p50_ms"])},
+        "rounds": {"requested": rounds, "completed": len(times["issue"]),
+                   "failed": failures, "counter_exit_code": exit_code},
+        "store": office_counts,
+    }
+
+
+def bench_office(bench) -> dict:
+    """Nothing counted twice: one live payment, one licence per round."""
+    office = bench.office()
+    try:
+        one = lambda sql: office.store.one(sql)["n"]  # noqa: E731
+        return {"licences": one("SELECT COUNT(*) AS n FROM licences"),
+                "payments": one("SELECT COUNT(*) AS n FROM payments WHERE voided_at IS NULL"),
+                "print_jobs_done": one("SELECT COUNT(*) AS n FROM print_jobs "
+                                       "WHERE state = 'done'")}
+    finally:
+        office.close()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--lang", choices=("ar", "en"), default="ar")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK_ROUNDS} rounds (the smoke test in make test)")
+    args = parser.parse_args(argv)
+    rounds = QUICK_ROUNDS if args.quick else args.rounds
+    with Xvfb():
+        result = run(rounds, args.lang)
+    report = {"benchmark": "counter",
+              "parameters": {"rounds": rounds, "lang": args.lang, "quick": args.quick},
+              "machine": {"python": platform.python_version(), "cpus": _cpus()}, **result}
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    ok = not result["rounds"]["failed"] and result["rounds"]["completed"] == rounds
+    return 0 if ok else 1
+
+
+def _cpus() -> int:
+    import os
+    return len(os.sched_getaffinity(0))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -237,7 +237,7 @@ class Desk:
         """*slow*"""
         f = self.form.get("float")
         try:
-            minor = money.parse_amount(f.value or "0", self.backend.currency(), "float")
+            minor = _cash_amount(f.value or "0", self.backend.currency(), "float")
             self.shift = self.backend.open_shift(self.user["username"], minor)
         except NafithaError as exc:
             self._fail(exc, "float")
@@ -257,7 +257,7 @@ class Desk:
                        "counted")
             return
         try:
-            minor = money.parse_amount(f.value, self.backend.currency(), "counted")
+            minor = _cash_amount(f.value, self.backend.currency(), "counted")
             self.z = self.backend.close_shift(self.user["username"], minor)
         except NafithaError as exc:
             self._fail(exc, "counted")
@@ -647,6 +647,13 @@ class Desk:
         """A step raised something unexpected (the store is unusable, a bug): shown, kept."""
         log.exception("counter step failed", exc_info=exc)
         self.notice = Notice("error", error=exc)
+
+
+def _cash_amount(text: str, currency: str, field_key: str) -> int:
+    """Cash in a drawer: an amount, and an empty drawer (0, 0.000) is one too."""
+    if text.strip() and set(text.strip()) <= set("0."):
+        return 0
+    return money.parse_amount(text, currency, field_key)
 
 
 def _field_of(exc: NafithaError, form: Form) -> str | None:

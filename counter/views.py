@@ -332,9 +332,9 @@ class Views:
                  {"type": "text", "text": self.t("verify.hint"), "tone": "hint"},
                  {"type": "camera"}]
         if result is not None:
-            reason = result.reason if result.reason else "ok"
+            reason = result.reason or "valid"
             if f"reason.{reason}" not in self.tr.entries:
-                reason = "other"
+                reason = "malformed"
             items.append({"type": "banner", "tone": "ok" if result.valid else "error",
                           "text": self.t("verify.genuine" if result.valid
                                          else "verify.not_genuine")})
@@ -429,7 +429,8 @@ class Views:
         parked = [t for t in d.mine if t["state"] == "parked"]
         if parked:
             items.append({"type": "heading", "text": self.t("desk.parked"), "small": True})
-            items.append({"type": "buttons", "key": "parked", "vertical": True, "buttons": [
+            items.append({"type": "buttons", "key": "parked", "vertical": True,
+                          "tall": self.lang == "ar", "buttons": [
                 self.button(f"resume:{t['number']}", self.t("desk.resume", ticket=t["number"]),
                             "resume", t["id"], kind="secondary") for t in parked]})
         return items

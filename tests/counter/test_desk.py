@@ -205,7 +205,7 @@ def test_revoke_needs_a_supervisor_and_verify_then_says_revoked(desk, views, off
     desk.verify(licence["signed_payload"])
     assert not desk.verification.valid and desk.verification.reason == "revoked"
     texts = [i.get("text") for i in views.screen()["columns"][0]]
-    assert "Not a genuine licence" in texts and "This licence was revoked." in texts
+    assert "Not a genuine licence" in texts and "This licence has been revoked." in texts
 
 
 def test_search_by_national_id_slip_code_and_last_digits(desk, office, submit_valid,
@@ -298,6 +298,18 @@ def test_queue_steps_park_resume_transfer_and_no_show_at_the_call_limit(desk, of
         desk.recall()
     assert office.queue.get(third)["state"] == "no_show"
     assert desk.notice.key == "notice.no_show_limit"
+
+
+def test_an_empty_drawer_opens_and_closes_a_shift(desk, office):
+    office.users.create("omar", "clerk", "5555")
+    sign_in(desk, "omar", "5555")
+    desk.type_text("0.000")
+    desk.submit()
+    assert desk.screen == "desk"
+    desk.start_close_shift()
+    desk.type_text("0")
+    desk.submit()
+    assert desk.screen == "z_report" and desk.z["difference_minor"] == 0
 
 
 def test_close_shift_z_report_equals_the_payments(desk, views, office, submit_valid):

@@ -22,10 +22,10 @@ PEOPLE = {
 WALK_IN = {"ar": "حسن يوسف", "en": "Hasan Yusuf"}
 WORDS = {"ar": {"wrong": "الرقم السري غير صحيح", "change": "4.000 د.ب",
                 "not_supervisor": "ليس حساب مشرف", "not_genuine": "ليست رخصة أصلية",
-                "revoked": "ألغيت هذه الرخصة"},
+                "revoked": "هذه الرخصة ملغاة"},
          "en": {"wrong": "Wrong PIN", "change": "4.000 BHD",
                 "not_supervisor": "not a supervisor's", "not_genuine": "Not a genuine licence",
-                "revoked": "This licence was revoked"}}
+                "revoked": "This licence has been revoked"}}
 
 
 @pytest.mark.parametrize("lang", ["ar", "en"])

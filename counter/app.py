@@ -281,6 +281,15 @@ def _counter_app_class():
             for index, box in enumerate((ids.col0, ids.col1, ids.col2)):
                 items.fill(box, columns[index] if index < len(columns) else [])
             self._camera(any(i["type"] == "camera" for col in columns for i in col))
+            Clock.schedule_once(lambda dt: self._show_focused(), 0)
+
+        def _show_focused(self):
+            """Scroll the field that has the keyboard into view (a long walk-in form)."""
+            box = self.root_widget.ids.col0
+            for child in box.children:
+                if getattr(child, "item_class", "") == "CField" and child.focused:
+                    box.parent.scroll_to(child, padding=20, animate=False)
+                    return
 
         def _camera(self, wanted: bool):
             preview = self._preview()

@@ -125,7 +125,7 @@ class Views:
             "printer": self.t(f"status.printer_{printer}"),
             "printer_tone": "ok" if printer == "ok" else "warn",
             "camera": self.t("status.camera_on" if camera in ("starting", "running")
-                             else "status.camera_off" if camera == "closed"
+                             else "status.camera_off" if camera in ("closed", "ended", "stopped")
                              else "status.camera_unavailable"),
             "shortcuts": [[key.upper() if len(key) < 4 else key.capitalize(),
                            self.t(f"shortcut.{step}")]

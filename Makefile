@@ -12,7 +12,7 @@ KIOSK_FLAGS ?= --windowed
 APT_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libmtdev1 libzbar0 libusb-1.0-0 fonts-noto-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages run test bench clean
+.PHONY: setup system-packages run counter test bench clean
 
 setup: system-packages $(VENV)/.installed
 
@@ -39,6 +39,21 @@ run: setup
 	  xvfb-run -a -s "-screen 0 1920x1080x24" $(VENV)/bin/nafitha --data "$(DATA)" kiosk $(KIOSK_FLAGS); \
 	else \
 	  $(VENV)/bin/nafitha --data "$(DATA)" kiosk $(KIOSK_FLAGS); \
+	fi
+
+# The clerk's desk on the same data directory (sign in as sara / 1234 after `make run`'s
+# first start; `nafitha user add` creates other accounts).
+counter: setup
+	@$(VENV)/bin/nafitha --data "$(DATA)" keys demo >/dev/null
+	@$(VENV)/bin/nafitha --data "$(DATA)" user list --json | grep -q '"sara"' || \
+	  NAFITHA_NEW_PIN=1234 $(VENV)/bin/nafitha --data "$(DATA)" user add sara --role clerk >/dev/null
+	@$(VENV)/bin/nafitha --data "$(DATA)" user list --json | grep -q '"huda"' || \
+	  NAFITHA_NEW_PIN=9876 $(VENV)/bin/nafitha --data "$(DATA)" user add huda --role supervisor >/dev/null
+	@if [ -z "$$DISPLAY" ]; then \
+	  echo "No DISPLAY: starting the counter on a virtual screen (Xvfb)."; \
+	  xvfb-run -a -s "-screen 0 1920x1080x24" $(VENV)/bin/nafitha --data "$(DATA)" counter; \
+	else \
+	  $(VENV)/bin/nafitha --data "$(DATA)" counter; \
 	fi
 
 test: setup

@@ -286,9 +286,13 @@ def _counter_app_class():
         def _show_focused(self):
             """Scroll the field that has the keyboard into view (a long walk-in form)."""
             box = self.root_widget.ids.col0
+            view = box.parent
+            if box.height <= view.height:
+                view.scroll_y = 1  # it all fits: from the top
+                return
             for child in box.children:
                 if getattr(child, "item_class", "") == "CField" and child.focused:
-                    box.parent.scroll_to(child, padding=20, animate=False)
+                    view.scroll_to(child, padding=20, animate=False)
                     return
 
         def _camera(self, wanted: bool):
@@ -352,6 +356,14 @@ def _counter_app_class():
                          for w in reversed(box.children)]
                         for box in (self.root_widget.ids.col0, self.root_widget.ids.col1,
                                     self.root_widget.ids.col2)]
+            if name == "camera_box":
+                # The camera preview's box in a screenshot (left, top, right, bottom), or None.
+                preview = self._preview()
+                if preview is None:
+                    return None
+                x, y = preview.to_window(*preview.pos)
+                return [round(x), round(Window.height - y - preview.height),
+                        round(x + preview.width), round(Window.height - y)]
             if name == "refresh":
                 self.background_refresh()
                 return None

@@ -172,6 +172,8 @@ def test_a_clerks_whole_day(lang, xvfb_display, tmp_path):
         assert any(words["not_genuine"] in (t or "") for t in texts)
         assert any(words["revoked"] in (t or "") for t in texts)
         shoot("verify")
+        # The licence's QR carries fresh random bytes each run: its picture may differ.
+        ignore = {"verify": [p.call("camera_box")]}
         p.press_key("escape")
 
         # Lunch: lock; only sara's PIN opens it again.
@@ -201,5 +203,5 @@ def test_a_clerks_whole_day(lang, xvfb_display, tmp_path):
             x["amount_minor"] for x in live if x["method"] == "cash")
         assert z["voids"]["count"] == 1
         assert z["expected_cash_minor"] == 21_000 and z["difference_minor"] == -500
-    problems = check_goldens("counter", shots, names, lang)
+    problems = check_goldens("counter", shots, names, lang, ignore)
     assert not problems, "\n".join(problems)

@@ -4,27 +4,17 @@ directory with a certified device and two accounts (clerk sara 1234, supervisor 
 tests/ui/counter_rig.py builds on CounterBench."""
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
-
-def load_sibling(name: str):
-    """bench/<name>.py as module bench_<name> (as tests/bench_loader.py names it), without
-    putting bench/ on sys.path: bench/counter.py and bench/kiosk.py would hide the apps'
-    packages of the same names."""
-    module_name = f"bench_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            module_name, Path(__file__).with_name(f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
-
-_kiosk = load_sibling("_kiosk")
-NAFITHA, START, AppBench = _kiosk.NAFITHA, _kiosk.START, _kiosk.AppBench
+# bench/ on the path only for this import (bench/counter.py and bench/kiosk.py would hide
+# the apps' packages of the same names from later imports).
+_BENCH = str(Path(__file__).resolve().parent)
+sys.path.insert(0, _BENCH)
+try:
+    from _kiosk import NAFITHA, START, AppBench  # noqa: E402
+finally:
+    sys.path.remove(_BENCH)
 
 CLERK = ("sara", "1234")
 SUPERVISOR = ("huda", "9876")

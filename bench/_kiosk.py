@@ -4,6 +4,7 @@ tests/ui/kiosk_rig.py builds on KioskBench; the virtual display is ui/xvfb.py.""
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -137,6 +138,25 @@ class KioskBench(AppBench):
         if row is None:
             raise RuntimeError("no licence issued yet")
         return row["signed_payload"]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def summary(values_s: list[float]) -> dict:
+    """p50 / p95 / max in ms of durations given in seconds."""
+    if not values_s:
+        return {"n": 0, "p50_ms": None, "p95_ms": None, "max_ms": None}
+    ms = [v * 1000 for v in values_s]
+    return {"n": len(ms), "p50_ms": round(statistics.median(ms), 1),
+            "p95_ms": round(percentile(ms, 0.95), 1), "max_ms": round(max(ms), 1)}
+
+
+def valid_cpr(i: int) -> str:
+    from core.text import with_check_digit
+    return with_check_digit(f"{88010000 + i % 1_000_000:08d}", "luhn")
 
 
 def launch_minimal(tmp: Path) -> Pilot:

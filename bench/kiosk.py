@@ -38,11 +38,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from _kiosk import KioskBench, launch_minimal, proc_status  # noqa: E402
 from ui.pilot_client import PilotError  # noqa: E402
 from ui.xvfb import Xvfb  # noqa: E402
+
+# bench/ on the path only for this import: left there, this file (kiosk.py) would hide the
+# kiosk package from whoever imports it next (the tests load this file in their process).
+sys.path.insert(0, str(ROOT / "bench"))
+try:
+    from _kiosk import (KioskBench, launch_minimal, percentile, proc_status,  # noqa: E402
+                        summary, valid_cpr)
+finally:
+    sys.path.remove(str(ROOT / "bench"))
 
 MEMORY_GROWTH_MAX_PCT = 10.0
 MIX = ("apply", "ticket", "verify")
@@ -54,25 +61,6 @@ NAMES = {"ar": ("فاطمة علي", "محمد حسن", "زينب جاسم"),
 ADDRESS = ("208", "2811", "1234")
 MAX_FAILED_JOURNEYS = 5
 QUICK = {"launches": 2, "journeys": 9, "warmup": 3, "sample_every": 3}
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def summary(values_s: list[float]) -> dict:
-    """p50 / p95 / max in ms of durations given in seconds."""
-    if not values_s:
-        return {"n": 0, "p50_ms": None, "p95_ms": None, "max_ms": None}
-    ms = [v * 1000 for v in values_s]
-    return {"n": len(ms), "p50_ms": round(statistics.median(ms), 1),
-            "p95_ms": round(percentile(ms, 0.95), 1), "max_ms": round(max(ms), 1)}
-
-
-def valid_cpr(i: int) -> str:
-    from core.text import with_check_digit
-    return with_check_digit(f"{88010000 + i % 1_000_000:08d}", "luhn")
 
 
 # --- cold start ---------------------------------------------------------------------------

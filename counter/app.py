@@ -18,7 +18,6 @@ log = logging.getLogger("nafitha.counter")
 
 TITLE = "Nafitha counter"
 WINDOW_SIZE = (1440, 900)
-SCREENSHOT_AFTER_FRAMES = 8
 # Steps that only change what is on screen: run at once on the UI thread.
 INSTANT_STEPS = ("focus", "choose", "choose_method", "choose_service", "next_field",
                  "start_payment", "start_transfer", "start_apply", "open_search",
@@ -66,7 +65,7 @@ def _counter_app_class():
     import ui.widgets  # noqa: F401 - KLabel, KButton, MirrorBox for the .kv files
     from ui import worker
     from ui.i18n import Translations
-    from ui.screenshot import after_frames, save_next_frame
+    from ui.screenshot import start_app_hooks
     from ui.theme import Sizes
 
     from .backend import LocalBackend
@@ -125,16 +124,7 @@ def _counter_app_class():
             return self.root_widget
 
         def on_start(self):
-            pilot_socket = os.environ.get("NAFITHA_PILOT")
-            if pilot_socket:
-                from ui.pilot import start_pilot
-                start_pilot(self, pilot_socket)
-            if self.exit_after is not None:
-                Clock.schedule_once(lambda dt: self.stop(), self.exit_after)
-            if self.screenshot_path:
-                after_frames(Clock, SCREENSHOT_AFTER_FRAMES, lambda: save_next_frame(
-                    Window, self.screenshot_path,
-                    lambda: Clock.schedule_once(lambda dt: self.stop(), 0)))
+            start_app_hooks(self, self.screenshot_path, self.exit_after)
 
         def on_stop(self):
             self.devices.close()
@@ -222,9 +212,10 @@ def _counter_app_class():
 
         # --- idle lock and refreshing ---------------------------------------------------
         def check_idle(self):
-            if self.desk.user is None or self.desk.locked or self.busy:
-                self.last_activity = self.clock.now() if self.desk.user is None \
-                    else self.last_activity
+            if self.desk.user is None:
+                self.last_activity = self.clock.now()  # the idle time starts at sign-in
+                return
+            if self.desk.locked or self.busy:
                 return
             idle = (self.clock.now() - self.last_activity).total_seconds()
             if idle >= self.settings.counter.lock_after_s:

@@ -89,6 +89,7 @@ class Desk:
         self.z: dict | None = None
         self.notice: Notice | None = None
         self.form: Form | None = None
+        self._saved_form: Form | None = None  # what the lock screen covers
         self.apply_service: str | None = None
         self._signin_form()
 
@@ -216,14 +217,14 @@ class Desk:
             self._fail(exc, "pin")
             return
         self.locked = False
-        self.form = getattr(self, "_saved_form", None)
+        self.form, self._saved_form = self._saved_form, None
         self.notice = None
 
     def sign_out(self) -> None:
         """Forget the clerk and everything on screen (the shift stays open for them)."""
         if self.user:
             log.info("%s signed out at counter %s", self.user["username"], self.counter)
-        self.user, self.locked, self.shift = None, False, None
+        self.user, self.locked, self.shift, self._saved_form = None, False, None, None
         self.ticket, self.application, self.results = None, None, []
         self.verification, self.z, self.notice, self.view = None, None, None, "desk"
         self._signin_form()

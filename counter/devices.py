@@ -6,7 +6,6 @@ the clerk is still there to hand it over. One thread per printer drains the queu
 job wakes it at once."""
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 
@@ -38,17 +37,10 @@ class CounterDevices:
 
     @classmethod
     def from_settings(cls, office, backend) -> "CounterDevices":
-        from devices.printing.transports import PrinterError, open_transport
-        from devices.printing.worker import PrintWorker
+        from devices.printing.worker import open_print_worker
 
         settings = office.settings
-        printer, problem = None, None
-        try:
-            transport = open_transport(dataclasses.asdict(settings.printer), settings.data_dir)
-            printer = PrintWorker(office, transport)
-        except PrinterError as exc:
-            problem = str(exc)
-            log.error("counter printer unavailable: %s", exc)
+        printer, problem = open_print_worker(office)
         sc = settings.scanner
         return cls(backend, printer, sc.source, (sc.width, sc.height), sc.debounce_s,
                    printer_problem=problem, print_language=settings.printer.language)

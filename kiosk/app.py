@@ -21,8 +21,6 @@ log = logging.getLogger("nafitha.kiosk")
 TITLE = "Nafitha"
 # The kiosk's target screen is a full-HD touch monitor.
 WINDOW_SIZE = (1920, 1080)
-# Frames to let the layouts settle before a screenshot is taken.
-SCREENSHOT_AFTER_FRAMES = 8
 # Staff exit: this many taps on the hidden corner within ADMIN_TAP_WINDOW_S seconds.
 ADMIN_TAPS = 5
 ADMIN_TAP_WINDOW_S = 4.0
@@ -86,7 +84,7 @@ def _kiosk_app_class():
     import ui.widgets  # noqa: F401 - KLabel, KButton, MirrorBox for the .kv files
     from ui import worker
     from ui.i18n import Translations
-    from ui.screenshot import after_frames, save_next_frame
+    from ui.screenshot import start_app_hooks
     from ui.theme import Sizes
 
     from .backend import LocalBackend
@@ -150,16 +148,7 @@ def _kiosk_app_class():
             return manager
 
         def on_start(self):
-            pilot_socket = os.environ.get("NAFITHA_PILOT")
-            if pilot_socket:
-                from ui.pilot import start_pilot
-                start_pilot(self, pilot_socket)
-            if self.exit_after is not None:
-                Clock.schedule_once(lambda dt: self.stop(), self.exit_after)
-            if self.screenshot_path:
-                after_frames(Clock, SCREENSHOT_AFTER_FRAMES, lambda: save_next_frame(
-                    Window, self.screenshot_path,
-                    lambda: Clock.schedule_once(lambda dt: self.stop(), 0)))
+            start_app_hooks(self, self.screenshot_path, self.exit_after)
 
         def on_stop(self):
             self.devices.close()

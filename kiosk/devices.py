@@ -4,7 +4,6 @@ Every method here blocks on a device and is called from a worker thread (ui/work
 never from the UI thread."""
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -40,17 +39,10 @@ class KioskDevices:
     @classmethod
     def from_settings(cls, office, backend) -> "KioskDevices":
         from devices.payment import open_terminal
-        from devices.printing.transports import PrinterError, open_transport
-        from devices.printing.worker import PrintWorker
+        from devices.printing.worker import open_print_worker
 
         settings = office.settings
-        printer, problem = None, None
-        try:
-            transport = open_transport(dataclasses.asdict(settings.printer), settings.data_dir)
-            printer = PrintWorker(office, transport)
-        except PrinterError as exc:
-            problem = str(exc)
-            log.error("kiosk printer unavailable: %s", exc)
+        printer, problem = open_print_worker(office)
         try:
             terminal = open_terminal(settings.payment)
         except Exception as exc:  # noqa: BLE001 - no terminal means "pay at the counter"

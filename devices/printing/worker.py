@@ -136,3 +136,19 @@ class PrintWorker:
             else:
                 backoff = idle_s
             stop.wait(backoff)
+
+
+def open_print_worker(office, printer: str = "main") -> tuple["PrintWorker | None", str | None]:
+    """The printer of office.settings.printer with its worker, or (None, why) when it cannot
+    be used at all (no Raqm, a profile that does not fit, a transport that cannot open)."""
+    import dataclasses
+
+    from .transports import open_transport
+
+    settings = office.settings
+    try:
+        transport = open_transport(dataclasses.asdict(settings.printer), settings.data_dir)
+        return PrintWorker(office, transport, printer), None
+    except PrinterError as exc:
+        log.error("printer unavailable: %s", exc)
+        return None, str(exc)

@@ -1,27 +1,16 @@
 """bench/counter.py runs end to end in its quick form (its own Xvfb, the real counter driven
 by the pilot, 4 rounds), and what it prints has the promised shape and figures that agree
 with the store."""
-import contextlib
-import io
-import json
-import os
-
 import pytest
 
-from bench_loader import load_bench
+from bench_loader import run_quick
 
 pytestmark = [pytest.mark.slow, pytest.mark.ui]
 
 
 @pytest.fixture(scope="module")
 def report():
-    bench = load_bench("counter")
-    display = os.environ.get("DISPLAY")
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert bench.main(["--quick"]) == 0
-    assert os.environ.get("DISPLAY") == display, "the bench's Xvfb display was left in place"
-    return json.loads(out.getvalue())
+    return run_quick("counter")
 
 
 def test_every_round_completed_and_nothing_was_counted_twice(report):

@@ -1,14 +1,11 @@
 """bench/kiosk.py runs end to end in its quick form (its own Xvfb, the real kiosk driven by the
 pilot, 2 cold starts of each app, 9 journeys), and what it prints has the promised shape,
 sane values and figures that agree with each other."""
-import contextlib
-import io
-import json
 import os
 
 import pytest
 
-from bench_loader import load_bench
+from bench_loader import load_bench, run_quick
 
 pytestmark = [pytest.mark.slow, pytest.mark.ui]
 
@@ -19,13 +16,8 @@ def bench():
 
 
 @pytest.fixture(scope="module")
-def report(bench):
-    display = os.environ.get("DISPLAY")
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert bench.main(["--quick"]) == 0
-    assert os.environ.get("DISPLAY") == display, "the bench's Xvfb display was left in place"
-    return json.loads(out.getvalue())
+def report():
+    return run_quick("kiosk")
 
 
 def test_every_journey_completed_and_the_store_holds_exactly_what_they_made(report):

@@ -57,6 +57,12 @@ class CounterRig(CounterBench):
             if value:
                 self.pilot.keys(value)
 
+    def clear_field(self, key: str) -> None:
+        """Tap the field and delete what is in it with Backspace."""
+        self.pilot.tap(f"field:{key}")
+        for _ in self.state()["form"]["values"][key]:
+            self.pilot.press_key("backspace")
+
     def enter(self) -> dict:
         self.pilot.press_key("enter")
         self.pilot.settle()

@@ -52,9 +52,7 @@ def test_a_clerks_whole_day(lang, xvfb_display, tmp_path):
         state = rig.sign_in(("sara", "0000"))
         assert state["screen"] == "signin" and words["wrong"] in rig.notice()
         shoot("signin-wrong-pin")
-        p.tap("field:username")
-        for _ in range(4):
-            p.press_key("backspace")
+        rig.clear_field("username")
         assert rig.state()["form"]["values"]["username"] == ""
         state = rig.sign_in()
         assert state["screen"] == "shift_open" and state["user"]["username"] == "sara"
@@ -123,9 +121,7 @@ def test_a_clerks_whole_day(lang, xvfb_display, tmp_path):
         shoot("authorise")
         state = rig.enter()
         assert state["screen"] == "authorise" and words["not_supervisor"] in rig.notice()
-        p.tap("field:supervisor")
-        for _ in range(4):
-            p.press_key("backspace")
+        rig.clear_field("supervisor")
         p.keys(SUPERVISOR[0])
         p.tap("field:pin")
         p.keys(SUPERVISOR[1])
@@ -165,8 +161,7 @@ def test_a_clerks_whole_day(lang, xvfb_display, tmp_path):
         assert rig.state()["application"]["licence"]["revoked_at"]
         rig.show_qr(licence_qr[0])
         p.press_key("f7")
-        state = p.wait_until(lambda s: s["screen"] == "verify" and "not_genuine" not in "" and
-                             any(i.get("type") == "banner"
+        state = p.wait_until(lambda s: s["screen"] == "verify" and any(i.get("type") == "banner"
                                  for i in s["screen_data"]["columns"][0]), timeout_s=20)
         texts = [i.get("text") for i in state["screen_data"]["columns"][0]]
         assert any(words["not_genuine"] in (t or "") for t in texts)

@@ -22,19 +22,15 @@ def test_lockout_idle_lock_and_a_clerk_asking_for_a_supervisor(xvfb_display, tmp
                                      "building": "12", "area_m2": "40", "parcel": "02-1234",
                                      "description": "A garden store"},
                                     service="building-permit-small", with_ticket=False)
-        for attempt in range(1, 6):
+        for _ in range(5):
             state = rig.sign_in(("sara", "9999"))
             assert state["screen"] == "signin" and state["form"]["values"]["pin"] == ""
-            p.tap("field:username")
-            for _ in range(4):
-                p.press_key("backspace")
+            rig.clear_field("username")
         assert "locked for 5 minutes" in rig.notice()
         state = rig.sign_in(CLERK)
         assert state["user"] is None and "locked until" in rig.notice()
         p.advance(301)  # five minutes later (the app's clock)
-        p.tap("field:username")
-        for _ in range(4):
-            p.press_key("backspace")
+        rig.clear_field("username")
         assert rig.sign_in(CLERK)["screen"] == "shift_open"
         p.keys("0")
         assert rig.enter()["screen"] == "desk", rig.notice()
@@ -58,9 +54,7 @@ def test_lockout_idle_lock_and_a_clerk_asking_for_a_supervisor(xvfb_display, tmp
         office = rig.office()
         assert office.applications.get(app["application"]["number"])["state"] == "submitted"
         office.close()
-        p.tap("field:supervisor")
-        for _ in range(4):
-            p.press_key("backspace")
+        rig.clear_field("supervisor")
         p.keys(SUPERVISOR[0])
         p.tap("field:pin")
         p.keys(SUPERVISOR[1])

@@ -108,6 +108,33 @@ class Service:
         }
 
 
+    def to_settings(self) -> dict:
+        """The service as its settings (the keys of a catalogue file): parse_service() of
+        this gives the same service back (the hub sends the catalogue this way)."""
+        def field_settings(f: Field) -> dict:
+            out = {"key": f.key, "type": f.type, "label": vars(f.label),
+                   "required": f.required}
+            if f.min_length:
+                out["min_length"] = f.min_length
+            if f.max_length is not None:
+                out["max_length"] = f.max_length
+            for name in ("min_exclusive", "max_exclusive"):
+                if getattr(f, name) is not None:
+                    out[name] = str(getattr(f, name))
+            if f.options:
+                out["options"] = [{"value": o.value, **vars(o.label)} for o in f.options]
+            return out
+
+        fee = {"amount": self.fee_minor, "currency": self.currency}
+        if self.fee_from_field:
+            fee["from_field"] = self.fee_from_field
+        return {"code": self.code, "prefix": self.prefix, "name": vars(self.name),
+                "issue": self.issue, "licence_type": self.licence_type,
+                "validity_days": self.validity_days, "fee": fee,
+                "documents": [vars(d) for d in self.documents],
+                "fields": [field_settings(f) for f in self.fields]}
+
+
 class Catalog:
     def __init__(self, services: list[Service]):
         self.services = services

@@ -57,3 +57,10 @@ class InvalidState(NafithaError):
 
 class PermissionDenied(NafithaError):
     code = "permission_denied"
+
+
+class HubUnreachable(NafithaError):
+    """A service centre's kiosk or counter could not reach the centre's hub (network,
+    hub stopped). Nothing was done; the same step can be tried again when it is back."""
+
+    code = "hub_unreachable"

@@ -166,8 +166,30 @@ def m006_parked_tickets(db):
     db.execute("CREATE INDEX tickets_day_number ON tickets(day, number)")
 
 
+def m007_hub_devices(db):
+    """The centre hub's paired devices (kiosks, counters, boards), their one-time pairing
+    codes and the clerks signed in at its counters. Tokens and codes are kept as SHA-256
+    hashes only: a copy of the database does not let anyone act as a device."""
+    for sql in (
+        """CREATE TABLE hub_devices (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('kiosk','counter','board')),
+            services TEXT NOT NULL DEFAULT '[]', token_hash TEXT UNIQUE,
+            created_at TEXT NOT NULL, paired_at TEXT, last_seen_at TEXT, revoked_at TEXT)""",
+        "CREATE UNIQUE INDEX hub_devices_live_name ON hub_devices(name) "
+        "WHERE revoked_at IS NULL",
+        """CREATE TABLE hub_pairings (
+            code_hash TEXT PRIMARY KEY, device_id TEXT NOT NULL REFERENCES hub_devices(id),
+            created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT)""",
+        """CREATE TABLE hub_sessions (
+            token_hash TEXT PRIMARY KEY, device_id TEXT NOT NULL REFERENCES hub_devices(id),
+            username TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT)""",
+    ):
+        db.execute(sql)
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
-              m005_application_slips, m006_parked_tickets]
+              m005_application_slips, m006_parked_tickets, m007_hub_devices]
 
 
 def apply(store) -> None:

@@ -77,6 +77,11 @@ class Office:
                                 f"{local['revoke_reason']}"
         return result
 
+    def job_document(self, job: dict) -> dict:
+        """What a print job's paper says (core.documents), for the print worker."""
+        from . import documents
+        return documents.build(self, job["kind"], job["ref_id"], bool(job["copy"]))
+
     def verify_audit(self) -> dict:
         return audit.verify_chain(self.store)
 

@@ -282,6 +282,12 @@ class Queue:
                 "no_show_rate": round(sum(1 for r in ended if r["state"] == "no_show") /
                                       len(ended), 3) if ended else None}
 
+    def change_marker(self) -> int:
+        """The newest ticket event's id: it grows with every change to the queue, whichever
+        process made it (counters and the hub's board poll it)."""
+        row = self.store.one("SELECT COALESCE(MAX(id), 0) AS m FROM ticket_events")
+        return int(row["m"])
+
     def events(self, ticket: str) -> list[dict]:
         row = self._ticket(ticket)
         return self.store.all("SELECT at, from_state, to_state, counter, service_code, actor "

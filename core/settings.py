@@ -8,6 +8,8 @@
     [kiosk]             language, idle_s, idle_warning_s, fullscreen, account, admin_pin_hash, ...
     [payment]           transport (simulated | serial | none), port, baudrate, timeout_s
     [counter]           name, services, language, lock_after_s, screen_dpi
+    [hub]               url (a kiosk's or counter's hub), host, port (what `hub serve` listens
+                        on), pairing_minutes, timeout_s
 
 Environment overrides use a double underscore between section and key:
 NAFITHA_OFFICE__CODE=MUH, NAFITHA_QUEUE__CALL_LIMIT=4. The data directory is NAFITHA_DATA
@@ -147,6 +149,17 @@ PAYMENT_TRANSPORTS = ("simulated", "serial", "none")
 
 
 @dataclass
+class HubSettings:
+    # A kiosk or counter of a service centre: the hub it works through (`--hub` overrides;
+    # `nafitha hub join` records it). Empty: the in-process store (a field office).
+    url: str = ""
+    host: str = "0.0.0.0"  # `nafitha hub serve` listens here (the centre's LAN)
+    port: int = 8470
+    pairing_minutes: int = 10  # how long a pairing code shown on the hub stays usable
+    timeout_s: float = 5.0  # a kiosk's or counter's wait for one answer from the hub
+
+
+@dataclass
 class PaymentSettings:
     # simulated: a terminal simulator on a pseudo-terminal inside the app (demos, make run);
     # serial: a terminal on `port` (a device path or a pyserial URL); none: pay at the counter.
@@ -169,6 +182,7 @@ class Settings:
     kiosk: KioskSettings = field(default_factory=KioskSettings)
     payment: PaymentSettings = field(default_factory=PaymentSettings)
     counter: CounterSettings = field(default_factory=CounterSettings)
+    hub: HubSettings = field(default_factory=HubSettings)
     data_dir: Path = field(default_factory=lambda: default_data_dir())
     catalog_dir: Path | None = None
     source: str = "defaults"
@@ -189,7 +203,7 @@ def default_data_dir() -> Path:
 
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in
             ("office", "device", "queue", "validation", "store", "printer",
-                           "scanner", "sync", "kiosk", "payment", "counter")}
+                           "scanner", "sync", "kiosk", "payment", "counter", "hub")}
 
 
 def _coerce(value: Any, typ: str, where: str, key: str, from_env: bool) -> Any:
@@ -315,6 +329,15 @@ def _check(settings: Settings, where: str) -> None:
         fail("counter.lock_after_s", "must be between 30 and 86400 seconds")
     if not 50 <= c.screen_dpi <= 600:
         fail("counter.screen_dpi", "must be between 50 and 600")
+    h = settings.hub
+    if h.url and not re.match(r"^https?://[^\s/]+", h.url):
+        fail("hub.url", f"must be an http:// or https:// URL, not {h.url!r}")
+    if not 1 <= h.port <= 65535:
+        fail("hub.port", "must be between 1 and 65535")
+    if not 1 <= h.pairing_minutes <= 1440:
+        fail("hub.pairing_minutes", "must be between 1 and 1440 minutes")
+    if not 0.5 <= h.timeout_s <= 120:
+        fail("hub.timeout_s", "must be between 0.5 and 120 seconds")
     pay = settings.payment
     if pay.transport not in PAYMENT_TRANSPORTS:
         fail("payment.transport", f"unknown payment transport {pay.transport!r} (use "

@@ -30,7 +30,7 @@ SLOW_STEPS = ("submit", "back", "refresh", "call_next", "recall", "no_show", "pa
 REFRESH_EVERY_S = 3.0
 
 
-def run_counter(settings, office, screenshot: str | None = None,
+def run_counter(settings, backend, screenshot: str | None = None,
                 exit_after: float | None = None, clock=None) -> None:
     """Open the counter window and run until the clerk closes it.
 
@@ -46,8 +46,9 @@ def run_counter(settings, office, screenshot: str | None = None,
 
     from ui.fonts import register_arabic_font
     register_arabic_font()
-    app = _counter_app_class()(settings=settings, office=office,
-                               clock=clock or office.store.clock, screenshot=screenshot,
+    from core.clock import SystemClock
+    app = _counter_app_class()(settings=settings, backend=backend,
+                               clock=clock or SystemClock(), screenshot=screenshot,
                                exit_after=exit_after)
     app.run()
 
@@ -68,7 +69,6 @@ def _counter_app_class():
     from ui.screenshot import start_app_hooks
     from ui.theme import Sizes
 
-    from .backend import LocalBackend
     from .desk import SHORTCUTS, Desk
     from .devices import CounterDevices
     from .screens import items
@@ -86,14 +86,13 @@ def _counter_app_class():
         busy = BooleanProperty(False)
         single_column = BooleanProperty(True)
 
-        def __init__(self, settings, office, clock, screenshot=None, exit_after=None,
+        def __init__(self, settings, backend, clock, screenshot=None, exit_after=None,
                      **kwargs):
-            self.settings, self.office, self.clock = settings, office, clock
+            self.settings, self.backend, self.clock = settings, backend, clock
             self.screenshot_path, self.exit_after = screenshot, exit_after
             self.tr = Translations.load("counter", settings.office.digits)
-            self.backend = LocalBackend(office, settings.counter.name)
-            self.devices = CounterDevices.from_settings(office, self.backend)
-            services = [office.catalog.get(s).code for s in settings.counter.service_list()]
+            self.devices = CounterDevices.from_settings(backend)
+            services = backend.counter_services()
             self.desk = Desk(self.backend, self.devices, settings.counter.language, services)
             self.views = Views(self.desk, self.tr, settings)
             self.status = {"sync": {}, "printer": "ok", "camera": "closed"}
@@ -129,6 +128,7 @@ def _counter_app_class():
         def on_stop(self):
             self.devices.close()
             worker.shutdown()
+            self.backend.close()
 
         # --- acting ---------------------------------------------------------------------
         def act(self, name: str, *args):

@@ -36,11 +36,11 @@ class CounterDevices:
         self.on_printed = None  # called (worker thread) after each printed job
 
     @classmethod
-    def from_settings(cls, office, backend) -> "CounterDevices":
+    def from_settings(cls, backend) -> "CounterDevices":
         from devices.printing.worker import open_print_worker
 
-        settings = office.settings
-        printer, problem = open_print_worker(office)
+        settings = backend.settings
+        printer, problem = open_print_worker(backend.print_source, backend.printer)
         sc = settings.scanner
         return cls(backend, printer, sc.source, (sc.width, sc.height), sc.debounce_s,
                    printer_problem=problem, print_language=settings.printer.language)

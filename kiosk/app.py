@@ -38,12 +38,12 @@ SCREEN_CLASSES = {
     "status_result": "status_result.StatusResultScreen"}
 
 
-def run_kiosk(settings, office, screenshot: str | None = None,
+def run_kiosk(settings, backend, screenshot: str | None = None,
               exit_after: float | None = None, kiosk_mode: bool | None = None,
               clock=None) -> None:
     """Open the kiosk window and run until staff close it.
 
-    office: the in-process core.office.Office. screenshot: save a PNG of the start screen
+    backend: kiosk.backend.open_backend's (in-process core or the centre's hub). screenshot: save a PNG of the start screen
     once drawn, then stop. exit_after: stop after this many seconds (demos, smoke tests).
     kiosk_mode: fullscreen, no cursor, Escape and window-close refused (default: the
     kiosk.fullscreen setting). clock: the core clock the idle timer reads (tests freeze it)."""
@@ -65,7 +65,8 @@ def run_kiosk(settings, office, screenshot: str | None = None,
     from ui.fonts import register_arabic_font
     register_arabic_font()
     app_class = _kiosk_app_class()
-    app = app_class(settings=settings, office=office, clock=clock or office.store.clock,
+    from core.clock import SystemClock
+    app = app_class(settings=settings, backend=backend, clock=clock or SystemClock(),
                     kiosk_mode=kiosk_mode, screenshot=screenshot, exit_after=exit_after)
     app.run()
 
@@ -87,7 +88,6 @@ def _kiosk_app_class():
     from ui.screenshot import start_app_hooks
     from ui.theme import Sizes
 
-    from .backend import LocalBackend
     from .devices import KioskDevices
     from .flow import KioskFlow
     from .overlays import AdminPad, BusyOverlay, ChromeViewModel, IdlePrompt
@@ -102,14 +102,13 @@ def _kiosk_app_class():
         chrome = ObjectProperty(None)
         busy = BooleanProperty(False)
 
-        def __init__(self, settings, office, clock, kiosk_mode, screenshot=None,
+        def __init__(self, settings, backend, clock, kiosk_mode, screenshot=None,
                      exit_after=None, **kwargs):
-            self.settings, self.office, self.clock = settings, office, clock
+            self.settings, self.backend, self.clock = settings, backend, clock
             self.kiosk_mode, self.screenshot_path, self.exit_after = \
                 kiosk_mode, screenshot, exit_after
             self.tr = Translations.load("kiosk", settings.office.digits)
-            self.backend = LocalBackend(office)
-            self.devices = KioskDevices.from_settings(office, self.backend)
+            self.devices = KioskDevices.from_settings(backend)
             self.flow = KioskFlow(self.backend, self.devices, settings.kiosk.language)
             self.flow.large_text = settings.kiosk.large_text
             super().__init__(**kwargs)
@@ -153,6 +152,7 @@ def _kiosk_app_class():
         def on_stop(self):
             self.devices.close()
             worker.shutdown()
+            self.backend.close()
 
         # --- kiosk mode -------------------------------------------------------------------
         def _request_close(self, *_):

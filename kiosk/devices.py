@@ -37,12 +37,12 @@ class KioskDevices:
         self.camera = CameraScanner(scanner_spec, scanner_size, debounce_s)
 
     @classmethod
-    def from_settings(cls, office, backend) -> "KioskDevices":
+    def from_settings(cls, backend) -> "KioskDevices":
         from devices.payment import open_terminal
         from devices.printing.worker import open_print_worker
 
-        settings = office.settings
-        printer, problem = open_print_worker(office)
+        settings = backend.settings
+        printer, problem = open_print_worker(backend.print_source, backend.printer)
         try:
             terminal = open_terminal(settings.payment)
         except Exception as exc:  # noqa: BLE001 - no terminal means "pay at the counter"
@@ -66,7 +66,7 @@ class KioskDevices:
         deadline = time.monotonic() + wait_s
         while True:
             outcome = self.printer.print_next()
-            state = self.backend.office.printing.get(job["id"])["state"]
+            state = self.backend.print_job(job["id"])["state"]
             if state == "done":
                 return PrintResult(True, job["id"])
             if state == "failed" or outcome == "waiting" or time.monotonic() >= deadline:

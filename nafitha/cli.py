@@ -1193,7 +1193,7 @@ def _print_command(kind, ref_help, example):
                   "(default: printer.language).")
     @click.option("--preview", type=click.Path(dir_okay=False), help="Write a PNG instead.")
     def cmd(ctx, ref, lang, preview):
-        from devices.printing import documents
+        from core import documents
         from devices.printing.render import render
         _check_shaping()
         if preview:
@@ -1250,8 +1250,12 @@ def reprint_licence(ctx, ref, reason, lang):
               help="Not in kiosk mode: a normal window with a cursor, Escape closes it "
                    "(development; the default is kiosk.fullscreen).")
 @click.option("--exit-after", type=float, help="Close after this many seconds (demos).")
+@click.option("--hub", "hub_url", metavar="URL",
+              help="Work through the service centre's hub (default: hub.url, or the hub "
+                   "this device joined; none: the in-process store). Pair first: nafitha "
+                   "hub join URL CODE.")
 @click.pass_context
-def kiosk(click_ctx, screenshot, windowed, exit_after):
+def kiosk(click_ctx, screenshot, windowed, exit_after, hub_url):
     """Start the kiosk window (the resident's touchscreen).
 
     In kiosk mode (kiosk.fullscreen, the default) the window is fullscreen, the cursor is
@@ -1269,9 +1273,13 @@ def kiosk(click_ctx, screenshot, windowed, exit_after):
     try:
         settings = ctx.settings
         clock = _pilot_clock(ctx)
-        office = ctx.office  # the kiosk runs on the in-process store (the embedded default)
         from kiosk.app import run_kiosk
-        run_kiosk(settings, office, screenshot=screenshot, exit_after=exit_after,
+        from hub.client import paired_url
+        from kiosk.backend import open_backend
+        hub_url = hub_url or settings.hub.url or paired_url(settings.data_dir)
+        # A field office's kiosk runs on the in-process store (the embedded default).
+        backend = open_backend(settings, None if hub_url else ctx.office, hub_url)
+        run_kiosk(backend.settings, backend, screenshot=screenshot, exit_after=exit_after,
                   kiosk_mode=False if windowed else None, clock=clock)
     except NafithaError as exc:
         click.echo(f"Error: {exc.message}", err=True)
@@ -1291,8 +1299,12 @@ def _pilot_clock(ctx):
 @click.option("--screenshot", type=click.Path(dir_okay=False),
               help="Save a PNG of the first screen and exit (for checks).")
 @click.option("--exit-after", type=float, help="Close after this many seconds (demos).")
+@click.option("--hub", "hub_url", metavar="URL",
+              help="Work through the service centre's hub (default: hub.url, or the hub "
+                   "this device joined; none: the in-process store). The hub gives this "
+                   "counter its name and services.")
 @click.pass_obj
-def counter(ctx, screenshot, exit_after):
+def counter(ctx, screenshot, exit_after, hub_url):
     """Start the counter window (the clerk's desk).
 
     Clerks sign in with their user name and PIN (accounts: `nafitha user add`, or central's
@@ -1308,11 +1320,13 @@ def counter(ctx, screenshot, exit_after):
     try:
         settings = ctx.settings
         clock = _pilot_clock(ctx)
-        office = ctx.office
-        for code in settings.counter.service_list():
-            office.catalog.get(code)  # a counter for a service nobody offers: say so now
         from counter.app import run_counter
-        run_counter(settings, office, screenshot=screenshot, exit_after=exit_after,
+        from counter.backend import open_backend
+        from hub.client import paired_url
+        hub_url = hub_url or settings.hub.url or paired_url(settings.data_dir)
+        # Unknown services in counter.services are refused here, before the window opens.
+        backend = open_backend(settings, None if hub_url else ctx.office, hub_url)
+        run_counter(backend.settings, backend, screenshot=screenshot, exit_after=exit_after,
                     clock=clock)
     except NafithaError as exc:
         click.echo(f"Error: {exc.message}", err=True)
@@ -1346,6 +1360,7 @@ cli.add_command(scan)
 # import ...` find it instead of loading a second copy.
 sys.modules.setdefault("nafitha.cli", sys.modules[__name__])
 import nafitha.sync_cli  # noqa: E402,F401  (registers enrol, sync and central)
+import nafitha.hub_cli  # noqa: E402,F401  (registers hub)
 
 
 def main():

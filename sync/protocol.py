@@ -51,6 +51,8 @@ REQUIRED_DATA: dict[str, dict[str, type | tuple]] = {
     "licence.revoked": {"id": TEXT, "number": TEXT, "revoked_at": TEXT, "revoke_reason": TEXT},
     "shift.opened": _SHIFT, "shift.closed": _SHIFT,
     **{f"user.{t}": _USER for t in ("created", "pin_failed", "locked", "unlocked")},
+    # A service centre's hub pairs and revokes its kiosks, counters and boards.
+    **{f"device.{t}": {"name": TEXT, "role": TEXT} for t in ("paired", "revoked")},
 }
 # Keys central reads when present.
 OPTIONAL_DATA = {"issue_mode": MAYBE_TEXT, "reprint_count": (int, type(None)),
@@ -58,7 +60,7 @@ OPTIONAL_DATA = {"issue_mode": MAYBE_TEXT, "reprint_count": (int, type(None)),
 TYPE_WORDS = {str: "text", int: "a whole number", dict: "an object"}
 INT64 = 2 ** 63
 EVENT_TYPES = tuple(sorted(REQUIRED_DATA))
-ENTITY_TYPES = ("ticket", "application", "payment", "licence", "shift", "user")
+ENTITY_TYPES = ("ticket", "application", "payment", "licence", "shift", "user", "device")
 
 
 class ProtocolError(ValueError):

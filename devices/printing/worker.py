@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from core.errors import NafithaError
 
-from . import documents
 from .escpos_encode import profile_supports, profile_width_dots, raster_job
 from .render import check_shaping, render
 from .transports import PrinterError, PrinterStatus, Transport
@@ -29,6 +28,11 @@ class WorkerStatus:
 
 
 class PrintWorker:
+    """office: where jobs and documents come from: the in-process core.office.Office, or a
+    hub client's print source (hub.client.HubPrintSource) with the same three parts:
+    .settings.printer, .printing (next_job, mark_printing/done/retry/failed) and
+    .job_document(job)."""
+
     def __init__(self, office, transport: Transport, printer: str = "main", render_fn=render,
                  encode_fn=raster_job, sleep=time.sleep):
         self.office = office
@@ -66,7 +70,7 @@ class PrintWorker:
         self.status.waiting_for = None
 
     def render_job(self, job: dict):
-        data = documents.build(self.office, job["kind"], job["ref_id"], bool(job["copy"]))
+        data = self.office.job_document(job)
         if self.settings.native_qr:
             image = self.render(job["kind"], data, job["lang"], self.settings.width_dots,
                                 without_qr=True)

@@ -97,7 +97,9 @@ def assert_config_error(exc: ConfigError, where: str, key: str | None, *words: s
 @pytest.mark.parametrize("text, key, words", [
     ('[office\ncode = "MUH"\n', None, ["not valid TOML"]),
     ('[queue]\ncall_limt = 3\n', "queue.call_limt", ["unknown key", "call_limit"]),
-    ('[hub]\nurl = "http://x"\n', "hub", ["unknown section"]),
+    ('[hub]\nurl = "ftp://hub.local"\n', "hub.url", ["http:// or https://"]),
+    ('[hub]\nport = 0\n', "hub.port", ["between 1 and 65535"]),
+    ('[hubb]\nurl = "http://x"\n', "hubb", ["unknown section"]),
     ('[sync]\nurl = "central.example"\n', "sync.url", ["http:// or https://"]),
     ('[sync]\nca_bundle = "/nowhere/ca.pem"\n', "sync.ca_bundle", ["no such file"]),
     ('[sync]\nbatch_size = 0\n', "sync.batch_size", ["between 1 and 1000"]),

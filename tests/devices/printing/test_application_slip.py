@@ -8,7 +8,8 @@ from PIL import ImageChops
 
 from core import codes
 from core.errors import InvalidState, NotFound, ValidationError
-from devices.printing import documents, layouts, render as r
+from core import documents
+from devices.printing import layouts, render as r
 from devices.printing.fakes import RecordingTransport
 from devices.printing.worker import PrintWorker
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 
-from core import codes
-from core.errors import InvalidState, ValidationError
-from core.printing import SLIP_STATES
+from . import codes
+from .errors import InvalidState, ValidationError
+from .printing import SLIP_STATES
 
 KINDS = ("ticket", "receipt", "licence", "application", "z_report")
 

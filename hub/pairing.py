@@ -1,0 +1,224 @@
+"""Paired devices and the clerks signed in at counters.
+
+A device (kiosk, counter or board) is announced on the hub with `nafitha hub pair`, which
+shows a one-time code; the device trades the code for its own token (`nafitha hub join`, or
+the board page's form). Tokens and codes are stored as SHA-256 hashes. A kiosk's token can
+only do kiosk work; a clerk signs in on top of a counter's token and gets a session token
+for the clerk's own operations. `nafitha hub revoke NAME` ends a device and its sessions."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import threading
+import time
+from datetime import timedelta
+
+from core.clock import iso
+from core.errors import NotFound, PermissionDenied, ValidationError
+
+ROLES = ("kiosk", "counter", "board")
+NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+# No 0/O, 1/I/L: a code read off a screen and typed on a TV remote must not be misread.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+TOKEN_PREFIX = "nfh_"
+SESSION_PREFIX = "nfs_"
+# Wrong pairing codes: after this many within WRONG_WINDOW_S every redemption waits out
+# the window (a 40-bit code that expires in minutes cannot be guessed that slowly).
+MAX_WRONG_CODES = 10
+WRONG_WINDOW_S = 60.0
+SEEN_EVERY_S = 60.0  # last_seen_at is written at most this often per device
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    return re.sub(r"[\s-]", "", str(code or "")).upper()
+
+
+def _device(row: dict) -> dict:
+    return {"id": row["id"], "name": row["name"], "role": row["role"],
+            "services": json.loads(row["services"]), "created_at": row["created_at"],
+            "paired_at": row["paired_at"], "last_seen_at": row["last_seen_at"],
+            "revoked_at": row["revoked_at"]}
+
+
+class Devices:
+    def __init__(self, office, monotonic=time.monotonic):
+        self.office = office
+        self.store = office.store
+        self.settings = office.settings
+        self.monotonic = monotonic
+        self._wrong: list[float] = []
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    # --- the hub's side: announce, list, revoke ------------------------------------------------
+    def create_pairing(self, role: str, name: str, services: list[str] | None = None) -> dict:
+        """A device waiting to be paired, and its one-time code (shown once, stored hashed).
+        Pairing a name again (say, a replaced kiosk) gives a new code; the old token keeps
+        working until the new one is redeemed."""
+        if role not in ROLES:
+            raise ValidationError(f"role must be one of {', '.join(ROLES)}", field="role")
+        name = str(name or "").strip()
+        if not NAME_RE.match(name):
+            raise ValidationError("name: 1-20 letters, digits, '-' or '_' (a counter's name "
+                                  "is what the board shows)", field="name")
+        services = [self.office.catalog.get(s).code for s in services or ()]
+        if services and role != "counter":
+            raise ValidationError("only a counter serves chosen services", field="services")
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        now = self.store.clock.now()
+        expires = now + timedelta(minutes=self.settings.hub.pairing_minutes)
+        with self.store.atomic(actor="hub"):
+            row = self.store.one("SELECT * FROM hub_devices WHERE name = ? AND revoked_at IS "
+                                 "NULL", (name,))
+            if row is not None and row["role"] != role:
+                raise ValidationError(f"{name} is already paired as a {row['role']}; revoke it "
+                                      f"first", field="name")
+            if row is None:
+                device_id = self.store.ids.new()
+                self.store.insert("hub_devices", {
+                    "id": device_id, "name": name, "role": role,
+                    "services": json.dumps(services), "token_hash": None,
+                    "created_at": iso(now), "paired_at": None, "last_seen_at": None,
+                    "revoked_at": None})
+            else:
+                device_id = row["id"]
+                self.store.update("hub_devices", "id", device_id,
+                                  {"services": json.dumps(services)})
+            self.store.insert("hub_pairings", {"code_hash": _hash(code), "device_id": device_id,
+                                               "created_at": iso(now),
+                                               "expires_at": iso(expires), "used_at": None})
+        return {"code": f"{code[:4]}-{code[4:]}", "expires_at": iso(expires),
+                "device": self.get(name)}
+
+    def list(self, include_revoked: bool = False) -> list[dict]:
+        sql = "SELECT * FROM hub_devices" + ("" if include_revoked else
+                                              " WHERE revoked_at IS NULL") + " ORDER BY name, created_at"
+        return [_device(r) for r in self.store.all(sql)]
+
+    def get(self, name: str) -> dict:
+        row = self.store.one("SELECT * FROM hub_devices WHERE name = ? AND revoked_at IS NULL",
+                             (name,))
+        if row is None:
+            raise NotFound(f"no paired device named {name!r}", device=name)
+        return _device(row)
+
+    def revoke(self, name: str) -> dict:
+        """The device's token stops working at once, and so do its clerks' sessions."""
+        device = self.get(name)
+        with self.store.atomic(actor="hub"):
+            now = self.store.now()
+            self.store.update("hub_devices", "id", device["id"], {"revoked_at": now})
+            self.store.conn.execute("UPDATE hub_sessions SET ended_at = ? WHERE device_id = ? "
+                                    "AND ended_at IS NULL", (now, device["id"]))
+            self.store.conn.execute("UPDATE hub_pairings SET used_at = ? WHERE device_id = ? "
+                                    "AND used_at IS NULL", (now, device["id"]))
+            self.store.record("device.revoked", "device", device["id"],
+                              {"name": device["name"], "role": device["role"]})
+        return {**device, "revoked_at": now}
+
+    # --- the device's side: redeem a code, prove who it is ------------------------------------
+    def redeem(self, code: str) -> tuple[dict, str]:
+        """(device, token) for a valid code; PermissionDenied otherwise (nothing changes)."""
+        code = normalise_code(code)
+        with self._lock:
+            now_m = self.monotonic()
+            self._wrong = [t for t in self._wrong if now_m - t < WRONG_WINDOW_S]
+            if len(self._wrong) >= MAX_WRONG_CODES:
+                raise PermissionDenied("too many wrong pairing codes; wait a minute",
+                                       reason="too_many_attempts")
+        if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+            self._wrong_code()
+            raise PermissionDenied("that is not a pairing code", reason="pairing_code")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.store.atomic(actor="hub"):
+            pairing = self.store.one("SELECT * FROM hub_pairings WHERE code_hash = ?",
+                                     (_hash(code),))
+            if pairing is None or pairing["used_at"] is not None:
+                self._wrong_code()
+                raise PermissionDenied("unknown or used pairing code", reason="pairing_code")
+            if pairing["expires_at"] <= self.store.now():
+                raise PermissionDenied("this pairing code has expired; show a new one on the "
+                                       "hub", reason="pairing_expired")
+            now = self.store.now()
+            self.store.update("hub_pairings", "code_hash", pairing["code_hash"],
+                              {"used_at": now})
+            self.store.update("hub_devices", "id", pairing["device_id"],
+                              {"token_hash": _hash(token), "paired_at": now})
+            row = self.store.one("SELECT * FROM hub_devices WHERE id = ?",
+                                 (pairing["device_id"],))
+            # Sessions of the token being replaced end with it.
+            self.store.conn.execute("UPDATE hub_sessions SET ended_at = ? WHERE device_id = ? "
+                                    "AND ended_at IS NULL", (now, row["id"]))
+            self.store.record("device.paired", "device", row["id"],
+                              {"name": row["name"], "role": row["role"]})
+        return _device(row), token
+
+    def _wrong_code(self) -> None:
+        with self._lock:
+            self._wrong.append(self.monotonic())
+
+    def authenticate(self, token: str | None, roles: tuple[str, ...] = ROLES) -> dict:
+        """The device a token belongs to. PermissionDenied (reason: token_missing,
+        token_wrong, token_revoked or role) otherwise."""
+        if not token:
+            raise PermissionDenied("this needs a device token (pair the device with the hub)",
+                                   reason="token_missing")
+        row = self.store.one("SELECT * FROM hub_devices WHERE token_hash = ?", (_hash(token),))
+        if row is None:
+            raise PermissionDenied("unknown device token", reason="token_wrong")
+        if row["revoked_at"] is not None:
+            raise PermissionDenied(f"device {row['name']} was revoked on the hub",
+                                   reason="token_revoked", device=row["name"])
+        if row["role"] not in roles:
+            raise PermissionDenied(f"a {row['role']} cannot do this (needs a "
+                                   f"{' or '.join(roles)})", reason="role", role=row["role"])
+        self._saw(row["id"])
+        return _device(row)
+
+    def _saw(self, device_id: str) -> None:
+        now_m = self.monotonic()
+        with self._lock:
+            if now_m - self._seen.get(device_id, -SEEN_EVERY_S) < SEEN_EVERY_S:
+                return
+            self._seen[device_id] = now_m
+        with self.store.atomic(actor="hub"):
+            self.store.update("hub_devices", "id", device_id, {"last_seen_at": self.store.now()})
+
+    # --- clerks at counters -------------------------------------------------------------------
+    def start_session(self, device: dict, username: str) -> str:
+        session = SESSION_PREFIX + secrets.token_urlsafe(32)
+        with self.store.atomic(actor=username):
+            self.store.insert("hub_sessions", {"token_hash": _hash(session),
+                                               "device_id": device["id"], "username": username,
+                                               "started_at": self.store.now(),
+                                               "ended_at": None})
+        return session
+
+    def session_user(self, device: dict, session: str | None) -> str:
+        """The clerk signed in with this session at this counter."""
+        if not session:
+            raise PermissionDenied("sign in first", reason="not_signed_in")
+        row = self.store.one("SELECT * FROM hub_sessions WHERE token_hash = ?", (_hash(session),))
+        if row is None or row["device_id"] != device["id"]:
+            raise PermissionDenied("sign in first", reason="not_signed_in")
+        if row["ended_at"] is not None:
+            raise PermissionDenied("signed out; sign in again", reason="signed_out")
+        user = self.store.one("SELECT disabled_at FROM users WHERE username = ?",
+                              (row["username"],))
+        if user is None or user["disabled_at"] is not None:
+            raise PermissionDenied("this account is disabled", reason="disabled")
+        return row["username"]
+
+    def end_session(self, session: str | None) -> None:
+        if not session:
+            return
+        with self.store.atomic():
+            self.store.conn.execute("UPDATE hub_sessions SET ended_at = ? WHERE token_hash = ? "
+                                    "AND ended_at IS NULL", (self.store.now(), _hash(session)))

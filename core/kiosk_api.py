@@ -21,6 +21,8 @@ class KioskApi:
     def close(self) -> None:
         """Nothing to let go of in-process (the caller owns the office)."""
 
+    remote = False  # in-process: quick enough for the UI thread's instant steps
+
     def hub_online(self) -> bool | None:
         """None: there is no hub in a field office (the status bars say nothing of it)."""
         return None

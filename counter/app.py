@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 from ui.env import prepare_kivy_env
 
@@ -21,12 +22,11 @@ WINDOW_SIZE = (1440, 900)
 # Steps that only change what is on screen: run at once on the UI thread.
 INSTANT_STEPS = ("focus", "choose", "choose_method", "choose_service", "next_field",
                  "start_payment", "start_transfer", "start_apply", "open_search",
-                 "open_verify", "start_close_shift", "request", "lock", "sign_out",
-                 "new_shift")
+                 "open_verify", "start_close_shift", "request", "lock", "new_shift")
 # Every other desk step talks to the store or a device: on the worker.
 SLOW_STEPS = ("submit", "back", "refresh", "call_next", "recall", "no_show", "park",
               "finish", "resume", "show_application", "issue", "print_receipt", "print_z",
-              "scanned")
+              "scanned", "sign_out")
 REFRESH_EVERY_S = 3.0
 
 
@@ -104,6 +104,7 @@ def _counter_app_class():
             self._camera_on = False
             self._refreshing = False
             self._generation = 0  # counts the clerk's steps (a stale refresh is dropped)
+            self._sync, self._sync_asked = {}, False
 
         def on_sizes(self, *_):
             self.px = self.sizes.as_dict()
@@ -115,6 +116,11 @@ def _counter_app_class():
                         on_touch_down=self._touched)
             Clock.schedule_interval(lambda dt: self.check_idle(), 1.0)
             Clock.schedule_interval(lambda dt: self.background_refresh(), REFRESH_EVERY_S)
+            # Queue changes (a kiosk's ticket, another counter's call) within a second: the
+            # hub's live events, or the store's change marker in-process.
+            self._watch_stop = threading.Event()
+            self.backend.watch(lambda marker: Clock.schedule_once(
+                lambda dt: self.background_refresh()), self._watch_stop)
             self.devices.on_printed = lambda: Clock.schedule_once(
                 lambda dt: self.update_status())
             self.devices.start()
@@ -126,6 +132,7 @@ def _counter_app_class():
             start_app_hooks(self, self.screenshot_path, self.exit_after)
 
         def on_stop(self):
+            self._watch_stop.set()
             self.devices.close()
             worker.shutdown()
             self.backend.close()
@@ -252,14 +259,29 @@ def _counter_app_class():
                                      on_error=failed)
 
         def update_status(self):
-            try:
-                sync = self.backend.sync_status()
-            except Exception as exc:  # noqa: BLE001 - the status bar must not stop the desk
-                log.warning("sync status unavailable: %s", exc)
-                sync = {}
-            self.status = {"sync": sync, "printer": self.devices.printer_state(),
+            """The status bar from what is known now; the sync state (a hub round trip)
+            is fetched on a worker and shown when it arrives."""
+            self.status = {"sync": self._sync, "hub": self.backend.hub_online(),
+                           "printer": self.devices.printer_state(),
                            "camera": self.devices.camera.state if self._camera_on
                            else "closed"}
+            if self._sync_asked:
+                return
+            self._sync_asked = True
+
+            def fetched(sync):
+                self._sync_asked = False
+                if sync != self._sync:
+                    self._sync = sync
+                    self.update_status()
+                    self.render()
+
+            def failed(exc):
+                self._sync_asked = False
+                log.warning("sync status unavailable: %s", exc)
+
+            worker.run_in_background(self.backend.sync_status, on_done=fetched,
+                                     on_error=failed)
 
         # --- showing ----------------------------------------------------------------------
         def render(self):
@@ -328,6 +350,7 @@ def _counter_app_class():
             return {"screen": d.screen, "lang": d.lang, "rtl": self.rtl, "busy": self.busy,
                     "user": d.user, "locked": d.locked, "form": form,
                     "ticket": d.ticket, "application": _jsonable(d.application),
+                    "overview": _jsonable(d.overview),
                     "notice": dict(self.chrome.get("notice", {})),
                     "chrome": {k: v for k, v in self.chrome.items() if k != "notice"},
                     "screen_data": _jsonable(self.screen_data), "printed": self.devices.printed,

@@ -224,6 +224,10 @@ class Desk:
         """Forget the clerk and everything on screen (the shift stays open for them)."""
         if self.user:
             log.info("%s signed out at counter %s", self.user["username"], self.counter)
+            try:
+                self.backend.sign_out(self.user["username"])  # a hub ends the session
+            except NafithaError as exc:  # the hub is away: the session ends with the token
+                log.warning("sign-out not recorded on the hub: %s", exc.message)
         self.user, self.locked, self.shift, self._saved_form = None, False, None, None
         self.ticket, self.application, self.results = None, None, []
         self.verification, self.z, self.notice, self.view = None, None, None, "desk"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from core.errors import NafithaError, NotFound, PermissionDenied, ValidationError
+from core.errors import (HubUnreachable, NafithaError, NotFound, PermissionDenied,
+                         ValidationError)
 from ui.messages import field_error, format_money
 
 from .desk import REASON_ACTIONS, SHORTCUTS
@@ -69,8 +70,12 @@ class Views:
                 return self.t("error.wrong_pin", n=exc.details.get("attempts_left", 0))
             if reason == "locked":
                 return self.t("error.locked", time=self.when(exc.details["locked_until"])[-5:])
-            if reason in ("locked_now", "disabled", "role", "not_staff"):
+            if reason in ("locked_now", "disabled", "role", "not_staff",
+                          "service_not_served", "not_signed_in", "signed_out",
+                          "token_revoked", "token_wrong", "token_missing"):
                 return self.t(f"error.{reason}")
+        if isinstance(exc, HubUnreachable):
+            return self.t("error.hub_unreachable")
         if isinstance(exc, NotFound):
             if exc.details.get("other_office"):
                 return self.t("error.other_office", office=exc.details["other_office"])
@@ -104,7 +109,9 @@ class Views:
             clerk = self.t("common.clerk", user=d.user["username"],
                            role=self.t(f"role.{d.user['role']}"))
         sync = status.get("sync") or {}
-        if sync.get("online") is None:
+        if status.get("hub") is False:  # a service centre's counter: the hub is away
+            online = self.t("status.hub_offline")
+        elif sync.get("online") is None:
             online = self.t("status.never")
         else:
             online = self.t("status.online" if sync["online"] else "status.offline")
@@ -119,7 +126,9 @@ class Views:
             "close_shift": self.t("common.close_shift"),
             "signed_in": bool(d.user) and not d.locked,
             "at_work": bool(d.user) and not d.locked and d.shift is not None,
-            "online": online, "online_tone": "ok" if sync.get("online") else "warn",
+            "online": online,
+            "online_tone": "ok" if sync.get("online") and status.get("hub") is not False
+            else "warn",
             "pending": self.t("status.pending", n=int(sync.get("pending") or 0)),
             "last_sync": last,
             "printer": self.t(f"status.printer_{printer}"),

@@ -232,6 +232,7 @@ class _HubClient:
     """What kiosks and counters share: pairing, the office's facts, the catalogue."""
 
     role = ""
+    remote = True  # every call is a LAN round trip: the apps keep it off the UI thread
 
     def __init__(self, conn: HubConnection, settings, device: dict):
         self.conn = conn

@@ -28,6 +28,9 @@ ADMIN_MAX_WRONG = 5
 ADMIN_LOCK_S = 300
 # Work the flow does on a worker thread (store and devices); the rest is instant.
 SLOW_STEPS = ("take_ticket", "submit", "pay", "finish_unpaid", "verify", "find")
+# Checking a field asks the office: instant in-process, a LAN round trip through a hub (off
+# the UI thread then, without the busy overlay: it is quick unless the hub is away).
+FIELD_STEPS = ("next_step", "choose_option")
 SCREEN_CLASSES = {
     "home": "home.HomeScreen", "services": "services.ServicesScreen",
     "priority": "priority.PriorityScreen", "ticket": "ticket.TicketScreen",
@@ -224,9 +227,10 @@ def _kiosk_app_class():
                 threading.Thread(target=self._pay, name="kiosk-payment", daemon=True).start()
                 self.refresh_current()
                 return
-            if name in SLOW_STEPS:
+            remote_check = name in FIELD_STEPS and getattr(self.backend, "remote", False)
+            if name in SLOW_STEPS or remote_check:
                 self.busy = True
-                if self.flow.screen != "payment":
+                if self.flow.screen != "payment" and not remote_check:
                     self.busy_overlay.show(self)
                 worker.run_in_background(step, *args, on_done=lambda _: self._slow_done(),
                                          on_error=self._slow_failed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from core.errors import InvalidState, NafithaError, NotFound, ValidationError
+from core.errors import HubUnreachable, InvalidState, NafithaError, NotFound, ValidationError
 
 log = logging.getLogger("nafitha.kiosk")
 
@@ -44,7 +44,9 @@ class Visit:
     typed: str = ""  # application number typed on the status screen
     found: dict | None = None
     status_problem: str | None = None  # "not_found" | "other_office"
-    fault: str | None = None  # "store": an operation failed; shown as a banner
+    # "store": an operation failed; "hub": the centre's hub did not answer. Shown as a
+    # banner; what the resident entered is kept, and the same tap works once it is back.
+    fault: str | None = None
 
 
 class KioskFlow:
@@ -304,4 +306,4 @@ class KioskFlow:
             # twice; meanwhile the resident is sent to the counter.
             self.visit.payment_state = "unrecorded"
             return
-        self.visit.fault = "store"
+        self.visit.fault = "hub" if isinstance(exc, HubUnreachable) else "store"

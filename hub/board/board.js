@@ -1,0 +1,475 @@
+/* Nafitha display board: the hall's TV.
+
+   Live picture from the hub's server-sent events (/board/events): `snapshot` redraws the
+   board, `call` is announced (a chime, then the ticket and counter spoken in Arabic and
+   English) and makes the ticket flash. The TV runs for days, so nothing here grows: the
+   board's slots are made once and filled in place, the speech queue keeps at most
+   MAX_PENDING announcements (the oldest is dropped), and the test hook keeps the last
+   MAX_ANNOUNCED spoken texts.
+
+   window.boardTest = {announced, connected, renders, marker, dropped} is read by
+   tests/hub/test_board.py. */
+(function () {
+  "use strict";
+
+  var LANG = document.documentElement.lang === "en" ? "en" : "ar";
+  var OTHERS = 9;          // current calls listed under the newest one
+  var RECENT = 8;          // rows of "recently called" (the hub sends up to 8)
+  var MAX_WAITING = 24;    // services shown in "waiting"
+  var MAX_PENDING = 3;     // announcements waiting to be spoken
+  var MAX_ANNOUNCED = 50;  // spoken texts kept for tests
+  var MAX_FLASHING = 20;
+  var FLASH_MS = 6000;
+  var OFFLINE_AFTER_MS = 1500;  // a blip shorter than this shows no "reconnecting"
+  var WATCH_MS = 30000;         // how often a quiet stream is checked against /board/state
+  var AR_DIGITS = "٠١٢٣٤٥٦٧٨٩";
+
+  var test = window.boardTest = {announced: [], connected: false, renders: 0, marker: null,
+                                 dropped: 0};
+
+  function $(id) { return document.getElementById(id); }
+  function noop() {}
+
+  // --- numbers and labels ----------------------------------------------------------------------
+  var arabicDigits = false;  // snapshot digits == "arabic" and the page is Arabic
+
+  function num(value) {
+    var s = value == null ? "" : String(value);
+    return arabicDigits ? s.replace(/[0-9]/g, function (d) { return AR_DIGITS[+d]; }) : s;
+  }
+
+  function counterLabel(lang, counter) {
+    return lang === "ar" ? "الشباك " + (lang === LANG ? num(counter) : String(counter))
+                         : "Counter " + counter;
+  }
+
+  var OTHER = LANG === "ar" ? "en" : "ar";
+
+  // --- slots: made once, filled in place -----------------------------------------------------
+  function el(tag, cls, parent, dir) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (dir) node.dir = dir;
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  function setText(node, text) {
+    text = text == null ? "" : String(text);
+    if (node.textContent !== text) node.textContent = text;
+  }
+
+  function show(node, visible) {
+    if (node.hidden === visible) node.hidden = !visible;
+  }
+
+  var hero = {box: $("hero-call"), number: $("hero-number"), counter: $("hero-counter"),
+              counterOther: $("hero-counter-other"), service: $("hero-service"),
+              serviceAr: $("hero-service-ar"), serviceEn: $("hero-service-en"),
+              idle: $("hero-idle"), current: null, gen: 0};
+
+  var others = [];
+  (function () {
+    var list = $("others");
+    for (var i = 0; i < OTHERS; i++) {
+      var li = el("li", "call", list);
+      var slot = {box: li, number: el("span", "number", li, "ltr"), current: null, gen: 0};
+      el("span", "arrow-small", li).setAttribute("aria-hidden", "true");
+      slot.counter = el("span", "counter", li);
+      li.hidden = true;
+      others.push(slot);
+    }
+  })();
+
+  var recent = [];
+  (function () {
+    var list = $("recent");
+    for (var i = 0; i < RECENT; i++) {
+      var li = el("li", "row", list);
+      var slot = {box: li, number: el("span", "number", li, "ltr"), current: null, gen: 0};
+      slot.counter = el("span", "counter", li);
+      li.hidden = true;
+      recent.push(slot);
+    }
+  })();
+
+  var waitingList = $("waiting");
+  var waiting = [];
+
+  function waitingSlots(n) {
+    n = Math.min(n, MAX_WAITING);
+    if (waiting.length === n) return;
+    var items = [];
+    waiting = [];
+    for (var i = 0; i < n; i++) {
+      var li = el("li", "service");
+      var slot = {box: li, prefix: el("span", "prefix", li, "ltr")};
+      var names = el("span", "names bi", li);
+      slot.ar = el("span", "ar", names, "rtl");
+      slot.en = el("span", "en", names, "ltr");
+      slot.count = el("span", "count", li);
+      waiting.push(slot);
+      items.push(li);
+    }
+    waitingList.replaceChildren.apply(waitingList, items);
+    var cols = n <= 4 ? n : n <= 8 ? 4 : n <= 12 ? 6 : 8;
+    waitingList.style.setProperty("--cols", String(Math.max(cols, 1)));
+    waitingList.style.setProperty("--rows", String(Math.max(Math.ceil(n / cols), 1)));
+  }
+
+  // --- flashing: a called or recalled ticket blinks for FLASH_MS wherever it is shown -------
+  var flashing = {};  // number -> {until, gen}
+  var flashCount = 0;
+  var flashGen = 0;
+  var flashTimer = null;
+
+  function flash(number) {
+    var now = Date.now();
+    pruneFlashing(now);
+    if (!flashing[number]) flashCount++;
+    flashing[number] = {until: now + FLASH_MS, gen: ++flashGen};
+    if (flashCount > MAX_FLASHING) {  // keep the newest only
+      var oldest = null;
+      for (var k in flashing) if (!oldest || flashing[k].gen < flashing[oldest].gen) oldest = k;
+      delete flashing[oldest];
+      flashCount--;
+    }
+  }
+
+  function pruneFlashing(now) {
+    for (var k in flashing) {
+      if (flashing[k].until <= now) { delete flashing[k]; flashCount--; }
+    }
+  }
+
+  function applyFlash(slot) {
+    var f = slot.current != null ? flashing[slot.current] : null;
+    var on = !!f && f.until > Date.now();
+    var box = slot.box;
+    if (on && slot.gen !== f.gen) {
+      box.classList.remove("flash");
+      void box.offsetWidth;  // restart the animation for a recall
+      box.classList.add("flash");
+      slot.gen = f.gen;
+    } else if (!on && box.classList.contains("flash")) {
+      box.classList.remove("flash");
+      slot.gen = 0;
+    }
+  }
+
+  function refreshFlashes() {
+    var now = Date.now();
+    pruneFlashing(now);
+    applyFlash(hero);
+    for (var i = 0; i < others.length; i++) applyFlash(others[i]);
+    clearTimeout(flashTimer);
+    flashTimer = null;
+    var next = Infinity;
+    for (var k in flashing) next = Math.min(next, flashing[k].until);
+    if (next !== Infinity) flashTimer = setTimeout(refreshFlashes, next - now + 20);
+  }
+
+  // --- rendering ---------------------------------------------------------------------------
+  var officeAr = $("office-ar"), officeEn = $("office-en");
+
+  function render(s) {
+    if (!s || typeof s !== "object") return;
+    arabicDigits = s.digits === "arabic" && LANG === "ar";
+    setText(officeAr, s.office_ar);
+    setText(officeEn, s.office_en);
+
+    var serving = Array.isArray(s.serving) ? s.serving : [];
+    var head = serving[0];
+    show(hero.box, !!head);
+    show(hero.service, !!head);
+    show(hero.idle, !head);
+    hero.current = head ? head.number : null;
+    setText(hero.number, head ? num(head.number) : "");
+    setText(hero.counter, head ? counterLabel(LANG, head.counter) : "");
+    setText(hero.counterOther, head ? counterLabel(OTHER, head.counter) : "");
+    setText(hero.serviceAr, head ? head.service_ar : "");
+    setText(hero.serviceEn, head ? head.service_en : "");
+
+    fillCalls(others, serving.slice(1, 1 + OTHERS));
+    fillCalls(recent, Array.isArray(s.recent) ? s.recent.slice(0, RECENT) : []);
+
+    var w = Array.isArray(s.waiting) ? s.waiting : [];
+    waitingSlots(w.length);
+    for (var i = 0; i < waiting.length; i++) {
+      var slot = waiting[i], item = w[i];
+      setText(slot.prefix, item.prefix);
+      setText(slot.ar, item.service_ar);
+      setText(slot.en, item.service_en);
+      setText(slot.count, num(item.waiting));
+      var none = !item.waiting;
+      if (slot.box.classList.contains("none") !== none) slot.box.classList.toggle("none", none);
+    }
+
+    refreshFlashes();
+    test.renders++;
+    test.marker = s.marker;
+  }
+
+  function fillCalls(slots, items) {
+    for (var i = 0; i < slots.length; i++) {
+      var slot = slots[i], item = items[i];
+      show(slot.box, !!item);
+      slot.current = item ? item.number : null;
+      setText(slot.number, item ? num(item.number) : "");
+      setText(slot.counter, item ? counterLabel(LANG, item.counter) : "");
+    }
+  }
+
+  // --- sound: a WebAudio chime, then speech; blocked until someone taps the screen ----------
+  var synth = window.speechSynthesis || null;
+  var realSpeak = null;
+
+  function remember(text) {
+    test.announced.push(String(text));
+    if (test.announced.length > MAX_ANNOUNCED) test.announced.splice(0, test.announced.length - MAX_ANNOUNCED);
+  }
+
+  if (synth && typeof synth.speak === "function") {
+    realSpeak = synth.speak.bind(synth);
+    // Every text the board speaks is remembered (headless browsers have no voices).
+    synth.speak = function (utterance) {
+      if (utterance && !utterance.nafithaSilent) remember(utterance.text);
+      return realSpeak(utterance);
+    };
+  }
+
+  var audio = null;
+
+  function audioContext() {
+    if (audio) return audio;
+    var AC = window.AudioContext || window.webkitAudioContext;
+    if (!AC) return null;
+    try { audio = new AC(); } catch (e) { audio = null; }
+    return audio;
+  }
+
+  function tone(ctx, freq, at, dur) {
+    var osc = ctx.createOscillator(), gain = ctx.createGain();
+    osc.type = "sine";
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.0001, at);
+    gain.gain.exponentialRampToValueAtTime(0.4, at + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, at + dur);
+    osc.connect(gain);
+    gain.connect(ctx.destination);
+    osc.onended = function () { osc.disconnect(); gain.disconnect(); };
+    osc.start(at);
+    osc.stop(at + dur + 0.05);
+  }
+
+  /* Two falling notes; returns how long to wait before speaking (0 when audio is locked). */
+  function chime() {
+    var ctx = audio;
+    if (!ctx || ctx.state !== "running") return 0;
+    var t = ctx.currentTime + 0.03;
+    tone(ctx, 880, t, 0.6);
+    tone(ctx, 659.25, t + 0.4, 0.9);
+    return 1300;
+  }
+
+  var voices = {ar: null, en: null};
+
+  function pickVoices() {
+    if (!synth || !synth.getVoices) return;
+    var list = synth.getVoices() || [];
+    voices.ar = voices.en = null;
+    for (var i = 0; i < list.length; i++) {
+      var lang = String(list[i].lang || "").toLowerCase();
+      if (!voices.ar && lang.indexOf("ar") === 0) voices.ar = list[i];
+      if (!voices.en && lang.indexOf("en") === 0) voices.en = list[i];
+    }
+  }
+
+  if (synth) {
+    pickVoices();
+    if (synth.addEventListener) synth.addEventListener("voiceschanged", pickVoices);
+  }
+
+  function announcement(call) {
+    var ar = {lang: "ar", text: "التذكرة " + call.number + "، الشباك " + call.counter};
+    var en = {lang: "en", text: "Ticket " + call.number + ", counter " + call.counter};
+    return LANG === "ar" ? [ar, en] : [en, ar];
+  }
+
+  var pending = [];
+  var speaking = false;
+  var current = null;  // the utterance being spoken (Chrome drops events of collected ones)
+
+  function announce(call) {
+    pending.push(announcement(call));
+    while (pending.length > MAX_PENDING) { pending.shift(); test.dropped++; }
+    if (!speaking) nextAnnouncement();
+  }
+
+  function nextAnnouncement() {
+    var item = pending.shift();
+    if (!item) { speaking = false; return; }
+    speaking = true;
+    setTimeout(function () { speakParts(item, 0); }, chime());
+  }
+
+  function speakParts(item, i) {
+    if (i >= item.length) { setTimeout(nextAnnouncement, 400); return; }
+    speakOne(item[i], function () { speakParts(item, i + 1); });
+  }
+
+  function speakOne(part, done) {
+    var finished = false, timer = null;
+    function finish() {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      current = null;
+      done();
+    }
+    // No end event comes when there is no voice or speech is blocked: move on regardless.
+    timer = setTimeout(finish, Math.min(12000, 1500 + 110 * part.text.length));
+    if (!synth || typeof window.SpeechSynthesisUtterance !== "function") {
+      remember(part.text);
+      return;
+    }
+    try {
+      var u = new SpeechSynthesisUtterance(part.text);
+      var voice = voices[part.lang];
+      u.lang = voice ? voice.lang : (part.lang === "ar" ? "ar-BH" : "en-GB");
+      if (voice) u.voice = voice;
+      u.rate = 0.9;
+      u.onend = finish;
+      u.onerror = finish;
+      current = u;
+      synth.speak(u);
+    } catch (e) {
+      finish();
+    }
+  }
+
+  var soundButton = $("sound");
+
+  function soundReady() {
+    return !!audio && audio.state === "running";
+  }
+
+  function unlock() {
+    var ctx = audioContext();
+    if (ctx && ctx.state !== "running" && ctx.resume) ctx.resume().then(updateSoundButton, noop);
+    if (synth && realSpeak && window.SpeechSynthesisUtterance) {
+      try {  // a silent utterance inside the gesture lets later speech through
+        var u = new SpeechSynthesisUtterance(" ");
+        u.volume = 0;
+        u.nafithaSilent = true;
+        realSpeak(u);
+      } catch (e) { /* speech is optional */ }
+    }
+    soundButton.hidden = true;
+    soundButton.removeEventListener("click", unlock);
+    document.removeEventListener("keydown", unlock);
+  }
+
+  function updateSoundButton() {
+    soundButton.hidden = soundReady();
+  }
+
+  (function () {
+    var ctx = audioContext();  // "running" straight away on a TV allowed to autoplay
+    if (ctx) ctx.onstatechange = updateSoundButton;
+    updateSoundButton();
+    if (!soundReady()) {
+      soundButton.addEventListener("click", unlock);
+      document.addEventListener("keydown", unlock);  // the OK button of a TV remote
+    }
+  })();
+
+  // --- live updates --------------------------------------------------------------------------
+  var reconnecting = $("reconnecting");
+  var source = null;
+  var offlineTimer = null;
+  var retryTimer = null;
+  var lastMessageAt = Date.now();
+
+  function setConnected(connected) {
+    test.connected = connected;
+    if (connected) {
+      clearTimeout(offlineTimer);
+      offlineTimer = null;
+      reconnecting.hidden = true;
+      document.body.classList.remove("offline");
+    } else if (!offlineTimer && reconnecting.hidden) {
+      offlineTimer = setTimeout(function () {
+        offlineTimer = null;
+        if (!test.connected) {
+          reconnecting.hidden = false;
+          document.body.classList.add("offline");
+        }
+      }, OFFLINE_AFTER_MS);
+    }
+  }
+
+  function onOpen() {
+    lastMessageAt = Date.now();
+    setConnected(true);
+  }
+
+  function onError() {
+    setConnected(false);
+    // A network error reconnects by itself (retry: 1000); a refused answer (the board was
+    // revoked, a proxy error) closes the stream for good: look why, then start again.
+    if (source && source.readyState === 2 && !retryTimer) {
+      retryTimer = setTimeout(function () { retryTimer = null; check(true); }, 3000);
+    }
+  }
+
+  function onSnapshot(event) {
+    lastMessageAt = Date.now();
+    if (!test.connected) setConnected(true);
+    var data;
+    try { data = JSON.parse(event.data); } catch (e) { return; }
+    render(data);
+  }
+
+  function onCall(event) {
+    lastMessageAt = Date.now();
+    var call;
+    try { call = JSON.parse(event.data); } catch (e) { return; }
+    if (!call || call.number == null) return;
+    flash(String(call.number));
+    announce(call);
+  }
+
+  function connect() {
+    if (source) {
+      source.onopen = source.onerror = null;
+      source.removeEventListener("snapshot", onSnapshot);
+      source.removeEventListener("call", onCall);
+      source.close();
+    }
+    source = new EventSource("/board/events");
+    source.onopen = onOpen;
+    source.onerror = onError;
+    source.addEventListener("snapshot", onSnapshot);
+    source.addEventListener("call", onCall);
+  }
+
+  /* A stream can die silently (the hub restarted while the TV's connection stayed half
+     open): when it has been quiet, ask the hub for its marker; a newer one than the board
+     shows means the stream missed changes, so open a fresh one. A refused token reloads the
+     page, which then shows the pairing form. */
+  function check(force) {
+    if (!force && Date.now() - lastMessageAt < WATCH_MS) return;
+    fetch("/board/state", {cache: "no-store", credentials: "same-origin"}).then(function (r) {
+      if (r.status === 401 || r.status === 403) { location.reload(); return null; }
+      return r.ok ? r.json() : null;
+    }).then(function (state) {
+      if (force || (state && state.marker !== test.marker)) connect();
+    }, function () {
+      if (force || test.connected) connect();
+    });
+  }
+
+  setInterval(check, WATCH_MS);
+  connect();
+})();

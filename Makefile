@@ -12,7 +12,7 @@ KIOSK_FLAGS ?= --windowed
 APT_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libmtdev1 libzbar0 libusb-1.0-0 fonts-noto-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages run counter test bench clean
+.PHONY: setup system-packages run counter hub test bench clean
 
 setup: system-packages $(VENV)/.installed
 
@@ -56,6 +56,17 @@ counter: setup
 	  $(VENV)/bin/nafitha --data "$(DATA)" counter; \
 	fi
 
+# A service centre's hub on ./data-hub (docs/hub.md): the same demo accounts; pair devices
+# with `nafitha --data data-hub hub pair kiosk kiosk-1`, the board is http://localhost:8470/board.
+HUB_DATA ?= $(CURDIR)/data-hub
+hub: setup
+	@$(VENV)/bin/nafitha --data "$(HUB_DATA)" keys demo >/dev/null
+	@$(VENV)/bin/nafitha --data "$(HUB_DATA)" user list --json | grep -q '"sara"' || \
+	  NAFITHA_NEW_PIN=1234 $(VENV)/bin/nafitha --data "$(HUB_DATA)" user add sara --role clerk >/dev/null
+	@$(VENV)/bin/nafitha --data "$(HUB_DATA)" user list --json | grep -q '"huda"' || \
+	  NAFITHA_NEW_PIN=9876 $(VENV)/bin/nafitha --data "$(HUB_DATA)" user add huda --role supervisor >/dev/null
+	$(VENV)/bin/nafitha --data "$(HUB_DATA)" hub serve
+
 test: setup
 	$(PY) -m pytest -q
 
@@ -67,6 +78,7 @@ bench: setup
 	$(PY) bench/sync.py
 	$(PY) bench/kiosk.py
 	$(PY) bench/counter.py
+	$(PY) bench/hub.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -17,11 +17,13 @@ def hub():
     """The service centre's hub: one queue and one store for its kiosks, counters and
     display boards on the LAN (docs/hub.md).
 
+    On the hub: serve, then pair each device (a code is shown); on the device: join with
+    the code, then start the app with --hub.
+
     \b
-    Example (on the hub):
+    Example:
         nafitha --data ./hub hub serve
         nafitha --data ./hub hub pair counter 2 --services residence-certificate
-    Example (on the counter):
         nafitha --data ./counter2 hub join http://hub.local:8470 K7QF-9XM2
         nafitha --data ./counter2 counter --hub http://hub.local:8470
     """

@@ -69,6 +69,13 @@ ROOT = Path(__file__).resolve().parents[1]
 # hub package from the CLI commands run below.
 sys.path.insert(0, str(ROOT))
 
+# bench/ on the path only for this import (as in bench/counter.py).
+sys.path.insert(0, str(ROOT / "bench"))
+try:
+    from _kiosk import percentile, summary  # noqa: E402
+finally:
+    sys.path.remove(str(ROOT / "bench"))
+
 NAFITHA = str(Path(sys.executable).with_name("nafitha"))
 KIOSKS = 10
 COUNTERS = 5
@@ -466,11 +473,6 @@ def report(kiosk_results: list[dict], counter_results: list[dict], store: dict,
 
 def stats(values_s: list[float]) -> dict:
     """summary() of bench/_kiosk.py (n, p50, p95, max in ms) and p99."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from _kiosk import percentile, summary
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
     out = summary(values_s)
     p99 = round(percentile([v * 1000 for v in values_s], 0.99), 1) if values_s else None
     return {"n": out["n"], "p50_ms": out["p50_ms"], "p95_ms": out["p95_ms"], "p99_ms": p99,

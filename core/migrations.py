@@ -188,8 +188,17 @@ def m007_hub_devices(db):
         db.execute(sql)
 
 
+def m008_recent_service_times(db):
+    """Wait estimates read the latest finished tickets of a service inside every
+    take_ticket: without this index that was a scan of every ticket ever kept (25 ms at
+    100,000 tickets, under the store's write lock)."""
+    db.execute("CREATE INDEX tickets_done_recent ON tickets(service_code, finished_at) "
+               "WHERE state = 'done'")
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
-              m005_application_slips, m006_parked_tickets, m007_hub_devices]
+              m005_application_slips, m006_parked_tickets, m007_hub_devices,
+              m008_recent_service_times]
 
 
 def apply(store) -> None:

@@ -7,7 +7,7 @@
    MAX_PENDING announcements (the oldest is dropped), and the test hook keeps the last
    MAX_ANNOUNCED spoken texts.
 
-   window.boardTest = {announced, connected, renders, marker, dropped} is read by
+   window.boardTest = {announced, connected, renders, marker, dropped, sound} is read by
    tests/hub/test_board.py. */
 (function () {
   "use strict";
@@ -25,7 +25,7 @@
   var AR_DIGITS = "٠١٢٣٤٥٦٧٨٩";
 
   var test = window.boardTest = {announced: [], connected: false, renders: 0, marker: null,
-                                 dropped: 0};
+                                 dropped: 0, sound: "none"};
 
   function $(id) { return document.getElementById(id); }
   function noop() {}
@@ -68,6 +68,14 @@
               serviceAr: $("hero-service-ar"), serviceEn: $("hero-service-en"),
               idle: $("hero-idle"), current: null, gen: 0};
 
+  /* "الشباك 3" / "Counter 3" in a list: the word smaller than the counter's name. */
+  function counterSpans(slot, parent) {
+    var box = el("span", "counter", parent);
+    slot.counterWord = el("span", "word", box);
+    box.appendChild(document.createTextNode(" "));
+    slot.counterName = el("span", "name", box);
+  }
+
   var others = [];
   (function () {
     var list = $("others");
@@ -75,7 +83,7 @@
       var li = el("li", "call", list);
       var slot = {box: li, number: el("span", "number", li, "ltr"), current: null, gen: 0};
       el("span", "arrow-small", li).setAttribute("aria-hidden", "true");
-      slot.counter = el("span", "counter", li);
+      counterSpans(slot, li);
       li.hidden = true;
       others.push(slot);
     }
@@ -87,7 +95,7 @@
     for (var i = 0; i < RECENT; i++) {
       var li = el("li", "row", list);
       var slot = {box: li, number: el("span", "number", li, "ltr"), current: null, gen: 0};
-      slot.counter = el("span", "counter", li);
+      counterSpans(slot, li);
       li.hidden = true;
       recent.push(slot);
     }
@@ -99,26 +107,24 @@
   function waitingSlots(n) {
     n = Math.min(n, MAX_WAITING);
     if (waiting.length === n) return;
-    var items = [];
+    while (waitingList.firstChild) waitingList.removeChild(waitingList.firstChild);
     waiting = [];
     for (var i = 0; i < n; i++) {
-      var li = el("li", "service");
+      var li = el("li", "service", waitingList);
       var slot = {box: li, prefix: el("span", "prefix", li, "ltr")};
       var names = el("span", "names bi", li);
       slot.ar = el("span", "ar", names, "rtl");
       slot.en = el("span", "en", names, "ltr");
       slot.count = el("span", "count", li);
       waiting.push(slot);
-      items.push(li);
     }
-    waitingList.replaceChildren.apply(waitingList, items);
     var cols = n <= 4 ? n : n <= 8 ? 4 : n <= 12 ? 6 : 8;
     waitingList.style.setProperty("--cols", String(Math.max(cols, 1)));
     waitingList.style.setProperty("--rows", String(Math.max(Math.ceil(n / cols), 1)));
   }
 
   // --- flashing: a called or recalled ticket blinks for FLASH_MS wherever it is shown -------
-  var flashing = {};  // number -> {until, gen}
+  var flashing = Object.create(null);  // ticket number -> {until, gen}
   var flashCount = 0;
   var flashGen = 0;
   var flashTimer = null;
@@ -190,7 +196,8 @@
     setText(hero.serviceAr, head ? head.service_ar : "");
     setText(hero.serviceEn, head ? head.service_en : "");
 
-    fillCalls(others, serving.slice(1, 1 + OTHERS));
+    var shownOthers = fillCalls(others, serving.slice(1, 1 + OTHERS));
+    fitHero(shownOthers);
     fillCalls(recent, Array.isArray(s.recent) ? s.recent.slice(0, RECENT) : []);
 
     var w = Array.isArray(s.waiting) ? s.waiting : [];
@@ -216,9 +223,59 @@
       show(slot.box, !!item);
       slot.current = item ? item.number : null;
       setText(slot.number, item ? num(item.number) : "");
-      setText(slot.counter, item ? counterLabel(LANG, item.counter) : "");
+      setText(slot.counterWord, item ? (LANG === "ar" ? "الشباك" : "Counter") : "");
+      setText(slot.counterName, item ? num(item.counter) : "");
+      fitSlot(slot);
+    }
+    return Math.min(items.length, slots.length);
+  }
+
+  /* The newest call as large as its box allows: measured at full size, then scaled down
+     (--fit) when a long counter name or three rows of other calls leave less room. Only
+     when what it shows or the window changed. */
+  var heroArea = $("hero");
+  var fitKey = "";
+
+  function fitHero(shownOthers) {
+    var key = [hero.number.textContent, hero.counter.textContent, hero.serviceAr.textContent,
+               hero.serviceEn.textContent, shownOthers, window.innerWidth,
+               window.innerHeight].join("|");
+    if (key === fitKey || hero.box.hidden) return;
+    fitKey = key;
+    heroArea.style.setProperty("--fit", "1");
+    var style = getComputedStyle(heroArea);
+    var availW = heroArea.clientWidth - parseFloat(style.paddingLeft) -
+                 parseFloat(style.paddingRight);
+    var availH = heroArea.clientHeight - parseFloat(style.paddingTop) -
+                 parseFloat(style.paddingBottom);
+    var needW = Math.max(hero.box.scrollWidth, hero.service.scrollWidth, 1);
+    var needH = Math.max(hero.box.offsetHeight + hero.service.offsetHeight +
+                         parseFloat(getComputedStyle(hero.service).marginTop), 1);
+    var fit = Math.min(1, availW / needW, availH / needH) * 0.97;
+    heroArea.style.setProperty("--fit", fit.toFixed(3));
+  }
+
+  /* A list row too wide for its tile (a long counter name) gets smaller text, not cut. */
+  function fitSlot(slot) {
+    var box = slot.box;
+    var key = slot.number.textContent + "|" + slot.counterName.textContent + "|" +
+              window.innerWidth + "x" + window.innerHeight;
+    if (box.hidden || slot.fitKey === key) return;
+    slot.fitKey = key;
+    if (box.style.getPropertyValue("--fit")) box.style.removeProperty("--fit");
+    var fit = 1;
+    for (var i = 0; i < 3 && box.scrollWidth > box.clientWidth + 1; i++) {
+      fit = fit * box.clientWidth / box.scrollWidth * 0.97;
+      box.style.setProperty("--fit", fit.toFixed(3));
     }
   }
+
+  window.addEventListener("resize", function () {
+    fitKey = "";
+    fitHero(others.filter(function (s) { return !s.box.hidden; }).length);
+    others.forEach(fitSlot);
+    recent.forEach(fitSlot);
+  });
 
   // --- sound: a WebAudio chime, then speech; blocked until someone taps the screen ----------
   var synth = window.speechSynthesis || null;
@@ -372,6 +429,7 @@
 
   function updateSoundButton() {
     soundButton.hidden = soundReady();
+    test.sound = audio ? audio.state : "none";
   }
 
   (function () {

@@ -56,14 +56,15 @@ def take_ticket(kiosk) -> str:
 def board_page(browser, url: str, code: str):
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(url + "/board")
-    page.fill("input[name=code]", code)
-    page.keyboard.press("Enter")
-    page.wait_for_function("window.boardTest && window.boardTest.connected", timeout=15_000)
+    page.fill("#code", code)
+    page.click("#pair-button")
+    page.wait_for_function("window.boardTest && window.boardTest.renders > 0 && "
+                           "window.boardTest.connected", timeout=15_000)
     return page
 
 
 def test_two_kiosks_two_counters_and_a_board_share_one_queue(xvfb_display, tmp_path):
-    from board_browser import chromium  # the board tests' launcher (tests/hub)
+    from board_browser import chromium  # Debian's Chromium under Playwright (tests/hub)
 
     hub = HubProcess(tmp_path / "hub", users=(("sara", "clerk", "1234"),
                                               ("ali", "clerk", "4321"))).start()
@@ -78,8 +79,10 @@ def test_two_kiosks_two_counters_and_a_board_share_one_queue(xvfb_display, tmp_p
                 first = take_ticket(k1)
                 second = take_ticket(k2)
                 assert (first, second) == ("R001", "R002")
-                board.wait_for_function(
-                    "document.body.innerText.match(/2/)", timeout=5_000)
+                board.wait_for_function("""() => [...document.querySelectorAll('#waiting li')]
+                    .some(li => li.querySelector('.prefix').textContent === 'R' &&
+                                li.querySelector('.count').textContent === '2')""",
+                                        timeout=5_000)
 
                 c1.sign_in(("sara", "1234"))
                 c1.pilot.keys("0")
@@ -96,16 +99,20 @@ def test_two_kiosks_two_counters_and_a_board_share_one_queue(xvfb_display, tmp_p
                 called_at = time.monotonic()
                 assert c1.state()["ticket"]["number"] == first
                 board.wait_for_function(
-                    f"document.querySelector('[data-now-number]') && "
-                    f"document.querySelector('[data-now-number]').textContent.includes('{first}')",
+                    f"document.getElementById('hero-number').textContent === '{first}'",
                     timeout=5_000)
                 latency = time.monotonic() - called_at
                 c2.pilot.press_key("f2")
                 assert c2.state()["ticket"]["number"] == second  # never the same ticket
                 board.wait_for_function(
                     f"document.body.innerText.includes('{second}')", timeout=5_000)
+                # The chime, then each call spoken in Arabic and English, in turn.
+                board.wait_for_function(
+                    "n => window.boardTest.announced.some(t => t.includes(n))", arg=second,
+                    timeout=10_000)
                 spoken = board.evaluate("window.boardTest.announced")
-                assert any(first in text for text in spoken)
+                assert f"التذكرة {first}، الشباك 1" in spoken
+                assert f"Ticket {second}, counter 2" in spoken
                 assert latency < 1.0, f"the board showed the call after {latency:.2f} s"
     finally:
         hub.stop()

@@ -42,14 +42,18 @@ run: setup
 	  $(VENV)/bin/nafitha --data "$(DATA)" kiosk $(KIOSK_FLAGS); \
 	fi
 
+# Demo signing keys and staff in a data directory, once: clerk sara (PIN 1234) and
+# supervisor huda (PIN 9876).
+demo_staff = $(VENV)/bin/nafitha --data "$(1)" keys demo >/dev/null; \
+	$(VENV)/bin/nafitha --data "$(1)" user list --json | grep -q '"sara"' || \
+	  NAFITHA_NEW_PIN=1234 $(VENV)/bin/nafitha --data "$(1)" user add sara --role clerk >/dev/null; \
+	$(VENV)/bin/nafitha --data "$(1)" user list --json | grep -q '"huda"' || \
+	  NAFITHA_NEW_PIN=9876 $(VENV)/bin/nafitha --data "$(1)" user add huda --role supervisor >/dev/null
+
 # The clerk's desk on the same data directory (sign in as sara / 1234 after `make run`'s
 # first start; `nafitha user add` creates other accounts).
 counter: setup
-	@$(VENV)/bin/nafitha --data "$(DATA)" keys demo >/dev/null
-	@$(VENV)/bin/nafitha --data "$(DATA)" user list --json | grep -q '"sara"' || \
-	  NAFITHA_NEW_PIN=1234 $(VENV)/bin/nafitha --data "$(DATA)" user add sara --role clerk >/dev/null
-	@$(VENV)/bin/nafitha --data "$(DATA)" user list --json | grep -q '"huda"' || \
-	  NAFITHA_NEW_PIN=9876 $(VENV)/bin/nafitha --data "$(DATA)" user add huda --role supervisor >/dev/null
+	@$(call demo_staff,$(DATA))
 	@if [ -z "$$DISPLAY" ]; then \
 	  echo "No DISPLAY: starting the counter on a virtual screen (Xvfb)."; \
 	  xvfb-run -a -s "-screen 0 1920x1080x24" $(VENV)/bin/nafitha --data "$(DATA)" counter; \
@@ -61,11 +65,7 @@ counter: setup
 # with `nafitha --data data-hub hub pair kiosk kiosk-1`, the board is http://localhost:8470/board.
 HUB_DATA ?= $(CURDIR)/data-hub
 hub: setup
-	@$(VENV)/bin/nafitha --data "$(HUB_DATA)" keys demo >/dev/null
-	@$(VENV)/bin/nafitha --data "$(HUB_DATA)" user list --json | grep -q '"sara"' || \
-	  NAFITHA_NEW_PIN=1234 $(VENV)/bin/nafitha --data "$(HUB_DATA)" user add sara --role clerk >/dev/null
-	@$(VENV)/bin/nafitha --data "$(HUB_DATA)" user list --json | grep -q '"huda"' || \
-	  NAFITHA_NEW_PIN=9876 $(VENV)/bin/nafitha --data "$(HUB_DATA)" user add huda --role supervisor >/dev/null
+	@$(call demo_staff,$(HUB_DATA))
 	$(VENV)/bin/nafitha --data "$(HUB_DATA)" hub serve
 
 test: setup

@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.counter_api import CounterApi
-from core.errors import NafithaError, PermissionDenied
+from core.errors import NafithaError, PermissionDenied, ValidationError
 from core.kiosk_api import KioskApi
 
 from .live import Live, sse
@@ -170,10 +170,6 @@ def _status(exc: NafithaError) -> int:
     return STATUS.get(exc.code, 400)
 
 
-def _service_dict(service) -> dict:
-    return service.to_settings()
-
-
 def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
     """The hub over an open core Office. on_startup: called once the server runs (the CLI
     starts the sync agent there)."""
@@ -257,7 +253,7 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
     @app.get("/api/v1/services", tags=["hub"])
     def services(_device=kiosk_or_counter) -> list[dict]:
         """The catalogue as service settings (the same keys as assets/catalog/*.toml)."""
-        return [_service_dict(s) for s in office.catalog]
+        return [s.to_settings() for s in office.catalog]
 
     @app.get("/api/v1/sync-status", tags=["hub"])
     def sync_status(_device=kiosk_or_counter) -> dict:
@@ -390,10 +386,9 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
     def ticket_step(ticket: str, body: TicketStep, device=counter,
                     session: str | None = Depends(clerk_header)) -> dict:
         clerk = clerk_of(device, session)
-        args = (body.service,) if body.step == "transfer" else ()
         if body.step == "transfer" and not body.service:
-            from core.errors import ValidationError
             raise ValidationError("a transfer names the service", field="service")
+        args = (body.service,) if body.step == "transfer" else ()
         return changed(counter_api(device).ticket_step(clerk, body.step, ticket, *args))
 
     @app.get("/api/v1/counter/tickets/{ticket}/application", tags=["counter"])
@@ -484,7 +479,7 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
                                                   body.reason)
 
     # --- display board --------------------------------------------------------------------------
-    def board_device(request: Request, credentials=None) -> dict:
+    def board_device(request: Request) -> dict:
         token = request.cookies.get(BOARD_COOKIE)
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):

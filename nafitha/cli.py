@@ -1274,16 +1274,22 @@ def kiosk(click_ctx, screenshot, windowed, exit_after, hub_url):
         settings = ctx.settings
         clock = _pilot_clock(ctx)
         from kiosk.app import run_kiosk
-        from hub.client import paired_url
         from kiosk.backend import open_backend
-        hub_url = hub_url or settings.hub.url or paired_url(settings.data_dir)
-        # A field office's kiosk runs on the in-process store (the embedded default).
-        backend = open_backend(settings, None if hub_url else ctx.office, hub_url)
+        backend = _app_backend(ctx, open_backend, hub_url)
         run_kiosk(backend.settings, backend, screenshot=screenshot, exit_after=exit_after,
                   kiosk_mode=False if windowed else None, clock=clock)
     except NafithaError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(1)
+
+
+def _app_backend(ctx, open_backend, hub_url: str | None):
+    """The app's backend: through the hub (--hub, hub.url, or the hub this device joined),
+    else the in-process store (a field office, the embedded default)."""
+    from hub.client import paired_url
+    settings = ctx.settings
+    hub_url = hub_url or settings.hub.url or paired_url(settings.data_dir)
+    return open_backend(settings, None if hub_url else ctx.office, hub_url)
 
 
 def _pilot_clock(ctx):
@@ -1322,10 +1328,8 @@ def counter(ctx, screenshot, exit_after, hub_url):
         clock = _pilot_clock(ctx)
         from counter.app import run_counter
         from counter.backend import open_backend
-        from hub.client import paired_url
-        hub_url = hub_url or settings.hub.url or paired_url(settings.data_dir)
         # Unknown services in counter.services are refused here, before the window opens.
-        backend = open_backend(settings, None if hub_url else ctx.office, hub_url)
+        backend = _app_backend(ctx, open_backend, hub_url)
         run_counter(backend.settings, backend, screenshot=screenshot, exit_after=exit_after,
                     clock=clock)
     except NafithaError as exc:

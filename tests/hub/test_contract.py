@@ -3,6 +3,7 @@
 loopback. Same calls, same answers, same errors, and bad input changes nothing in either."""
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -50,8 +51,7 @@ def seq(number: str) -> int:
 def test_catalogue_is_the_offices(kiosk, office):
     assert [s.code for s in kiosk.services()] == [s.code for s in office.catalog]
     service = kiosk.service(RES)
-    assert service == office.catalog.get(RES).__class__(**{
-        **vars(office.catalog.get(RES)), "source": service.source})
+    assert service == dataclasses.replace(office.catalog.get(RES), source=service.source)
     with pytest.raises(ValidationError) as info:
         kiosk.service("no-such-service")
     assert info.value.field == "service"

@@ -1,6 +1,6 @@
 """The kiosk benchmark's bench: the real `nafitha kiosk --windowed` driven by the pilot with a
 fake network printer, a simulated card terminal on a pty and a camera that sees an image file.
-tests/ui/kiosk_rig.py builds on KioskBench; the virtual display is ui/xvfb.py."""
+tests/ui/kiosk_rig.py builds on KioskBench; the virtual display is testing/xvfb.py."""
 from __future__ import annotations
 
 import os
@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ui.pilot_client import Pilot  # noqa: E402  (imports no Kivy)
+from testing.pilot_client import Pilot  # noqa: E402  (imports no Kivy)
 
 NAFITHA = str(Path(sys.executable).with_name("nafitha"))
 MINIMAL_APP = str(ROOT / "bench" / "_minimal_kivy_app.py")

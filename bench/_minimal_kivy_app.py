@@ -37,7 +37,7 @@ def main(tmp: str) -> None:
         def on_start(self):
             pilot_socket = os.environ.get("NAFITHA_PILOT")
             if pilot_socket:
-                from ui.pilot import start_pilot
+                from testing.pilot import start_pilot
                 start_pilot(self, pilot_socket)
 
         def pilot_state(self):

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ui.xvfb import Xvfb  # noqa: E402
+from testing.xvfb import Xvfb  # noqa: E402
 
 # bench/ on the path only for this import: left there, this file (counter.py) would hide the
 # counter package from whoever imports it next (the tests load this file in their process).

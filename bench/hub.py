@@ -11,7 +11,7 @@ runner, so setup takes a second rather than 21 interpreter starts). Every device
 itself over HTTP (POST /api/v1/pair with its code), each counter's clerk signs in, then
 all start together:
 
-- each kiosk, per round: GET /api/v1/health, then POST /api/v1/kiosk/tickets (a fixed mix of
+- each kiosk, per round: GET /api/v1/health, then POST /api/v1/kiosk/take-ticket (a fixed mix of
   residence certificate, address form and small building permit), then --pause-ms (default
   none: a closed loop, far more tickets per second than a real centre, so the figures are a
   worst case);
@@ -132,7 +132,7 @@ def run_kiosk(device: Device, index: int, rounds: int | None, deadline: float | 
         while (rounds is None or r < rounds) and (deadline is None or
                                                    time.monotonic() < deadline):
             device.request("health", "get", "/api/v1/health")
-            ticket = device.request("take_ticket", "post", "/api/v1/kiosk/tickets",
+            ticket = device.request("take_ticket", "post", "/api/v1/kiosk/take-ticket",
                                     {"service": MIX[(3 * index + r) % len(MIX)],
                                      "priority": None})
             tickets.append({"id": ticket["id"], "number": ticket["number"],
@@ -166,9 +166,10 @@ def run_counter(device: Device, stop: threading.Event, out: dict) -> None:
                 time.sleep(IDLE_S)
                 continue
             device.times.setdefault("call_next", []).append(elapsed)
-            path = f"/api/v1/counter/tickets/{ticket['id']}/step"
-            device.request("start_serving", "post", path, {"step": "start_serving"})
-            device.request("finish", "post", path, {"step": "finish"})
+            path = "/api/v1/counter/ticket-step"
+            device.request("start_serving", "post", path,
+                           {"step": "start_serving", "ticket": ticket["id"]})
+            device.request("finish", "post", path, {"step": "finish", "ticket": ticket["id"]})
             served.append({"id": ticket["id"], "number": ticket["number"],
                            "counter": device.name, "clerk": device.spec["clerk"],
                            "called_as": ticket["counter"]})

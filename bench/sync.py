@@ -67,7 +67,8 @@ from core.clock import SystemClock, UlidFactory, iso  # noqa: E402
 from core.credentials import keys  # noqa: E402
 from core.office import Office  # noqa: E402
 from core.settings import load_settings  # noqa: E402
-from core.store import audit_hash, canonical_json  # noqa: E402
+from core.audit import audit_hash  # noqa: E402
+from core.canonical import canonical_json  # noqa: E402
 from sync import protocol  # noqa: E402
 from sync.agent import SyncAgent, enrol  # noqa: E402
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from . import codes
 from .catalog import validate_fields
 from .errors import InvalidState, NotFound, ValidationError
 from .text import clean_text
@@ -33,7 +34,7 @@ class Applications:
         does not require the missing fields (a form checks each field as it is filled)."""
         return self._validate(self.office.catalog.get(service), values, partial=True)
 
-    def _row(self, application: str) -> dict:
+    def row(self, application: str) -> dict:
         row = self.store.one("SELECT * FROM applications WHERE id = ? OR number = ?",
                              (application, application))
         if row is None:
@@ -54,7 +55,7 @@ class Applications:
         svc = self.office.catalog.get(service)
         clean = self._validate(svc, fields, partial=False)
         with self.store.atomic():
-            ticket_id = self.office.queue._ticket(ticket)["id"] if ticket else None
+            ticket_id = self.office.queue.ticket_row(ticket)["id"] if ticket else None
             now = self.store.now()
             row = {"id": self.store.ids.new(),
                    "number": self._new_number(self.store.clock.now().astimezone(
@@ -91,7 +92,7 @@ class Applications:
 
     def submit_draft(self, application: str, fields: dict | None = None) -> dict:
         with self.store.atomic():
-            row = self._row(application)
+            row = self.row(application)
             if row["state"] != "draft":
                 raise InvalidState(f"application {row['number']} is {row['state']}, not a draft",
                                    state=row["state"])
@@ -114,7 +115,7 @@ class Applications:
         licence."""
         conditions = clean_text(conditions, "conditions", max_length=300) if conditions else ""
         with self.store.atomic():
-            row = self._row(application)
+            row = self.row(application)
             if row["state"] not in ("submitted", "paid"):
                 raise InvalidState(f"application {row['number']} is {row['state']}; only a "
                                    f"submitted or paid application can be approved",
@@ -126,7 +127,7 @@ class Applications:
     def reject(self, application: str, reason: str) -> dict:
         reason = clean_text(reason, "reason", max_length=500, min_length=1)
         with self.store.atomic():
-            row = self._row(application)
+            row = self.row(application)
             if row["state"] not in ("submitted", "paid", "approved"):
                 raise InvalidState(f"application {row['number']} is {row['state']}; it can no "
                                    f"longer be rejected", state=row["state"])
@@ -134,7 +135,7 @@ class Applications:
 
     def withdraw(self, application: str, reason: str | None = None) -> dict:
         with self.store.atomic():
-            row = self._row(application)
+            row = self.row(application)
             if row["state"] not in ("draft", "submitted"):
                 raise InvalidState(f"application {row['number']} is {row['state']}; only a "
                                    f"draft or unpaid submitted application can be withdrawn",
@@ -145,7 +146,7 @@ class Applications:
                 auto: bool = False) -> dict:
         now = self.store.now()
         changes = {"state": state, "decided_at": now,
-                   "decided_by": "auto" if auto else self.store._actor,
+                   "decided_by": "auto" if auto else self.store.actor,
                    "reason": clean_text(reason, "reason", 500) if reason else None,
                    "updated_at": now}
         self.store.update("applications", "id", row["id"], changes)
@@ -153,8 +154,82 @@ class Applications:
         self.store.record(event, "application", row["id"], public(row))
         return public(row)
 
+    # --- what payments and licences do to an application (inside their transaction) -----
+    def mark_paid(self, row: dict, at: str) -> tuple[str, bool]:
+        """The fee was taken: (the new state, whether paying approved it). Instant-issue
+        services need no review: paying approves them."""
+        auto = row["issue_mode"] == "instant" and row["state"] == "submitted"
+        state = "approved" if (auto or row["state"] == "approved") else "paid"
+        changes = {"state": state, "paid_at": at, "updated_at": at}
+        if auto:
+            changes.update(decided_at=at, decided_by="auto")
+        self.store.update("applications", "id", row["id"], changes)
+        return state, auto
+
+    def mark_unpaid(self, row: dict, at: str) -> str:
+        """The payment was voided: back to unpaid (the new state). An approval made by
+        review stands, an automatic one does not."""
+        state = "approved" if row["state"] == "approved" and row["decided_by"] != "auto" \
+            else "submitted"
+        changes = {"state": state, "paid_at": None, "updated_at": at}
+        if row["decided_by"] == "auto":
+            changes.update(decided_at=None, decided_by=None)
+        self.store.update("applications", "id", row["id"], changes)
+        return state
+
+    def mark_issued(self, row: dict, at: str) -> None:
+        self.store.update("applications", "id", row["id"], {"state": "issued", "updated_at": at})
+
     def get(self, application: str) -> dict:
-        return public(self._row(application))
+        return public(self.row(application))
+
+    def ending_in(self, digits: int) -> dict:
+        """The one application whose number ends in these digits (A2026-000123 for 123):
+        what a resident copies off a slip. NotFound when none or several match."""
+        rows = self.store.all("SELECT number FROM applications WHERE number LIKE ? ORDER BY "
+                              "created_at DESC", (f"%-{digits:06d}",))
+        if len(rows) != 1:
+            raise NotFound(f"no application ending in {digits}")
+        return self.get(rows[0]["number"])
+
+    def latest_for_ticket(self, ticket_id: str) -> str | None:
+        """The number of the newest application made for a queue ticket, if any."""
+        row = self.store.one("SELECT number FROM applications WHERE ticket_id = ? "
+                             "ORDER BY created_at DESC LIMIT 1", (ticket_id,))
+        return row["number"] if row else None
+
+    def search(self, query: str, office_code: str) -> list[str]:
+        """Application numbers for what a clerk types or scans: a number (or its last
+        digits), a national ID, an application slip's code or a ticket's code. NotFound
+        when nothing matches (`other_office` for another office's code)."""
+        text = (query or "").strip()
+        if not text:
+            raise ValidationError("type a number, a national ID or scan a code",
+                                  field="query", problem="required")
+        parsed = codes.parse(text)
+        if parsed is not None:
+            kind, office, reference = parsed
+            if office != office_code:
+                raise NotFound(f"a code of office {office}", other_office=office)
+            if kind == "ticket":
+                number = self.latest_for_ticket(reference)
+                if number is None:
+                    raise NotFound("this ticket has no application", ticket=reference)
+                return [number]
+            return [self.get(reference)["number"]]
+        text = text.upper()
+        rows = self.store.all("SELECT number FROM applications WHERE number = ?", (text,))
+        if not rows and text.isdigit():
+            rows = self.store.all("SELECT number FROM applications WHERE json_extract(fields, "
+                                  "'$.national_id') = ? ORDER BY created_at DESC LIMIT 20",
+                                  (text,))
+            if not rows and len(text) <= 6:
+                rows = self.store.all("SELECT number FROM applications WHERE number LIKE ? "
+                                      "ORDER BY created_at DESC LIMIT 20",
+                                      (f"%-{int(text):06d}",))
+        if not rows:
+            raise NotFound(f"nothing found for {query!r}")
+        return [r["number"] for r in rows]
 
     def find(self, national_id: str | None = None, state: str | None = None,
              limit: int = 50) -> list[dict]:

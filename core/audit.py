@@ -1,18 +1,45 @@
-"""Verifying the hash-chained audit log.
+"""The hash-chained audit log (tables audit and audit_head): written with every operation,
+verified on demand.
 
 Each entry's hash covers its fields and the previous entry's hash, so an edited entry breaks
 its own hash, a removed or reordered one breaks the chain (and the sequence), and a removed
 tail no longer matches the head record written with every entry."""
 from __future__ import annotations
 
+import hashlib
 import json
 
-from .store import audit_hash
+from .canonical import canonical_json
+
+GENESIS = "0" * 64
+
+
+def audit_hash(entry: dict) -> str:
+    fields = {k: entry[k] for k in ("seq", "at", "actor", "action", "entity_type", "entity_id",
+                                    "data", "prev_hash")}
+    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
+
+
+def append(store, at: str, actor: str, action: str, entity_type: str, entity_id: str,
+           data: dict) -> dict:
+    """Chain one entry after the head (inside the operation's transaction); the entry with
+    its hash."""
+    head = store.conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    entry = {"seq": seq, "at": at, "actor": actor, "action": action,
+             "entity_type": entity_type, "entity_id": entity_id, "data": data,
+             "prev_hash": prev_hash}
+    digest = audit_hash(entry)
+    store.insert("audit", {**entry, "data": canonical_json(data), "hash": digest})
+    store.conn.execute("INSERT INTO audit_head(id, seq, hash) VALUES (1, ?, ?) "
+                       "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                       (seq, digest))
+    return {**entry, "hash": digest}
 
 
 def verify_chain(store) -> dict:
     problems: list[str] = []
-    prev_hash = "0" * 64
+    prev_hash = GENESIS
     expected_seq = 1
     count = 0
     for row in store.conn.execute("SELECT seq, at, actor, action, entity_type, entity_id, data, "

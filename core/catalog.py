@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from . import money
 from .errors import CatalogError, ValidationError
-from .text import check_national_id, clean_text, to_ascii_digits, too_long_means
+from .text import LANGUAGES, check_national_id, clean_text, to_ascii_digits, too_long_means
 
 DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent.parent / "assets" / "catalog"
 
@@ -158,9 +158,9 @@ class Catalog:
 
 
 def _text(value, where: str) -> Text:
-    if not isinstance(value, dict) or set(value) != {"ar", "en"}:
+    if not isinstance(value, dict) or set(value) != set(LANGUAGES):
         raise CatalogError(f"{where}: needs exactly an Arabic and an English text {{ar, en}}")
-    for lang in ("ar", "en"):
+    for lang in LANGUAGES:
         if not isinstance(value[lang], str) or not value[lang].strip():
             raise CatalogError(f"{where}: the {lang} text is empty")
     return Text(value["ar"], value["en"])

@@ -66,8 +66,7 @@ def application(office, application_id: str) -> dict:
         raise InvalidState(f"application {app['number']} is {app['state']}; only a submitted "
                            f"application has a slip to print", state=app["state"])
     service = office.catalog.get(app["service_code"])
-    live = office.store.one("SELECT receipt_number FROM payments WHERE application_id = ? AND "
-                            "voided_at IS NULL", (app["id"],))
+    live = office.payments.live_for(app["id"])
     paid = app["paid_at"] is not None
     return {**_office(office), "application_number": app["number"],
             "service_ar": service.name.ar, "service_en": service.name.en,

@@ -59,6 +59,14 @@ class PermissionDenied(NafithaError):
     code = "permission_denied"
 
 
+class DeviceError(NafithaError):
+    """A printer, scanner, camera or card terminal cannot do what was asked; the message
+    says why in plain words. Each device's errors subclass this beside its code (devices/),
+    each with its own stable `code`."""
+
+    code = "device_error"
+
+
 class HubUnreachable(NafithaError):
     """A service centre's kiosk or counter could not reach the centre's hub (network,
     hub stopped). Nothing was done; the same step can be tried again when it is back."""

@@ -24,7 +24,7 @@ class Licences:
 
     def issue(self, application: str) -> dict:
         with self.store.atomic():
-            app = self.office.applications._row(application)
+            app = self.office.applications.row(application)
             existing = self.store.one("SELECT number FROM licences WHERE application_id = ?",
                                       (app["id"],))
             if existing:
@@ -61,8 +61,7 @@ class Licences:
                    "conditions": app["conditions"], "signed_payload": None}
             row["signed_payload"] = self.office.signer(row)
             self.store.insert("licences", row)
-            self.store.update("applications", "id", app["id"],
-                              {"state": "issued", "updated_at": row["issued_at"]})
+            self.office.applications.mark_issued(app, row["issued_at"])
             self.store.record("licence.issued", "licence", row["id"],
                               {**row, "application_number": app["number"]})
             return row
@@ -92,6 +91,17 @@ class Licences:
                               {"id": row["id"], "number": row["number"],
                                "reprint_count": count, "reason": reason})
             return row
+
+    def summary_for(self, application_id: str) -> dict | None:
+        """What the counter shows of an application's licence, or None."""
+        return self.store.one("SELECT id, number, issued_at, valid_until, revoked_at, "
+                              "revoke_reason, reprint_count FROM licences WHERE "
+                              "application_id = ?", (application_id,))
+
+    def local_revocation(self, number: str) -> dict | None:
+        """When and why this office revoked the licence, if it did."""
+        return self.store.one("SELECT revoked_at, revoke_reason FROM licences WHERE number = ? "
+                              "AND revoked_at IS NOT NULL", (number,))
 
     def get(self, licence: str) -> dict:
         row = self.store.one("SELECT * FROM licences WHERE id = ? OR number = ?",

@@ -3,11 +3,10 @@ every operation (queue, applications, payments, licences, users). The UIs, the C
 hub all go through it."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable
 
-from . import audit, outbox, sync_state
+from . import audit, outbox, reference, sync_state
 from .applications import Applications
 from .catalog import Catalog, catalog_of, load_catalog, parse_service
 from .clock import Clock, SystemClock, UlidFactory
@@ -67,9 +66,7 @@ class Office:
         here is refused before the root's next revocation list says so."""
         result = verify(text, self.trust(), int(self.store.clock.now().timestamp()))
         if result.valid:
-            local = self.store.one("SELECT revoked_at, revoke_reason FROM licences "
-                                   "WHERE number = ? AND revoked_at IS NOT NULL",
-                                   (result.claims["number"],))
+            local = self.licences.local_revocation(result.claims["number"])
             if local:
                 result.valid, result.reason = False, "revoked"
                 result.message = REASONS["revoked"]
@@ -98,8 +95,8 @@ class Office:
 
 def reference_catalog(store: Store) -> Catalog | None:
     """The catalogue central sent (reference kind 'service'), if the office has pulled one."""
-    rows = store.all("SELECT key, body FROM reference WHERE kind = 'service' ORDER BY key")
-    if not rows:
+    services = reference.rows(store, "service")
+    if not services:
         return None
-    return catalog_of([parse_service(json.loads(r["body"]), f"central service {r['key']!r}")
-                       for r in rows])
+    return catalog_of([parse_service(r["body"], f"central service {r['key']!r}")
+                       for r in services])

@@ -19,9 +19,13 @@ class Payments:
         self.store = office.store
         self.settings = office.settings
 
+    def open_shift_of(self, clerk: str) -> dict | None:
+        """The clerk's open shift, or None."""
+        return self.store.one("SELECT * FROM shifts WHERE clerk = ? AND closed_at IS NULL",
+                              (clerk,))
+
     def _open_shift(self, clerk: str) -> dict:
-        shift = self.store.one("SELECT * FROM shifts WHERE clerk = ? AND closed_at IS NULL",
-                               (clerk,))
+        shift = self.open_shift_of(clerk)
         if shift is None:
             raise InvalidState(f"{clerk} has no open shift; open one first "
                                f"(nafitha shift open)", clerk=clerk)
@@ -47,12 +51,13 @@ class Payments:
             if not reference:
                 raise ValidationError(f"{method} needs the {label}", field="reference")
         with self.store.atomic(actor=clerk):
-            app = self.office.applications._row(application)
+            app = self.office.applications.row(application)
             live = self.store.one("SELECT receipt_number FROM payments WHERE application_id = ? "
                                   "AND voided_at IS NULL", (app["id"],))
             if live:
                 raise InvalidState(f"application {app['number']} is already paid (receipt "
-                                   f"{live['receipt_number']})", receipt=live["receipt_number"])
+                                   f"{live['receipt_number']})", receipt=live["receipt_number"],
+                                   reason="already_paid")
             if app["state"] not in ("submitted", "approved"):
                 raise InvalidState(f"application {app['number']} is {app['state']}; it cannot "
                                    f"be paid", state=app["state"])
@@ -79,13 +84,7 @@ class Payments:
                    "clerk": clerk, "taken_at": now, "voided_at": None, "voided_by": None,
                    "void_reason": None}
             self.store.insert("payments", row)
-            # Instant-issue services need no review: paying approves them.
-            auto = app["issue_mode"] == "instant" and app["state"] == "submitted"
-            new_state = "approved" if (auto or app["state"] == "approved") else "paid"
-            changes = {"state": new_state, "paid_at": now, "updated_at": now}
-            if auto:
-                changes.update(decided_at=now, decided_by="auto")
-            self.store.update("applications", "id", app["id"], changes)
+            new_state, auto = self.office.applications.mark_paid(app, now)
             self.store.record("payment.taken", "payment", row["id"],
                               {**row, "application_number": app["number"],
                                "application_state": new_state, "auto_approved": auto})
@@ -98,24 +97,23 @@ class Payments:
             row = self.get(payment)
             if row["voided_at"]:
                 raise InvalidState(f"receipt {row['receipt_number']} is already void")
-            app = self.office.applications._row(row["application_id"])
+            app = self.office.applications.row(row["application_id"])
             if app["state"] == "issued":
                 raise InvalidState(f"a licence was issued on receipt {row['receipt_number']}; "
                                    f"revoke the licence before voiding the payment")
             now = self.store.now()
             self.store.update("payments", "id", row["id"],
                               {"voided_at": now, "voided_by": supervisor, "void_reason": reason})
-            # Back to unpaid; an approval made by review stands, an automatic one does not.
-            state = "approved" if app["state"] == "approved" and app["decided_by"] != "auto" \
-                else "submitted"
-            changes = {"state": state, "paid_at": None, "updated_at": now}
-            if app["decided_by"] == "auto":
-                changes.update(decided_at=None, decided_by=None)
-            self.store.update("applications", "id", app["id"], changes)
+            state = self.office.applications.mark_unpaid(app, now)
             row.update(voided_at=now, voided_by=supervisor, void_reason=reason)
             self.store.record("payment.voided", "payment", row["id"],
                               {**row, "application_state": state})
             return row
+
+    def live_for(self, application_id: str) -> dict | None:
+        """The application's payment that is not void, or None."""
+        return self.store.one("SELECT * FROM payments WHERE application_id = ? AND "
+                              "voided_at IS NULL", (application_id,))
 
     def get(self, payment: str) -> dict:
         row = self.store.one("SELECT * FROM payments WHERE id = ? OR receipt_number = ?",
@@ -143,6 +141,12 @@ class Payments:
             self.store.insert("shifts", row)
             self.store.record("shift.opened", "shift", row["id"], row)
             return row
+
+    def ensure_shift(self, clerk: str, currency: str) -> dict:
+        """The clerk's open shift, opened with no float if there is none (the kiosk's card
+        payments go to its own account's shift)."""
+        with self.store.atomic(actor=clerk):
+            return self.open_shift_of(clerk) or self.open_shift(clerk, 0, currency)
 
     def close_shift(self, clerk: str, counted_minor: int) -> dict:
         if isinstance(counted_minor, bool) or not isinstance(counted_minor, int) \

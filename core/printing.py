@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from .clock import iso
 from .errors import InvalidState, NotFound, ValidationError
+from .text import LANGUAGES
 
 KINDS = ("ticket", "receipt", "licence", "application", "z_report", "test")
 # An application slip is for an application someone can still follow (not a draft, not
@@ -32,9 +33,9 @@ class PrintQueue:
         if kind not in KINDS:
             raise ValidationError(f"kind must be one of {', '.join(KINDS)}", field="kind")
         lang = lang or self.settings.printer.language
-        if lang not in ("ar", "en"):
+        if lang not in LANGUAGES:
             raise ValidationError("lang must be ar or en", field="lang")
-        ref_id = self._resolve(kind, ref_id)
+        ref_id = self.resolve(kind, ref_id)
         with self.store.atomic():
             now = self.store.clock.now()
             expires = now + timedelta(minutes=self.settings.printer.ticket_expiry_minutes) \
@@ -47,12 +48,12 @@ class PrintQueue:
             self.store.insert("print_jobs", row)
             return row
 
-    def _resolve(self, kind: str, ref: str) -> str:
+    def resolve(self, kind: str, ref: str) -> str:
         """Accept ids or the numbers people read (R007, receipt, application, licence, shift
         numbers)."""
         o = self.office
         if kind == "ticket":
-            return o.queue._ticket(ref)["id"]
+            return o.queue.ticket_row(ref)["id"]
         if kind == "receipt":
             return o.payments.get(ref)["id"]
         if kind == "licence":
@@ -120,8 +121,20 @@ class PrintQueue:
             self.store.update("print_jobs", "id", job_id,
                               {"state": "failed", "last_error": error[:500]})
 
-    def reprint_licence(self, licence: str, reason: str, lang: str | None = None) -> dict:
-        """A COPY: counted and audited on the licence, queued in the same transaction."""
+    def issue_licence(self, application: str, lang: str | None = None,
+                      printer: str = "main") -> dict:
+        """Issue the licence and queue it for printing in the same transaction: the licence
+        with its job (`print_job`). A power cut between the two is no longer possible."""
+        with self.store.atomic():
+            lic = self.office.licences.issue(application)
+            return {**lic, "print_job": self.enqueue("licence", lic["id"], lang,
+                                                     printer=printer)}
+
+    def reprint_licence(self, licence: str, reason: str, lang: str | None = None,
+                        printer: str = "main") -> dict:
+        """A COPY: counted and audited on the licence, queued in the same transaction: the
+        licence with its job (`print_job`)."""
         with self.store.atomic():
             lic = self.office.licences.record_reprint(licence, reason)
-            return self.enqueue("licence", lic["id"], lang, copy=True)
+            return {**lic, "print_job": self.enqueue("licence", lic["id"], lang, copy=True,
+                                                     printer=printer)}

@@ -25,6 +25,8 @@ PRIORITIES = ("elderly", "disabled", "pregnant")
 STATES = ("waiting", "called", "serving", "parked", "done", "no_show", "cancelled")
 FINAL = ("done", "no_show", "cancelled")
 LIVE = tuple(s for s in STATES if s not in FINAL)  # a live ticket holds its number
+BOARD_SERVING_ROWS = 10
+BOARD_RECENT_ROWS = 8
 
 
 class Queue:
@@ -34,17 +36,17 @@ class Queue:
         self.settings = office.settings
 
     # --- helpers -----------------------------------------------------------------------------
-    def _ticket(self, ticket: str) -> dict:
+    def ticket_row(self, ticket: str) -> dict:
         """By id, or by number (today's ticket with that number)."""
         row = self.store.one("SELECT * FROM tickets WHERE id = ?", (ticket,))
         if row is None:
             row = self.store.one("SELECT * FROM tickets WHERE number = ? AND day = ? "
-                                 "ORDER BY created_at DESC LIMIT 1", (ticket, self._today()))
+                                 "ORDER BY created_at DESC LIMIT 1", (ticket, self.today()))
         if row is None:
             raise NotFound(f"no ticket {ticket!r} today", ticket=ticket)
         return row
 
-    def _today(self, moment: datetime | None = None) -> str:
+    def today(self, moment: datetime | None = None) -> str:
         moment = moment or self.store.clock.now()
         return moment.astimezone(self.settings.tz).date().isoformat()
 
@@ -82,7 +84,7 @@ class Queue:
             "ticket_id": row["id"], "at": now, "from_state": row["state"], "to_state": to_state,
             "counter": at_counter,
             "service_code": changes.get("service_code", row["service_code"]),
-            "actor": self.store._actor})
+            "actor": self.store.actor})
         updated = {**row, **changes}
         self.store.record(f"ticket.{event}", "ticket", row["id"], _public(updated))
         return updated
@@ -96,7 +98,7 @@ class Queue:
         with self.store.atomic():
             now_dt = self.store.clock.now()
             now = iso(now_dt)
-            day = self._today(now_dt)
+            day = self.today(now_dt)
             daily_seq, number = self._free_number(day, svc.prefix)
             key_dt = now_dt - timedelta(minutes=self.settings.queue.priority_head_start_minutes) \
                 if priority else now_dt
@@ -109,7 +111,7 @@ class Queue:
             self.store.insert("tickets", row)
             self.store.insert("ticket_events", {
                 "ticket_id": row["id"], "at": now, "from_state": None, "to_state": "waiting",
-                "counter": None, "service_code": svc.code, "actor": self.store._actor})
+                "counter": None, "service_code": svc.code, "actor": self.store.actor})
             self.store.record("ticket.taken", "ticket", row["id"], _public(row))
             return {**_public(row), **self.estimate(row["id"])}
 
@@ -139,7 +141,7 @@ class Queue:
         """Call the same ticket again; once it has been called call_limit times, a recall
         marks it no-show instead."""
         with self.store.atomic():
-            row = self._ticket(ticket)
+            row = self.ticket_row(ticket)
             counter = _counter_name(counter) if counter else row["counter"]
             if row["state"] == "called" and row["call_count"] >= self.settings.queue.call_limit:
                 return _public(self._move(row, "no_show", counter, "no_show", ("called",),
@@ -150,7 +152,7 @@ class Queue:
 
     def start_serving(self, ticket: str) -> dict:
         with self.store.atomic():
-            row = self._ticket(ticket)
+            row = self.ticket_row(ticket)
             return _public(self._move(row, "serving", row["counter"], "serving", ("called",),
                                       serving_at=self.store.now()))
 
@@ -158,7 +160,7 @@ class Queue:
         """Finish a called or serving ticket; finished straight from 'called', its service
         time counts from the call (the resident came to the counter when called)."""
         with self.store.atomic():
-            row = self._ticket(ticket)
+            row = self.ticket_row(ticket)
             now = self.store.now()
             return _public(self._move(row, "done", row["counter"], "finished",
                                       ("called", "serving"), finished_at=now,
@@ -166,7 +168,7 @@ class Queue:
 
     def no_show(self, ticket: str) -> dict:
         with self.store.atomic():
-            row = self._ticket(ticket)
+            row = self.ticket_row(ticket)
             return _public(self._move(row, "no_show", row["counter"], "no_show", ("called",),
                                       finished_at=self.store.now()))
 
@@ -174,7 +176,7 @@ class Queue:
         """Cancel a waiting, called or parked ticket (a parked resident who never came
         back)."""
         with self.store.atomic():
-            row = self._ticket(ticket)
+            row = self.ticket_row(ticket)
             return _public(self._move(row, "cancelled", row["counter"], "cancelled",
                                       ("waiting", "called", "parked"),
                                       finished_at=self.store.now()))
@@ -183,7 +185,7 @@ class Queue:
         """Set a called or serving ticket aside while the resident fetches a document: it
         keeps its number, counter and service, and call next never returns it."""
         with self.store.atomic():
-            row = self._ticket(ticket)
+            row = self.ticket_row(ticket)
             return _public(self._move(row, "parked", row["counter"], "parked",
                                       ("called", "serving")))
 
@@ -191,7 +193,7 @@ class Queue:
         """Serve a parked ticket again, at `counter` (default: the counter it was parked
         at); service time counts from the first time it was served."""
         with self.store.atomic():
-            row = self._ticket(ticket)
+            row = self.ticket_row(ticket)
             counter = _counter_name(counter) if counter else row["counter"]
             return _public(self._move(row, "serving", counter, "resumed", ("parked",),
                                       counter=counter,
@@ -202,7 +204,7 @@ class Queue:
         queue at the time of transfer (keeping a priority head start)."""
         target = self.office.catalog.get(service)
         with self.store.atomic():
-            row = self._ticket(ticket)
+            row = self.ticket_row(ticket)
             if target.code == row["service_code"]:
                 raise ValidationError(f"ticket {row['number']} is already for {target.code}",
                                       field="service")
@@ -217,7 +219,7 @@ class Queue:
 
     # --- reading -----------------------------------------------------------------------------
     def get(self, ticket: str) -> dict:
-        row = self._ticket(ticket)
+        row = self.ticket_row(ticket)
         out = _public(row)
         if row["state"] == "waiting":
             out.update(self.estimate(row["id"]))
@@ -225,7 +227,7 @@ class Queue:
 
     def list(self, states: tuple[str, ...] = LIVE, service: str | None = None) -> list[dict]:
         marks = ",".join("?" for _ in states)
-        params: list = [self._today(), *states]
+        params: list = [self.today(), *states]
         sql = f"SELECT * FROM tickets WHERE day = ? AND state IN ({marks})"
         if service:
             sql += " AND service_code = ?"
@@ -260,7 +262,7 @@ class Queue:
     def stats(self, day: str | None = None) -> dict:
         """KPIs from the ticket events of one local day: mean wait, mean service time,
         no-show rate."""
-        day = day or self._today()
+        day = day or self.today()
         rows = self.store.all("SELECT * FROM tickets WHERE day = ?", (day,))
         # Wait is taken -> FIRST call (docs/queue.md); tickets.called_at moves on each recall.
         first_call = {r["ticket_id"]: r["at"] for r in self.store.all(
@@ -282,14 +284,86 @@ class Queue:
                 "no_show_rate": round(sum(1 for r in ended if r["state"] == "no_show") /
                                       len(ended), 3) if ended else None}
 
+    def overview(self) -> list[dict]:
+        """Waiting tickets per service: how many, the longest wait in minutes, the next."""
+        now = self.store.clock.now()
+        out = []
+        for svc in self.office.catalog:
+            waiting = self.list(("waiting",), service=svc.code)
+            longest = max(((now - datetime.fromisoformat(t["created_at"])).total_seconds()
+                           // 60 for t in waiting), default=0)
+            out.append({"service": svc.code, "prefix": svc.prefix, "waiting": len(waiting),
+                        "longest_wait_minutes": int(longest),
+                        "next": waiting[0]["number"] if waiting else None})
+        return out
+
+    def at_counter(self, counter: str) -> list[dict]:
+        """Tickets at a counter now: called, serving or parked."""
+        return [t for t in self.list(("called", "serving", "parked")) if t["counter"] == counter]
+
     def change_marker(self) -> int:
         """The newest ticket event's id: it grows with every change to the queue, whichever
         process made it (counters and the hub's board poll it)."""
         row = self.store.one("SELECT COALESCE(MAX(id), 0) AS m FROM ticket_events")
         return int(row["m"])
 
+    # --- the display board -----------------------------------------------------------------
+    def board(self) -> dict:
+        """What a display board shows: now serving (ticket -> counter), recently called, and
+        how many wait per service. Today's tickets only."""
+        store, day = self.store, self.today()
+        names = {s.code: s for s in self.office.catalog}
+
+        def service(code: str) -> dict:
+            s = names.get(code)
+            return {"service": code, "service_ar": s.name.ar if s else code,
+                    "service_en": s.name.en if s else code}
+
+        serving = [{"number": r["number"], "counter": r["counter"], "state": r["state"],
+                    "called_at": r["called_at"], "call_count": r["call_count"],
+                    **service(r["service_code"])}
+                   for r in store.all("SELECT number, counter, state, called_at, call_count, "
+                                      "service_code FROM tickets WHERE day = ? AND state IN "
+                                      "('called', 'serving') ORDER BY called_at DESC LIMIT ?",
+                                      (day, BOARD_SERVING_ROWS))]
+        recent, seen = [], {t["number"] for t in serving}
+        for r in store.all("SELECT t.number, e.counter, e.at, t.service_code FROM ticket_events "
+                           "e JOIN tickets t ON t.id = e.ticket_id WHERE e.to_state = 'called' "
+                           "AND t.day = ? ORDER BY e.id DESC LIMIT 60", (day,)):
+            if r["number"] in seen:
+                continue
+            seen.add(r["number"])
+            recent.append({"number": r["number"], "counter": r["counter"],
+                           "called_at": r["at"], **service(r["service_code"])})
+            if len(recent) == BOARD_RECENT_ROWS:
+                break
+        counts = {r["service_code"]: r["n"] for r in store.all(
+            "SELECT service_code, COUNT(*) AS n FROM tickets WHERE state = 'waiting' AND "
+            "day = ? GROUP BY service_code", (day,))}
+        waiting = [{"prefix": s.prefix, "waiting": counts.get(s.code, 0), **service(s.code)}
+                   for s in self.office.catalog]
+        o = self.settings.office
+        return {"office_ar": o.name_ar, "office_en": o.name_en, "digits": o.digits,
+                "marker": self.change_marker(), "serving": serving, "recent": recent,
+                "waiting": waiting}
+
+    def calls_since(self, marker: int, limit: int = 50) -> list[dict]:
+        """Each call and recall after `marker`, oldest first: what the board announces."""
+        names = {s.code: s for s in self.office.catalog}
+        out = []
+        for r in self.store.all(
+                "SELECT e.id, e.from_state, e.counter, e.at, t.number, t.service_code FROM "
+                "ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE e.id > ? AND "
+                "e.to_state = 'called' ORDER BY e.id LIMIT ?", (marker, limit)):
+            s = names.get(r["service_code"])
+            out.append({"id": r["id"], "number": r["number"], "counter": r["counter"],
+                        "recall": r["from_state"] == "called", "at": r["at"],
+                        "service_ar": s.name.ar if s else r["service_code"],
+                        "service_en": s.name.en if s else r["service_code"]})
+        return out
+
     def events(self, ticket: str) -> list[dict]:
-        row = self._ticket(ticket)
+        row = self.ticket_row(ticket)
         return self.store.all("SELECT at, from_state, to_state, counter, service_code, actor "
                               "FROM ticket_events WHERE ticket_id = ? ORDER BY id", (row["id"],))
 

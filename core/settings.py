@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+from .text import LANGUAGES
 
 CODE_RE = re.compile(r"^[A-Z0-9]{1,8}$")
 PRINTER_TRANSPORTS = ("preview", "usb", "serial", "network", "file")
@@ -282,7 +283,7 @@ def _check(settings: Settings, where: str) -> None:
                                   f"{', '.join(PRINTER_TRANSPORTS)})")
     if p.width_dots not in (384, 576):
         fail("printer.width_dots", "must be 384 (58 mm paper) or 576 (80 mm paper)")
-    if p.language not in ("ar", "en"):
+    if p.language not in LANGUAGES:
         fail("printer.language", "must be ar or en")
     if p.serial_flow not in ("none", "rtscts", "xonxoff"):
         fail("printer.serial_flow", "must be none, rtscts or xonxoff")
@@ -310,7 +311,7 @@ def _check(settings: Settings, where: str) -> None:
     if settings.office.digits not in ("latin", "arabic"):
         fail("office.digits", "must be latin or arabic")
     k = settings.kiosk
-    if k.language not in ("ar", "en"):
+    if k.language not in LANGUAGES:
         fail("kiosk.language", "must be ar or en")
     if not 10 <= k.idle_s <= 3600:
         fail("kiosk.idle_s", "must be between 10 and 3600 seconds")
@@ -323,7 +324,7 @@ def _check(settings: Settings, where: str) -> None:
     c = settings.counter
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", c.name):
         fail("counter.name", "must be 1-20 letters, digits, '-' or '_'")
-    if c.language not in ("ar", "en"):
+    if c.language not in LANGUAGES:
         fail("counter.language", "must be ar or en")
     if not 30 <= c.lock_after_s <= 86400:
         fail("counter.lock_after_s", "must be between 30 and 86400 seconds")

@@ -8,8 +8,6 @@ the start, so two processes calling the next ticket are serialised by SQLite its
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import sqlite3
 import threading
@@ -18,15 +16,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import migrations
+from . import audit, migrations, outbox
 from .clock import Clock, UlidFactory, iso
 from .errors import StoreError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def canonical_json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 class Store:
@@ -188,33 +182,41 @@ class Store:
     def now(self) -> str:
         return iso(self.clock.now())
 
+    @property
+    def actor(self) -> str:
+        """Who the operation running now is recorded under ("system" outside one)."""
+        return self._actor
+
+    @contextlib.contextmanager
+    def savepoint(self, name: str = "step"):
+        """Part of an operation that may fail without undoing the rest (a back-office
+        decision in a reference bundle): rolled back alone, then the error goes on."""
+        assert self.in_transaction(), "a savepoint is taken inside atomic()"
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute(f"ROLLBACK TO {name}")
+            self.conn.execute(f"RELEASE {name}")
+            raise
+        self.conn.execute(f"RELEASE {name}")
+
     # --- audit + outbox: written by every operation ------------------------------------------
     def record(self, event_type: str, entity_type: str, entity_id: str, data: dict) -> dict:
         """Append the audit entry and the outbox event of one operation (same transaction)."""
         assert self.in_transaction(), "record() is called inside atomic()"
-        at = self.now()
-        actor = self._actor
-        head = self.conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-        seq, prev_hash = (head[0] + 1, head[1]) if head else (1, "0" * 64)
-        entry = {"seq": seq, "at": at, "actor": actor, "action": event_type,
-                 "entity_type": entity_type, "entity_id": entity_id, "data": data,
-                 "prev_hash": prev_hash}
-        digest = audit_hash(entry)
-        self.insert("audit", {**entry, "data": canonical_json(data), "hash": digest})
-        self.conn.execute("INSERT INTO audit_head(id, seq, hash) VALUES (1, ?, ?) "
-                          "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                          (seq, digest))
-        # A sequence, not MAX(seq)+1: if sent rows are ever pruned, numbers never come back.
-        out_seq = self.next_sequence("outbox")
+        entry = audit.append(self, self.now(), self._actor, event_type, entity_type,
+                             entity_id, data)
         # The event carries its whole audit entry (entity, previous hash), so central can
-        # recompute each device's hash chain on arrival.
-        event = {"id": self.ids.new(), "seq": out_seq, "device": self.device_id,
-                 "office": self.office_code, "type": event_type, "at": at, "actor": actor,
-                 "entity_type": entity_type, "entity_id": entity_id, "audit_seq": seq,
-                 "audit_prev_hash": prev_hash, "audit_hash": digest, "data": data}
-        self.insert("outbox", {"seq": out_seq, "id": event["id"], "type": event_type, "at": at,
-                               "entity_id": entity_id, "body": canonical_json(event),
-                               "sent_at": None})
+        # recompute each device's hash chain on arrival. Its seq is a sequence, not
+        # MAX(seq)+1: if sent rows are ever pruned, numbers never come back.
+        event = {"id": self.ids.new(), "seq": self.next_sequence("outbox"),
+                 "device": self.device_id, "office": self.office_code, "type": event_type,
+                 "at": entry["at"], "actor": entry["actor"], "entity_type": entity_type,
+                 "entity_id": entity_id, "audit_seq": entry["seq"],
+                 "audit_prev_hash": entry["prev_hash"], "audit_hash": entry["hash"],
+                 "data": data}
+        outbox.append(self, event)
         return event
 
 
@@ -227,12 +229,8 @@ def _enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
             conn.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
+            busy = exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if not busy or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
 
-
-def audit_hash(entry: dict) -> str:
-    fields = {k: entry[k] for k in ("seq", "at", "actor", "action", "entity_type", "entity_id",
-                                    "data", "prev_hash")}
-    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 
 from .errors import ValidationError
 
+# The languages of every screen, paper and message: Arabic first.
+LANGUAGES = ("ar", "en")
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 

@@ -94,6 +94,41 @@ class Users:
                                    reason="role", needed=role)
         return {"username": username, "role": row["role"]}
 
+    def is_active(self, username: str) -> bool:
+        """The account exists and is not disabled."""
+        row = self.store.one("SELECT disabled_at FROM users WHERE username = ?", (username,))
+        return row is not None and row["disabled_at"] is None
+
+    def staff_exit_pin_matches(self, pin: str, configured_hash: str | None) -> bool:
+        """The kiosk's staff exit: the configured hash (kiosk.admin_pin_hash) if there is
+        one, else the PIN of any active supervisor."""
+        if not isinstance(pin, str) or not pin.isdigit() or not 4 <= len(pin) <= 8:
+            return False
+        if configured_hash:
+            return pin_matches(pin, configured_hash)
+        rows = self.store.all("SELECT pin_hash FROM users WHERE role = 'supervisor' "
+                              "AND disabled_at IS NULL")
+        return any(pin_matches(pin, r["pin_hash"]) for r in rows)
+
+    # --- accounts central sends (sync/reference.py, inside the bundle's transaction) ---------
+    def put_from_central(self, body: dict, now: str) -> None:
+        """Create or update an account as central describes it (PIN hash, role, active)."""
+        values = {"role": body["role"], "pin_hash": body["pin_hash"], "source": "central",
+                  "disabled_at": None if body.get("active", True) else now}
+        if self.store.one("SELECT 1 AS x FROM users WHERE username = ?", (body["username"],)):
+            self.store.update("users", "username", body["username"], values)
+        else:
+            self.store.insert("users", {"username": body["username"], "created_at": now,
+                                        "failed_attempts": 0, "locked_until": None, **values})
+
+    def disable_central_except(self, present: set[str], now: str) -> None:
+        """A full resync: central's accounts it no longer lists are disabled (local ones
+        stay)."""
+        for row in self.store.all("SELECT username FROM users WHERE source = 'central' "
+                                  "AND disabled_at IS NULL"):
+            if row["username"] not in present:
+                self.store.update("users", "username", row["username"], {"disabled_at": now})
+
     def list(self) -> list[dict]:
         return self.store.all("SELECT username, role, created_at, locked_until, source, "
                               "disabled_at FROM users ORDER BY username")

@@ -2,8 +2,9 @@
 served, the application on screen, the form being filled in, the last notice. Screens
 render it (counter/screens/); taps and keyboard shortcuts call its methods.
 
-Methods marked *slow* talk to the store or a device; the app runs them on a worker thread
-one at a time (a second tap meanwhile is ignored). Every failure is kept in `notice` as the
+Steps marked @slow talk to the store or a device; the app runs them on a worker thread one
+at a time (a second tap meanwhile is ignored); ui/steps.py has the marks. The submit_<form>
+steps behind Enter run inside `submit`, so on the worker too. Every failure is kept in `notice` as the
 exception itself; the screen phrases it in the clerk's language. A failed step changes
 nothing: core refuses before writing.
 """
@@ -14,8 +15,8 @@ from dataclasses import dataclass, field
 
 from core import money
 from core.errors import NafithaError, PermissionDenied, ValidationError
-
-from .backend import SUPERVISOR_ACTIONS
+from core.faces.counter import SUPERVISOR_ACTIONS
+from ui.steps import slow
 
 log = logging.getLogger("nafitha.counter")
 
@@ -72,6 +73,7 @@ class Notice:
 class Desk:
     def __init__(self, backend, devices, lang: str = "ar", services: list[str] | None = None):
         self.backend = backend
+        self.settings = backend.settings
         self.devices = devices
         self.lang = lang
         self.counter = backend.counter
@@ -170,6 +172,7 @@ class Desk:
         self.form.get(key).value = value
         self.form.get(key).error = None
 
+    @slow
     def submit(self):
         """Enter: the current form's action (slow)."""
         if self.form is None:
@@ -182,7 +185,7 @@ class Desk:
                                     FormField("pin", "form.pin", "pin")])
 
     def submit_signin(self) -> None:
-        """*slow*: scrypt on purpose."""
+        """Slow: scrypt on purpose."""
         values = self.form.values()
         try:
             self.user = self.backend.sign_in(values["username"], values["pin"])
@@ -209,7 +212,6 @@ class Desk:
         self.notice = None
 
     def submit_unlock(self) -> None:
-        """*slow*"""
         try:
             self.backend.sign_in(self.user["username"], self.form.get("pin").value)
         except NafithaError as exc:
@@ -220,6 +222,7 @@ class Desk:
         self.form, self._saved_form = self._saved_form, None
         self.notice = None
 
+    @slow
     def sign_out(self) -> None:
         """Forget the clerk and everything on screen (the shift stays open for them)."""
         if self.user:
@@ -239,7 +242,6 @@ class Desk:
         self.form = Form("shift_open", [FormField("float", "form.float", "amount")])
 
     def submit_shift_open(self) -> None:
-        """*slow*"""
         f = self.form.get("float")
         try:
             minor = _cash_amount(f.value or "0", self.backend.currency(), "float")
@@ -255,7 +257,7 @@ class Desk:
         self.notice = None
 
     def submit_shift_close(self) -> None:
-        """*slow*: closes the shift and prints the Z report."""
+        """Closes the shift and prints the Z report."""
         f = self.form.get("counted")
         if not f.value:
             self._fail(ValidationError("count the cash", field="counted", problem="required"),
@@ -271,8 +273,8 @@ class Desk:
         self.view, self.form = "z_report", None
         self.print_z()
 
+    @slow
     def print_z(self) -> None:
-        """*slow*"""
         if self.z:
             self._print("z_report", self.z["shift_id"])
 
@@ -288,21 +290,23 @@ class Desk:
         self.notice = notice
         self.refresh()
 
+    @slow
     def back(self) -> None:
-        """*slow* (refreshes): back to the desk from any view."""
+        """(Refreshes) back to the desk from any view."""
         if self.user is None or self.locked:
             return
         if self.view in ("shift_open", "z_report"):
             return  # a shift must be open to work at the desk
         self._to_desk(self.notice if self.notice and self.notice.kind == "ok" else None)
 
+    @slow
     def refresh(self) -> None:
-        """*slow*: the queue, this counter's tickets, the application shown (a back-office
+        """The queue, this counter's tickets, the application shown (a back-office
         decision may have arrived)."""
         self.apply_refresh(self.fetch_refresh())
 
     def fetch_refresh(self) -> dict:
-        """*slow*, reads only (the app's background refresh runs it beside the clerk's
+        """Reads only (the app's background refresh runs it beside the clerk's
         steps and applies it only if no step ran meanwhile)."""
         number = self.application["number"] if self.application else None
         return {"overview": self.backend.queue_overview(), "mine": self.backend.my_tickets(),
@@ -320,8 +324,8 @@ class Desk:
         self.application = self.backend.ticket_application(self.ticket["id"]) \
             if self.ticket else None
 
+    @slow
     def call_next(self) -> None:
-        """*slow*"""
         if not self.can("call_next"):
             return
         ticket = self.backend.call_next(self.user["username"], self.counter_services)
@@ -346,28 +350,29 @@ class Desk:
         if self.ticket is None:
             self.application = None
 
+    @slow
     def recall(self) -> None:
-        """*slow*"""
         if self.can("recall"):
             self._ticket_step("recall")
 
+    @slow
     def no_show(self) -> None:
-        """*slow*"""
         if self.can("no_show"):
             self._ticket_step("no_show")
 
+    @slow
     def park(self) -> None:
-        """*slow*"""
         if self.can("park"):
             self._ticket_step("park")
 
+    @slow
     def finish(self) -> None:
-        """*slow*"""
         if self.can("finish"):
             self._ticket_step("finish")
 
+    @slow
     def resume(self, ticket_id: str) -> None:
-        """*slow*: a parked ticket back to this counter (the one being served is parked)."""
+        """A parked ticket back to this counter (the one being served is parked)."""
         if self.ticket is not None:
             self.park()
         try:
@@ -391,7 +396,6 @@ class Desk:
         self.notice = None
 
     def submit_transfer(self) -> None:
-        """*slow*"""
         service = self.form.get("service").value
         if not service:
             self._fail(ValidationError("choose a service", field="service",
@@ -409,7 +413,6 @@ class Desk:
         self.notice = None
 
     def submit_search(self) -> None:
-        """*slow*"""
         try:
             self.results = self.backend.find(self.form.get("query").value)
         except NafithaError as exc:
@@ -420,8 +423,9 @@ class Desk:
         if len(self.results) == 1:
             self.show_application(self.results[0]["number"])
 
+    @slow
     def scanned(self, text: str) -> None:
-        """*slow*: a code in front of the camera (search: a slip or ticket; verify: a
+        """A code in front of the camera (search: a slip or ticket; verify: a
         licence)."""
         if self.view == "verify":
             self.verify(text)
@@ -429,8 +433,8 @@ class Desk:
             self.form.get("query").value = text
             self.submit_search()
 
+    @slow
     def show_application(self, number: str) -> None:
-        """*slow*"""
         try:
             self.application = self.backend.application(number)
         except NafithaError as exc:
@@ -461,7 +465,7 @@ class Desk:
         self.form = Form("apply", fields, focus=1 if len(fields) > 1 else 0)
 
     def submit_apply(self) -> None:
-        """*slow*: every field is checked; the first wrong one gets the focus."""
+        """Every field is checked; the first wrong one gets the focus."""
         if self.apply_service is None:
             service = self.form.get("service").value
             if service:
@@ -515,7 +519,7 @@ class Desk:
         self.form.focus = 1
 
     def submit_payment(self) -> None:
-        """*slow*: the payment, then its receipt printed."""
+        """The payment, then its receipt printed."""
         values = self.form.values()
         method, app = values["method"], self.application
         try:
@@ -538,24 +542,28 @@ class Desk:
                               "change": payment["change_minor"] or 0,
                               "currency": payment["currency"]}))
 
+    @slow
     def print_receipt(self) -> None:
-        """*slow*: the receipt again (e.g. the first one jammed)."""
+        """The receipt again (e.g. the first one jammed)."""
         if self.can("print_receipt"):
             self._print("receipt", self.application["payment"]["id"], copy=True)
             self.notice = Notice("ok", "notice.printing")
 
     # --- licences ------------------------------------------------------------------------------
+    @slow
     def issue(self) -> None:
-        """*slow*: sign the licence and print it with its QR."""
+        """Sign the licence and print it with its QR."""
         if not self.can("issue"):
             return
         try:
+            # Issued and queued for printing in one transaction.
             licence = self.backend.issue_licence(self.user["username"],
-                                                 self.application["number"])
+                                                 self.application["number"],
+                                                 self.print_language)
         except NafithaError as exc:
             self._fail(exc)
             return
-        self._print("licence", licence["id"])
+        self.devices.queued(licence["print_job"])
         self.application = self.backend.application(self.application["number"])
         self.notice = Notice("ok", "notice.issued", {"licence": licence["number"]})
 
@@ -579,7 +587,6 @@ class Desk:
             if action in SUPERVISOR_ACTIONS and not self.is_supervisor else None
 
     def submit_authorise(self) -> None:
-        """*slow*"""
         action = self.form.subject["action"]
         values = {k: v.strip() if k != "pin" else v for k, v in self.form.values().items()}
         app = self.application
@@ -605,11 +612,11 @@ class Desk:
                                                       app["licence"]["number"],
                                                       values["reason"])
                 notice = Notice("ok", "notice.revoked", {"licence": licence["number"]})
-            else:  # reprint: a COPY, counted, same number
+            else:  # reprint: a COPY, counted, same number, queued with the count
                 licence = self.backend.reprint_licence(self.user["username"],
                                                        app["licence"]["number"],
-                                                       values["reason"])
-                self._print("licence", licence["id"], copy=True)
+                                                       values["reason"], self.print_language)
+                self.devices.queued(licence["print_job"])
                 notice = Notice("ok", "notice.reprinted", {"licence": licence["number"]})
         except NafithaError as exc:
             if "pin" in self.form.values():
@@ -627,14 +634,17 @@ class Desk:
         self.notice = None
 
     def verify(self, text: str) -> None:
-        """*slow*"""
         self.verification = self.backend.verify_licence(text)
 
     # --- helpers ----------------------------------------------------------------------------
+    @property
+    def print_language(self) -> str:
+        """Paper in the printer's language (printer.language), else the clerk's."""
+        return self.devices.print_language or self.lang
+
     def _print(self, kind: str, ref: str, copy: bool = False) -> None:
         try:
-            self.devices.print_document(kind, ref, self.devices.print_language or self.lang,
-                                        copy=copy)
+            self.devices.print_document(kind, ref, self.print_language, copy=copy)
         except NafithaError as exc:  # the document stays in the store; reprint later
             log.error("could not queue %s %s for printing: %s", kind, ref, exc)
 

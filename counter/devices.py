@@ -2,12 +2,11 @@
 
 Unlike the kiosk (now or never), the counter's printer works through the durable queue: a
 job waits while the printer is out of paper or offline and prints once it is back, because
-the clerk is still there to hand it over. One thread per printer drains the queue; a new
-job wakes it at once."""
+the clerk is still there to hand it over. The printer's loop (devices.printing.worker
+.printer_loop, a core.coordinator loop) drains the queue; a new job wakes it at once."""
 from __future__ import annotations
 
 import logging
-import threading
 
 from ui.scanner import CameraScanner
 
@@ -24,58 +23,50 @@ class CounterDevices:
     def __init__(self, backend, printer=None, scanner_spec=None, scanner_size=(1280, 720),
                  debounce_s: float = 2.0, printer_problem: str | None = None,
                  print_language: str | None = None):
+        from devices.printing.worker import printer_loop
+
         self.backend = backend
         self.printer = printer
         self.printer_problem = printer_problem
         self.print_language = print_language
         self.camera = CameraScanner(scanner_spec, scanner_size, debounce_s)
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread = None
+        self.loop = printer_loop(printer, IDLE_S, MAX_BACKOFF_S) if printer is not None \
+            else None
         self.printed = 0  # jobs printed since start (status and benchmark)
-        self.on_printed = None  # called (worker thread) after each printed job
+        self.on_printed = None  # called (printer thread) after each printed job
+        if printer is not None:
+            printer.on_printed = self._printed
 
     @classmethod
     def from_settings(cls, backend) -> "CounterDevices":
         from devices.printing.worker import open_print_worker
 
         settings = backend.settings
-        printer, problem = open_print_worker(backend.print_source, backend.printer)
+        printer, problem = open_print_worker(backend.print_jobs())
         sc = settings.scanner
         return cls(backend, printer, sc.source, (sc.width, sc.height), sc.debounce_s,
                    printer_problem=problem, print_language=settings.printer.language)
 
     # --- printing -------------------------------------------------------------------------
     def start(self) -> None:
-        if self.printer is not None and self._thread is None:
-            self._thread = threading.Thread(target=self._print_loop, name="counter-printer",
-                                            daemon=True)
-            self._thread.start()
+        if self.loop is not None and not self.loop.started:
+            self.loop.start()
+
+    def _printed(self) -> None:
+        self.printed += 1
+        if self.on_printed is not None:
+            self.on_printed()
 
     def print_document(self, kind: str, ref: str, lang: str, copy: bool = False) -> dict:
-        """Queue the document durably; the printer thread prints it as soon as it can."""
-        job = self.backend.enqueue_print(kind, ref, lang, copy=copy)
-        self._wake.set()
-        return job
+        """Queue the document durably; the printer's loop prints it as soon as it can."""
+        return self.queued(self.backend.enqueue_print(kind, ref, lang, copy=copy))
 
-    def _print_loop(self) -> None:
-        backoff = IDLE_S
-        while not self._stop.is_set():
-            try:
-                outcome = self.printer.print_next()
-            except Exception:  # noqa: BLE001 - the thread must outlive one bad job
-                log.exception("counter print worker error")
-                outcome = "retry"
-            if outcome == "printed":
-                self.printed += 1
-                if self.on_printed is not None:
-                    self.on_printed()
-                backoff = IDLE_S
-                continue
-            backoff = min(MAX_BACKOFF_S, backoff * 2) if outcome in ("waiting", "retry") \
-                else IDLE_S
-            self._wake.wait(backoff)
-            self._wake.clear()
+    def queued(self, job: dict) -> dict:
+        """A job is in the queue (queued with what it prints, e.g. an issued licence):
+        print it now rather than at the loop's next look."""
+        if self.loop is not None:
+            self.loop.wake()
+        return job
 
     def printer_state(self) -> str:
         """ok | problem (paper out, offline: jobs wait) | unavailable (no printer at all)."""
@@ -96,10 +87,8 @@ class CounterDevices:
         self.camera.close()
 
     def close(self) -> None:
-        self._stop.set()
-        self._wake.set()
         self.close_scanner()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self.loop is not None:
+            self.loop.stop()
         if self.printer is not None:
             self.printer.transport.close()

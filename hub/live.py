@@ -1,5 +1,6 @@
 """Live queue updates for counters and display boards (server-sent events).
 
+The board's picture and the calls to announce are core's (Queue.board, Queue.calls_since).
 One poller per hub watches the queue's change marker (the newest ticket event's id, which
 grows with every change, whichever process made it). On a change it works out the calls to
 announce and the board's new picture once, and hands both to every open stream. A stream
@@ -15,66 +16,6 @@ log = logging.getLogger("nafitha.hub")
 
 POLL_S = 0.2
 STREAM_QUEUE = 64  # messages a stream may fall behind before it is dropped
-SERVING_ROWS = 10
-RECENT_ROWS = 8
-
-
-def board_snapshot(office) -> dict:
-    """What a display board shows: now serving (ticket -> counter), recently called, and
-    how many wait per service. Today's tickets only."""
-    store, day = office.store, office.queue._today()
-    names = {s.code: s for s in office.catalog}
-
-    def service(code: str) -> dict:
-        s = names.get(code)
-        return {"service": code, "service_ar": s.name.ar if s else code,
-                "service_en": s.name.en if s else code}
-
-    serving = [{"number": r["number"], "counter": r["counter"], "state": r["state"],
-                "called_at": r["called_at"], "call_count": r["call_count"],
-                **service(r["service_code"])}
-               for r in store.all("SELECT number, counter, state, called_at, call_count, "
-                                  "service_code FROM tickets WHERE day = ? AND state IN "
-                                  "('called', 'serving') ORDER BY called_at DESC LIMIT ?",
-                                  (day, SERVING_ROWS))]
-    recent, seen = [], {t["number"] for t in serving}
-    for r in store.all("SELECT t.number, e.counter, e.at, t.service_code FROM ticket_events e "
-                       "JOIN tickets t ON t.id = e.ticket_id WHERE e.to_state = 'called' AND "
-                       "t.day = ? ORDER BY e.id DESC LIMIT 60", (day,)):
-        if r["number"] in seen:
-            continue
-        seen.add(r["number"])
-        recent.append({"number": r["number"], "counter": r["counter"], "called_at": r["at"],
-                       **service(r["service_code"])})
-        if len(recent) == RECENT_ROWS:
-            break
-    counts = {r["service_code"]: r["n"] for r in store.all(
-        "SELECT service_code, COUNT(*) AS n FROM tickets WHERE state = 'waiting' AND day = ? "
-        "GROUP BY service_code", (day,))}
-    waiting = [{"prefix": s.prefix, "waiting": counts.get(s.code, 0), **service(s.code)}
-               for s in office.catalog]
-    o = office.settings.office
-    return {"office_ar": o.name_ar, "office_en": o.name_en, "digits": o.digits,
-            "marker": office.queue.change_marker(), "serving": serving, "recent": recent,
-            "waiting": waiting}
-
-
-def calls_since(office, marker: int) -> list[dict]:
-    """Each call and recall after `marker`, oldest first: what the board announces."""
-    names = {s.code: s for s in office.catalog}
-    out = []
-    for r in office.store.all(
-            "SELECT e.id, e.from_state, e.counter, e.at, t.number, t.service_code FROM "
-            "ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE e.id > ? AND "
-            "e.to_state = 'called' ORDER BY e.id LIMIT 50", (marker,)):
-        s = names.get(r["service_code"])
-        out.append({"id": r["id"], "number": r["number"], "counter": r["counter"],
-                    "recall": r["from_state"] == "called", "at": r["at"],
-                    "service_ar": s.name.ar if s else r["service_code"],
-                    "service_en": s.name.en if s else r["service_code"]})
-    return out
-
-
 def sse(event: str, data: dict, event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
@@ -97,7 +38,7 @@ class Live:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self.marker = await asyncio.to_thread(self.office.queue.change_marker)
-        self.snapshot = await asyncio.to_thread(board_snapshot, self.office)
+        self.snapshot = await asyncio.to_thread(self.office.queue.board)
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
@@ -128,8 +69,8 @@ class Live:
         marker = await asyncio.to_thread(self.office.queue.change_marker)
         if marker == self.marker:
             return
-        calls = await asyncio.to_thread(calls_since, self.office, self.marker)
-        self.snapshot = await asyncio.to_thread(board_snapshot, self.office)
+        calls = await asyncio.to_thread(self.office.queue.calls_since, self.marker)
+        self.snapshot = await asyncio.to_thread(self.office.queue.board)
         self.marker = marker
         message = {"marker": marker, "calls": calls, "snapshot": self.snapshot}
         for q in list(self.streams):

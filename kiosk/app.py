@@ -1,36 +1,43 @@
-"""The kiosk application: `nafitha kiosk` calls run_kiosk().
+"""The kiosk's window (ui/shell.py's app shell): `nafitha kiosk` starts it through
+kiosk/main.py, which prepares Kivy's environment before this module imports Kivy.
 
 A resident's whole visit by touch, in Arabic (the default) or English: a queue ticket, an
 application paid by card or at the counter, a licence checked by camera, an application
-followed by its slip. The flow (kiosk/flow.py) holds the state; each screen (kiosk/screens/)
-renders it; store and device work runs on workers (ui/worker.py).
-
-Kivy is only imported inside run_kiosk(), after prepare_kivy_env(), so importing this module
-opens no window and leaves Kivy's environment (KIVY_HOME, argument parsing, logging) unset."""
+followed by its slip. The flow (kiosk/flow.py) holds the state; each screen (kiosk/screens/:
+a .py, a .kv and a view-model) renders it; store and device work runs where the flow's
+steps are marked to (ui/steps.py)."""
 from __future__ import annotations
 
 import dataclasses
 import logging
 import os
-import threading
+from datetime import timedelta
 
-from ui.env import prepare_kivy_env
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.properties import ObjectProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+import ui.camera  # noqa: F401 - registers CameraPreview for the .kv files
+import ui.widgets  # noqa: F401 - KLabel, KButton, MirrorBox for the .kv files
+from ui import worker
+from ui.launch import class_at
+from ui.screens import load_kv
+from ui.shell import ShellApp, jsonable
+from ui.steps import UI
+from ui.theme import Sizes
+
+from .devices import KioskDevices
+from .flow import KioskFlow
+from .overlays import AdminPad, BusyOverlay, ChromeViewModel, IdlePrompt
 
 log = logging.getLogger("nafitha.kiosk")
 
-TITLE = "Nafitha"
-# The kiosk's target screen is a full-HD touch monitor.
-WINDOW_SIZE = (1920, 1080)
 # Staff exit: this many taps on the hidden corner within ADMIN_TAP_WINDOW_S seconds.
 ADMIN_TAPS = 5
 ADMIN_TAP_WINDOW_S = 4.0
 ADMIN_MAX_WRONG = 5
 ADMIN_LOCK_S = 300
-# Work the flow does on a worker thread (store and devices); the rest is instant.
-SLOW_STEPS = ("take_ticket", "submit", "pay", "finish_unpaid", "verify", "find")
-# Checking a field asks the office: instant in-process, a LAN round trip through a hub (off
-# the UI thread then, without the busy overlay: it is quick unless the hub is away).
-FIELD_STEPS = ("next_step", "choose_option")
 SCREEN_CLASSES = {
     "home": "home.HomeScreen", "services": "services.ServicesScreen",
     "priority": "priority.PriorityScreen", "ticket": "ticket.TicketScreen",
@@ -40,365 +47,249 @@ SCREEN_CLASSES = {
     "verified": "verified.VerifiedScreen", "status": "status.StatusScreen",
     "status_result": "status_result.StatusResultScreen"}
 
-
-def run_kiosk(settings, backend, screenshot: str | None = None,
-              exit_after: float | None = None, kiosk_mode: bool | None = None,
-              clock=None) -> None:
-    """Open the kiosk window and run until staff close it.
-
-    backend: kiosk.backend.open_backend's (in-process core or the centre's hub). screenshot: save a PNG of the start screen
-    once drawn, then stop. exit_after: stop after this many seconds (demos, smoke tests).
-    kiosk_mode: fullscreen, no cursor, Escape and window-close refused (default: the
-    kiosk.fullscreen setting). clock: the core clock the idle timer reads (tests freeze it)."""
-    prepare_kivy_env(settings.data_dir)
-    from kivy.config import Config
-
-    kiosk_mode = settings.kiosk.fullscreen if kiosk_mode is None else kiosk_mode
-    # Window settings must be in place before kivy.core.window is imported.
-    Config.set("graphics", "width", str(WINDOW_SIZE[0]))
-    Config.set("graphics", "height", str(WINDOW_SIZE[1]))
-    Config.set("graphics", "resizable", "0")
-    # Without this a right click leaves a red multitouch-emulation dot on the screen.
-    Config.set("input", "mouse", "mouse,disable_multitouch")
-    Config.set("kivy", "exit_on_escape", "0" if kiosk_mode else "1")
-    if kiosk_mode:
-        Config.set("graphics", "fullscreen", "auto")
-        Config.set("graphics", "show_cursor", "0")
-
-    from ui.fonts import register_arabic_font
-    register_arabic_font()
-    app_class = _kiosk_app_class()
-    from core.clock import SystemClock
-    app = app_class(settings=settings, backend=backend, clock=clock or SystemClock(),
-                    kiosk_mode=kiosk_mode, screenshot=screenshot, exit_after=exit_after)
-    app.run()
+load_kv(os.path.join(os.path.dirname(__file__), "screens", "chrome.kv"))
 
 
-def _kiosk_app_class():
-    """Defined on first use: Kivy must not be imported at module level (see above)."""
-    import importlib
+class KioskApp(ShellApp):
+    chrome = ObjectProperty(None)
+    translations = "kiosk"
+    idle_check_s = 0.25
 
-    from kivy.app import App
-    from kivy.clock import Clock
-    from kivy.core.window import Window
-    from kivy.properties import BooleanProperty, DictProperty, ObjectProperty
-    from kivy.uix.screenmanager import NoTransition, ScreenManager
+    def __init__(self, settings, backend, clock, kiosk_mode, screenshot=None,
+                 exit_after=None, **kwargs):
+        self.kiosk_mode = kiosk_mode
+        self.devices = KioskDevices.from_settings(backend)
+        self.flow = KioskFlow(backend, self.devices, settings.kiosk.language)
+        self.flow.large_text = settings.kiosk.large_text
+        super().__init__(settings, backend, clock, screenshot, exit_after, **kwargs)
+        self.sizes = Sizes(settings.kiosk.screen_dpi, settings.kiosk.large_text)
+        self.chrome = ChromeViewModel()
+        self.rtl = self.flow.lang == "ar"
+        self.admin_taps: list = []
+        self.admin_wrong = 0
+        self.admin_locked_until = None
+        self.screens = {}
+        self._shown = None
+        self._form_key = None
 
-    import ui.camera  # noqa: F401 - registers CameraPreview for the .kv files
-    import ui.widgets  # noqa: F401 - KLabel, KButton, MirrorBox for the .kv files
-    from ui import worker
-    from ui.i18n import Translations
-    from ui.screenshot import start_app_hooks
-    from ui.theme import Sizes
+    @property
+    def state(self):
+        return self.flow
 
-    from .devices import KioskDevices
-    from .flow import KioskFlow
-    from .overlays import AdminPad, BusyOverlay, ChromeViewModel, IdlePrompt
-    from .screens.base import load_kv
+    # --- building ---------------------------------------------------------------------
+    def build_root(self):
+        manager = ScreenManager(transition=NoTransition())
+        for name, path in SCREEN_CLASSES.items():
+            self.screens[name] = class_at(f"kiosk.screens.{path}")(name=name)
+            manager.add_widget(self.screens[name])
+        self.manager = manager
+        self.idle_prompt = IdlePrompt()
+        self.busy_overlay = BusyOverlay()
+        self.admin_pad = AdminPad()
+        Window.bind(on_request_close=self._request_close)
+        Window.bind(on_keyboard=self._key)
+        return manager
 
-    load_kv(os.path.join(os.path.dirname(__file__), "screens", "chrome.kv"))
+    def stop_devices(self) -> None:
+        self.devices.close()
 
-    class KioskApp(App):
-        sizes = ObjectProperty(None)
-        px = DictProperty()  # sizes.as_dict(), what the .kv files read
-        rtl = BooleanProperty(True)
-        chrome = ObjectProperty(None)
-        busy = BooleanProperty(False)
+    # --- kiosk mode -------------------------------------------------------------------
+    def _request_close(self, *_):
+        # True refuses: in kiosk mode only the staff exit closes the window.
+        return self.kiosk_mode and not getattr(self, "_leaving", False)
 
-        def __init__(self, settings, backend, clock, kiosk_mode, screenshot=None,
-                     exit_after=None, **kwargs):
-            self.settings, self.backend, self.clock = settings, backend, clock
-            self.kiosk_mode, self.screenshot_path, self.exit_after = \
-                kiosk_mode, screenshot, exit_after
-            self.tr = Translations.load("kiosk", settings.office.digits)
-            self.devices = KioskDevices.from_settings(backend)
-            self.flow = KioskFlow(self.backend, self.devices, settings.kiosk.language)
-            self.flow.large_text = settings.kiosk.large_text
-            super().__init__(**kwargs)
-            self.sizes = Sizes(settings.kiosk.screen_dpi, settings.kiosk.large_text)
-            self.chrome = ChromeViewModel()
+    def _key(self, _window, key, *_):
+        return self.kiosk_mode and key == 27  # Escape: swallowed in kiosk mode
+
+    def admin_tap(self):
+        now = self.clock.now()
+        self.admin_taps = [t for t in self.admin_taps
+                           if (now - t).total_seconds() <= ADMIN_TAP_WINDOW_S] + [now]
+        if len(self.admin_taps) >= ADMIN_TAPS:
+            self.admin_taps = []
+            self.admin_pad.show(self)
+
+    def admin_pin(self, pin: str):
+        """The PIN pad's Close button; checked on a worker (scrypt is slow on purpose)."""
+        now = self.clock.now()
+        if self.admin_locked_until and now < self.admin_locked_until:
+            self.admin_pad.say(self, "admin.wrong")
+            return
+
+        def checked(ok):
+            if ok:
+                log.warning("kiosk closed by staff")
+                self._leaving = True
+                self.stop()
+                return
+            self.admin_wrong += 1
+            if self.admin_wrong >= ADMIN_MAX_WRONG:
+                self.admin_locked_until = self.clock.now() + timedelta(seconds=ADMIN_LOCK_S)
+                self.admin_wrong = 0
+                log.warning("kiosk staff exit locked for %d s after wrong PINs", ADMIN_LOCK_S)
+            self.admin_pad.say(self, "admin.wrong")
+
+        worker.run_in_background(self.backend.check_admin_pin, pin, on_done=checked,
+                                 on_error=lambda exc: self.admin_pad.say(self, "admin.wrong"))
+
+    # --- acting on taps ---------------------------------------------------------------
+    def act(self, name: str, *args):
+        """A tap on a screen: run the flow's step (where its mark says), then show the
+        result. Taps while a slow step runs are ignored, except Cancel on the card
+        terminal."""
+        if name == "cancel_payment":
+            self.flow.cancel_payment()
+            return
+        if self.busy:
+            return
+        if name == "home":
+            self.wipe()
+            return
+        if name in ("toggle_language", "toggle_large_text"):
+            getattr(self.flow, name)()
             self.rtl = self.flow.lang == "ar"
-            self.last_touch = clock.now()
-            self.admin_taps: list = []
-            self.admin_wrong = 0
-            self.admin_locked_until = None
-            self.screens = {}
-            self._shown = None
+            self.sizes = Sizes(self.settings.kiosk.screen_dpi, self.flow.large_text)
             self._form_key = None
-
-        def on_sizes(self, *_):
-            self.px = self.sizes.as_dict()
-
-        # --- building ---------------------------------------------------------------------
-        def build(self):
-            self.title = TITLE
-            manager = ScreenManager(transition=NoTransition())
-            for name, path in SCREEN_CLASSES.items():
-                module, cls = path.split(".")
-                screen_class = getattr(importlib.import_module(f"kiosk.screens.{module}"), cls)
-                self.screens[name] = screen_class(name=name)
-                manager.add_widget(self.screens[name])
-            self.manager = manager
-            self.idle_prompt = IdlePrompt()
-            self.busy_overlay = BusyOverlay()
-            self.admin_pad = AdminPad()
-            Window.bind(on_touch_down=self._touched)
-            Window.bind(on_request_close=self._request_close)
-            Window.bind(on_keyboard=self._key)
-            Clock.schedule_interval(lambda dt: self.check_idle(), 0.25)
             self.render()
-            return manager
+            return
+        self.flow.visit.fault = None
+        field_check = name in ("next_step", "choose_option")
+        where = self.run_step(name, *args)
+        if where == UI:
+            return
+        # "Please wait" over a slow step, except at the card terminal (its own screen says
+        # what happens) and for a field checked through the hub (quick unless it is away).
+        if self.flow.screen != "payment" and not field_check and name != "pay":
+            self.busy_overlay.show(self)
+        self.refresh_current()
 
-        def on_start(self):
-            start_app_hooks(self, self.screenshot_path, self.exit_after)
+    def step_done(self):
+        self.busy_overlay.hide()
+        super().step_done()
 
-        def on_stop(self):
-            self.devices.close()
-            worker.shutdown()
-            self.backend.close()
+    def typed(self, text: str):
+        """The form's keyboard changed the field's text."""
+        if self.flow.screen == "form":
+            self.flow.type_into_field(text)
+            self.refresh_current()
 
-        # --- kiosk mode -------------------------------------------------------------------
-        def _request_close(self, *_):
-            # True refuses: in kiosk mode only the staff exit closes the window.
-            return self.kiosk_mode and not getattr(self, "_leaving", False)
+    # --- scanning ---------------------------------------------------------------------
+    def start_scanner(self):
+        try:
+            return self.devices.open_scanner(
+                lambda text: Clock.schedule_once(lambda dt: self.scanned(text)))
+        except Exception as exc:  # noqa: BLE001 - no camera: said on screen
+            log.error("camera unavailable: %s", exc)
+            return None
 
-        def _key(self, _window, key, *_):
-            return self.kiosk_mode and key == 27  # Escape: swallowed in kiosk mode
+    def stop_scanner(self):
+        self.devices.close_scanner()
 
-        def admin_tap(self):
-            now = self.clock.now()
-            self.admin_taps = [t for t in self.admin_taps
-                               if (now - t).total_seconds() <= ADMIN_TAP_WINDOW_S] + [now]
-            if len(self.admin_taps) >= ADMIN_TAPS:
-                self.admin_taps = []
-                self.admin_pad.show(self)
+    def scanner_state(self) -> str:
+        scanner = self.devices.scanner
+        return scanner.status.state if scanner is not None else "no_camera"
 
-        def admin_pin(self, pin: str):
-            """The PIN pad's Close button; checked on a worker (scrypt is slow on purpose)."""
-            now = self.clock.now()
-            if self.admin_locked_until and now < self.admin_locked_until:
-                self.admin_pad.say(self, "admin.wrong")
-                return
+    def scanned(self, text: str):
+        if self.busy:
+            return
+        if self.flow.screen == "verify":
+            self.act("verify", text)
+        elif self.flow.screen == "status":
+            self.act("find", text)
 
-            def checked(ok):
-                if ok:
-                    log.warning("kiosk closed by staff")
-                    self._leaving = True
-                    self.stop()
-                    return
-                self.admin_wrong += 1
-                if self.admin_wrong >= ADMIN_MAX_WRONG:
-                    from datetime import timedelta
-                    self.admin_locked_until = self.clock.now() + timedelta(seconds=ADMIN_LOCK_S)
-                    self.admin_wrong = 0
-                    log.warning("kiosk staff exit locked for %d s after wrong PINs",
-                                ADMIN_LOCK_S)
-                self.admin_pad.say(self, "admin.wrong")
-
-            worker.run_in_background(self.backend.check_admin_pin, pin, on_done=checked,
-                                     on_error=lambda exc: self.admin_pad.say(self, "admin.wrong"))
-
-        # --- acting on taps ---------------------------------------------------------------
-        def act(self, name: str, *args):
-            """A tap on a screen: run the flow's step (on a worker if it is slow), then
-            show the result. Taps while a slow step runs are ignored, except Cancel on the
-            card terminal."""
-            if name == "cancel_payment":
-                self.flow.cancel_payment()
-                return
-            if self.busy:
-                return
-            if name == "home":
-                self.wipe()
-                return
-            if name in ("toggle_language", "toggle_large_text"):
-                getattr(self.flow, name)()
-                self.rtl = self.flow.lang == "ar"
-                self.sizes = Sizes(self.settings.kiosk.screen_dpi, self.flow.large_text)
-                self._form_key = None
-                self.render()
-                return
-            step = getattr(self.flow, name)
-            self.flow.visit.fault = None
-            if name == "pay":
-                # The resident is at the card terminal (up to payment.timeout_s): its own
-                # thread, so the screen stays live and Cancel works meanwhile.
-                self.busy = True
-                threading.Thread(target=self._pay, name="kiosk-payment", daemon=True).start()
-                self.refresh_current()
-                return
-            remote_check = name in FIELD_STEPS and getattr(self.backend, "remote", False)
-            if name in SLOW_STEPS or remote_check:
-                self.busy = True
-                if self.flow.screen != "payment" and not remote_check:
-                    self.busy_overlay.show(self)
-                worker.run_in_background(step, *args, on_done=lambda _: self._slow_done(),
-                                         on_error=self._slow_failed)
-                self.refresh_current()
-                return
-            try:
-                step(*args)
-            except Exception as exc:  # noqa: BLE001 - shown as a fault, the visit is kept
-                self.flow.failed(exc)
-            self.render()
-
-        def _pay(self):
-            try:
-                self.flow.pay()
-            except Exception as exc:  # noqa: BLE001 - shown on the payment screen
-                Clock.schedule_once(lambda dt, exc=exc: self._slow_failed(exc))
-            else:
-                Clock.schedule_once(lambda dt: self._slow_done())
-
-        def typed(self, text: str):
-            """The form's keyboard changed the field's text."""
-            if self.flow.screen == "form":
-                self.flow.type_into_field(text)
-                self.refresh_current()
-
-        def _slow_done(self):
-            self.busy = False
-            self.busy_overlay.hide()
-            self.last_touch = self.clock.now()
-            self.render()
-
-        def _slow_failed(self, exc):
-            self.flow.failed(exc)
-            self._slow_done()
-
-        # --- scanning ---------------------------------------------------------------------
-        def start_scanner(self):
-            try:
-                return self.devices.open_scanner(
-                    lambda text: Clock.schedule_once(lambda dt: self.scanned(text)))
-            except Exception as exc:  # noqa: BLE001 - no camera: said on screen
-                log.error("camera unavailable: %s", exc)
-                return None
-
-        def stop_scanner(self):
-            self.devices.close_scanner()
-
-        def scanner_state(self) -> str:
-            scanner = self.devices.scanner
-            return scanner.status.state if scanner is not None else "no_camera"
-
-        def scanned(self, text: str):
-            if self.busy:
-                return
-            if self.flow.screen == "verify":
-                self.act("verify", text)
-            elif self.flow.screen == "status":
-                self.act("find", text)
-
-        # --- showing --------------------------------------------------------------------
-        def render(self):
-            """Show the flow's screen with fresh words."""
-            name = self.flow.screen
-            screen = self.screens[name]
-            self.chrome.refresh(self)
-            if self._shown != name:
-                if self._shown is not None:
-                    self.screens[self._shown].left(self)
-                screen.refresh(self.flow, self.tr)
-                self.manager.current = name
-                self._shown = name
-                self._form_key = None
-                screen.entered(self)
-            else:
-                screen.refresh(self.flow, self.tr)
-            if name == "form":
-                key = (self.flow.visit.step, self.flow.lang, self.flow.large_text)
-                if key != self._form_key:
-                    self._form_key = key
-                    screen.attach_keyboard(self)
-
-        def refresh_current(self):
-            self.chrome.refresh(self)
-            self.screens[self.flow.screen].refresh(self.flow, self.tr)
-
-        # --- idle -----------------------------------------------------------------------
-        def _touched(self, *_):
-            self.last_touch = self.clock.now()
-            return False  # the touch goes on (a prompt that is up takes it: IdlePrompt)
-
-        def check_idle(self):
-            """60 s without a touch: "are you still there?"; 10 s more: wipe everything."""
-            now = self.clock.now()
-            k = self.settings.kiosk
-            at_rest = self.flow.screen == "home" and not self.flow.has_personal_data and \
-                self.flow.lang == self.flow.default_language and not self.flow.large_text
-            if self.busy or at_rest:
-                self.last_touch = now
-                return
-            idle = (now - self.last_touch).total_seconds()
-            if idle >= k.idle_s + k.idle_warning_s:
-                log.info("kiosk idle for %.0f s: visit wiped", idle)
-                self.wipe()
-            elif idle >= k.idle_s:
-                self.idle_prompt.show(self, max(0, round(k.idle_s + k.idle_warning_s - idle)))
-
-        def wipe(self):
-            """Forget the resident: every screen's words, every field, the keyboards."""
-            self.idle_prompt.hide()
-            self.admin_pad.hide()
+    # --- showing --------------------------------------------------------------------
+    def render(self):
+        """Show the flow's screen with fresh words."""
+        name = self.flow.screen
+        screen = self.screens[name]
+        self.chrome.refresh(self)
+        if self._shown != name:
             if self._shown is not None:
                 self.screens[self._shown].left(self)
-                self._shown = None
-            self.flow.wipe()
-            for screen in self.screens.values():
-                screen.vm.clear()
-                if hasattr(screen, "wipe"):
-                    screen.wipe()
-            self.rtl = self.flow.lang == "ar"
-            self.sizes = Sizes(self.settings.kiosk.screen_dpi, self.settings.kiosk.large_text)
-            self.last_touch = self.clock.now()
-            self.render()
+            screen.refresh(self.flow, self.tr)
+            self.manager.current = name
+            self._shown = name
+            self._form_key = None
+            screen.entered(self)
+        else:
+            screen.refresh(self.flow, self.tr)
+        if name == "form":
+            key = (self.flow.visit.step, self.flow.lang, self.flow.large_text)
+            if key != self._form_key:
+                self._form_key = key
+                screen.attach_keyboard(self)
 
-        # --- the test pilot's hooks ---------------------------------------------------------
-        def pilot_state(self) -> dict:
-            screen = self.screens[self.flow.screen]
-            visit = dataclasses.asdict(self.flow.visit)
-            visit["error"] = str(self.flow.visit.error.problem) if self.flow.visit.error else None
-            return {"screen": self.flow.screen, "lang": self.flow.lang, "busy": self.busy,
-                    "rtl": self.rtl, "large_text": self.flow.large_text,
-                    "idle_prompt": self.idle_prompt.shown, "admin_pad": self.admin_pad.shown,
-                    "texts": dict(screen.vm.texts), "flags": _jsonable(screen.vm.flags),
-                    "rows": _jsonable(list(screen.vm.rows)), "visit": _jsonable(visit),
-                    "chrome": dict(self.chrome.texts), "scanner": self.scanner_state()}
+    def refresh_current(self):
+        self.chrome.refresh(self)
+        self.screens[self.flow.screen].refresh(self.flow, self.tr)
 
-        def pilot_advance(self, seconds: float):
-            self.clock.advance(seconds=seconds)
-            self.check_idle()
+    # --- idle -----------------------------------------------------------------------
+    def check_idle(self):
+        """60 s without a touch: "are you still there?"; 10 s more: wipe everything."""
+        k = self.settings.kiosk
+        at_rest = self.flow.screen == "home" and not self.flow.has_personal_data and \
+            self.flow.lang == self.flow.default_language and not self.flow.large_text
+        if self.busy or at_rest:
+            self.last_activity = self.clock.now()
+            return
+        idle = self.idle_seconds()
+        if idle >= k.idle_s + k.idle_warning_s:
+            log.info("kiosk idle for %.0f s: visit wiped", idle)
+            self.wipe()
+        elif idle >= k.idle_s:
+            self.idle_prompt.show(self, max(0, round(k.idle_s + k.idle_warning_s - idle)))
 
-        def pilot_busy(self):
-            if self.busy and self.flow.visit.payment_state == "waiting":
-                return None  # settled: the resident is at the card terminal
-            return "kiosk step running" if self.busy else None
+    def wipe(self):
+        """Forget the resident: every screen's words, every field, the keyboards."""
+        self.idle_prompt.hide()
+        self.admin_pad.hide()
+        if self._shown is not None:
+            self.screens[self._shown].left(self)
+            self._shown = None
+        self.flow.wipe()
+        for screen in self.screens.values():
+            screen.vm.clear()
+            if hasattr(screen, "wipe"):
+                screen.wipe()
+        self.rtl = self.flow.lang == "ar"
+        self.sizes = Sizes(self.settings.kiosk.screen_dpi, self.settings.kiosk.large_text)
+        self.last_activity = self.clock.now()
+        self.render()
 
-        def pilot_call(self, name: str, *args):
-            if name == "all_texts":
-                # Every text held by any widget or view-model, shown or not.
-                return _all_texts(self)
-            if name == "window":
-                from kivy.config import Config
-                return {"fullscreen": Window.fullscreen, "show_cursor": Window.show_cursor,
-                        "size": list(Window.size),
-                        "exit_on_escape": Config.getint("kivy", "exit_on_escape")}
-            if name == "request_close":
-                # What the window manager's close button does; True: refused.
-                return bool(Window.dispatch("on_request_close"))
-            if name == "escape":
-                return bool(Window.dispatch("on_keyboard", 27, 9, None, []))
-            if name == "touch_targets":
-                return _touch_targets(Window)
-            raise ValueError(f"no pilot call {name!r}")
+    # --- the test pilot's hooks ---------------------------------------------------------
+    def pilot_state(self) -> dict:
+        screen = self.screens[self.flow.screen]
+        visit = dataclasses.asdict(self.flow.visit)
+        visit["error"] = str(self.flow.visit.error.problem) if self.flow.visit.error else None
+        return {"screen": self.flow.screen, "lang": self.flow.lang, "busy": self.busy,
+                "rtl": self.rtl, "large_text": self.flow.large_text,
+                "idle_prompt": self.idle_prompt.shown, "admin_pad": self.admin_pad.shown,
+                "texts": dict(screen.vm.texts), "flags": jsonable(screen.vm.flags),
+                "rows": jsonable(list(screen.vm.rows)), "visit": jsonable(visit),
+                "chrome": dict(self.chrome.texts), "scanner": self.scanner_state()}
 
-    return KioskApp
+    def pilot_busy(self):
+        if self.busy and self.flow.visit.payment_state == "waiting":
+            return None  # settled: the resident is at the card terminal
+        return "kiosk step running" if self.busy else None
 
-
-def _jsonable(value):
-    import json
-    return json.loads(json.dumps(value, default=str))
+    def pilot_call(self, name: str, *args):
+        if name == "all_texts":
+            # Every text held by any widget or view-model, shown or not.
+            return _all_texts(self)
+        if name == "window":
+            from kivy.config import Config
+            return {"fullscreen": Window.fullscreen, "show_cursor": Window.show_cursor,
+                    "size": list(Window.size),
+                    "exit_on_escape": Config.getint("kivy", "exit_on_escape")}
+        if name == "request_close":
+            # What the window manager's close button does; True: refused.
+            return bool(Window.dispatch("on_request_close"))
+        if name == "escape":
+            return bool(Window.dispatch("on_keyboard", 27, 9, None, []))
+        if name == "touch_targets":
+            return _touch_targets(Window)
+        raise ValueError(f"no pilot call {name!r}")
 
 
 def _touch_targets(window) -> list[dict]:

@@ -8,6 +8,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from core.coordinator import IDLE, RETRY
 from ui.scanner import CameraScanner
 
 log = logging.getLogger("nafitha.kiosk")
@@ -30,9 +31,14 @@ class KioskDevices:
 
     def __init__(self, backend, printer=None, terminal=None, scanner_spec=None,
                  scanner_size=(1280, 720), debounce_s: float = 2.0, printer_problem=None):
+        from devices.printing.worker import printer_loop
+
         self.backend = backend
         self.printer = printer
         self.printer_problem = printer_problem  # why there is no printer at all
+        # Stepped while a resident waits for paper (never started as a thread): the loop's
+        # bookkeeping logs a printer that fails once, and once when it is back.
+        self.printer_loop = printer_loop(printer) if printer is not None else None
         self.terminal = terminal
         self.camera = CameraScanner(scanner_spec, scanner_size, debounce_s)
 
@@ -42,7 +48,7 @@ class KioskDevices:
         from devices.printing.worker import open_print_worker
 
         settings = backend.settings
-        printer, problem = open_print_worker(backend.print_source, backend.printer)
+        printer, problem = open_print_worker(backend.print_jobs())
         try:
             terminal = open_terminal(settings.payment)
         except Exception as exc:  # noqa: BLE001 - no terminal means "pay at the counter"
@@ -55,26 +61,32 @@ class KioskDevices:
     # --- printing -------------------------------------------------------------------------
     def print_document(self, kind: str, ref: str, lang: str,
                        wait_s: float = PRINT_WAIT_S) -> PrintResult:
-        """Queue the document durably, print it now, and if the printer cannot take it in
-        time give the job up (it must not come out later for the next resident): the
-        document itself is in the store and the counter reprints it."""
-        job = self.backend.enqueue_print(kind, ref, lang)
+        """Queue the document durably and print it now (print_job)."""
+        return self.print_job(self.backend.enqueue_print(kind, ref, lang), wait_s)
+
+    def print_job(self, job: dict, wait_s: float = PRINT_WAIT_S) -> PrintResult:
+        """Print a queued job now, and if the printer cannot take it in time give the job
+        up (it must not come out later for the next resident): the document itself is in
+        the store and the counter reprints it."""
         if self.printer is None:
             problem = self.printer_problem or "no printer"
-            self.backend.abandon_print(job["id"], problem)
+            self.backend.abandon_print(job["id"], problem[:500])
             return PrintResult(False, job["id"], problem)
         deadline = time.monotonic() + wait_s
+        jobs = self.printer.jobs
         while True:
-            outcome = self.printer.print_next()
-            state = self.backend.print_job(job["id"])["state"]
+            outcome = self.printer_loop.step(wait=False)
+            state = jobs.get(job["id"])["state"]
             if state == "done":
                 return PrintResult(True, job["id"])
-            if state == "failed" or outcome == "waiting" or time.monotonic() >= deadline:
+            waiting = self.printer_loop.failing and self.printer.status.printer is not None \
+                and not self.printer.status.printer.can_try
+            if state == "failed" or waiting or time.monotonic() >= deadline:
                 problem = (self.printer.status.waiting_for or self.printer.status.last_error
                            or "the printer did not print in time")
-                self.backend.abandon_print(job["id"], f"kiosk gave up: {problem}")
+                self.backend.abandon_print(job["id"], f"kiosk gave up: {problem}"[:500])
                 return PrintResult(False, job["id"], problem)
-            if outcome in ("retry", "idle"):
+            if outcome in (IDLE, RETRY):
                 time.sleep(0.2)
 
     def printer_state(self) -> str:

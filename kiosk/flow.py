@@ -1,8 +1,8 @@
 """The resident's visit as a state machine, without Kivy: which screen is showing and what
 the resident has chosen and typed. Screens render it and forward taps to its methods.
 
-Methods marked *slow* talk to the store or a device; the app runs them on a worker thread
-while the screen shows "please wait" (taps are ignored meanwhile). Everything about one
+Steps marked @slow talk to the store or a device; the app runs them on a worker thread
+while the screen shows "please wait" (taps are ignored meanwhile); ui/steps.py has the marks. Everything about one
 resident lives in `visit`; `wipe()` replaces it, so nothing personal survives a timeout.
 """
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from core.errors import HubUnreachable, InvalidState, NafithaError, NotFound, ValidationError
+from core.errors import InvalidState, NafithaError, NotFound, ValidationError
+from ui.messages import fault_of
+from ui.steps import own_thread, slow, slow_when_remote
 
 log = logging.getLogger("nafitha.kiosk")
 
@@ -114,8 +116,9 @@ class KioskFlow:
         return self.backend.service(self.visit.service)
 
     # --- ticket ------------------------------------------------------------------------------
+    @slow
     def take_ticket(self, priority: str | None) -> None:
-        """*slow*: take the ticket and print it."""
+        """take the ticket and print it."""
         ticket = self.backend.take_ticket(self.visit.service, priority)
         self.visit.ticket = ticket
         self.visit.print_ok = self.devices.print_document("ticket", ticket["id"],
@@ -140,6 +143,7 @@ class KioskFlow:
         self.visit.draft = text
         self.visit.error = None
 
+    @slow_when_remote
     def next_step(self) -> None:
         """Check the current field (inline error, stay) or move on; after the last field,
         or when editing from the review, go to the review."""
@@ -163,6 +167,7 @@ class KioskFlow:
         v.step += 1
         v.draft = v.values.get(self.current_field().key, "")
 
+    @slow_when_remote
     def choose_option(self, value: str) -> None:
         self.visit.draft = value
         self.next_step()
@@ -190,8 +195,9 @@ class KioskFlow:
         self.go("form")
 
     # --- submitting and paying ------------------------------------------------------------
+    @slow
     def submit(self, pay_now: bool) -> None:
-        """*slow*: save the application (once), then pay by card or print the slip."""
+        """save the application (once), then pay by card or print the slip."""
         v = self.visit
         if v.application is None:
             v.application = self.backend.submit(v.service, dict(v.values))
@@ -207,8 +213,9 @@ class KioskFlow:
         self.visit.payment_state = None
         self.go("payment")
 
+    @own_thread
     def pay(self) -> None:
-        """*slow*: charge the card; on approval record it, then issue or print the receipt.
+        """charge the card; on approval record it, then issue or print the receipt.
         Any other ending leaves the application saved and unpaid."""
         v = self.visit
         app = v.application
@@ -230,7 +237,7 @@ class KioskFlow:
         try:
             v.payment = self.backend.record_card_payment(app["id"], outcome.terminal_ref)
         except InvalidState as exc:
-            if "already paid" not in exc.message:
+            if exc.details.get("reason") != "already_paid":
                 raise
             # Recorded before (e.g. the same approval seen again): never count it twice.
             v.payment = {"receipt_number": exc.details.get("receipt")}
@@ -247,24 +254,26 @@ class KioskFlow:
         v = self.visit
         app = v.application
         if app["issue_mode"] == "instant" and app["state"] == "approved":
-            v.licence = self.backend.issue_licence(app["id"])
-            v.print_ok = self.devices.print_document("licence", v.licence["id"],
-                                                     self.lang).printed
+            # Issued and queued for printing in one transaction, then printed now.
+            v.licence = self.backend.issue_licence(app["id"], self.lang)
+            v.print_ok = self.devices.print_job(v.licence["print_job"]).printed
         elif v.payment and v.payment.get("id"):
             v.print_ok = self.devices.print_document("receipt", v.payment["id"],
                                                      self.lang).printed
         self.go("result")
 
+    @slow
     def finish_unpaid(self) -> None:
-        """*slow*: the slip with the application number and its QR; pay at the counter."""
+        """the slip with the application number and its QR; pay at the counter."""
         v = self.visit
         v.print_ok = self.devices.print_document("application", v.application["id"],
                                                  self.lang).printed
         self.go("result")
 
     # --- verifying a licence -----------------------------------------------------------------
+    @slow
     def verify(self, text: str) -> None:
-        """*slow*: the camera read `text`."""
+        """the camera read `text`."""
         result = self.backend.verify_licence(text)
         self.visit.verification = result.to_dict()
         self.go("verified")
@@ -274,8 +283,9 @@ class KioskFlow:
         self.visit.typed = text
         self.visit.status_problem = None
 
+    @slow
     def find(self, reference: str | None = None) -> None:
-        """*slow*: `reference` scanned from a slip, or what was typed."""
+        """`reference` scanned from a slip, or what was typed."""
         v = self.visit
         try:
             if reference is not None:
@@ -306,4 +316,4 @@ class KioskFlow:
             # twice; meanwhile the resident is sent to the counter.
             self.visit.payment_state = "unrecorded"
             return
-        self.visit.fault = "hub" if isinstance(exc, HubUnreachable) else "store"
+        self.visit.fault = fault_of(exc)

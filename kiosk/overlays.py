@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kivy.app import App
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.modalview import ModalView
+from kivy.uix.widget import Widget
 
-from .screens.base import ViewModel
+from ui.screens import ViewModel
 
 
 class ChromeViewModel(ViewModel):
@@ -29,6 +32,15 @@ class ChromeViewModel(ViewModel):
                                            else "common.large_text", lang),
                       "home": tr.get("common.home", lang), "fault": fault}
         self.flags = {"at_home": flow.screen == "home"}
+
+
+class AdminCorner(ButtonBehavior, Widget):
+    """Invisible, in the header's corner: staff tap it five times to get the PIN pad that
+    leaves kiosk mode."""
+    pilot_id = StringProperty("")
+
+    def on_release(self):
+        App.get_running_app().admin_tap()
 
 
 class Overlay(ModalView):
@@ -95,7 +107,7 @@ class AdminPad(Overlay):
         self.close_text = app.tr.get("admin.exit", lang)
         self.cancel_text = app.tr.get("common.cancel", lang)
         if self.keyboard is None:
-            from ui.keyboard import OnScreenKeyboard
+            from ui.keyboard_widget import OnScreenKeyboard
             self.keyboard = OnScreenKeyboard(sizes=app.sizes, show_done=False,
                                              layout="numeric", allow_switch=False)
             self.keyboard.bind(text=lambda _, text: setattr(self, "masked", "•" * len(text)))

@@ -1,5 +1,5 @@
 """`nafitha hub ...`: run a service centre's hub, pair and revoke its devices, and pair a
-kiosk, counter or board with it (`join`). Registered at the end of nafitha/cli.py."""
+kiosk, counter or board with it (`join`)."""
 from __future__ import annotations
 
 import logging
@@ -7,12 +7,13 @@ import threading
 
 import click
 
-from nafitha.cli import cli, command
+from core.pairing import ROLES
+from nafitha.commands import Group, command
 
 log = logging.getLogger("nafitha.hub")
 
 
-@cli.group()
+@click.group(cls=Group)
 def hub():
     """The service centre's hub: one queue and one store for its kiosks, counters and
     display boards on the LAN (docs/hub.md).
@@ -84,7 +85,7 @@ def hub_serve(ctx, host, port, no_sync):
 
 
 @command(hub, "pair")
-@click.argument("role", type=click.Choice(("kiosk", "counter", "board")))
+@click.argument("role", type=click.Choice(ROLES))
 @click.argument("name")
 @click.option("--services", default="", help="A counter's services, comma-separated codes "
               "(default: every service).")
@@ -96,7 +97,7 @@ def hub_pair(ctx, role, name, services):
     Example:
         nafitha --data ./hub hub pair counter 2 --services residence-certificate,excavation-permit
     """
-    from hub.pairing import Devices
+    from core.pairing import Devices
     wanted = [s.strip() for s in services.split(",") if s.strip()]
     result = Devices(ctx.office).create_pairing(role, name, wanted)
     return result, lambda r: click.echo(
@@ -116,7 +117,7 @@ def hub_devices(ctx, include_revoked):
     Example:
         nafitha --data ./hub hub devices
     """
-    from hub.pairing import Devices
+    from core.pairing import Devices
     rows = Devices(ctx.office).list(include_revoked)
 
     def human(rows):
@@ -140,7 +141,7 @@ def hub_revoke(ctx, name):
     Example:
         nafitha --data ./hub hub revoke kiosk-2
     """
-    from hub.pairing import Devices
+    from core.pairing import Devices
     device = Devices(ctx.office).revoke(name)
     return device, lambda d: click.echo(f"Revoked {d['role']} {d['name']}.")
 
@@ -156,7 +157,11 @@ def hub_join(ctx, url, code):
     Example:
         nafitha --data ./kiosk2 hub join http://hub.local:8470 K7QF-9XM2
     """
-    from hub.client import join
+    from hubclient import join
     device = join(ctx.settings.data_dir, url, code)
     return device, lambda d: click.echo(
         f"Paired as {d['role']} {d['name']}. Start it with: nafitha {d['role']} --hub {url}")
+
+
+def register(root: click.Group) -> None:
+    root.add_command(hub)

@@ -4,8 +4,8 @@ The same pipeline as the kiosk and the counter (devices.scanning: open_source ->
 ScanService with the DecoderChain -> debounce), printed one code per line; with --verify each
 licence code is checked offline against the trusted root keys of the data directory.
 
-Registered in nafitha/cli.py with `cli.add_command(scan)`; it imports nothing from there (so
-there is no import cycle) and takes the same `Context` object (ctx.settings.data_dir)."""
+It takes the same `Context` object as every command (ctx.settings.data_dir), and also works
+without one (the default settings); register() adds it to the root group."""
 from __future__ import annotations
 
 import json
@@ -214,3 +214,7 @@ def _scan(ctx, spec, verify, as_json, max_frames, timeout, debounce, size,
     if status.state in ("reconnecting", "no_camera") or \
             status.detail.startswith("scanner error"):
         raise ScannerError(status.detail)
+
+
+def register(root: click.Group) -> None:
+    root.add_command(scan)

@@ -1,5 +1,6 @@
-"""`nafitha enrol`, `nafitha sync ...` (the device) and `nafitha central ...` (the reference
-central platform). Registered at the end of nafitha/cli.py."""
+"""`nafitha enrol` and `nafitha sync ...` (the device: enrol with central, send the outbox and
+pull reference data) and `nafitha central ...` (the reference central platform: root key,
+enrolment, back office, HTTP server)."""
 from __future__ import annotations
 
 import os
@@ -8,11 +9,12 @@ from pathlib import Path
 
 import click
 
-from nafitha.cli import cli, command, parse_money
+from core.users import ROLES
+from nafitha.commands import Group, command, parse_money
 
 
 # --- the device ------------------------------------------------------------------------------
-@command(cli, "enrol")
+@command(None, "enrol")
 @click.argument("url")
 @click.argument("code")
 def enrol_cmd(ctx, url, code):
@@ -33,7 +35,7 @@ def enrol_cmd(ctx, url, code):
         f"{', '.join(r['licence_types'])}; token valid until {r['token_expires_at'][:10]}).")
 
 
-@cli.group()
+@click.group(cls=Group)
 def sync():
     """Send the outbox to central and pull reference data.
 
@@ -117,7 +119,7 @@ def _default_home() -> str:
     return str(Path(base) / "nafitha-central")
 
 
-@cli.group()
+@click.group(cls=Group)
 @click.option("--home", envvar="NAFITHA_CENTRAL_HOME", default=_default_home,
               type=click.Path(file_okay=False), help="Central's directory: root key, admin "
               "token, SQLite database (default: ~/.local/share/nafitha-central).")
@@ -137,9 +139,9 @@ def central(ctx, home, db):
 
 def _central(ctx):
     from central.service import Central
-    if getattr(ctx, "_central", None) is None:
-        ctx._central = Central.open(ctx.central_home, ctx.central_db)
-    return ctx._central
+    if ctx.central is None:
+        ctx.central = Central.open(ctx.central_home, ctx.central_db)
+    return ctx.central
 
 
 @command(central, "init-root")
@@ -221,7 +223,7 @@ def central_user():
 @command(central_user, "add")
 @click.option("--office", required=True)
 @click.option("--username", required=True)
-@click.option("--role", required=True, type=click.Choice(("clerk", "supervisor")))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--pin", required=True, help="4-8 digits (stored only as a slow salted hash).")
 def central_user_add(ctx, office, username, role, pin):
     """Add (or replace) a clerk account for an office.
@@ -355,3 +357,8 @@ def central_compact(ctx):
     """
     return _central(ctx).compact(), None
 
+
+def register(root: click.Group) -> None:
+    root.add_command(enrol_cmd)
+    root.add_command(sync)
+    root.add_command(central)

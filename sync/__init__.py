@@ -1,2 +1,2 @@
-"""Sync with the central platform: the wire protocol (shared with central/) and, to come, the
-agent that drains the outbox and pulls reference data (issue 6)."""
+"""Sync with the central platform: the wire protocol (shared with central/), the agent that
+drains the outbox and pulls reference data, and the applying of that data (docs/sync.md)."""

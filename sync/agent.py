@@ -11,33 +11,36 @@ from __future__ import annotations
 import base64
 import fcntl
 import json
+import logging
 import os
 import random
-import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
-from core import sync_state
+from core import outbox, sync_state
+from core.coordinator import IDLE, Coordinator, Unavailable
 from core.errors import NafithaError
 
 from . import protocol
 from .reference import apply_bundle, check_addressed
 
 USER_AGENT = "nafitha-sync/1"
+log = logging.getLogger("nafitha.sync")
+# Failures that mean "central is not there": while they last a cheap probe notices it back.
+AWAY_KINDS = ("offline", "busy", "server", "protocol")
+CHECK_EVERY_S = 1.0
 
 
-class SyncError(NafithaError):
+class SyncError(Unavailable):
     """kind: offline | tls | server | busy | auth | rejected | protocol | config."""
 
     code = "sync_failed"
 
     def __init__(self, kind: str, message: str, retry_after: float | None = None):
-        super().__init__(message, kind=kind)
+        super().__init__(message, retry_after=retry_after, kind=kind)
         self.kind = kind
-        self.retry_after = retry_after
 
 
 class AgentBusy(NafithaError):
@@ -106,27 +109,6 @@ class AgentLock:
         self.release()
 
 
-@dataclass
-class Backoff:
-    """Exponential backoff with equal jitter: half the delay fixed, half random."""
-    base_s: float = 1.0
-    max_s: float = 300.0
-    rng: random.Random = None
-    failures: int = 0
-
-    def next_delay(self, retry_after: float | None = None) -> float:
-        rng = self.rng or random
-        step = min(self.max_s, self.base_s * 2 ** self.failures)
-        self.failures += 1
-        delay = step / 2 + rng.uniform(0, step / 2)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, self.max_s))
-        return delay
-
-    def reset(self) -> None:
-        self.failures = 0
-
-
 def tls_verify(sync_settings) -> str | bool:
     """requests' `verify`: the configured CA bundle, or the system's CAs."""
     if sync_settings.ca_bundle:
@@ -167,9 +149,15 @@ class SyncAgent:
         self.session.headers["Authorization"] = f"Bearer {self.token}"
         self.verify = tls_verify(self.config)
         self.timeout = (min(5.0, self.config.timeout_s), self.config.timeout_s)
-        self.stop_event = threading.Event()
-        self._sleep = sleep
-        self.backoff = Backoff(1.0, self.config.backoff_max_s, rng or random.Random())
+        # One loop: sync, then wait interval_s (sooner when there is new work), backing off
+        # with jitter while central fails (tests inject `sleep`: no real waiting).
+        self.loop = Coordinator(f"central {self.url}", self._cycle, log,
+                                idle_s=self.config.interval_s, retry_s=1.0,
+                                max_backoff_s=self.config.backoff_max_s, jitter=True,
+                                rng=rng or random.Random(), sleep=sleep,
+                                should_wake=self._should_wake, check_s=CHECK_EVERY_S)
+        self.backoff = self.loop.backoff
+        self._next_probe = 0.0
 
     # --- HTTP --------------------------------------------------------------------------------
     def _request(self, method: str, path: str, **kw) -> dict:
@@ -208,13 +196,11 @@ class SyncAgent:
         """Send every pending event, batch by batch. Returns how many central confirmed."""
         sent = 0
         settings = self.office.settings
-        while not self.stop_event.is_set():
-            rows = self.store.all("SELECT seq, id, body FROM outbox WHERE sent_at IS NULL "
-                                  "ORDER BY seq LIMIT ?", (self.config.batch_size,))
+        while not self.loop.stopped:
+            rows = outbox.unsent_rows(self.store, self.config.batch_size)
             if not rows:
                 break
-            pending = self.store.one("SELECT COUNT(*) AS n FROM outbox "
-                                     "WHERE sent_at IS NULL")["n"]
+            pending = outbox.pending_count(self.store)
             body = protocol.encode_batch(settings.device.id, settings.office.code,
                                          self.store.now(), [r["body"] for r in rows], pending)
             reply = self._request("POST", protocol.API + "/events", data=body, headers={
@@ -223,13 +209,9 @@ class SyncAgent:
             if not isinstance(acknowledged, list):
                 raise SyncError("protocol", "central's reply names no acknowledged events")
             named = set(acknowledged)
-            confirmed = [(r["seq"],) for r in rows if r["id"] in named]
+            confirmed = [r["seq"] for r in rows if r["id"] in named]
             if confirmed:
-                sent_at = self.store.now()
-                with self.store.atomic():
-                    self.store.conn.executemany(
-                        "UPDATE outbox SET sent_at = ? WHERE seq = ? AND sent_at IS NULL",
-                        [(sent_at, seq) for (seq,) in confirmed])
+                outbox.mark_sent(self.store, confirmed, self.store.now())
             sent += len(confirmed)
             extra = {}
             if reply.get("clock_skew_s") is not None:
@@ -286,47 +268,39 @@ class SyncAgent:
         except SyncError:
             return False
 
-    def _wait(self, seconds: float, offline: bool) -> None:
-        """Sleep up to `seconds`; wake early when stopped, when new local work appears
-        (online), or when central answers a probe again (offline)."""
-        if self._sleep is not None:  # tests: a fake sleep, no polling
-            self._sleep(seconds)
-            return
-        deadline = time.monotonic() + seconds
-        next_probe = time.monotonic() + self.config.probe_interval_s
-        while not self.stop_event.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            self.stop_event.wait(min(1.0, left))
-            if offline and time.monotonic() >= next_probe:
-                if self.probe():
-                    return
-                next_probe = time.monotonic() + self.config.probe_interval_s
-            if not offline and self.store.one("SELECT 1 FROM outbox WHERE sent_at IS NULL "
-                                              "LIMIT 1"):
-                return
+    def _cycle(self):
+        self.last_result = self.once()
+        return IDLE
+
+    def _should_wake(self, failing: bool) -> bool:
+        """While central is away: probe it every probe_interval_s and end the backoff when
+        it answers. Otherwise: new local work ends the wait."""
+        if failing and getattr(self.loop.failure, "kind", None) in AWAY_KINDS:
+            if time.monotonic() < self._next_probe:
+                return False
+            self._next_probe = time.monotonic() + self.config.probe_interval_s
+            return self.probe()
+        return outbox.has_unsent(self.store)
 
     def run(self, cycles: int | None = None, on_cycle=None) -> None:
         """Sync until stopped (or for `cycles` cycles): promptly when there is new work,
-        at least every interval_s otherwise, backing off while central fails."""
-        done = 0
-        while not self.stop_event.is_set() and (cycles is None or done < cycles):
-            done += 1
-            try:
-                result = self.once()
-                self.backoff.reset()
-                if on_cycle:
-                    on_cycle(result, None)
-                self._wait(self.config.interval_s, offline=False)
-            except SyncError as exc:
-                delay = self.backoff.next_delay(exc.retry_after)
-                if on_cycle:
-                    on_cycle(None, exc)
-                self._wait(delay, offline=exc.kind in ("offline", "busy", "server", "protocol"))
+        at least every interval_s otherwise, backing off while central fails.
+        on_cycle(result, error): after each cycle, one of them None."""
+        def tell(_result, failure):
+            self._next_probe = time.monotonic() + self.config.probe_interval_s
+            if on_cycle is not None:
+                if failure is None:
+                    on_cycle(self.last_result, None)
+                elif isinstance(failure, SyncError):
+                    on_cycle(None, failure)
+                else:
+                    on_cycle(None, SyncError("protocol", f"{type(failure).__name__}: "
+                                                         f"{failure}"))
+        self.loop.listen(tell)
+        self.loop.run(max_polls=cycles)
 
     def stop(self) -> None:
-        self.stop_event.set()
+        self.loop.stop()
 
 
 # --- enrolment --------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import json
 import zlib
 
 from core.credentials import keys as credential_keys
-from core.store import audit_hash, canonical_json
+from core.audit import audit_hash
+from core.canonical import canonical_json
 
 API = "/v1"
 ENVELOPE = ("id", "seq", "device", "office", "type", "at", "actor", "entity_type", "entity_id",

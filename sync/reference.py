@@ -7,12 +7,12 @@ reference data only: the outbox, applications and payments are never touched by 
 from __future__ import annotations
 
 import base64
-import json
 
-from core import sync_state
+from core import reference, sync_state
 from core.catalog import parse_service
-from core.errors import CatalogError, NafithaError, ValidationError
-from core.store import canonical_json
+from core.credentials.trust import RevocationListNotNewer
+from core.errors import CatalogError, NafithaError, NotFound
+from core.users import ROLES
 
 from .protocol import ProtocolError
 
@@ -42,7 +42,7 @@ def _check_change(change: dict) -> None:
             parse_service(body, f"central service {change['key']!r}")
         elif kind == "user":
             assert isinstance(body.get("username"), str) and body.get("role") in \
-                ("clerk", "supervisor") and isinstance(body.get("pin_hash"), str)
+                ROLES and isinstance(body.get("pin_hash"), str)
         elif kind == "decision":
             assert body.get("state") in ("approved", "rejected")
             assert isinstance(body.get("application_id"), str)
@@ -76,30 +76,21 @@ def apply_bundle(office, payload: dict) -> dict:
             try:
                 installed = trust.install_revocations(data)
                 summary["revocation_list"] = installed.number
-            except ValidationError as exc:
-                if "not newer" not in exc.message:
-                    raise ProtocolError(f"revocation list refused: {exc.message}; "
-                                        f"nothing applied")
+            except RevocationListNotNewer:
+                pass  # the one we hold is as new or newer: nothing to install
+            except NafithaError as exc:
+                raise ProtocolError(f"revocation list refused: {exc.message}; "
+                                    f"nothing applied")
     store = office.store
     now = store.now()
     with office.acting_as("central"):
         if payload.get("full"):
             # Central's snapshot replaces what central sent before; local work stays.
-            store.conn.execute("DELETE FROM reference")
-            present = {c["body"]["username"] for c in changes if c["kind"] == "user"}
-            for row in store.all("SELECT username FROM users WHERE source = 'central' "
-                                 "AND disabled_at IS NULL"):
-                if row["username"] not in present:
-                    store.update("users", "username", row["username"], {"disabled_at": now})
+            reference.clear(store)
+            office.users.disable_central_except(
+                {c["body"]["username"] for c in changes if c["kind"] == "user"}, now)
         for change in changes:
-            note = _apply_one(office, change, summary, now)
-            store.conn.execute(
-                "INSERT INTO reference(kind, key, version, body, applied_at, note) "
-                "VALUES (?,?,?,?,?,?) ON CONFLICT(kind, key) DO UPDATE SET "
-                "version = excluded.version, body = excluded.body, "
-                "applied_at = excluded.applied_at, note = excluded.note",
-                (change["kind"], change["key"], change["version"],
-                 canonical_json(change["body"]), now, note))
+            reference.put(store, change, now, _apply_one(office, change, summary, now))
         sync_state.put(store, cursor=payload["cursor"], last_pull_at=now)
     if summary["services"]:
         office.reload_catalog()
@@ -107,19 +98,12 @@ def apply_bundle(office, payload: dict) -> dict:
 
 
 def _apply_one(office, change: dict, summary: dict, now: str) -> str | None:
-    kind, body, store = change["kind"], change["body"], office.store
+    kind, body = change["kind"], change["body"]
     if kind == "service":
         summary["services"] += 1
     elif kind == "user":
         summary["users"] += 1
-        existing = store.one("SELECT source FROM users WHERE username = ?", (body["username"],))
-        values = {"role": body["role"], "pin_hash": body["pin_hash"], "source": "central",
-                  "disabled_at": None if body.get("active", True) else now}
-        if existing:
-            store.update("users", "username", body["username"], values)
-        else:
-            store.insert("users", {"username": body["username"], "created_at": now,
-                                   "failed_attempts": 0, "locked_until": None, **values})
+        office.users.put_from_central(body, now)
     elif kind == "decision":
         return _apply_decision(office, body, summary)
     return None
@@ -127,37 +111,30 @@ def _apply_one(office, change: dict, summary: dict, now: str) -> str | None:
 
 def _apply_decision(office, body: dict, summary: dict) -> str | None:
     """A back-office decision becomes the local approve/reject (with its own event), once."""
-    store = office.store
-    row = store.one("SELECT state, number FROM applications WHERE id = ?",
-                    (body["application_id"],))
+    try:
+        row = office.applications.row(body["application_id"])
+    except NotFound:
+        row = None
     if row is None:
         note = "not at this device"
     elif row["state"] == body["state"]:
         return "already applied"
     else:
-        # A savepoint: a decision the office cannot take leaves no partial change behind
-        # in the bundle's transaction.
-        store.conn.execute("SAVEPOINT decision")
         try:
-            if body["state"] == "approved":
-                office.applications.approve(body["application_id"], body.get("reason"),
-                                            body.get("conditions") or None)
-            else:
-                office.applications.reject(body["application_id"],
-                                           body.get("reason") or "rejected by the back office")
-            store.conn.execute("RELEASE decision")
+            # A savepoint: a decision the office cannot take leaves no partial change
+            # behind in the bundle's transaction.
+            with office.store.savepoint("decision"):
+                if body["state"] == "approved":
+                    office.applications.approve(body["application_id"], body.get("reason"),
+                                                body.get("conditions") or None)
+                else:
+                    office.applications.reject(body["application_id"], body.get("reason")
+                                               or "rejected by the back office")
             summary["decisions"] += 1
             return "applied"
         except NafithaError as exc:
-            store.conn.execute("ROLLBACK TO decision")
-            store.conn.execute("RELEASE decision")
             note = f"not applied: {exc.message}"
     summary["decisions_skipped"].append({"application_id": body["application_id"],
                                          "note": note})
     return note
 
-
-def reference_rows(store, kind: str) -> list[dict]:
-    return [{**r, "body": json.loads(r["body"])} for r in store.all(
-        "SELECT kind, key, version, body, applied_at, note FROM reference WHERE kind = ? "
-        "ORDER BY key", (kind,))]

@@ -7,10 +7,11 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from core.text import LANGUAGES
+
 from .messages import format_digits
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "assets" / "translations"
-LANGUAGES = ("ar", "en")
 
 
 class TranslationError(Exception):

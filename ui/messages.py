@@ -14,11 +14,11 @@ Pure Python: no Kivy, so it is testable and usable by any screen.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from core import money
+from core.text import LANGUAGES
 
-LANGS = ("ar", "en")
 DIGIT_SETTINGS = ("latin", "arabic")
 
 _TO_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
@@ -161,8 +161,8 @@ def field_error(error, field_label=None, lang: str = "en", *,
 
     field_label: the field's core.catalog.Text (or None when the message sits right under
     the field and needs no name). digits_setting: settings.office.digits."""
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     _check_setting(digits_setting)
     details = getattr(error, "details", None) or {}
     templates = MESSAGES.get(details.get("problem"))
@@ -180,7 +180,7 @@ def field_error(error, field_label=None, lang: str = "en", *,
 
 def has_message(problem: str) -> bool:
     """True if `problem` has its own sentence in every language."""
-    return problem in MESSAGES and all(lang in MESSAGES[problem] for lang in LANGS)
+    return problem in MESSAGES and all(lang in MESSAGES[problem] for lang in LANGUAGES)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -273,3 +273,54 @@ def _params(details: dict, lang: str, digits: str) -> dict:
         else:
             p["shape_en"] = p["shape_ar"] = ""
     return p
+
+
+# --- refusals and faults: the words an error gets -------------------------------------------
+# PermissionDenied reasons with a sentence of their own (error.<reason> in the app's words).
+PERMISSION_REASONS = ("locked_now", "disabled", "role", "not_staff", "service_not_served",
+                      "not_signed_in", "signed_out", "token_revoked", "token_wrong",
+                      "token_missing")
+
+
+def error_text(exc: BaseException | None, t, lang: str, digits_setting: str = "latin",
+               when=lambda iso_text: iso_text) -> str:
+    """A refusal or failure in the person's language, chosen by the error's class, `problem`
+    and `reason` (never by its English message, which is for the log): t(key, **params)
+    gives the app's words for "error.<key>", when(iso) a time as the app shows it."""
+    from core.errors import HubUnreachable, NafithaError, NotFound, PermissionDenied, \
+        ValidationError
+
+    if exc is None:
+        return ""
+    if isinstance(exc, ValidationError):
+        if exc.problem == "required":
+            return t("error.required")
+        return field_error(exc, None, lang, digits_setting=digits_setting)
+    if isinstance(exc, PermissionDenied):
+        reason = exc.details.get("reason", "")
+        if reason == "wrong_pin":
+            return t("error.wrong_pin", n=exc.details.get("attempts_left", 0))
+        if reason == "locked":
+            return t("error.locked", time=when(exc.details["locked_until"])[-5:])
+        if reason in PERMISSION_REASONS:
+            return t(f"error.{reason}")
+    if isinstance(exc, HubUnreachable):
+        return t("error.hub_unreachable")
+    if isinstance(exc, NotFound):
+        if exc.details.get("other_office"):
+            return t("error.other_office", office=exc.details["other_office"])
+        if exc.details.get("field") == "username":
+            return t("error.unknown_user")
+        return t("error.not_found")
+    if isinstance(exc, NafithaError):
+        # A state the buttons should have prevented (another counter got there first):
+        # the translated heading, and core's sentence, which names the numbers.
+        return f"{t('error.invalid_state')}\n{exc.message}"
+    return t("error.failed")
+
+
+def fault_of(exc: BaseException) -> str:
+    """What a resident is told when a step failed: "hub" (the centre's system cannot be
+    reached: try again) or "store" (nothing was saved)."""
+    from core.errors import HubUnreachable
+    return "hub" if isinstance(exc, HubUnreachable) else "store"

@@ -17,6 +17,10 @@ from . import cose, keys, revocation
 from .licence import NID_SALT_BYTES, claims_for, epoch, sign_claims
 
 
+class RevocationListNotNewer(ValidationError):
+    """The list offered is not newer than the one installed (harmless: nothing to do)."""
+
+
 def device_key_path(data_dir: Path) -> Path:
     return Path(data_dir) / "keys" / "device.key"
 
@@ -80,9 +84,9 @@ class TrustStore:
         """Verify, then keep it if it is newer than the one we have."""
         rl = self.check_revocations(data)
         if self.revocations is not None and rl.number <= self.revocations.number:
-            raise ValidationError(f"revocation list {rl.number} is not newer than the "
-                                  f"installed list {self.revocations.number}",
-                                  field="revocations")
+            raise RevocationListNotNewer(f"revocation list {rl.number} is not newer than "
+                                         f"the installed list {self.revocations.number}",
+                                         field="revocations")
         self.revocations = rl
         if self.data_dir:
             path = revocations_path(self.data_dir)

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Callable
 
+from core.errors import DeviceError
 from core.money import CURRENCY_EXPONENT
 
 OUTCOMES = ("approved", "declined", "timeout", "cancelled", "offline")
@@ -22,17 +23,17 @@ MAX_AMOUNT_MINOR = 100_000_000
 REFERENCE_PATTERN = re.compile(r"[A-Za-z0-9-]{1,32}")
 
 
-class PaymentTerminalError(Exception):
+class PaymentTerminalError(DeviceError):
     """A request the terminal cannot take (bad input, a closed connection) or a protocol
     fault; the message says what, in plain words."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    code = "terminal_error"
 
 
 class PaymentTerminalOffline(PaymentTerminalError):
     """lookup() could not reach the terminal: what it recorded is unknown, not "nothing"."""
+
+    code = "terminal_offline"
 
 
 @dataclass(frozen=True)

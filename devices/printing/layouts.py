@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import ValidationError
 from core.money import format_amount
+from core.payments import METHODS
+from core.queue import PRIORITIES
+from core.text import LANGUAGES
 
 KINDS = ("ticket", "receipt", "licence", "application", "z_report")
-LANGS = ("ar", "en")
 
 
 # --- blocks -----------------------------------------------------------------------------------
@@ -188,10 +190,9 @@ LABELS: dict[str, dict[str, str]] = {
     "supervisor_signature": {"ar": "توقيع المشرف", "en": "Supervisor signature"},
 }
 
-METHODS = ("cash", "card", "online")
 NEXT_STEPS = ("review", "pay", "approved_pay", "collect", "issued")  # the slip's next_{step}
-PRIORITIES = ("elderly", "disabled", "pregnant")
-ADDRESS_PARTS = ("building", "road", "block", "parcel")  # the order a Bahraini address is read
+# The parts of core.licences.ADDRESS_PARTS in the order a Bahraini address is read.
+ADDRESS_READING_ORDER = ("building", "road", "block", "parcel")
 
 
 def label(key: str, lang: str, **values) -> str:
@@ -447,7 +448,7 @@ def application(data: dict, lang: str) -> list[Block]:
     if documents:
         blocks += [Rule("dashed"), Text(label("documents_to_bring", lang), bold=True)]
         for i, document in enumerate(documents):
-            require(document, LANGS, f"application documents[{i}]")
+            require(document, LANGUAGES, f"application documents[{i}]")
             blocks.append(Text(f"• {document[lang]}"))
     blocks += [Rule("dashed"),
                QR(str(data["qr_text"]), caption=(label("application_scan", lang),),
@@ -461,7 +462,7 @@ def _address(address, lang: str) -> str:
     if not isinstance(address, dict):
         raise ValueError(f"address: expected a dict of parcel/block/road/building, "
                          f"got {address!r}")
-    parts = [f"{label(part, lang)}\u00a0{ltr(address[part])}" for part in ADDRESS_PARTS
+    parts = [f"{label(part, lang)}\u00a0{ltr(address[part])}" for part in ADDRESS_READING_ORDER
              if address.get(part) not in (None, "")]
     return ("، " if lang == "ar" else ", ").join(parts) or label("none", lang)
 
@@ -587,6 +588,6 @@ def build(kind: str, data: dict, lang: str) -> list[Block]:
     lacks a key (the message names it)."""
     if kind not in BUILDERS:
         raise ValueError(f"unknown document kind {kind!r}; expected one of {', '.join(KINDS)}")
-    if lang not in LANGS:
-        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}")
     return _check_qr_text(BUILDERS[kind](data, lang))

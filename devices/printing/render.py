@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 from PIL import Image, ImageDraw, ImageFont, features
 
+from core.errors import DeviceError
+
 from ..fonts import FONT_DIRS, find_font
 from . import layouts
 from .layouts import QR, Banner, BigNumber, Row, Rule, Spacer, Text, Title, ltr
@@ -33,12 +35,16 @@ SHAPING_MESSAGE = ("Arabic shaping needs Pillow with Raqm (libraqm, HarfBuzz, Fr
                    "printing refuses to start rather than print broken Arabic.")
 
 
-class ShapingUnavailable(RuntimeError):
+class ShapingUnavailable(DeviceError):
     """Pillow was built without Raqm: Arabic would print as unjoined letters, left to right."""
 
+    code = "shaping_unavailable"
 
-class FontsUnavailable(RuntimeError):
+
+class FontsUnavailable(DeviceError):
     """No usable font file on the machine."""
+
+    code = "fonts_unavailable"
 
 
 def check_shaping() -> None:

@@ -17,6 +17,7 @@ Rules every transport keeps:
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
+
+from core.errors import DeviceError
 
 from .escpos_encode import STATUS_QUERIES, status_query_for
 
@@ -55,12 +58,10 @@ _PAPER_NEAR_END = 0x0C           # DLE EOT 4, bits 2-3
 _PAPER_OUT = 0x60                # DLE EOT 4, bits 5-6
 
 
-class PrinterError(Exception):
+class PrinterError(DeviceError):
     """A print could not be delivered; the message says why, in plain words."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    code = "printer_error"
 
 
 @dataclass(frozen=True)
@@ -477,7 +478,9 @@ class UsbTransport(Transport):
             raise PrinterError(f"cannot open USB printer {self.ids}: no libusb backend "
                                "(install the libusb-1.0-0 package)") from exc
         except DeviceNotFoundError as exc:
-            if "Access denied" in str(exc) or "Errno 13" in str(exc):
+            # python-escpos raises this while handling pyusb's error: that one has the errno.
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, usb.core.USBError) and cause.errno == errno.EACCES:
                 raise PrinterError(f"cannot open USB printer {self.ids}: permission denied "
                                    "(add a udev rule for the printer)") from exc
             raise PrinterError(f"no USB printer {self.ids} (is it plugged in and switched "

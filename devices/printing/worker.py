@@ -2,15 +2,17 @@
 can, prints, and marks a job done only after the transport took every byte.
 
 Paper out or offline: the job waits (the UI shows `status`). A failed send puts the job back
-to pending, so it prints once when the printer returns. Like Home Assistant's coordinators it
-logs once when the printer fails and once when it recovers, not on every retry."""
+to pending, so it prints once when the printer returns. A counter runs the worker in a
+core.coordinator loop (`printer_loop`), which backs off while the printer is away and logs
+once when it fails and once when it recovers; a kiosk polls the same loop one step at a
+time while its resident waits."""
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 
+from core.coordinator import IDLE, Coordinator, Unavailable
 from core.errors import NafithaError
 
 from .escpos_encode import profile_supports, profile_width_dots, raster_job
@@ -28,22 +30,21 @@ class WorkerStatus:
 
 
 class PrintWorker:
-    """office: where jobs and documents come from: the in-process core.office.Office, or a
-    hub client's print source (hub.client.HubPrintSource) with the same three parts:
-    .settings.printer, .printing (next_job, mark_printing/done/retry/failed) and
-    .job_document(job)."""
+    """jobs: the device's own print queue, core.faces.printing.PrintJobs in-process or the hub
+    client's RemotePrintJobs (next_job, get, document, mark_printing/done/retry/failed);
+    its .settings.printer says how to draw and encode for this printer."""
 
-    def __init__(self, office, transport: Transport, printer: str = "main", render_fn=render,
-                 encode_fn=raster_job, sleep=time.sleep):
-        self.office = office
+    def __init__(self, jobs, transport: Transport, render_fn=render, encode_fn=raster_job,
+                 sleep=time.sleep):
+        self.jobs = jobs
         self.transport = transport
-        self.printer = printer
-        self.settings = office.settings.printer
+        self.printer = jobs.printer
+        self.settings = jobs.settings.printer
         self.render = render_fn
         self.encode = encode_fn
         self.sleep = sleep
         self.status = WorkerStatus()
-        self._failing = False
+        self.on_printed = None  # called after each printed job (the counter's status bar)
         # Refuse to start, with the reason, rather than fail every job later.
         check_shaping()  # no Raqm: broken Arabic on paper is worse than no paper
         try:
@@ -57,20 +58,8 @@ class PrintWorker:
             raise PrinterError(f"printer.native_qr is on but profile {self.settings.profile!r} "
                                f"has no native QR; turn it off or choose the printer's profile")
 
-    def _problem(self, message: str) -> None:
-        self.status.waiting_for = message
-        if not self._failing:
-            log.warning("printer %s: %s; jobs wait until it is back", self.printer, message)
-        self._failing = True
-
-    def _recovered(self) -> None:
-        if self._failing:
-            log.info("printer %s is back", self.printer)
-        self._failing = False
-        self.status.waiting_for = None
-
     def render_job(self, job: dict):
-        data = self.office.job_document(job)
+        data = self.jobs.document(job["id"])
         if self.settings.native_qr:
             image = self.render(job["kind"], data, job["lang"], self.settings.width_dots,
                                 without_qr=True)
@@ -80,15 +69,15 @@ class PrintWorker:
 
     def print_next(self) -> str:
         """Try the oldest job once: 'idle', 'printed', 'waiting', 'retry' or 'failed'."""
-        queue = self.office.printing
-        job = queue.next_job(self.printer)
+        queue = self.jobs
+        job = queue.next_job()
         if job is None:
             return "idle"
         status = self.transport.status()
         self.status.printer = status
         if not status.can_try:
-            self._problem("paper out" if status.paper == "out" else
-                          "printer offline" if status.online is False else status.detail)
+            self.status.waiting_for = "paper out" if status.paper == "out" else \
+                "printer offline" if status.online is False else status.detail
             return "waiting"
         job = queue.mark_printing(job["id"])
         try:
@@ -103,13 +92,22 @@ class PrintWorker:
         try:
             self.transport.send(payload, name, image)
         except PrinterError as exc:
-            queue.mark_retry(job["id"], str(exc))
-            self.status.last_error = str(exc)
-            self._problem(str(exc))
+            queue.mark_retry(job["id"], str(exc)[:500])
+            self.status.last_error = self.status.waiting_for = str(exc)
             return "retry"
         queue.mark_done(job["id"], len(payload))
-        self._recovered()
+        self.status.waiting_for = None
+        if self.on_printed is not None:
+            self.on_printed()
         return "printed"
+
+    def poll(self):
+        """One job, for a core.coordinator loop: IDLE when none is waiting; Unavailable
+        while the printer cannot take it (the job waits)."""
+        outcome = self.print_next()
+        if outcome in ("waiting", "retry"):
+            raise Unavailable(self.status.waiting_for or "the printer did not take the job")
+        return IDLE if outcome == "idle" else outcome
 
     def drain(self, timeout_s: float = 10.0, retry_s: float = 0.5) -> str:
         """Print until nothing is left (the CLI's `print`); the last outcome. A printer that
@@ -123,36 +121,27 @@ class PrintWorker:
             if outcome == "retry":
                 self.sleep(retry_s)
 
-    def run(self, stop: threading.Event, idle_s: float = 0.5, max_backoff_s: float = 30.0):
-        """The long-running loop (kiosk, counter): backs off while the printer is away."""
-        backoff = idle_s
-        while not stop.is_set():
-            try:
-                outcome = self.print_next()
-            except Exception:  # noqa: BLE001 - a worker must outlive one bad job
-                log.exception("print worker error")
-                outcome = "retry"
-            if outcome == "printed":
-                backoff = idle_s
-                continue
-            if outcome in ("waiting", "retry"):
-                backoff = min(max_backoff_s, backoff * 2)
-            else:
-                backoff = idle_s
-            stop.wait(backoff)
+
+def printer_loop(worker: PrintWorker, idle_s: float = 0.5, max_backoff_s: float = 10.0,
+                 sleep=None) -> Coordinator:
+    """The worker's loop (not started): a job after another, idle_s between looks while the
+    queue is empty (wake() when a job is queued), backing off while the printer is away.
+    sleep: tests record the waits instead."""
+    return Coordinator(f"printer {worker.printer}", worker.poll, log, idle_s=idle_s,
+                       retry_s=idle_s, max_backoff_s=max_backoff_s, sleep=sleep)
 
 
-def open_print_worker(office, printer: str = "main") -> tuple["PrintWorker | None", str | None]:
-    """The printer of office.settings.printer with its worker, or (None, why) when it cannot
+def open_print_worker(jobs) -> tuple["PrintWorker | None", str | None]:
+    """The printer of jobs.settings.printer with its worker, or (None, why) when it cannot
     be used at all (no Raqm, a profile that does not fit, a transport that cannot open)."""
     import dataclasses
 
     from .transports import open_transport
 
-    settings = office.settings
+    settings = jobs.settings
     try:
         transport = open_transport(dataclasses.asdict(settings.printer), settings.data_dir)
-        return PrintWorker(office, transport, printer), None
+        return PrintWorker(jobs, transport), None
     except PrinterError as exc:
         log.error("printer unavailable: %s", exc)
         return None, str(exc)

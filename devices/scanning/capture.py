@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import NafithaError
+from core.errors import DeviceError
 
 log = logging.getLogger("nafitha.scanning")
 
@@ -36,7 +36,7 @@ URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 STREAM_TIMEOUT_MS = 5000
 
 
-class ScannerError(NafithaError):
+class ScannerError(DeviceError):
     """A scanner or frame source cannot be used; the message says why, in plain words."""
 
     code = "scanner_problem"

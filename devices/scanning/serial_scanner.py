@@ -7,8 +7,8 @@ publish function as the camera (`ScanService.publish`) with source "serial", so 
 sees one stream of scans, debounced once.
 
 The port may vanish (the cable pulled, the USB scanner re-enumerating): the status says so,
-the reader retries with a growing pause, and reads again by itself when the port is back.
-Logged once when it fails and once when it is back.
+the reader (a core.coordinator loop) retries with a growing pause, and reads again by itself
+when the port is back. Logged once when it fails and once when it is back.
 
     scanner = SerialScanner("/dev/ttyACM0", service.publish).start()
     scanner.status.available
@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from dataclasses import replace
 from typing import Callable
 
 import serial
+
+from core.coordinator import IDLE, RETRY, Coordinator, Unavailable
 
 from .service import ScanStatus
 
@@ -48,17 +49,15 @@ class SerialScanner:
         self.baudrate = baudrate
         self.open_port = open_port or serial.serial_for_url
         self.read_timeout_s = read_timeout_s
-        self.retry_s, self.max_retry_s = retry_s, max_retry_s
         self.max_line = max_line
-        self._stop = threading.Event()
-        self.sleep = sleep if sleep is not None else self._stop.wait
         self._port = None
         self._buffer = b""
-        self._delay = retry_s
-        self._failing = False
         self._ever_opened = False
-        self._thread: threading.Thread | None = None
         self._status = ScanStatus(source=f"serial scanner {url}")
+        # A read blocks up to read_timeout_s, so the loop reads again at once (idle_s 0).
+        self.loop = Coordinator(f"serial scanner {url}", self._poll, log, idle_s=0,
+                                retry_s=retry_s, max_backoff_s=max_retry_s, sleep=sleep)
+        self.loop.listen(self._after_poll)
 
     @property
     def status(self) -> ScanStatus:
@@ -67,17 +66,12 @@ class SerialScanner:
     def _set(self, state: str, detail: str = "", **counts) -> None:
         self._status = replace(self._status, state=state, detail=detail, **counts)
 
-    def _fail(self, message: str) -> str:
-        delay = self._delay
-        self._set("reconnecting" if self._ever_opened else "no_scanner",
-                  f"{message}; retrying in {delay:g} s")
-        if not self._failing:
-            log.warning("serial scanner %s: %s; retrying until it is back", self.url, message)
-        self._failing = True
-        self._delay = min(self.max_retry_s, self._delay * 2)
-        self._close_port()
-        self.sleep(delay)
-        return "retry"
+    def _after_poll(self, _result, failure) -> None:
+        if failure is not None:
+            self._close_port()
+            self._set("reconnecting" if self._ever_opened else "no_scanner",
+                      f"{getattr(failure, 'message', failure)}; retrying in "
+                      f"{self.loop.retry_in:g} s")
 
     def _close_port(self) -> None:
         if self._port is not None:
@@ -88,25 +82,27 @@ class SerialScanner:
         self._port, self._buffer = None, b""  # half a code from before the loss is no code
 
     def step(self) -> str:
-        """One open attempt or one read: "lines" (something was fed), "idle" or "retry"."""
+        """One open attempt or one read (and the pause after a failed one): "lines"
+        (something was fed), "idle" or "retry"."""
+        outcome = self.loop.step()
+        return "retry" if outcome == RETRY else outcome
+
+    def _poll(self) -> str:
         if self._port is None:
             try:
                 self._port = self.open_port(self.url, baudrate=self.baudrate,
                                             timeout=self.read_timeout_s)
             except (serial.SerialException, OSError, ValueError) as exc:
-                return self._fail(f"cannot open {self.url} ({exc})")
+                raise Unavailable(f"cannot open {self.url} ({exc})") from None
             self._ever_opened = True
-            if self._failing:
-                log.info("serial scanner %s is back", self.url)
-            self._failing, self._delay = False, self.retry_s
             self._set("running")
         try:
             waiting = getattr(self._port, "in_waiting", 0) or 0
             data = self._port.read(max(1, waiting))
         except (serial.SerialException, OSError) as exc:
-            return self._fail(f"{self.url} stopped answering ({exc})")
+            raise Unavailable(f"{self.url} stopped answering ({exc})") from None
         if not data:
-            return "idle"
+            return IDLE
         *lines, self._buffer = LINE_END.split(self._buffer + data)
         if len(self._buffer) > self.max_line:
             log.warning("serial scanner %s: %d bytes without a line end dropped (is the "
@@ -121,31 +117,26 @@ class SerialScanner:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 text = None
-            self.feed(text, raw=raw, symbology="unknown", source="serial")
+            try:
+                self.feed(text, raw=raw, symbology="unknown", source="serial")
+            except Exception:  # noqa: BLE001 - a bad subscriber must not end the reader
+                log.exception("serial scanner %s: error while handling a scan", self.url)
             fed += 1
         if fed:
             self._status = replace(self._status, events=self._status.events + fed)
-        return "lines" if fed else "idle"
+        return "lines" if fed else IDLE
 
     def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.step()
-            except Exception:  # noqa: BLE001 - a bad subscriber must not end the reader
-                log.exception("serial scanner %s: error while handling a scan", self.url)
+        self.loop.run()
 
     def start(self) -> "SerialScanner":
-        if self._thread is not None:
+        if self.loop.started:
             raise RuntimeError("the serial scanner is already started")
-        self._thread = threading.Thread(target=self.run, name=f"nafitha-serial-{self.url}",
-                                        daemon=True)
-        self._thread.start()
+        self.loop.start()
         return self
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout_s)
+        self.loop.stop(timeout_s)
         self._close_port()
         self._set("stopped")
 

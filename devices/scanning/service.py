@@ -10,9 +10,9 @@
     service.stop()
 
 One worker thread per camera (DESIGN.md house style 4) does all device work; the UI only
-reads `status`, `latest_frame()` and the events. Like Home Assistant's coordinators,
-`available` comes from the last read, and a failing camera is logged once when it fails and
-once when it is back, not on every retry.
+reads `status`, `latest_frame()` and the events. The thread is a core.coordinator loop:
+`available` comes from the last read, a failing camera is retried with a growing pause and
+logged once when it fails and once when it is back, not on every retry.
 
 States: "starting" -> "running"; "no_camera" (could not open it yet) and "reconnecting"
 (it was working and stopped giving frames) retry with a growing pause, up to max_retry_s,
@@ -33,6 +33,8 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
+
+from core.coordinator import DONE, RETRY, Coordinator, Unavailable
 
 from .capture import FrameSource, ScannerError, is_live, open_source
 from .debounce import Debouncer
@@ -108,20 +110,18 @@ class ScanService:
         self.retry_s, self.max_retry_s = retry_s, max_retry_s
         self.clock, self.now = clock, now
         self.debouncer = Debouncer(debounce_s, clock)
-        self._stop = threading.Event()
-        self.sleep = sleep if sleep is not None else self._stop.wait
         self.events: queue.Queue[ScanEvent] = queue.Queue(maxsize=queue_size)
         self._subscribers: list[Callable[[ScanEvent], object]] = []
         self._watchers: list[Callable[[ScanStatus], object]] = []
         self._status = ScanStatus(source=described)
         self._lock = threading.Lock()
         self._latest: np.ndarray | None = None
-        self._delay = retry_s
-        self._failing = False
         self._ever_opened = self._source is not None
         self._need_open = self._source is None
         self._decoder_failing = False
-        self._thread: threading.Thread | None = None
+        self.loop = Coordinator(f"scanner {described or 'camera'}", self._poll, log,
+                                retry_s=retry_s, max_backoff_s=max_retry_s, sleep=sleep)
+        self.loop.listen(self._after_poll)
 
     # --- what the UI reads ----------------------------------------------------------------
     @property
@@ -189,26 +189,18 @@ class ScanService:
                 except Exception:  # noqa: BLE001
                     log.exception("scan status watcher %r failed", callback)
 
-    def _fail(self, state: str, message: str) -> str:
-        """A failed open or read: say so (logged once), pause, and let the next step retry."""
-        delay = self._delay
-        self._set(state, f"{message}; retrying in {delay:g} s")
-        if not self._failing:
-            log.warning("scanner: %s; retrying until it is back", message)
-        self._failing = True
-        self._delay = min(self.max_retry_s, self._delay * 2)
-        self.sleep(delay)
-        return "retry"
-
-    def _recovered(self) -> None:
-        if self._failing:
-            log.info("scanner: %s is back", self._status.source)
-        self._failing = False
-        self._delay = self.retry_s
-        self._set("running", "")
+    def _after_poll(self, _result, failure) -> None:
+        """A failed open or read: the status says why and when the next try is."""
+        if isinstance(failure, Unavailable):
+            self._set(failure.details.get("state", "reconnecting"),
+                      f"{failure.message}; retrying in {self.loop.retry_in:g} s")
+        elif failure is not None:
+            self._set("reconnecting", f"scanner error: {failure}; retrying in "
+                                      f"{self.loop.retry_in:g} s")
 
     def _open(self) -> str | None:
-        """Make sure a source is open: None when it is, else the step's outcome."""
+        """Make sure a source is open: None when it is, DONE when it never will be
+        (Unavailable while a live camera is away)."""
         try:
             if self._spec is not None:
                 self._source = open_source(self._spec, self.width, self.height)
@@ -218,21 +210,26 @@ class ScanService:
             if not self._live:  # a file does not come back: say why and stop
                 self._set("ended", exc.message)
                 log.error("scanner: %s", exc.message)
-                return "ended"
-            return self._fail("reconnecting" if self._ever_opened else "no_camera",
-                              exc.message)
+                return DONE
+            raise Unavailable(exc.message, state="reconnecting" if self._ever_opened
+                              else "no_camera") from None
         self._ever_opened, self._need_open = True, False
         with self._lock:
             self._status = replace(self._status, source=self._source.describe())
         return None
 
     def step(self) -> str:
-        """One read (or one reopening attempt): "frame", "retry" or "ended"."""
+        """One read (or one reopening attempt, and the pause after a failed one): "frame",
+        "retry" or "ended"."""
+        outcome = self.loop.step()
+        return "ended" if outcome == DONE else "retry" if outcome == RETRY else outcome
+
+    def _poll(self):
         if self._status.state in ("ended", "stopped"):
-            return "ended"
+            return DONE
         if self._spec is None and self._source is None:
             self._set("ended", "no camera configured")
-            return "ended"
+            return DONE
         if self._need_open:
             outcome = self._open()
             if outcome is not None:
@@ -244,13 +241,13 @@ class ScanService:
         if frame is None:
             if lost is None and not self._live:
                 self._set("ended", f"end of {self._source.describe()}")
-                return "ended"
+                return DONE
             self._need_open = True
             self._source.close()
-            return self._fail("reconnecting",
-                              lost or f"{self._source.describe()} stopped giving frames")
+            raise Unavailable(lost or f"{self._source.describe()} stopped giving frames",
+                              state="reconnecting")
         if self._status.state != "running":
-            self._recovered()
+            self._set("running", "")
         self._latest = frame
         with self._lock:
             self._status = replace(self._status, frames=self._status.frames + 1)
@@ -259,7 +256,7 @@ class ScanService:
                          code.backend)
         if self.max_frames is not None and self._status.frames >= self.max_frames:
             self._set("ended", f"read {self._status.frames} frames (the limit)")
-            return "ended"
+            return DONE
         return "frame"
 
     def _decode(self, frame) -> list:
@@ -275,26 +272,17 @@ class ScanService:
 
     def run(self) -> None:
         """Step until the source ends or stop() (what the worker thread runs)."""
-        try:
-            while not self._stop.is_set():
-                if self.step() == "ended":
-                    break
-        except Exception as exc:  # noqa: BLE001 - say why the scanner stopped, in the status
-            log.exception("the scan worker stopped")
-            self._set("ended", f"scanner error: {exc}")
+        self.loop.run()
 
     def start(self) -> "ScanService":
-        if self._thread is not None:
+        if self.loop.started:
             raise RuntimeError("the scan service is already started")
-        self._thread = threading.Thread(target=self.run, name="nafitha-scan", daemon=True)
-        self._thread.start()
+        self.loop.start()
         return self
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the worker and close the source; state "stopped" (an ended one stays ended)."""
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout_s)
+        self.loop.stop(timeout_s)
         if self._source is not None:
             self._source.close()
         if self._status.state != "ended":
@@ -302,10 +290,7 @@ class ScanService:
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Wait for the worker to finish (a finite source ending); True when it has."""
-        if self._thread is None:
-            return True
-        self._thread.join(timeout_s)
-        return not self._thread.is_alive()
+        return self.loop.join(timeout_s)
 
     def __enter__(self):
         return self.start()

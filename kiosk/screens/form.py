@@ -8,7 +8,7 @@ from ui.messages import field_error
 
 from ui.widgets import make
 
-from .base import KioskScreen, ViewModel, load_kv
+from ui.screens import AppScreen, ViewModel, load_kv
 
 DECIMAL_TYPES = ("area_m2", "money")
 
@@ -45,7 +45,7 @@ class FormViewModel(ViewModel):
         return texts, options, flags
 
 
-class FormScreen(KioskScreen):
+class FormScreen(AppScreen):
     view_model_class = FormViewModel
     keyboard = None
 
@@ -77,7 +77,7 @@ class FormScreen(KioskScreen):
             slot.clear_widgets()
             return
         if self.keyboard is None:
-            from ui.keyboard import OnScreenKeyboard
+            from ui.keyboard_widget import OnScreenKeyboard
             self.keyboard = OnScreenKeyboard(sizes=app.sizes, show_done=False)
             self.keyboard.bind(text=lambda _, text: app.typed(text))
         if self.keyboard.parent is None:

@@ -1,7 +1,7 @@
 """Start: what would you like to do? Four large choices."""
 from __future__ import annotations
 
-from .base import KioskScreen, ViewModel, load_kv
+from ui.screens import AppScreen, ViewModel, load_kv
 
 CHOICES = ("ticket", "apply", "verify", "status")
 
@@ -16,7 +16,7 @@ class HomeViewModel(ViewModel):
         return texts, rows, {}
 
 
-class HomeScreen(KioskScreen):
+class HomeScreen(AppScreen):
     view_model_class = HomeViewModel
 
 

@@ -7,7 +7,7 @@ from kivy.clock import Clock
 
 from ui.messages import format_money
 
-from .base import KioskScreen, ViewModel, load_kv
+from ui.screens import AppScreen, ViewModel, load_kv
 
 
 class PaymentViewModel(ViewModel):
@@ -33,7 +33,7 @@ class PaymentViewModel(ViewModel):
                            "state": state or ""}
 
 
-class PaymentScreen(KioskScreen):
+class PaymentScreen(AppScreen):
     view_model_class = PaymentViewModel
     _poll = None
 

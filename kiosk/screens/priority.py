@@ -1,9 +1,9 @@
 """Before a ticket: a normal ticket, or priority for elderly, disabled or pregnant residents."""
 from __future__ import annotations
 
-from .base import KioskScreen, ViewModel, load_kv
+from core.queue import PRIORITIES
 
-PRIORITIES = ("elderly", "disabled", "pregnant")
+from ui.screens import AppScreen, ViewModel, load_kv
 
 
 class PriorityViewModel(ViewModel):
@@ -16,7 +16,7 @@ class PriorityViewModel(ViewModel):
         return texts, [], {}
 
 
-class PriorityScreen(KioskScreen):
+class PriorityScreen(AppScreen):
     view_model_class = PriorityViewModel
 
 

@@ -2,7 +2,7 @@
 to be paid at the counter), its number, and whether the paper came out."""
 from __future__ import annotations
 
-from .base import KioskScreen, ViewModel, load_kv
+from ui.screens import AppScreen, ViewModel, load_kv
 
 
 class ResultViewModel(ViewModel):
@@ -27,7 +27,7 @@ class ResultViewModel(ViewModel):
         return texts, [], {"printed": printed, "licence": bool(v.licence)}
 
 
-class ResultScreen(KioskScreen):
+class ResultScreen(AppScreen):
     view_model_class = ResultViewModel
 
 

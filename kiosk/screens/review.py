@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ui.messages import format_money
 
-from .base import RowsScreen, ViewModel, load_kv
+from ui.screens import RowsScreen, ViewModel, load_kv
 
 
 def shown_value(field, value: str, lang: str) -> str:

@@ -1,7 +1,8 @@
 """One service before applying: the fee, how it is issued, the documents to bring."""
 from __future__ import annotations
 
-from .base import KioskScreen, ViewModel, load_kv
+from ui.screens import AppScreen, ViewModel, load_kv
+
 from .services import fee_text
 
 
@@ -23,7 +24,7 @@ class ServiceViewModel(ViewModel):
         return texts, [], {"instant": s.instant}
 
 
-class ServiceScreen(KioskScreen):
+class ServiceScreen(AppScreen):
     view_model_class = ServiceViewModel
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ui.messages import format_money
 
-from .base import RowsScreen, ViewModel, load_kv
+from ui.screens import RowsScreen, ViewModel, load_kv
 
 
 def fee_text(service, flow, tr) -> str:

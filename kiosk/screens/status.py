@@ -2,7 +2,8 @@
 its number on the number pad."""
 from __future__ import annotations
 
-from .base import load_kv
+from ui.screens import load_kv
+
 from .verify import ScanScreen, ScanViewModel
 
 
@@ -26,7 +27,7 @@ class StatusScreen(ScanScreen):
     def entered(self, app) -> None:
         super().entered(app)
         if self.keyboard is None:
-            from ui.keyboard import OnScreenKeyboard
+            from ui.keyboard_widget import OnScreenKeyboard
             self.keyboard = OnScreenKeyboard(sizes=app.sizes, show_done=False,
                                              layout="numeric", allow_switch=False)
             self.keyboard.bind(text=lambda _, text: app.act("type_number", text))

@@ -1,7 +1,7 @@
 """An application's state in plain words, and what the resident does next."""
 from __future__ import annotations
 
-from .base import KioskScreen, ViewModel, load_kv
+from ui.screens import AppScreen, ViewModel, load_kv
 
 
 def state_key(app: dict) -> str:
@@ -34,7 +34,7 @@ class StatusResultViewModel(ViewModel):
                            "good": key in ("approved", "issued", "paid")}
 
 
-class StatusResultScreen(KioskScreen):
+class StatusResultScreen(AppScreen):
     view_model_class = StatusResultViewModel
 
 

@@ -1,7 +1,7 @@
 """The ticket taken: its number in large type, people ahead and the estimated wait."""
 from __future__ import annotations
 
-from .base import KioskScreen, ViewModel, load_kv
+from ui.screens import AppScreen, ViewModel, load_kv
 
 
 class TicketViewModel(ViewModel):
@@ -21,7 +21,7 @@ class TicketViewModel(ViewModel):
         return texts, [], {"printed": bool(flow.visit.print_ok)}
 
 
-class TicketScreen(KioskScreen):
+class TicketScreen(AppScreen):
     view_model_class = TicketViewModel
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .base import RowsScreen, ViewModel, load_kv
+from ui.screens import RowsScreen, ViewModel, load_kv
 
 
 def _date(epoch, tz) -> str:

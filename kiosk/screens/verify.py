@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from kivy.clock import Clock
 
-from .base import KioskScreen, ViewModel, load_kv
+from ui.screens import AppScreen, ViewModel, load_kv
 
 CAMERA_FAULTS = ("no_camera", "reconnecting")
 
@@ -27,7 +27,7 @@ class VerifyViewModel(ScanViewModel):
     key = "verify"
 
 
-class ScanScreen(KioskScreen):
+class ScanScreen(AppScreen):
     """Starts the camera while showing, stops it when left."""
     _watch = None
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from core.store import audit_hash
+from core.audit import audit_hash
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ FORBIDDEN = {
     # devices
     "escpos", "serial", "usb", "cv2", "pyzbar", "zxingcpp", "PIL",
     # the layers above core
-    "ui", "kiosk", "counter", "devices", "sync", "hub", "central", "nafitha",
+    "ui", "kiosk", "counter", "devices", "sync", "hub", "hubclient", "central", "nafitha",
+    "testing",
 }
 
 

@@ -55,13 +55,39 @@ def test_a_job_left_printing_by_a_crash_is_taken_again(office, issued):
 def test_reprint_is_a_counted_audited_copy_with_the_same_number(office, issued):
     lic = issued()
     audit_before = office.verify_audit()["entries"]
-    job = office.printing.reprint_licence(lic["number"], "paper jam")
+    copy = office.printing.reprint_licence(lic["number"], "paper jam")
+    job = copy["print_job"]
     assert job["copy"] == 1 and job["ref_id"] == lic["id"]
-    assert office.licences.get(lic["id"])["reprint_count"] == 1
+    assert copy["reprint_count"] == office.licences.get(lic["id"])["reprint_count"] == 1
     assert office.licences.get(lic["id"])["number"] == lic["number"]
     assert office.verify_audit()["entries"] == audit_before + 1
     event = office.store.one("SELECT type FROM outbox ORDER BY seq DESC LIMIT 1")
     assert event["type"] == "licence.reprinted"
+
+
+def test_issue_and_print_are_one_transaction(office, submit_valid, till, db_state):
+    app = submit_valid()
+    office.payments.take(app["number"], "cash", till.clerk, tendered_minor=app["fee_minor"])
+    lic = office.printing.issue_licence(app["number"], "en", printer="counter-2")
+    job = lic["print_job"]
+    assert (job["kind"], job["ref_id"], job["lang"], job["printer"], job["copy"]) == \
+        ("licence", lic["id"], "en", "counter-2", 0)
+    assert office.applications.get(app["number"])["state"] == "issued"
+    # A licence that cannot be issued queues nothing either.
+    before = db_state()
+    with pytest.raises(InvalidState):
+        office.printing.issue_licence(app["number"], "en")
+    assert db_state() == before
+
+
+def test_a_print_job_that_cannot_be_queued_issues_no_licence(office, submit_valid, till,
+                                                               db_state):
+    app = submit_valid()
+    office.payments.take(app["number"], "cash", till.clerk, tendered_minor=app["fee_minor"])
+    before = db_state()
+    with pytest.raises(ValidationError):
+        office.printing.issue_licence(app["number"], "fr")  # no such paper language
+    assert db_state() == before
 
 
 def test_reprint_without_a_reason_changes_nothing(office, issued, db_state):

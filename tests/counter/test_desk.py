@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.errors import PermissionDenied
-from counter.backend import LocalBackend
+from core.faces.counter import CounterFace
 from counter.desk import Desk
-from counter.views import Views
+from counter_screens import Shown
 from ui.i18n import Translations
 
 
@@ -23,17 +23,21 @@ class RecordingPrinter:
         self.printed.append((kind, ref, copy))
         return job
 
+    def queued(self, job):
+        """A job queued together with what it prints (an issued or reprinted licence)."""
+        self.printed.append((job["kind"], job["ref_id"], bool(job["copy"])))
+        return job
+
 
 @pytest.fixture
 def desk(office, till):
-    backend = LocalBackend(office, "3")
+    backend = CounterFace(office, "3")
     return Desk(backend, RecordingPrinter(backend), "en")
 
 
 @pytest.fixture
 def views(desk, office):
-    return Views(desk, Translations.load("counter", office.settings.office.digits),
-                 office.settings)
+    return Shown(desk, Translations.load("counter", office.settings.office.digits))
 
 
 def sign_in(desk, user="sara", pin="1234"):

@@ -1,6 +1,6 @@
 """A real hub on loopback for tests: the FastAPI app under uvicorn on a free port, in a
 thread of the test process, over the test's office. Devices pair for real (a code from
-Devices.create_pairing, traded with `hub.client.join`) and get their own data directory."""
+Devices.create_pairing, traded with `hubclient.join`) and get their own data directory."""
 from __future__ import annotations
 
 import threading
@@ -10,9 +10,9 @@ from pathlib import Path
 import uvicorn
 
 from core.settings import load_settings
+from core.pairing import Devices
 from hub.app import create_app
-from hub.client import CounterHubClient, KioskHubClient, join
-from hub.pairing import Devices
+from hubclient import RemoteCounter, RemoteKiosk, connect, join
 
 
 class RunningHub:
@@ -43,15 +43,15 @@ class RunningHub:
     def device_settings(self, root: Path, name: str):
         return load_settings(root / name, environ={})
 
-    def kiosk(self, root: Path, name: str = "kiosk-1") -> KioskHubClient:
+    def kiosk(self, root: Path, name: str = "kiosk-1") -> RemoteKiosk:
         settings = self.device_settings(root, name)
         join(settings.data_dir, self.url, self.pair_code("kiosk", name))
-        return KioskHubClient.from_settings(settings)
+        return connect("kiosk", settings)
 
-    def counter(self, root: Path, name: str = "3", services=()) -> CounterHubClient:
+    def counter(self, root: Path, name: str = "3", services=()) -> RemoteCounter:
         settings = self.device_settings(root, name)
         join(settings.data_dir, self.url, self.pair_code("counter", name, services))
-        return CounterHubClient.from_settings(settings)
+        return connect("counter", settings)
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -9,9 +9,9 @@ import re
 import pytest
 
 from core import codes
-from core.counter_api import CounterApi
 from core.errors import InvalidState, NotFound, PermissionDenied, ValidationError
-from core.kiosk_api import KioskApi
+from core.faces.counter import CounterFace
+from core.faces.kiosk import KioskFace
 
 RES = "residence-certificate"
 PERMIT = "building-permit-small"
@@ -20,22 +20,22 @@ PERMIT = "building-permit-small"
 @pytest.fixture(params=["in-process", "hub"])
 def kiosk(request, office, tmp_path):
     if request.param == "in-process":
-        return KioskApi(office)
+        return KioskFace(office)
     return request.getfixturevalue("hub").kiosk(tmp_path, "kiosk-1")
 
 
 @pytest.fixture(params=["in-process", "hub"])
 def counter(request, office, tmp_path, till):
     if request.param == "in-process":
-        return CounterApi(office, "3")
+        return CounterFace(office, "3")
     return request.getfixturevalue("hub").counter(tmp_path, "3")
 
 
 @pytest.fixture
 def narrow_counter(request, office, tmp_path, till, counter):
     """A counter that serves the residence certificate only."""
-    if isinstance(counter, CounterApi):
-        return CounterApi(office, "4", [RES])
+    if isinstance(counter, CounterFace):
+        return CounterFace(office, "4", [RES])
     return request.getfixturevalue("hub").counter(tmp_path, "4", [RES])
 
 
@@ -95,7 +95,9 @@ def test_submit_find_and_pay_by_card_then_issue(kiosk, office, valid_fields):
     with pytest.raises(InvalidState):
         kiosk.record_card_payment(app["number"], f"{app['number']}-2")  # never twice
     assert rows(office, "payments") == 1
-    licence = kiosk.issue_licence(app["number"])
+    licence = kiosk.issue_licence(app["number"], "ar")
+    assert licence["print_job"]["ref_id"] == licence["id"]  # queued in the same step
+    assert kiosk.print_jobs().get(licence["print_job"]["id"])["state"] == "pending"
     result = kiosk.verify_licence(licence["signed_payload"])
     assert result.valid and result.claims["number"] == licence["number"]
     bad = kiosk.verify_licence("NF1:not-a-licence")
@@ -118,10 +120,10 @@ def test_bad_applications_change_nothing(kiosk, office, valid_fields, db_state):
 def test_printing_and_giving_a_job_up(kiosk, office):
     ticket = kiosk.take_ticket(RES, None)
     job = kiosk.enqueue_print("ticket", ticket["id"], "ar")
-    assert kiosk.print_job(job["id"])["state"] == "pending"
+    assert kiosk.print_jobs().get(job["id"])["state"] == "pending"
     assert job["printer"] == kiosk.printer
-    kiosk.abandon_print(job["id"], "kiosk gave up: paper out")
-    assert kiosk.print_job(job["id"])["state"] == "failed"
+    assert kiosk.abandon_print(job["id"], "kiosk gave up: paper out")["state"] == "failed"
+    assert kiosk.print_jobs().get(job["id"])["state"] == "failed"
     with pytest.raises(ValidationError):
         kiosk.enqueue_print("poster", ticket["id"], "ar")
 
@@ -177,7 +179,7 @@ def test_call_next_serve_and_finish(counter, office, till):
 def test_a_counter_calls_only_the_services_it_serves(narrow_counter, office, till,
                                                     db_state):
     narrow_counter.sign_in(till.clerk, till.clerk_pin)
-    assert narrow_counter.counter_services() == [RES]
+    assert narrow_counter.counter_services == [RES]
     office.queue.take_ticket(PERMIT)
     assert narrow_counter.call_next(till.clerk, None) is None  # a permit waits elsewhere
     before = db_state()
@@ -197,10 +199,11 @@ def test_walk_in_pay_cash_issue_reprint_and_revoke(counter, office, till, valid_
         counter.take_payment(till.clerk, app["number"], "cash", None, None)
     paid = counter.take_payment(till.clerk, app["number"], "cash", 5000, None)
     assert paid["change_minor"] == 4000
-    licence = counter.issue_licence(till.clerk, app["number"])
+    licence = counter.issue_licence(till.clerk, app["number"], "en")
+    assert licence["print_job"]["copy"] == 0 and licence["print_job"]["lang"] == "en"
     assert counter.application(app["number"])["licence"]["number"] == licence["number"]
-    copy = counter.reprint_licence(till.clerk, licence["id"], "paper jam")
-    assert copy["reprint_count"] == 1
+    copy = counter.reprint_licence(till.clerk, licence["id"], "paper jam", "ar")
+    assert copy["reprint_count"] == 1 and copy["print_job"]["copy"] == 1
     with pytest.raises(PermissionDenied):  # a clerk cannot authorise a revocation
         counter.revoke_licence(till.clerk, till.clerk_pin, licence["id"], "fraud")
     revoked = counter.revoke_licence(till.supervisor, till.supervisor_pin, licence["id"],

@@ -13,8 +13,8 @@ import requests
 from click.testing import CliRunner
 
 from core.errors import HubUnreachable, PermissionDenied
-from hub.client import join
-from hub.pairing import MAX_WRONG_CODES
+from hubclient import join
+from core.pairing import MAX_WRONG_CODES
 from hubrig import RunningHub
 from nafitha.cli import cli
 
@@ -37,12 +37,12 @@ def test_tokens_missing_wrong_and_revoked_are_refused(hub, db_state):
     token = hub.token("kiosk", "kiosk-1")
     before = db_state()
     for bad, reason in ((None, "token_missing"), ("nfh_made-up", "token_wrong")):
-        reply = post(hub, "/api/v1/kiosk/tickets", {"service": RES}, token=bad)
+        reply = post(hub, "/api/v1/kiosk/take-ticket", {"service": RES}, token=bad)
         assert reply.status_code == 401 and reply.json()["reason"] == reason
     assert db_state() == before
-    assert post(hub, "/api/v1/kiosk/tickets", {"service": RES}, token=token).status_code == 200
+    assert post(hub, "/api/v1/kiosk/take-ticket", {"service": RES}, token=token).status_code == 200
     hub.devices.revoke("kiosk-1")
-    reply = post(hub, "/api/v1/kiosk/tickets", {"service": RES}, token=token)
+    reply = post(hub, "/api/v1/kiosk/take-ticket", {"service": RES}, token=token)
     assert reply.status_code == 401 and reply.json()["reason"] == "token_revoked"
     assert hub.office.store.one("SELECT COUNT(*) AS n FROM tickets")["n"] == 1
 
@@ -54,13 +54,13 @@ def test_a_kiosk_token_cannot_do_clerk_work(hub, till, db_state):
     before = db_state()
     for path, body in (("/api/v1/counter/sign-in", {"username": "sara", "pin": "1234"}),
                        ("/api/v1/counter/call-next", {}),
-                       ("/api/v1/counter/payments/void", {"supervisor": "huda", "pin": "9876",
-                                                          "receipt": "1", "reason": "x"})):
+                       ("/api/v1/counter/void-payment", {"supervisor": "huda", "pin": "9876",
+                                                         "receipt": "1", "reason": "x"})):
         reply = post(hub, path, body, token=kiosk)
         assert reply.status_code == 403, path
         assert reply.json() == {"error": "permission_denied", "reason": "role", "role": "kiosk",
                                 "message": "a kiosk cannot do this (needs a counter)"}
-    assert post(hub, "/api/v1/kiosk/tickets", {"service": RES}, token=board).status_code == 403
+    assert post(hub, "/api/v1/kiosk/take-ticket", {"service": RES}, token=board).status_code == 403
     assert db_state() == before
 
 
@@ -104,15 +104,15 @@ def test_malformed_requests_get_clear_errors_and_change_nothing(hub, db_state):
         dict(body=[RES]),
     ]
     for case in cases:
-        reply = post(hub, "/api/v1/kiosk/tickets", token=kiosk, **case)
+        reply = post(hub, "/api/v1/kiosk/take-ticket", token=kiosk, **case)
         assert reply.status_code == 422, case
         problem = reply.json()
         assert problem["error"] == "invalid_input" and problem["message"], case
-    reply = post(hub, "/api/v1/kiosk/applications", {"service": RES, "fields": {"a": 1}},
+    reply = post(hub, "/api/v1/kiosk/submit", {"service": RES, "fields": {"a": 1}},
                  token=kiosk)
     assert reply.status_code == 422 and "fields.a" in reply.json()["field"]
-    reply = post(hub, "/api/v1/kiosk/card-payments", {"application": "A1", "terminal_ref": ""},
-                 token=kiosk)
+    reply = post(hub, "/api/v1/kiosk/record-card-payment",
+                 {"application": "A1", "terminal_ref": ""}, token=kiosk)
     assert reply.status_code == 422
     assert db_state() == before
 
@@ -121,12 +121,14 @@ def test_a_device_sees_only_its_own_print_jobs(hub, tmp_path):
     first, second = hub.kiosk(tmp_path, "kiosk-1"), hub.kiosk(tmp_path, "kiosk-2")
     ticket = first.take_ticket(RES, None)
     job = first.enqueue_print("ticket", ticket["id"], "en")
-    assert first.print_source.printing.next_job()["id"] == job["id"]
-    assert second.print_source.printing.next_job() is None
+    assert first.print_jobs().next_job()["id"] == job["id"]
+    assert second.print_jobs().next_job() is None
     with pytest.raises(PermissionDenied) as info:
-        second.print_job(job["id"])
+        second.print_jobs().get(job["id"])
     assert info.value.details["reason"] == "not_yours"
-    document = first.print_source.job_document(job)
+    with pytest.raises(PermissionDenied):
+        second.print_jobs().mark_done(job["id"], 10)
+    document = first.print_jobs().document(job["id"])
     assert document["number"] == ticket["number"]
 
 
@@ -210,8 +212,8 @@ def test_counters_calling_at_once_never_share_a_ticket(hub, tmp_path, till):
 def test_a_counter_hears_of_a_new_ticket_within_a_second(hub, tmp_path):
     counter = hub.counter(tmp_path, "3")
     kiosk = hub.kiosk(tmp_path, "kiosk-1")
-    heard, stop = [], threading.Event()
-    counter.watch(lambda marker: heard.append((time.monotonic(), marker)), stop)
+    heard = []
+    loop = counter.watch(lambda marker: heard.append((time.monotonic(), marker)))
     try:
         deadline = time.monotonic() + 5
         while not heard and time.monotonic() < deadline:
@@ -224,7 +226,7 @@ def test_a_counter_hears_of_a_new_ticket_within_a_second(hub, tmp_path):
         assert len(heard) >= 2 and heard[-1][1] > heard[0][1]
         assert heard[-1][0] - taken_at < 1.0
     finally:
-        stop.set()
+        loop.stop()
 
 
 def test_an_unreachable_hub_is_said_plainly_and_work_resumes_when_it_returns(office, tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.errors import HubUnreachable
 from counter.desk import Desk
-from counter.views import Views
+from counter_screens import Shown
 from hubrig import RunningHub
 from kiosk.flow import KioskFlow
 from ui.i18n import Translations
@@ -54,7 +54,7 @@ def test_a_clerks_walk_in_form_survives_the_hub_going_away(office, till, tmp_pat
     running = RunningHub(office)
     client = running.counter(tmp_path, "3")
     desk = Desk(client, RecordingPrinter(client), "en")
-    views = Views(desk, Translations.load("counter", "latin"), client.settings)
+    views = Shown(desk, Translations.load("counter", "latin"))
     sign_in(desk)
     desk.start_apply()
     desk.choose("service", "residence-certificate")

@@ -24,8 +24,8 @@ RES = "residence-certificate"
 MAX_EXAMPLES = 40  # per operation and identity, valid and invalid data together
 # Server-sent events never end: a stream with a valid token would hold the fuzzer forever.
 STREAMS = {"/api/v1/events", "/board/events"}
-TAGS = {"kiosk": {"hub", "kiosk", "printing"}, "counter": {"hub", "counter", "printing"},
-        "board": {"board"}, "none": {"hub", "kiosk", "printing", "counter", "board"}}
+TAGS = {"kiosk": {"hub", "kiosk", "print"}, "counter": {"hub", "counter", "print"},
+        "board": {"board"}, "none": {"hub", "kiosk", "print", "counter", "board"}}
 
 
 def test_the_published_document_is_what_the_app_generates(office):

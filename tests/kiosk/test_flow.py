@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from devices.payment.terminal import PaymentOutcome
-from kiosk.backend import LocalBackend
+from core.faces.kiosk import KioskFace
 from kiosk.devices import PrintResult
 from kiosk.flow import KioskFlow
 
@@ -24,6 +24,11 @@ class FakeDevices:
     def print_document(self, kind, ref, lang):
         self.printed.append((kind, ref, lang))
         return PrintResult(True, f"job-{len(self.printed)}")
+
+    def print_job(self, job):
+        """A job queued with what it prints (an issued licence)."""
+        self.printed.append((job["kind"], job["ref_id"], job["lang"]))
+        return PrintResult(True, job["id"])
 
     def next_reference(self, number):
         attempt = 1
@@ -49,7 +54,7 @@ class FakeDevices:
 
 @pytest.fixture
 def flow(office):
-    return KioskFlow(LocalBackend(office), FakeDevices(), "ar")
+    return KioskFlow(KioskFace(office), FakeDevices(), "ar")
 
 
 def fill(flow, values: dict) -> None:

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from central.db import devices
 from core.credentials import base45, cbor, cose, keys
 from core.credentials.licence import PREFIX
-from core.store import audit_hash, canonical_json
+from core.audit import audit_hash
+from core.canonical import canonical_json
 from sync import protocol
 from sync.agent import SyncAgent, SyncError, read_enrolment
 

@@ -1,12 +1,12 @@
 """A virtual X display for tests that drive the real Kivy apps (marked `ui`).
 
-The display is started here rather than by xvfb-run so `pytest` alone works (ui/xvfb.py: on
+The display is started here rather than by xvfb-run so `pytest` alone works (testing/xvfb.py: on
 a display number Xvfb picks itself), and is shut down when the session ends."""
 from __future__ import annotations
 
 import pytest
 
-from ui.xvfb import Xvfb, XvfbError
+from testing.xvfb import Xvfb, XvfbError
 
 
 @pytest.fixture(scope="session")

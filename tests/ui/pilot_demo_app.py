@@ -221,7 +221,7 @@ def run(data: Path) -> None:
             Clock.schedule_interval(lambda dt: self.check_idle(), 1.0)
             pilot_socket = os.environ.get("NAFITHA_PILOT")
             if pilot_socket:
-                from ui.pilot import start_pilot
+                from testing.pilot import start_pilot
 
                 start_pilot(self, pilot_socket)
 

@@ -32,7 +32,7 @@ SCENARIO = textwrap.dedent("""
     from kivy.core.window import Window
     from kivy.uix.floatlayout import FloatLayout
     from ui.camera import CameraPreview
-    from ui.screenshot import after_frames, save_next_frame
+    from testing.screenshot import after_frames, save_next_frame
 
     def pattern(w, h):
         # BGR: left half red, right half blue, the top quarter green.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.client import join
+from hubclient import join
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "ui"))

@@ -52,7 +52,7 @@ PILOT = textwrap.dedent("""
     from ui.theme import INK, PAPER, Sizes
 
     register_arabic_font()
-    from ui.keyboard import KeyButton, OnScreenKeyboard
+    from ui.keyboard_widget import KeyButton, OnScreenKeyboard
 
     results = {"done": 0, "keys": []}
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from core.users import hash_pin
-from ui.pilot_client import PilotError
+from testing.pilot_client import PilotError
 from ui.theme import MIN_TOUCH_MM, mm_to_px
 
 from kiosk_rig import PERSON, KioskRig
@@ -50,8 +50,8 @@ def test_printer_out_of_paper_keeps_the_licence_and_sends_the_resident_to_the_co
         assert rig.printer.jobs == []
         # Paper back: the counter reprints it (marked COPY).
         rig.printer.state = "ok"
-        job = office.printing.reprint_licence(licence["number"], "paper ran out at the kiosk")
-        assert job["copy"] == 1
+        copy = office.printing.reprint_licence(licence["number"], "paper ran out at the kiosk")
+        assert copy["print_job"]["copy"] == 1 and copy["reprint_count"] == 1
 
 
 def test_camera_unavailable_is_said_plainly(xvfb_display, tmp_path):

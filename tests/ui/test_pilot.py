@@ -1,4 +1,4 @@
-"""The test pilot (ui/pilot.py + ui/pilot_client.py) driving a real Kivy app under Xvfb.
+"""The test pilot (testing/pilot.py + testing/pilot_client.py) driving a real Kivy app under Xvfb.
 
 One demo app process (tests/ui/pilot_demo_app.py) serves most tests; each starts from the
 app's "reset" hook. Crashing and quitting get processes of their own."""
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ui.pilot_client import Pilot, PilotError
+from testing.pilot_client import Pilot, PilotError
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = [sys.executable, str(ROOT / "tests" / "ui" / "pilot_demo_app.py")]
@@ -221,7 +221,7 @@ def test_an_app_without_a_pilot_times_out_with_a_hint():
     code = "import sys, time; print('no pilot here', file=sys.stderr, flush=True); time.sleep(30)"
     started = time.monotonic()
     with pytest.raises(PilotError, match=r"(?s)did not listen on .* within 1 s \(does it call "
-                                         r"ui.pilot.start_pilot.*no pilot here"):
+                                         r"testing.pilot.start_pilot.*no pilot here"):
         Pilot.launch([sys.executable, "-c", code], env={}, socket_path=None, timeout_s=1)
     assert time.monotonic() - started < 15
 

@@ -11,6 +11,7 @@ from core.errors import InvalidState, NotFound, ValidationError
 from core import documents
 from devices.printing import layouts, render as r
 from devices.printing.fakes import RecordingTransport
+from core.faces.printing import PrintJobs
 from devices.printing.worker import PrintWorker
 
 from escpos_decode import decode_raster
@@ -161,7 +162,7 @@ def test_enqueue_by_number_and_print_it(office, submit_valid):
     assert (job["kind"], job["ref_id"], job["expires_at"]) == ("application", app["id"], None)
     assert office.printing.enqueue("application", app["id"])["ref_id"] == app["id"]
     transport = RecordingTransport()
-    worker = PrintWorker(office, transport, sleep=lambda s: None)
+    worker = PrintWorker(PrintJobs(office), transport, sleep=lambda s: None)
     rendered, _ = worker.render_job(office.printing.get(job["id"]))
     assert worker.print_next() == "printed"
     assert transport.job_names[0].endswith("-application")

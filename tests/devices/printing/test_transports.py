@@ -348,3 +348,26 @@ def test_parse_status_bits():
     assert parse_status(None, silent_detail="no answer within 3 s").online is None
     with pytest.raises(ValueError):
         PrinterStatus(True, "plenty")
+
+
+def test_usb_permission_denied_is_told_by_the_errno_not_the_message(tmp_path, monkeypatch):
+    import errno
+
+    import usb.core
+
+    def refused(**_):
+        raise usb.core.USBError("[Errno 13] Access denied (insufficient permissions)",
+                                errno=errno.EACCES)
+    monkeypatch.setattr(usb.core, "find", refused)
+    with pytest.raises(PrinterError, match="permission denied") as raised:
+        open_transport({"transport": "usb", "usb_vendor": 0x0416, "usb_product": "0x5011"},
+                       tmp_path)
+    assert raised.value.code == "printer_error"
+
+    def gone(**_):
+        # The same words without the errno: not a permission problem.
+        raise usb.core.USBError("Access denied (a message, not an errno)", errno=errno.ENODEV)
+    monkeypatch.setattr(usb.core, "find", gone)
+    with pytest.raises(PrinterError, match="no USB printer"):
+        open_transport({"transport": "usb", "usb_vendor": 0x0416, "usb_product": "0x5011"},
+                       tmp_path)

@@ -9,7 +9,8 @@ from PIL import ImageChops
 
 from devices.printing.fakes import FakeNetworkPrinter, RecordingTransport
 from devices.printing.transports import open_transport
-from devices.printing.worker import PrintWorker
+from core.faces.printing import PrintJobs
+from devices.printing.worker import PrintWorker, printer_loop
 
 from escpos_decode import decode_raster
 
@@ -18,7 +19,7 @@ from escpos_decode import decode_raster
 def worker(office):
     office.settings.printer.width_dots = 384
     transport = RecordingTransport()
-    return PrintWorker(office, transport, sleep=lambda s: None), transport
+    return PrintWorker(PrintJobs(office), transport, sleep=lambda s: None), transport
 
 
 def test_jobs_print_in_order_once_each(office, worker, issued):
@@ -82,13 +83,16 @@ def test_failure_and_recovery_are_logged_once(office, worker, issued, caplog):
     w, transport = worker
     office.printing.enqueue("licence", issued()["id"])
     transport.state = "offline"
+    waits = []
+    loop = printer_loop(w, idle_s=0.5, max_backoff_s=4.0, sleep=waits.append)
     with caplog.at_level(logging.INFO, logger="nafitha.printing"):
         for _ in range(5):
-            w.print_next()
+            loop.step()
         transport.state = "ok"
-        w.print_next()
+        assert loop.step() == "printed" and loop.step() == "idle"
     assert [r.getMessage() for r in caplog.records] == [
-        "printer main: printer offline; jobs wait until it is back", "printer main is back"]
+        "printer main: printer offline; retrying until it is back", "printer main is back"]
+    assert waits == [0.5, 1.0, 2.0, 4.0, 4.0] and transport.jobs  # backing off, then printed
 
 
 def test_issue_to_bytes_on_a_network_printer_to_a_verified_qr(office, issued):
@@ -100,7 +104,7 @@ def test_issue_to_bytes_on_a_network_printer_to_a_verified_qr(office, issued):
         settings.transport, settings.host, settings.port = "network", "127.0.0.1", printer.port
         settings.width_dots, settings.timeout_s = 576, 2.0
         transport = open_transport(dataclasses.asdict(settings), office.settings.data_dir)
-        w = PrintWorker(office, transport)
+        w = PrintWorker(PrintJobs(office), transport)
         job = office.printing.enqueue("licence", lic["id"])
         rendered, _ = w.render_job(office.printing.get(job["id"]))
         assert w.print_next() == "printed"
@@ -119,7 +123,7 @@ def test_a_reprint_says_copy_on_paper(office, worker, issued):
     w, transport = worker
     lic = issued()
     office.printing.enqueue("licence", lic["id"])
-    office.printing.reprint_licence(lic["id"], "paper jam")
+    assert office.printing.reprint_licence(lic["id"], "paper jam")["print_job"]["copy"] == 1
     assert w.print_next() == "printed" and w.print_next() == "printed"
     original, copy = transport.sent[0].image, transport.sent[1].image
     assert original.size != copy.size or \
@@ -134,7 +138,7 @@ def test_network_printer_unplugged_then_back_prints_the_job_once(office, issued)
         settings.transport, settings.host, settings.port = "network", "127.0.0.1", printer.port
         settings.width_dots, settings.timeout_s = 384, 1.0
         transport = open_transport(dataclasses.asdict(settings), office.settings.data_dir)
-        w = PrintWorker(office, transport, sleep=lambda s: None)
+        w = PrintWorker(PrintJobs(office), transport, sleep=lambda s: None)
         job = office.printing.enqueue("licence", lic["id"])
         printer.unplug()
         assert w.print_next() in ("waiting", "retry")
@@ -153,10 +157,10 @@ def test_native_qr_only_where_the_profile_has_it(office, issued):
     settings = office.settings.printer
     settings.native_qr, settings.profile, settings.width_dots = True, "POS-5890", 384
     with pytest.raises(PrinterError, match="has no native QR"):
-        PrintWorker(office, RecordingTransport())
+        PrintWorker(PrintJobs(office), RecordingTransport())
     settings.profile = "TM-T20II"
     transport = RecordingTransport()
-    w = PrintWorker(office, transport)
+    w = PrintWorker(PrintJobs(office), transport)
     lic = issued()
     office.printing.enqueue("licence", lic["id"])
     assert w.print_next() == "printed"
@@ -173,11 +177,11 @@ def test_the_worker_refuses_to_start_on_a_bad_printer_setup(office, monkeypatch)
     settings = office.settings.printer
     settings.profile, settings.width_dots = "TM-T88V", 576  # a 512-dot printer
     with pytest.raises(PrinterError, match="prints at most 512 dots"):
-        PrintWorker(office, RecordingTransport())
+        PrintWorker(PrintJobs(office), RecordingTransport())
     settings.profile = "no-such-printer"
     with pytest.raises(PrinterError, match="no-such-printer"):
-        PrintWorker(office, RecordingTransport())
+        PrintWorker(PrintJobs(office), RecordingTransport())
     settings.profile = "default"
     monkeypatch.setattr("PIL.features.check", lambda name: False)
     with pytest.raises(ShapingUnavailable, match="Raqm"):
-        PrintWorker(office, RecordingTransport())
+        PrintWorker(PrintJobs(office), RecordingTransport())

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from devices.printing.fakes import RecordingTransport
+from core.faces.printing import PrintJobs
 from devices.printing.worker import PrintWorker
 from devices.scanning.decoders import DecoderChain
 
@@ -29,7 +30,7 @@ def printed_licence(office, issued):
     lic = issued()
     transport = RecordingTransport()
     office.printing.enqueue("licence", lic["id"])
-    assert PrintWorker(office, transport).print_next() == "printed"
+    assert PrintWorker(PrintJobs(office), transport).print_next() == "printed"
     (raster,) = decode_raster(transport.jobs[0])
     return lic, np.asarray(raster.convert("L"), dtype=np.float32) / 255.0
 

@@ -191,8 +191,8 @@ def test_a_camera_lost_for_good_is_an_error_at_the_end(data, monkeypatch):
     monkeypatch.setattr(capture, "open_source", lambda spec, w, h: camera)
     monkeypatch.setattr(scan_cli, "RETRY_S", 5.0)  # still waiting when the timeout comes
     result = invoke(data, "--source", "0", "--timeout", "0.1", expect=1)
-    assert result.stderr.startswith("scanner: fake camera unplugged; retrying until it is "
-                                    "back\n")
+    assert result.stderr.startswith("scanner fake camera: fake camera unplugged; retrying "
+                                    "until it is back\n")
     # at the timeout it was waiting to retry: that is the state it ends in
     assert result.stderr.endswith("Error: fake camera unplugged; retrying in 5 s\n")
 
@@ -205,8 +205,8 @@ def test_a_camera_that_comes_back_is_reported_once_each_way(data, monkeypatch):
     result = invoke(data, "--source", "0", "--timeout", "0.1", "--json")
     assert [o["text"] for o in lines(result)] == ["NFT:MUH:R001"]  # read after the return
     assert result.stderr.splitlines() == [
-        "scanner: fake camera unplugged; retrying until it is back",
-        "scanner: fake camera is back"]
+        "scanner fake camera: fake camera unplugged; retrying until it is back",
+        "scanner fake camera is back"]
 
 
 def test_the_source_comes_from_the_settings_when_not_given(tmp_path):

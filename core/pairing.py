@@ -1,4 +1,5 @@
-"""Paired devices and the clerks signed in at counters.
+"""Paired devices and the clerks signed in at counters (tables hub_devices, hub_pairings,
+hub_sessions): what a service centre's hub keeps about who may talk to it.
 
 A device (kiosk, counter or board) is announced on the hub with `nafitha hub pair`, which
 shows a one-time code; the device trades the code for its own token (`nafitha hub join`, or
@@ -15,8 +16,8 @@ import threading
 import time
 from datetime import timedelta
 
-from core.clock import iso
-from core.errors import NotFound, PermissionDenied, ValidationError
+from .clock import iso
+from .errors import NotFound, PermissionDenied, ValidationError
 
 ROLES = ("kiosk", "counter", "board")
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
@@ -210,9 +211,7 @@ class Devices:
             raise PermissionDenied("sign in first", reason="not_signed_in")
         if row["ended_at"] is not None:
             raise PermissionDenied("signed out; sign in again", reason="signed_out")
-        user = self.store.one("SELECT disabled_at FROM users WHERE username = ?",
-                              (row["username"],))
-        if user is None or user["disabled_at"] is not None:
+        if not self.office.users.is_active(row["username"]):
             raise PermissionDenied("this account is disabled", reason="disabled")
         return row["username"]
 

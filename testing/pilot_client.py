@@ -1,4 +1,4 @@
-"""Drive a real Kivy app in another process (the test side of ui/pilot.py).
+"""Drive a real Kivy app in another process (the test side of testing/pilot.py).
 
     with Pilot.launch([sys.executable, "-m", "nafitha", "--data", d, "kiosk"], env={},
                       socket_path=tmp / "pilot.sock") as pilot:
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-ENV_VAR = "NAFITHA_PILOT"   # the same name ui/pilot.py documents
+ENV_VAR = "NAFITHA_PILOT"   # the same name testing/pilot.py documents
 # Unix socket paths are limited to 107 bytes (sun_path) on Linux.
 MAX_SOCKET_PATH = 107
 STDERR_TAIL_CHARS = 4000
@@ -90,7 +90,7 @@ class Pilot:
                                      + _tail(stderr_path))
                 if time.monotonic() > deadline:
                     raise PilotError(f"the app did not listen on {path} within {timeout_s:g} s"
-                                     f" (does it call ui.pilot.start_pilot when {ENV_VAR} "
+                                     f" (does it call testing.pilot.start_pilot when {ENV_VAR} "
                                      f"is set?)" + _tail(stderr_path))
                 sock = _try_connect(path)
                 if sock is None:

@@ -1,13 +1,13 @@
 """The app side of the test pilot: a real Kivy app driven from another process.
 
 Like Textual's pilot, but Kivy cannot be started twice in one process, so the app runs in
-its own process and tests (ui/pilot_client.py) talk to it over a Unix socket. The app
+its own process and tests (testing/pilot_client.py) talk to it over a Unix socket. The app
 imports this module only when NAFITHA_PILOT is set:
 
     def on_start(self):
         pilot_socket = os.environ.get("NAFITHA_PILOT")
         if pilot_socket:
-            from ui.pilot import start_pilot
+            from testing.pilot import start_pilot
             start_pilot(self, pilot_socket)
 
 Protocol: each request is one JSON line {"cmd": ..., ...}; each reply is one JSON line,
@@ -41,6 +41,9 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+
+# The app imports this module only once it runs (Kivy's environment is set by then).
+from kivy.input.motionevent import MotionEvent
 
 ENV_VAR = "NAFITHA_PILOT"
 SETTLE_TIMEOUT_S = 30.0
@@ -475,7 +478,7 @@ class PilotServer:
     def cmd_screenshot(self, path: str) -> str:
         from kivy.core.window import Window
 
-        from ui.screenshot import save_next_frame
+        from testing.screenshot import save_next_frame
 
         if not isinstance(path, str) or not path:
             raise PilotCommandError(f"screenshot needs a file path, not {path!r}")
@@ -529,31 +532,26 @@ class _After:
     action: Callable[[], None]
 
 
-_touch_class = None
+class PilotTouch(MotionEvent):
+    """A touch the pilot makes, shaped like the mouse provider's (left button)."""
+
+    def depack(self, args):
+        self.sx, self.sy = args[0], args[1]
+        if not self.profile:
+            self.profile.extend(("pos", "button"))
+        self.button = "left"
+        super().depack(args)
 
 
 def _make_touch(touch_id: int, x: float, y: float):
-    """A touch at window pixel (x, y), shaped like the mouse provider's (left button)."""
-    global _touch_class
+    """A touch at window pixel (x, y)."""
     from kivy.core.window import Window
 
-    if _touch_class is None:
-        from kivy.input.motionevent import MotionEvent
-
-        class PilotTouch(MotionEvent):
-            def depack(self, args):
-                self.sx, self.sy = args[0], args[1]
-                if not self.profile:
-                    self.profile.extend(("pos", "button"))
-                self.button = "left"
-                super().depack(args)
-
-        _touch_class = PilotTouch
     # Window.transform_motion_event_2d scales by (size - 1) of the effective size.
     size = getattr(Window, "_get_effective_size", lambda: Window.size)()
     sx = x / max(1, size[0] - 1)
     sy = y / max(1, size[1] - 1)
-    return _touch_class("pilot", touch_id, (sx, sy), is_touch=True, type_id="touch")
+    return PilotTouch("pilot", touch_id, (sx, sy), is_touch=True, type_id="touch")
 
 
 def _window_box(widget) -> tuple[float, float, float, float]:

@@ -1,38 +1,47 @@
-"""What every kiosk screen shares: a view-model that turns the flow's state into words in
-the resident's language, and a Screen that holds it."""
+"""The one screen pattern of both apps (house style 5): a screen is a `.py` (its Screen and
+its view-model) and a `.kv` (its layout); the view-model turns the app's state (the kiosk's
+flow, the counter's desk) into what the screen shows, and the `.kv` binds only to it.
+
+    class ServiceViewModel(ViewModel):
+        def compute(self, flow, tr):
+            return {"name": ...}, [], {"instant": True}   # texts, rows, flags
+
+    class ServiceScreen(AppScreen):
+        view_model_class = ServiceViewModel
+
+    load_kv(__file__)                                       # service.kv beside service.py
+
+Imported only once ui.env.prepare_kivy_env ran (it imports Kivy)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from kivy.app import App
 from kivy.event import EventDispatcher
 from kivy.lang import Builder
-from kivy.properties import (BooleanProperty, DictProperty, ListProperty, ObjectProperty,
-                             StringProperty)
-from kivy.uix.behaviors import ButtonBehavior
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, ObjectProperty
 from kivy.uix.screenmanager import Screen
-from kivy.uix.widget import Widget
 
 
 class ViewModel(EventDispatcher):
     """texts: every label of the screen (logical text; ui.widgets.KLabel shapes it);
-    rows: repeated items (services, fields, facts)."""
+    rows: repeated items (services, fields, facts; the counter's columns of items);
+    flags: what the layout switches on."""
     texts = DictProperty()
     rows = ListProperty()
     flags = DictProperty()
 
-    def refresh(self, flow, tr) -> None:
-        """Recompute everything from the flow (language switch, new state)."""
-        self.texts, self.rows, self.flags = self.compute(flow, tr)
+    def refresh(self, state, tr) -> None:
+        """Recompute everything from the state (language switch, new state)."""
+        self.texts, self.rows, self.flags = self.compute(state, tr)
 
-    def compute(self, flow, tr) -> tuple[dict, list, dict]:
+    def compute(self, state, tr) -> tuple[dict, list, dict]:
         raise NotImplementedError
 
     def clear(self) -> None:
         self.texts, self.rows, self.flags = {}, [], {}
 
 
-class KioskScreen(Screen):
+class AppScreen(Screen):
     vm = ObjectProperty(None, rebind=True)
     busy = BooleanProperty(False)
     view_model_class = ViewModel
@@ -41,8 +50,8 @@ class KioskScreen(Screen):
         kwargs.setdefault("vm", self.view_model_class())
         super().__init__(**kwargs)
 
-    def refresh(self, flow, tr) -> None:
-        self.vm.refresh(flow, tr)
+    def refresh(self, state, tr) -> None:
+        self.vm.refresh(state, tr)
 
     def entered(self, app) -> None:
         """The screen became the current one (start a camera, attach the keyboard)."""
@@ -51,7 +60,7 @@ class KioskScreen(Screen):
         """Another screen replaced it (stop the camera)."""
 
 
-class RowsScreen(KioskScreen):
+class RowsScreen(AppScreen):
     """A screen that shows the view-model's rows as one kv widget each, in `ids[rows_in]`:
     `row_widget(row)` gives the kv class name and its values."""
     rows_in = ""
@@ -73,12 +82,5 @@ class RowsScreen(KioskScreen):
 
 
 def load_kv(py_file: str) -> None:
+    """The .kv beside a screen's .py."""
     Builder.load_file(str(Path(py_file).with_suffix(".kv")))
-
-
-class AdminCorner(ButtonBehavior, Widget):
-    """Invisible: staff tap it five times to get the PIN pad that leaves kiosk mode."""
-    pilot_id = StringProperty("")
-
-    def on_release(self):
-        App.get_running_app().admin_tap()

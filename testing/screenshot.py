@@ -47,24 +47,3 @@ def save_next_frame(window, path: str | os.PathLike, done: Callable[[], object],
 
     window.bind(on_flip=on_flip)
     window.canvas.ask_update()
-
-
-# Frames to let an app's layouts settle before its --screenshot is taken.
-SCREENSHOT_AFTER_FRAMES = 8
-
-
-def start_app_hooks(app, screenshot_path: str | None, exit_after: float | None) -> None:
-    """What the kiosk and the counter do on start: the test pilot when NAFITHA_PILOT names
-    its socket, a stop after `exit_after` seconds, a PNG of the first screen and a stop."""
-    from kivy.clock import Clock
-    from kivy.core.window import Window
-
-    pilot_socket = os.environ.get("NAFITHA_PILOT")
-    if pilot_socket:
-        from ui.pilot import start_pilot
-        start_pilot(app, pilot_socket)
-    if exit_after is not None:
-        Clock.schedule_once(lambda dt: app.stop(), exit_after)
-    if screenshot_path:
-        after_frames(Clock, SCREENSHOT_AFTER_FRAMES, lambda: save_next_frame(
-            Window, screenshot_path, lambda: Clock.schedule_once(lambda dt: app.stop(), 0)))

@@ -1,0 +1,221 @@
+"""What a counter asks of the office: the one interface the counter app calls.
+
+A field office runs this in-process; a service centre's hub runs it for every paired
+counter, which reaches it through the hub client derived from these declarations
+(hubclient/). Every operation is safe on a worker thread and raises core errors having
+changed nothing. Operations are recorded under the clerk who does them (`clerk`, from the
+clerk's session over the hub); supervisor operations check the supervisor's PIN here,
+whoever is signed in."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from ..errors import PermissionDenied, ValidationError
+from . import Bounds, Code, CodeList, Fields, Lang, Minor, Pin, Query, Text, UserName, operation
+from .device import DeviceFace
+
+# What only a supervisor may do; a clerk's screen asks for a supervisor's name and PIN.
+SUPERVISOR_ACTIONS = ("approve", "reject", "void", "revoke")
+TICKET_STEPS = ("recall", "no_show", "park", "resume", "finish", "start_serving", "transfer")
+
+Step = Literal["recall", "no_show", "park", "resume", "finish", "start_serving", "transfer"]
+Decision = Literal["approve", "reject"]
+Method = Literal["cash", "card"]
+Reference = Annotated[str, Bounds(max_length=100)]
+
+
+class CounterFace(DeviceFace):
+    name = "counter"
+    roles = ("counter",)
+
+    def __init__(self, office, counter: str, services: list[str] | None = None,
+                 printer: str = "main"):
+        super().__init__(office, printer)
+        self.counter = counter
+        # The services this counter serves (codes); empty: every service.
+        self.counter_services = [office.catalog.get(s).code for s in services or ()]
+
+    @classmethod
+    def for_device(cls, office, device: dict) -> "CounterFace":
+        return cls(office, device["name"], device["services"], printer=device["name"])
+
+    # --- people -----------------------------------------------------------------------------
+    @operation(retry="safe", session="start")
+    def sign_in(self, username: UserName, pin: Pin) -> dict:
+        """The account, or PermissionDenied (wrong PIN, counted; locked; disabled) or
+        NotFound. The kiosk's own account cannot sign in at a counter."""
+        username = (username or "").strip().lower()
+        if not username:
+            raise ValidationError("user name is empty", field="username", problem="required")
+        if not pin:
+            raise ValidationError("PIN is empty", field="pin", problem="required")
+        if username == self.settings.kiosk.account:
+            raise PermissionDenied("the kiosk's account cannot sign in at a counter",
+                                   reason="not_staff")
+        return self.office.users.authenticate(username, pin)
+
+    @operation(who="clerk", retry="safe", session="end")
+    def sign_out(self, clerk: str) -> dict:
+        """In-process there is no session to end (over the hub the clerk's session ends)."""
+        return {"ok": True}
+
+    def supervisor(self, username: str, pin: str) -> dict:
+        """A supervisor's authorisation (PermissionDenied for a clerk or a wrong PIN)."""
+        username = (username or "").strip().lower()
+        if not username or not pin:
+            raise ValidationError("supervisor and PIN are needed", field="supervisor",
+                                  problem="required")
+        return self.office.users.authenticate(username, pin, role="supervisor")
+
+    # --- queue ------------------------------------------------------------------------------
+    @operation(reads=True)
+    def queue_overview(self) -> list[dict]:
+        """Waiting tickets per service: how many, the longest wait in minutes, the next."""
+        return self.office.queue.overview()
+
+    @operation(who="session", reads=True)
+    def my_tickets(self) -> list[dict]:
+        """Tickets at this counter now: called, serving or parked."""
+        return self.office.queue.at_counter(self.counter)
+
+    @operation(who="clerk", changes_queue=True, retry="keyed")
+    def call_next(self, clerk: str, services: CodeList | None = None) -> dict | None:
+        """The next waiting ticket of `services` (default: all this counter serves). A
+        service this counter does not serve is refused (PermissionDenied)."""
+        wanted = [self.office.catalog.get(s).code for s in services or ()]
+        if self.counter_services:
+            foreign = [s for s in wanted if s not in self.counter_services]
+            if foreign:
+                raise PermissionDenied(f"counter {self.counter} does not serve "
+                                       f"{', '.join(foreign)}", reason="service_not_served",
+                                       service=foreign[0])
+            wanted = wanted or self.counter_services
+        with self.office.acting_as(clerk):
+            return self.office.queue.call_next(self.counter, wanted or None)
+
+    @operation(who="clerk", changes_queue=True, retry="keyed")
+    def ticket_step(self, clerk: str, step: Step, ticket: Code,
+                    service: Code | None = None) -> dict:
+        """recall, no_show, park, resume, finish, start_serving, or transfer to `service`."""
+        if step not in TICKET_STEPS:
+            raise ValidationError(f"no ticket step {step!r}", field="step")
+        if step == "transfer" and not service:
+            raise ValidationError("a transfer names the service", field="service")
+        queue = self.office.queue
+        with self.office.acting_as(clerk):
+            if step == "recall":
+                return queue.recall(ticket, self.counter)
+            if step == "resume":
+                return queue.resume(ticket, self.counter)
+            if step == "transfer":
+                return queue.transfer(ticket, service)
+            return getattr(queue, step)(ticket)
+
+    @operation(who="session", reads=True)
+    def ticket_application(self, ticket: Code) -> dict | None:
+        """The application made for a ticket, if any."""
+        number = self.office.applications.latest_for_ticket(ticket)
+        return self.application(number) if number else None
+
+    # --- applications -----------------------------------------------------------------------
+    @operation(who="session", reads=True)
+    def application(self, number: Query) -> dict:
+        """The application with its live payment and its licence (None when there is none)."""
+        app = self.office.applications.get(number)
+        app["payment"] = self.office.payments.live_for(app["id"])
+        app["licence"] = self.office.licences.summary_for(app["id"])
+        return app
+
+    @operation(who="session", reads=True)
+    def find(self, query: Query) -> list[dict]:
+        """What a clerk types or scans: an application number (or its last digits), a
+        national ID, an application slip's code or a ticket's code."""
+        return [self.application(number) for number in
+                self.office.applications.search(query, self.settings.office.code)]
+
+    @operation(reads=True)
+    def check_fields(self, service: Code, values: Fields) -> dict:
+        """The cleaned values, or ValidationError for the first bad one (nothing stored)."""
+        return self.office.applications.check(service, values)
+
+    @operation(who="clerk", retry="keyed")
+    def submit(self, clerk: str, service: Code, fields: Fields,
+               ticket: Code | None = None) -> dict:
+        with self.office.acting_as(clerk):
+            app = self.office.applications.submit(service, fields, ticket=ticket)
+        return self.application(app["number"])
+
+    @operation(who="supervisor", retry="keyed")
+    def decide(self, supervisor: UserName, pin: Pin, decision: Decision, application: Code,
+               reason: Text) -> dict:
+        """approve or reject, authorised by a supervisor (their PIN is checked here)."""
+        self.supervisor(supervisor, pin)
+        apps = self.office.applications
+        with self.office.acting_as(supervisor):
+            if decision == "approve":
+                apps.approve(application, reason=reason or None)
+            elif decision == "reject":
+                apps.reject(application, reason)
+            else:
+                raise ValidationError(f"no decision {decision!r}", field="decision")
+        return self.application(application)
+
+    # --- payments and shifts ----------------------------------------------------------------
+    @operation(who="clerk", retry="keyed")
+    def take_payment(self, clerk: str, application: Code, method: Method,
+                     tendered_minor: Minor | None = None,
+                     reference: Reference | None = None) -> dict:
+        with self.office.acting_as(clerk):
+            return self.office.payments.take(application, method, clerk,
+                                             tendered_minor=tendered_minor,
+                                             reference=reference)
+
+    @operation(who="supervisor", retry="keyed")
+    def void_payment(self, supervisor: UserName, pin: Pin, receipt: Code,
+                     reason: Text) -> dict:
+        return self.office.payments.void(receipt, supervisor, pin, reason)
+
+    @operation(who="clerk", retry="keyed")
+    def open_shift(self, clerk: str, float_minor: Minor) -> dict:
+        return self.office.payments.open_shift(clerk, float_minor, self.currency())
+
+    @operation(who="clerk", reads=True)
+    def current_shift(self, clerk: str) -> dict | None:
+        return self.office.payments.open_shift_of(clerk)
+
+    @operation(who="clerk", retry="keyed")
+    def close_shift(self, clerk: str, counted_minor: Minor) -> dict:
+        return self.office.payments.close_shift(clerk, counted_minor)
+
+    @operation(who="session", reads=True)
+    def z_report(self, shift: Code) -> dict:
+        return self.office.payments.z_report(shift)
+
+    # --- licences ---------------------------------------------------------------------------
+    @operation(who="clerk", retry="keyed")
+    def issue_licence(self, clerk: str, application: Code, lang: Lang) -> dict:
+        """Issue the licence and queue it on this counter's printer, in one transaction: the
+        licence with its print job (`print_job`)."""
+        with self.office.acting_as(clerk):
+            return self.office.printing.issue_licence(application, lang, self.printer)
+
+    @operation(who="clerk", retry="keyed")
+    def reprint_licence(self, clerk: str, licence: Code, reason: Text, lang: Lang) -> dict:
+        """A COPY, counted and audited on the licence and queued in one transaction: the
+        licence with its print job (`print_job`)."""
+        with self.office.acting_as(clerk):
+            return self.office.printing.reprint_licence(licence, reason, lang, self.printer)
+
+    @operation(who="supervisor", retry="keyed")
+    def revoke_licence(self, supervisor: UserName, pin: Pin, licence: Code,
+                       reason: Text) -> dict:
+        self.supervisor(supervisor, pin)
+        with self.office.acting_as(supervisor):
+            return self.office.licences.revoke(licence, reason)
+
+    # --- printing ---------------------------------------------------------------------------
+    @operation(retry="keyed")
+    def enqueue_print(self, kind: Code, ref: Code, lang: Lang, copy: bool = False) -> dict:
+        """Queue a receipt, slip or Z report (copy: marked COPY) on this counter's printer."""
+        return self.office.printing.enqueue(kind, ref, lang=lang, copy=copy,
+                                            printer=self.printer)

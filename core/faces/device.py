@@ -1,0 +1,91 @@
+"""What every kiosk and counter asks of the office, in-process: the catalogue, licence
+verification, the sync state, its print queue and the queue's changes. The kiosk's and
+the counter's faces build on it (core/faces/kiosk.py, core/faces/counter.py)."""
+from __future__ import annotations
+
+import logging
+
+from ..coordinator import IDLE, Coordinator
+from ..credentials.licence import VerificationResult
+from . import Face, QrText, operation
+from .printing import PrintJobs
+
+log = logging.getLogger("nafitha.queue")
+
+WATCH_EVERY_S = 0.5
+
+
+class CatalogueReader:
+    """Reading the catalogue a face holds (`catalog`): in-process the office's, through the
+    hub a copy the client refreshes."""
+
+    def services(self) -> list:
+        return list(self.catalog)
+
+    def service(self, code: str):
+        return self.catalog.get(code)
+
+    def currency(self) -> str:
+        """The office's currency: its services' (BHD for an empty catalogue)."""
+        first = next(iter(self.catalog), None)
+        return first.currency if first else "BHD"
+
+
+class DeviceFace(CatalogueReader, Face):
+    def __init__(self, office, printer: str = "main"):
+        self.office = office
+        self.settings = office.settings
+        self.printer = printer  # the print queue this device's printer drains
+
+    @classmethod
+    def for_device(cls, office, device: dict) -> "DeviceFace":
+        """The face as the hub runs it for one paired device (its name is its printer's)."""
+        return cls(office, printer=device["name"])
+
+    def close(self) -> None:
+        """Nothing to let go of in-process (the caller owns the office)."""
+
+    def hub_online(self) -> bool | None:
+        """None: there is no hub in a field office (the status bars say nothing of it)."""
+        return None
+
+    # --- the catalogue -----------------------------------------------------------------
+    @property
+    def catalog(self):
+        return self.office.catalog
+
+    @operation(reads=True)
+    def catalogue(self) -> list[dict]:
+        """The catalogue as service settings (the keys of assets/catalog/*.toml)."""
+        return [s.to_settings() for s in self.catalog]
+
+    # --- what any device may ask ----------------------------------------------------------
+    @operation(reads=True)
+    def verify_licence(self, text: QrText) -> VerificationResult:
+        """Verify a licence's QR text offline, with what this office knows first-hand."""
+        return self.office.verify_licence(text)
+
+    @operation(reads=True)
+    def sync_status(self) -> dict:
+        """Online or not, events waiting, the last sync: for the status bars."""
+        return self.office.sync_status()
+
+    def print_jobs(self) -> PrintJobs:
+        """This device's print queue, for its print worker."""
+        return PrintJobs(self.office, self.printer)
+
+    def watch(self, on_change) -> Coordinator:
+        """on_change(marker) on a thread whenever the queue changes (another process of this
+        box took a ticket): what the hub's live events give a device, here by polling the
+        store's change marker. Returns the running loop (stop() it)."""
+        seen = []
+
+        def poll():
+            marker = self.office.queue.change_marker()
+            if not seen or marker != seen[-1]:
+                seen[:] = [marker]
+                on_change(marker)
+            return IDLE
+
+        return Coordinator("the queue's change marker", poll, log, idle_s=WATCH_EVERY_S,
+                           retry_s=WATCH_EVERY_S, max_backoff_s=5.0).start()

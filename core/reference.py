@@ -1,0 +1,31 @@
+"""Reference data central sent (table reference): services, accounts, decisions, roots and
+revocation lists as they arrived, one row per kind and key. sync/reference.py applies a
+bundle through here; the office reads central's catalogue from it."""
+from __future__ import annotations
+
+import json
+
+from .canonical import canonical_json
+
+
+def put(store, change: dict, now: str, note: str | None) -> None:
+    """Keep one change as applied (inside the bundle's transaction)."""
+    store.conn.execute(
+        "INSERT INTO reference(kind, key, version, body, applied_at, note) "
+        "VALUES (?,?,?,?,?,?) ON CONFLICT(kind, key) DO UPDATE SET "
+        "version = excluded.version, body = excluded.body, "
+        "applied_at = excluded.applied_at, note = excluded.note",
+        (change["kind"], change["key"], change["version"], canonical_json(change["body"]),
+         now, note))
+
+
+def clear(store) -> None:
+    """A full resync: central's snapshot replaces everything it sent before."""
+    store.conn.execute("DELETE FROM reference")
+
+
+def rows(store, kind: str) -> list[dict]:
+    """Every row of one kind, by key, with its body parsed."""
+    return [{**r, "body": json.loads(r["body"])} for r in store.all(
+        "SELECT kind, key, version, body, applied_at, note FROM reference WHERE kind = ? "
+        "ORDER BY key", (kind,))]

@@ -1,0 +1,59 @@
+"""The frame around every counter screen (root.kv): the header (office, counter, clerk, the
+lock, sign-out and language buttons), the notice line, and the status bar (sync, the hub,
+the printer, the camera) with the keyboard shortcuts."""
+from __future__ import annotations
+
+from ..desk import SHORTCUTS
+from .base import CounterViewModel
+
+
+class ChromeViewModel(CounterViewModel):
+    """texts: the frame's words; flags: what is shown and each status's tone; rows: the
+    shortcut bar's (key, name) pairs. `status` is the devices' and the sync's state, set by
+    the app before each refresh: {"sync": {...}, "hub": bool|None, "printer", "camera"}."""
+
+    status: dict = {}
+
+    def compute(self, desk, tr):
+        self.desk, self.tr, self.settings = desk, tr, desk.settings
+        d, s, status = desk, self.settings, self.status
+        office = s.office.name_ar if self.lang == "ar" else s.office.name_en
+        clerk = ""
+        if d.user:
+            clerk = self.t("common.clerk", user=d.user["username"],
+                           role=self.t(f"role.{d.user['role']}"))
+        sync = status.get("sync") or {}
+        if status.get("hub") is False:  # a service centre's counter: the hub is away
+            online = self.t("status.hub_offline")
+        elif sync.get("online") is None:
+            online = self.t("status.never")
+        else:
+            online = self.t("status.online" if sync["online"] else "status.offline")
+        last = self.t("status.last_sync", time=self.when(sync["last_success_at"])) \
+            if sync.get("last_success_at") else ""
+        printer = status.get("printer", "ok")
+        camera = status.get("camera", "closed")
+        notice = self.notice()
+        texts = {
+            "office": office, "counter": self.t("common.counter", name=s.counter.name),
+            "clerk": clerk, "language": self.t("common.language"),
+            "lock": self.t("common.lock"), "sign_out": self.t("common.sign_out"),
+            "close_shift": self.t("common.close_shift"), "online": online,
+            "pending": self.t("status.pending", n=int(sync.get("pending") or 0)),
+            "last_sync": last, "printer": self.t(f"status.printer_{printer}"),
+            "camera": self.t("status.camera_on" if camera in ("starting", "running")
+                             else "status.camera_off" if camera in ("closed", "ended",
+                                                                     "stopped")
+                             else "status.camera_unavailable"),
+            "notice": notice["text"]}
+        flags = {"signed_in": bool(d.user) and not d.locked,
+                 "at_work": bool(d.user) and not d.locked and d.shift is not None,
+                 "online_tone": "ok" if sync.get("online") and status.get("hub") is not False
+                 else "warn",
+                 "printer_tone": "ok" if printer == "ok" else "warn",
+                 "notice_tone": notice["tone"]}
+        shortcuts = [[key.upper() if len(key) < 4 else key.capitalize(),
+                      self.t(f"shortcut.{step}")]
+                     for key, step in SHORTCUTS + (("esc", "back"), ("enter", "enter"))] \
+            if d.user and not d.locked else []
+        return texts, shortcuts, flags

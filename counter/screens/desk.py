@@ -1,0 +1,160 @@
+"""The clerk's desk: the queue (call next, search, a walk-in, verify), the ticket being
+served, and the application on screen with what can be done next."""
+from __future__ import annotations
+
+from core.errors import NafithaError
+from ui.screens import load_kv
+
+from .base import CounterScreen, CounterViewModel
+
+
+class DeskViewModel(CounterViewModel):
+
+    def screen(self) -> dict:
+        return {"title": "", "columns": [self._queue_column(), self._ticket_column(),
+                                         self._application_column()]}
+
+
+    def key(self, name: str) -> str:
+        """The shortcut after a button's label in English; Arabic labels stay Arabic only
+        (the shortcut bar lists the keys)."""
+        return f"  {name}" if self.lang == "en" else ""
+
+
+    def _queue_column(self) -> list[dict]:
+        d = self.desk
+        serves = set(d.counter_services)
+        items = [{"type": "heading", "text": self.t("desk.queue")},
+                 {"type": "buttons", "key": "queue", "vertical": True, "buttons": [
+                     self.button("call_next", self.t("desk.call_next") + self.key("F2"),
+                                 "call_next", kind="go", enabled=d.can("call_next")),
+                     self.button("open_search", self.t("desk.search") + self.key("F6"),
+                                 "open_search", kind="secondary"),
+                     self.button("start_apply", self.t("desk.new_application"),
+                                 "start_apply", kind="secondary"),
+                     self.button("open_verify", self.t("desk.verify") + self.key("F7"),
+                                 "open_verify", kind="secondary")]},
+                 {"type": "text", "text": self.t("desk.waiting_hint"), "tone": "hint"}]
+        for row in d.overview:
+            if serves and row["service"] not in serves:
+                continue
+            text = self.t("desk.waiting", n=row["waiting"], m=row["longest_wait_minutes"]) \
+                if row["waiting"] else self.t("desk.nobody")
+            items.append(self._fact(self.service_name(row["service"]), text, compact=True))
+        return items
+
+
+    def _ticket_column(self) -> list[dict]:
+        d = self.desk
+        items = [{"type": "heading", "text": self.t("desk.serving")}]
+        ticket = d.ticket
+        if ticket is None:
+            items.append({"type": "text", "text": self.t("desk.no_ticket"), "tone": "hint"})
+        else:
+            items.append({"type": "banner", "tone": "info", "text": ticket["number"],
+                          "big": True})
+            items.append(self._fact(self.t("app.service"),
+                                    self.service_name(ticket["service_code"])))
+            items.append(self._fact(self.t("app.state"),
+                                    self.t(f"ticket_state.{ticket['state']}")))
+            items.append({"type": "text", "tone": "hint",
+                          "text": self.t("desk.calls", n=ticket["call_count"])})
+            if ticket["priority"]:
+                items.append(self._fact(self.t("desk.priority"),
+                                        self.t(f"priority.{ticket['priority']}")))
+            if ticket["transferred_from"]:
+                items.append({"type": "text", "tone": "hint", "text": self.t(
+                    "desk.transferred", service=self.service_name(ticket["transferred_from"]))})
+        buttons = [("recall", "desk.recall", "F3", "secondary"),
+                   ("no_show", "desk.no_show", "", "secondary"),
+                   ("park", "desk.park", "F5", "secondary"),
+                   ("start_transfer", "desk.transfer", "", "secondary"),
+                   ("finish", "desk.finish", "F4", "go")]
+        items.append({"type": "buttons", "key": "ticket", "grid": 2, "buttons": [
+            self.button(action, self.t(label) + (self.key(key) if key else ""), action,
+                        kind=kind,
+                        enabled=d.can("transfer" if action == "start_transfer" else action))
+            for action, label, key, kind in buttons]})
+        parked = [t for t in d.mine if t["state"] == "parked"]
+        if parked:
+            items.append({"type": "heading", "text": self.t("desk.parked"), "small": True})
+            items.append({"type": "buttons", "key": "parked", "vertical": True,
+                          "tall": self.lang == "ar", "buttons": [
+                self.button(f"resume:{t['number']}", self.t("desk.resume", ticket=t["number"]),
+                            "resume", t["id"], kind="secondary") for t in parked]})
+        return items
+
+
+    def _application_column(self) -> list[dict]:
+        d = self.desk
+        app = d.application
+        items = [{"type": "heading", "text": self.t("desk.application")}]
+        if app is None:
+            items.append({"type": "text", "text": self.t("desk.no_application"),
+                          "tone": "hint"})
+            return items
+        items.append(self._fact("app.number", app["number"], latin=True))
+        items.append(self._fact("app.service", self.service_name(app["service_code"])))
+        items.append({"type": "banner", "text": self.state_text(app),
+                      "tone": "error" if app["state"] in ("rejected", "withdrawn") else
+                      "ok" if app["state"] in ("approved", "issued") else "info"})
+        # The next step first: the clerk should not have to scroll for it.
+        actions = [("pay", "go"), ("issue", "go"), ("approve", "go"), ("print_receipt",
+                                                                        "secondary"),
+                   ("reprint", "secondary"), ("reject", "danger"), ("void", "danger"),
+                   ("revoke", "danger")]
+        buttons = []
+        for action, kind in actions:
+            if not d.can(action):
+                continue
+            step = {"pay": "start_payment", "issue": "issue",
+                    "print_receipt": "print_receipt"}.get(action, "request")
+            args = [action] if step == "request" else []
+            buttons.append(self.button(action, self.t(f"app.{action}"), step, *args,
+                                       kind=kind))
+        if buttons:
+            items.append({"type": "buttons", "key": "application", "grid": 2,
+                          "buttons": buttons})
+        service = None
+        try:
+            service = d.backend.service(app["service_code"])
+        except NafithaError:
+            pass
+        for key, value in app["fields"].items():
+            label = key
+            if service is not None:
+                try:
+                    label = service.field(key).label.get(self.lang)
+                except KeyError:
+                    pass
+            items.append(self._fact(label, str(value)))
+        items.append(self._fact("app.fee", self.money(app["fee_minor"], app["currency"])))
+        if app.get("payment"):
+            p = app["payment"]
+            items.append(self._fact("app.receipt", f"{p['receipt_number']} · "
+                                    f"{self.t('method.' + p['method'])}", latin=True))
+        if app.get("decided_by") and app["decided_by"] != "auto":
+            who = app["decided_by"]
+            items.append(self._fact("app.decided", self.t(
+                "app.decided_by", state=self.t(f"state.{app['state']}") if app["state"]
+                in ("approved", "rejected") else self.t("state.approved"),
+                who=self.t("app.back_office") if who == "central" else who)))
+        if app.get("reason"):
+            items.append(self._fact("app.reason", app["reason"]))
+        licence = app.get("licence")
+        if licence:
+            items.append(self._fact("app.licence", licence["number"], latin=True))
+            if licence["reprint_count"]:
+                items.append({"type": "text", "tone": "hint",
+                              "text": self.t("app.copies", n=licence["reprint_count"])})
+            if licence["revoked_at"]:
+                items.append({"type": "banner", "tone": "error", "text": self.t(
+                    "app.revoked", reason=licence["revoke_reason"])})
+        return items
+
+
+class DeskScreen(CounterScreen):
+    view_model_class = DeskViewModel
+
+
+load_kv(__file__)

@@ -1,0 +1,119 @@
+"""The faces' routes, derived from their declarations (core/faces): nothing here names an
+operation.
+
+Each operation of a face becomes `/api/v1/{face}/{operation}`: a GET for a read without
+parameters, else a POST whose JSON body is a model made from the operation's typed
+parameters (unknown keys refused). Its metadata decides the rest: the device roles whose
+token opens it, the clerk's session it needs (`X-Clerk-Session`; a clerk's operation runs
+as that clerk), a session started or ended, and a poke to the live updates when it changes
+the queue. The OpenAPI document shows the metadata under `x-nafitha`."""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+
+from fastapi import Depends, FastAPI
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from core.errors import PermissionDenied
+from core.faces import Face, Operation, operations_of, wire_params
+
+bearer = HTTPBearer(auto_error=False, description="The device's token from pairing.")
+clerk_header = APIKeyHeader(name="X-Clerk-Session", auto_error=False,
+                            description="A clerk's session from /api/v1/counter/sign-in.")
+
+
+def device_of(devices, roles: tuple[str, ...]):
+    """A dependency: the paired device whose token came with the request, if its role is
+    one of `roles` (PermissionDenied otherwise: 401 for the token, 403 for the role)."""
+    def dependency(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
+        return devices.authenticate(credentials.credentials if credentials else None, roles)
+    return dependency
+
+
+def body_model(face: type[Face], op: Operation) -> type[BaseModel] | None:
+    """The request body of an operation: its wire parameters with their bounds."""
+    fields = {}
+    for p in wire_params(face, op):
+        limits = dataclasses.asdict(p.bounds) if p.bounds else {}
+        limits = {k: v for k, v in limits.items() if v is not None}
+        default = ... if p.default is inspect.Parameter.empty else p.default
+        # A parameter named like a BaseModel method (copy) travels under its own name.
+        name, alias = (f"{p.name}_", p.name) if hasattr(BaseModel, p.name) else (p.name, None)
+        fields[name] = (p.annotation, Field(default, alias=alias, **limits))
+    if not fields:
+        return None
+    title = f"{face.__name__.removesuffix('Face')}{op.name.title().replace('_', '')}"
+    return create_model(title, __config__=ConfigDict(extra="forbid", populate_by_name=True),
+                        **fields)
+
+
+def to_wire(result):
+    """What an operation returned, as JSON: a dataclass (a verification) as its dict."""
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return result.to_dict() if hasattr(result, "to_dict") else dataclasses.asdict(result)
+    return result
+
+
+def response_type(face: type[Face], op: Operation):
+    returns = typing.get_type_hints(getattr(face, op.name)).get("return")
+    return dict if dataclasses.is_dataclass(returns) else returns
+
+
+def add_face_routes(app: FastAPI, face: type[Face], office, devices, live) -> None:
+    """Every operation of `face`, run with face.for_device(office, device)."""
+    for op in operations_of(face).values():
+        _add_route(app, face, op, office, devices, live)
+
+
+def _add_route(app, face, op: Operation, office, devices, live) -> None:
+    model = body_model(face, op)
+    names = {p.name: (f"{p.name}_" if hasattr(BaseModel, p.name) else p.name)
+             for p in wire_params(face, op)}
+    device_dependency = device_of(devices, op.roles)
+
+    def endpoint(body=None, device=None, session: str | None = None):
+        values = {name: getattr(body, attr) for name, attr in names.items()} if body else {}
+        clerk = None
+        if op.session == "end":
+            try:
+                clerk = devices.session_user(device, session)
+            except PermissionDenied:
+                clerk = None  # signing out twice, or after a revoke: nothing left to end
+            devices.end_session(session)
+            if clerk is None:
+                return {"ok": True}
+        elif op.who != "device":
+            clerk = devices.session_user(device, session)
+        if op.who == "clerk":
+            values = {"clerk": clerk, **values}
+        result = getattr(face.for_device(office, device), op.name)(**values)
+        if op.session == "start":
+            result = {"account": result, "session": devices.start_session(
+                device, result["username"])}
+        if op.changes_queue:
+            live.poke()
+        return to_wire(result)
+
+    parameters = [inspect.Parameter("device", inspect.Parameter.KEYWORD_ONLY,
+                                    default=Depends(device_dependency)),
+                  inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY,
+                                    default=Depends(clerk_header), annotation=str | None)]
+    if model is not None:
+        parameters.insert(0, inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY,
+                                               annotation=model))
+    endpoint.__signature__ = inspect.Signature(parameters)
+    endpoint.__name__ = f"{face.name}_{op.name}"
+    returns = response_type(face, op)
+    if op.session == "start":
+        returns = dict
+    method = "GET" if op.reads and model is None else "POST"
+    app.add_api_route(
+        f"/api/v1/{face.name}/{op.path}", endpoint, methods=[method], tags=[face.name],
+        summary=op.name.replace("_", " "), description=op.summary or None,
+        response_model=returns, operation_id=f"{face.name}_{op.name}",
+        openapi_extra={"x-nafitha": {"roles": list(op.roles), "who": op.who,
+                                     "changes_queue": op.changes_queue, "retry": op.retry,
+                                     "session": op.session}})

@@ -1,0 +1,132 @@
+"""`nafitha issue`, `licence ...` and `verify`: issue (and optionally print) the licence of an
+approved, paid application, show or revoke licences, and check offline whether a licence's QR
+code is genuine."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from core.errors import NafithaError
+from nafitha.commands import Command, Group, command
+from nafitha.printing_cli import print_and_report
+
+
+def _licence_line(lic):
+    click.echo(f"{lic['number']}  {lic['holder_name']}  valid until {lic['valid_until'][:10]}"
+               + (f"  REVOKED ({lic['revoke_reason']})" if lic["revoked_at"] else ""))
+
+
+@command(None, "issue")
+@click.argument("number")
+@click.option("--print", "and_print", is_flag=True,
+              help="Queue the licence for printing in the same transaction, then print it.")
+def issue_cmd(ctx, number, and_print):
+    """Issue the licence of an approved, paid application.
+
+    \b
+    Example:
+        nafitha issue MUH-D01-A2026-000001 --print
+    """
+    with ctx.office.acting_as(ctx.user):
+        if not and_print:
+            return ctx.office.licences.issue(number), _licence_line
+        lic = ctx.office.printing.issue_licence(number)  # issued and queued together
+    printed, human = print_and_report(ctx, lic["print_job"])
+    return {**lic, "print_job": printed}, lambda r: (_licence_line(r), human(r["print_job"]))
+
+
+@click.group(cls=Group)
+def licence():
+    """Show or revoke licences.
+
+    \b
+    Example:
+        nafitha licence show MUH-2026-D01-000001
+    """
+
+
+@command(licence, "show")
+@click.argument("number")
+def licence_show(ctx, number):
+    """Show a licence.
+
+    \b
+    Example:
+        nafitha licence show MUH-2026-D01-000001
+    """
+    return ctx.office.licences.get(number), None
+
+
+@command(licence, "revoke")
+@click.argument("number")
+@click.option("--reason", required=True)
+def licence_revoke(ctx, number, reason):
+    """Revoke a licence, with a reason.
+
+    \b
+    Example:
+        nafitha licence revoke MUH-2026-D01-000001 --reason "issued in error"
+    """
+    with ctx.office.acting_as(ctx.user):
+        return ctx.office.licences.revoke(number, reason), _licence_line
+
+
+@click.command("verify", cls=Command)
+@click.argument("text", required=False)
+@click.option("--image", type=click.Path(dir_okay=False),
+              help="A photo or scan of a printed licence instead of TEXT.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def verify_cmd(ctx, text, image, as_json):
+    """Check whether a licence QR text is genuine, offline, with the trusted root keys.
+
+    Exit status: 0 genuine, 1 not genuine (the reason is printed), 2 usage error.
+
+    \b
+    Example:
+        nafitha --data ./data verify "NF1:6BFOXN..." --json
+    """
+    from core.credentials.licence import verify
+    from core.credentials.trust import TrustStore
+    if (text is None) == (image is None):
+        raise click.UsageError("give either TEXT or --image FILE")
+    try:
+        if image:
+            from devices.scanning.decoders import DecoderChain, read_image
+            try:
+                frame = read_image(image)
+            except ValueError as exc:
+                raise click.UsageError(f"not an image: {exc}")
+            codes = [c.text for c in DecoderChain(formats="qr").decode(frame) if c.text]
+            if not codes:
+                raise click.UsageError(f"no QR code found in {image}")
+            text = codes[0]
+        result = verify(text, TrustStore.load(ctx.settings.data_dir))
+    except NafithaError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(("GENUINE: " if result.valid else "NOT GENUINE: ") + result.message +
+                   (f" ({result.detail})" if result.detail else ""))
+        c = result.claims
+        if c:
+            from datetime import datetime, timezone
+            day = lambda t: datetime.fromtimestamp(t, timezone.utc).date().isoformat()  # noqa
+            click.echo(f"licence {c['number']} ({c['type']})  holder {c['holder']}")
+            click.echo(f"issued {day(c['issued_at'])} by {c['office']}  "
+                       f"valid until {day(c['valid_until'])}")
+            if c["address"]:
+                click.echo(", ".join(f"{part} {value}" for part, value in c["address"].items()))
+            if c.get("conditions"):
+                click.echo(f"conditions: {c['conditions']}")
+    sys.exit(0 if result.valid else 1)
+
+
+def register(root: click.Group) -> None:
+    root.add_command(issue_cmd)
+    root.add_command(licence)
+    root.add_command(verify_cmd)

@@ -10,7 +10,7 @@ import json
 from . import codes
 from .catalog import validate_fields
 from .errors import InvalidState, NotFound, ValidationError
-from .text import clean_text
+from .text import clean_text, search_key
 
 STATES = ("draft", "submitted", "paid", "approved", "issued", "rejected", "withdrawn")
 
@@ -230,6 +230,27 @@ class Applications:
         if not rows:
             raise NotFound(f"nothing found for {query!r}")
         return [r["number"] for r in rows]
+
+    def find_by_name(self, name: str, limit: int = 20) -> list[str]:
+        """Numbers of the applications whose holder's name holds every word typed, newest
+        first: Arabic or English, whatever the spelling variant (core.text.search_key).
+        ValidationError for fewer than two letters; NotFound when nothing matches."""
+        typed = clean_text(name, "name", max_length=200, min_length=1)
+        words = search_key(typed).split()
+        if sum(len(w) for w in words) < 2:
+            raise ValidationError("type at least two letters of the name", field="name",
+                                  problem="too_short", min_length=2, length=len(typed))
+        found = []
+        for row in self.store.all("SELECT number, json_extract(fields, '$.full_name') AS name "
+                                  "FROM applications ORDER BY created_at DESC, number DESC"):
+            held = search_key(row["name"] or "")
+            if all(word in held for word in words):
+                found.append(row["number"])
+                if len(found) == limit:
+                    break
+        if not found:
+            raise NotFound("no application holder has that name")  # no name in the logs
+        return found
 
     def find(self, national_id: str | None = None, state: str | None = None,
              limit: int = 50) -> list[dict]:

@@ -47,6 +47,22 @@ def clean_text(value, field: str, max_length: int | None = None, min_length: int
     return text
 
 
+# Arabic spelling variants people type interchangeably, folded for searching: alef with
+# hamza or madda and wasla to bare alef, hamza on waw and ya to the letter, ta marbuta to ha,
+# alef maqsura and Persian ya to ya; harakat, the superscript alef and tatweel dropped.
+_SEARCH_FOLD = {**dict.fromkeys(map(ord, "أإآٱ"), "ا"), ord("ؤ"): "و", ord("ئ"): "ي",
+                ord("ة"): "ه", ord("ى"): "ي", ord("ی"): "ي", ord("ء"): None, ord("ـ"): None,
+                **dict.fromkeys(range(0x064B, 0x0660), None), 0x0670: None}
+
+
+def search_key(text: str) -> str:
+    """A name as searching compares it: folded Arabic variants (ا for أ إ آ, ه for ة, ي for
+    ى and ئ, و for ؤ; no harakat, hamza or tatweel), Latin letters in lower case, one space
+    between words."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_SEARCH_FOLD)
+    return " ".join(text.split())
+
+
 def to_ascii_digits(text: str) -> str:
     """Residents type Arabic-Indic digits (٠١٢...) as often as 0-9."""
     out = []

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 
 from core import money
-from core.errors import NafithaError, PermissionDenied, ValidationError
+from core.errors import NafithaError, NotFound, PermissionDenied, ValidationError
 from core.faces.counter import SUPERVISOR_ACTIONS
 from ui.steps import slow
 
@@ -413,8 +413,15 @@ class Desk:
         self.notice = None
 
     def submit_search(self) -> None:
+        """A number, a national ID or a scanned code; failing those, a holder's name."""
+        query = self.form.get("query").value
         try:
-            self.results = self.backend.find(self.form.get("query").value)
+            try:
+                self.results = self.backend.find(query)
+            except NotFound as exc:
+                if exc.details.get("other_office") or not any(ch.isalpha() for ch in query):
+                    raise
+                self.results = self.backend.find_by_name(query)
         except NafithaError as exc:
             self.results = []
             self._fail(exc, "query")

@@ -133,6 +133,13 @@ class CounterFace(DeviceFace):
         return [self.application(number) for number in
                 self.office.applications.search(query, self.settings.office.code)]
 
+    @operation(who="session", reads=True)
+    def find_by_name(self, name: Query) -> list[dict]:
+        """Applications whose holder's name holds every word typed (Arabic or English,
+        spelling variants forgiven), newest first, at most 20."""
+        return [self.application(number)
+                for number in self.office.applications.find_by_name(name)]
+
     @operation(reads=True)
     def check_fields(self, service: Code, values: Fields) -> dict:
         """The cleaned values, or ValidationError for the first bad one (nothing stored)."""

@@ -192,3 +192,64 @@ def test_find_by_national_id_and_state(office, submit_valid, valid_nid):
 def test_unknown_application(office):
     with pytest.raises(NotFound):
         office.applications.get("MUH-D01-A2026-999999")
+
+
+# --- finding an application by its holder's name ------------------------------------------
+NAMES = ["أحمد إبراهيم الأنصاري", "فاطمة علي حسن", "مُحَمَّد عيسى", "Mariam Al-Sayed",
+         "سلمى مؤمن", "هيئة آل خليفة"]
+
+
+@pytest.fixture
+def named(office, submit_valid):
+    """One application per name (the last submitted is the newest), by name."""
+    made = {}
+    for name in NAMES:
+        made[name] = submit_valid(full_name=name)["number"]
+        office.store.clock.advance(seconds=1)
+    return made
+
+
+@pytest.mark.parametrize("typed, holder", [
+    ("احمد", "أحمد إبراهيم الأنصاري"),        # alef with hamza typed bare
+    ("ابراهيم الانصاري", "أحمد إبراهيم الأنصاري"),  # hamza below, two words
+    ("الانصاري احمد", "أحمد إبراهيم الأنصاري"),   # any order
+    ("فاطمه", "فاطمة علي حسن"),                  # ta marbuta typed as ha
+    ("على", "فاطمة علي حسن"),                    # alef maqsura for ya
+    ("محمد", "مُحَمَّد عيسى"),                     # harakat in the stored name
+    ("مـحـمـد", "مُحَمَّد عيسى"),                   # tatweel in the typed one
+    ("عيسي", "مُحَمَّد عيسى"),                     # ya for alef maqsura
+    ("مومن", "سلمى مؤمن"),                       # hamza on waw
+    ("هيئه ال", "هيئة آل خليفة"),                 # ta marbuta as ha, alef madda bare
+    ("mariam", "Mariam Al-Sayed"),              # case
+    ("AL-SAYED", "Mariam Al-Sayed"),
+])
+def test_a_name_is_found_whatever_the_spelling_variant(office, named, typed, holder):
+    assert office.applications.find_by_name(typed) == [named[holder]]
+
+
+def test_several_holders_come_newest_first_and_at_most_the_limit(office, named, submit_valid):
+    both = office.applications.find_by_name("لي")  # فاطمة علي and هيئة آل خليفة
+    assert both == [named["هيئة آل خليفة"], named["فاطمة علي حسن"]]
+    for _ in range(3):
+        submit_valid(full_name="Sample Holder")
+    assert len(office.applications.find_by_name("sample holder", limit=2)) == 2
+
+
+@pytest.mark.parametrize("typed, problem", [
+    ("", "required"), ("   ", "required"), ("ّ", "too_short"),  # a shadda alone: no letters
+    ("ا", "too_short"), ("x" * 201, "too_long"), ("فا\nطمة", "control_character"),
+    ("فا\u202eطمة", "direction_control"),
+])
+def test_a_name_search_refuses_what_cannot_be_a_name(office, named, db_state, typed,
+                                                     problem):
+    before = db_state()
+    with pytest.raises(ValidationError) as info:
+        office.applications.find_by_name(typed)
+    assert info.value.problem == problem and info.value.field == "name"
+    assert db_state() == before
+
+
+def test_a_name_nobody_has_is_not_found_and_the_error_does_not_repeat_it(office, named):
+    with pytest.raises(NotFound) as info:
+        office.applications.find_by_name("زينب")
+    assert "زينب" not in info.value.message  # errors reach logs: no personal data

@@ -225,6 +225,28 @@ def test_search_by_national_id_slip_code_and_last_digits(desk, office, submit_va
         assert desk.screen == "desk" and desk.application["number"] == app["number"], query
 
 
+def test_search_by_the_holders_name(desk, views, office, submit_valid):
+    fatima = submit_valid(full_name="فاطمة علي حسن")
+    submit_valid(full_name="Ali Hasan")
+    submit_valid(full_name="Ali Ahmed")
+    sign_in(desk)
+    desk.open_search()
+    desk.type_text("فاطمه")  # ta marbuta typed as ha
+    desk.submit()
+    assert desk.screen == "desk" and desk.application["number"] == fatima["number"]
+    desk.open_search()
+    desk.type_text("ali")
+    desk.submit()
+    assert desk.screen == "search" and len(desk.results) == 2  # the clerk picks one
+    shown = [b["label"] for i in views.screen()["columns"][0] if i.get("key") == "results"
+             for b in i["buttons"]]
+    assert [label.split(" · ")[0] for label in shown] == ["Ali Ahmed", "Ali Hasan"]
+    desk.open_search()
+    desk.type_text("Zainab")
+    desk.submit()
+    assert desk.screen == "search" and views.notice()["text"] == "Nothing was found."
+
+
 @pytest.mark.parametrize("query, message", [
     ("", "This field is required."),
     ("999999", "Nothing was found."),

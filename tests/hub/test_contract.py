@@ -232,6 +232,24 @@ def test_find_by_national_id_and_void_needs_a_supervisor(counter, office, till, 
     assert voided["voided_at"]
 
 
+def test_find_by_the_holders_name_in_any_spelling(counter, office, till, valid_fields,
+                                                 db_state):
+    counter.sign_in(till.clerk, till.clerk_pin)
+    app = counter.submit(till.clerk, RES, valid_fields(full_name="أحمد إبراهيم"), None)
+    other = counter.submit(till.clerk, RES, valid_fields(full_name="Ahmad Hasan"), None)
+    found = counter.find_by_name("احمد ابراهيم")
+    assert [a["number"] for a in found] == [app["number"]]
+    assert found[0]["payment"] is None and found[0]["fields"]["full_name"] == "أحمد إبراهيم"
+    assert [a["number"] for a in counter.find_by_name("AHMAD")] == [other["number"]]
+    before = db_state()
+    with pytest.raises(ValidationError) as info:
+        counter.find_by_name("ا")
+    assert info.value.field == "name"
+    with pytest.raises(NotFound):
+        counter.find_by_name("زينب")
+    assert db_state() == before
+
+
 def test_decisions_need_a_supervisor(counter, office, till, valid_fields):
     counter.sign_in(till.clerk, till.clerk_pin)
     app = counter.submit(till.clerk, PERMIT, valid_fields(PERMIT), None)

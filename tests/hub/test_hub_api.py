@@ -54,6 +54,7 @@ def test_a_kiosk_token_cannot_do_clerk_work(hub, till, db_state):
     before = db_state()
     for path, body in (("/api/v1/counter/sign-in", {"username": "sara", "pin": "1234"}),
                        ("/api/v1/counter/call-next", {}),
+                       ("/api/v1/counter/find-by-name", {"name": "Fatima"}),
                        ("/api/v1/counter/void-payment", {"supervisor": "huda", "pin": "9876",
                                                          "receipt": "1", "reason": "x"})):
         reply = post(hub, path, body, token=kiosk)
@@ -67,6 +68,9 @@ def test_a_kiosk_token_cannot_do_clerk_work(hub, till, db_state):
 def test_clerk_work_needs_a_session_that_ends_with_sign_out_and_revocation(hub, till, tmp_path):
     counter = hub.token("counter", "3")
     hub.office.queue.take_ticket(RES)
+    # Residents' names are read only by a signed-in clerk.
+    reply = post(hub, "/api/v1/counter/find-by-name", {"name": "Fatima"}, token=counter)
+    assert reply.status_code == 403 and reply.json()["reason"] == "not_signed_in"
     reply = post(hub, "/api/v1/counter/call-next", {}, token=counter)
     assert reply.status_code == 403 and reply.json()["reason"] == "not_signed_in"
     reply = post(hub, "/api/v1/counter/call-next", {}, token=counter, session="nfs_guess")

@@ -114,6 +114,13 @@ def _add_route(app, face, op: Operation, office, devices, live) -> None:
         f"/api/v1/{face.name}/{op.path}", endpoint, methods=[method], tags=[face.name],
         summary=op.name.replace("_", " "), description=op.summary or None,
         response_model=returns, operation_id=f"{face.name}_{op.name}",
-        openapi_extra={"x-nafitha": {"roles": list(op.roles), "who": op.who,
-                                     "changes_queue": op.changes_queue, "retry": op.retry,
-                                     "session": op.session}})
+        openapi_extra={"x-nafitha": metadata(op)})
+
+
+def metadata(op: Operation) -> dict:
+    """What the OpenAPI document says of an operation under x-nafitha."""
+    out = {"roles": list(op.roles), "who": op.who, "changes_queue": op.changes_queue,
+           "retry": op.retry}
+    if op.session:
+        out["session"] = op.session  # a sign-in starts a clerk's session, a sign-out ends it
+    return out

@@ -46,8 +46,20 @@ class Enrolment(BaseModel):
     licence_types: list[str]
 
 
+class RefusedEvent(BaseModel):
+    id: str
+    code: str = Field(description="foreign_number, foreign_object, number_taken, id_taken, "
+                                  "number_changed, not_central_decision, depends_on_refused "
+                                  "or licence_invalid (central/authority.py)")
+    reason: str
+
+
 class IngestResult(BaseModel):
-    acknowledged: list[str] = Field(description="ids central now holds (new and resent)")
+    acknowledged: list[str] = Field(description="ids central now holds and applied (new and "
+                                                "resent)")
+    refused: list[RefusedEvent] = Field(
+        default=[], description="ids central holds but refused to apply, each with its "
+                                "reason: the device sets them aside for its operator")
     stored: int
     duplicates: int
     last_seq: int

@@ -64,6 +64,10 @@ events = sa.Table(
     sa.Column("received_at", Text, nullable=False),
     sa.Column("body_hash", Text, nullable=False),
     sa.Column("body", Text, nullable=False),
+    # Held but not applied: why central refused it (it touches what is not the device's).
+    # Kept so the device's audit chain stays whole; a resend is judged again.
+    sa.Column("refused", Text),
+    sa.Column("refused_reason", Text),
     sa.UniqueConstraint("device_key", "seq"))
 
 audit = sa.Table(
@@ -159,10 +163,13 @@ revocation_lists = sa.Table(
     sa.Column("list", Text, nullable=False))  # base64 COSE, as devices install it
 
 
+SQLITE_FILE = "central.db"
+
+
 def url_for(home: Path, url: str | None) -> str:
     """SQLite in the central home unless a URL is given; postgresql:// uses psycopg 3."""
     if not url:
-        return f"sqlite:///{Path(home) / 'central.db'}"
+        return f"sqlite:///{Path(home) / SQLITE_FILE}"
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url

@@ -16,19 +16,22 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from core import private_files
 from core.catalog import DEFAULT_CATALOG_DIR, parse_service
 from core.clock import Clock, SystemClock, iso, parse_iso
 from core.credentials import ceremony, keys, revocation
-from core.credentials.licence import epoch, verify
+from core.credentials.licence import device_key, epoch, verify
 from core.credentials.trust import TrustStore
 from core.errors import CatalogError, NafithaError
 from core.users import ROLES, hash_pin
 from sync import protocol
 from sync.protocol import ProtocolError, canonical_json
 
-from . import db
+from . import authority, db
 from .db import (applications, audit, decisions, devices, enrol_codes, events, licences, meta,
                  offices, payments, reference, rejections, revocation_lists)
+
+ENTITY_TABLES = {"applications": applications, "payments": payments, "licences": licences}
 
 CODE_RE = re.compile(r"^[A-Z0-9]{1,8}$")
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
@@ -153,6 +156,9 @@ class Central:
     @classmethod
     def open(cls, home: Path, url: str | None = None, clock: Clock | None = None,
              pool_size: int = 10) -> "Central":
+        home = Path(home)
+        if not url and home.is_dir():  # its SQLite file: 0600 whatever the directory was
+            private_files.ensure_private(home / db.SQLITE_FILE)
         engine = db.make_engine(db.url_for(home, url), pool_size=pool_size)
         db.migrate(engine)
         return cls(home, engine, clock)
@@ -179,9 +185,7 @@ class Central:
                                 {"public_key": central.root_public.hex()})
             for raw in services:
                 central._add_change(conn, "service", raw["code"], None, raw)
-        token_file = home / "admin.token"
-        token_file.write_text(admin_token + "\n")
-        token_file.chmod(0o600)
+        private_files.write_private(home / "admin.token", (admin_token + "\n").encode())
         return central, admin_token
 
     def now(self) -> str:
@@ -298,7 +302,13 @@ class Central:
         if parse_iso(row["token_expires_at"]) <= self.clock.now():
             raise CentralError(401, "token_expired", "this device's token has expired; "
                                                      "re-enrol the device")
-        return dict(row)
+        # Every request a device makes is a contact, whatever becomes of it (the offices
+        # page must not say "never" of a device whose batches are refused).
+        now = self.now()
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(devices).where(devices.c.key == row["key"])
+                         .values(last_contact_at=now))
+        return {**dict(row), "last_contact_at": now}
 
     def check_admin(self, authorization: str | None) -> None:
         token = (authorization or "").removeprefix("Bearer ").strip()
@@ -311,8 +321,10 @@ class Central:
 
     # --- ingest ----------------------------------------------------------------------------------
     def ingest(self, device: dict, body: bytes, content_encoding: str | None) -> dict:
-        """Store a batch: new events applied, resends acknowledged, conflicts refused (422).
-        All or nothing: a refused batch stores nothing and is logged in `rejections`."""
+        """Store a batch. Each event is judged by what it touches (central/authority.py):
+        accepted ones are applied, refused ones held unapplied with their reason (in the reply
+        and in `rejections`), resends acknowledged. A batch that cannot be read, is not this
+        device's, or breaks its audit chain is refused whole (4xx) and stores nothing."""
         try:
             try:
                 batch, text = protocol.decode_batch(body, content_encoding, with_text=True)
@@ -366,22 +378,35 @@ class Central:
             held = {}
             ids = list(by_id)
             for among in _among(conn, events.c.id, ids):
-                held.update(conn.execute(sa.select(events.c.id, events.c.body_hash)
-                                         .where(among)).all())
-            new = []
+                held.update({r.id: r for r in conn.execute(
+                    sa.select(events.c.id, events.c.body_hash, events.c.refused,
+                              events.c.refused_reason).where(among))})
+            new, again = [], []
             for eid, event in by_id.items():
                 digest = hashlib.sha256(event["_text"].encode("utf-8")).hexdigest()
                 event["_hash"] = digest
-                if eid in held:
-                    if held[eid] != digest:
-                        raise ProtocolError(f"event {eid} was already received with a "
-                                            f"different body; refused", eid)
-                else:
+                if eid not in held:
                     new.append(event)
+                elif held[eid].body_hash != digest:
+                    raise ProtocolError(f"event {eid} was already received with a "
+                                        f"different body; refused", eid)
+                elif held[eid].refused:
+                    again.append(event)  # refused before: judged afresh (the operator retried)
             new.sort(key=lambda e: e["seq"])
             if new:
                 self._check_new(conn, key, new)
-                self._store(conn, device, new, now)
+            judged = sorted(new + again, key=lambda e: e["seq"])
+            refused = authority.judge(device, judged, authority.lookups(
+                conn, key, ENTITY_TABLES, events, decisions, judged, _among),
+                lambda e: self._licence_problem(key, e)) if judged else {}
+            if new:
+                self._store(conn, device, new, now, refused)
+            self._judged_again(conn, device, again, refused)
+            if refused:
+                conn.execute(sa.insert(rejections), [
+                    {"at": now, "device_key": key, "event_id": eid, "status": 422,
+                     "reason": _printable(f"{code}: {reason}"[:2000]), "body": None}
+                    for eid, (code, reason) in refused.items()])
             row = conn.execute(sa.select(devices.c.last_seq, devices.c.received).where(
                 devices.c.key == key)).first()
             skew = self._skew(batch["sent_at"])
@@ -395,7 +420,10 @@ class Central:
                     updates["backlog"] = max(0, batch["pending"] - len(ids))
             conn.execute(sa.update(devices).where(devices.c.key == key).values(**updates))
             missing = self._gaps(conn, key, row.last_seq, row.received)
-        result = {"acknowledged": ids, "stored": len(new), "duplicates": len(ids) - len(new),
+        result = {"acknowledged": [i for i in ids if i not in refused],
+                  "refused": [{"id": eid, "code": code, "reason": reason}
+                              for eid, (code, reason) in refused.items()],
+                  "stored": len(new), "duplicates": len(ids) - len(new),
                   "last_seq": row.last_seq, "gaps": missing, "server_time": now}
         if skew is not None and abs(skew) > SKEW_WARN_S:
             result["clock_skew_s"] = skew
@@ -430,39 +458,36 @@ class Central:
                     audit.c.device_key == key, among)):
                 known[r.seq] = (r.prev_hash, r.hash)
         protocol.check_audit_links(new, known)
-        for event in new:
-            if event["type"] == "licence.issued":
-                self._check_licence(key, event)
 
-    def _check_licence(self, key: str, event: dict) -> None:
+    def _licence_problem(self, key: str, event: dict) -> str | None:
+        """Why a licence.issued event's signed code does not hold (None: it does): it must
+        verify against the root as at its issue time, carry the event's number, and be
+        signed by the posting device."""
         data = event["data"]
-        payload = data.get("signed_payload")
-        if not isinstance(payload, str):
-            raise ProtocolError(f"event {event['id']}: licence {data.get('number')} carries no "
-                                f"signed QR payload", event["id"])
         try:
             at = epoch(data["issued_at"])
         except (ValueError, TypeError):
-            raise ProtocolError(f"event {event['id']}: issued_at is not a time", event["id"])
-        result = verify(payload, self.trust, at)
-        problem = None
+            return "issued_at is not a time"
+        result = verify(data["signed_payload"], self.trust, at)
         if not result.valid:
-            problem = f"{result.reason}: {result.message} {result.detail}".strip()
-        elif result.claims.get("number") != data["number"]:
-            problem = f"the signed number {result.claims.get('number')} is not {data['number']}"
-        elif f"{result.certificate['office']}/{result.certificate['device_id']}" != key:
-            problem = (f"signed by {result.certificate['office']}/"
-                       f"{result.certificate['device_id']}, not by {key}")
-        if problem:
-            raise ProtocolError(f"event {event['id']}: licence {data['number']} does not "
-                                f"verify ({problem})", event["id"])
+            return f"does not verify ({result.reason}: {result.message} {result.detail})" \
+                .replace(" )", ")")
+        if result.claims.get("number") != data["number"]:
+            return f"the signed number {result.claims.get('number')} is not {data['number']}"
+        signer = f"{result.certificate['office']}/{result.certificate['device_id']}"
+        if signer != key:
+            return f"signed by {signer}, not by {key}"
+        return None
 
-    def _store(self, conn, device: dict, new: list[dict], now: str) -> None:
+    def _store(self, conn, device: dict, new: list[dict], now: str, refused: dict) -> None:
+        """Hold every new event and its audit entry; apply the accepted ones."""
         key, office = device["key"], device["office"]
+        verdicts = {e["id"]: refused.get(e["id"], (None, None)) for e in new}
         _insert_many(conn, events, ("id", "device_key", "seq", "type", "entity_id", "at",
-                                    "received_at", "body_hash", "body"),
+                                    "received_at", "body_hash", "body", "refused",
+                                    "refused_reason"),
                      [(e["id"], key, e["seq"], e["type"], e["entity_id"], e["at"], now,
-                       e["_hash"], e["_text"]) for e in new])
+                       e["_hash"], e["_text"], *verdicts[e["id"]]) for e in new])
         _insert_many(conn, audit, ("device_key", "seq", "at", "actor", "action", "entity_type",
                                    "entity_id", "prev_hash", "hash"),
                      [(key, e["audit_seq"], e["at"], e["actor"], e["type"], e["entity_type"],
@@ -472,7 +497,20 @@ class Central:
             if conn.dialect.name == "sqlite" else
             sa.func.greatest(devices.c.last_seq, new[-1]["seq"]),
             received=devices.c.received + len(new)))
-        self._apply(conn, key, office, new)
+        accepted = [e for e in new if e["id"] not in refused]
+        if accepted:
+            self._apply(conn, key, office, accepted)
+
+    def _judged_again(self, conn, device: dict, again: list[dict], refused: dict) -> None:
+        """Resends of refused events: those now accepted are applied (a root the office
+        used is trusted now, a decision central has since made); the rest keep a refusal."""
+        accepted = [e for e in again if e["id"] not in refused]
+        for event in again:
+            code, reason = refused.get(event["id"], (None, None))
+            conn.execute(sa.update(events).where(events.c.id == event["id"]).values(
+                refused=code, refused_reason=reason))
+        if accepted:
+            self._apply(conn, device["key"], device["office"], accepted)
 
     # --- applying events to central's tables -------------------------------------------------
     def _upsert(self, conn, table, rows: list[dict], index: str) -> None:
@@ -530,7 +568,8 @@ class Central:
             earlier = conn.execute(sa.select(events.c.body).where(
                 events.c.device_key == key, events.c.type.in_(("licence.reprinted",
                                                                "licence.revoked")),
-                events.c.entity_id.in_(list(issued)))).scalars().all()
+                events.c.entity_id.in_(list(issued)),
+                events.c.refused.is_(None))).scalars().all()
             licence_changes = [json.loads(b) for b in earlier] + licence_changes
         for e in sorted(licence_changes, key=lambda e: e["seq"]):
             d = e["data"]
@@ -733,7 +772,8 @@ class Central:
         last = conn.execute(sa.select(sa.func.max(revocation_lists.c.number))).scalar() or 0
         now = self.clock.now()
         listed = revocation.make(self.root_key, last + 1, int(now.timestamp()), list(numbers),
-                                 {r.device_id: epoch(r.revoked_at) for r in device_rows})
+                                 {device_key(r.office, r.device_id): epoch(r.revoked_at)
+                                  for r in device_rows})
         encoded = base64.b64encode(listed.to_bytes()).decode("ascii")
         conn.execute(sa.insert(revocation_lists).values(number=last + 1, issued_at=iso(now),
                                                         list=encoded))

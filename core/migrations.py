@@ -196,9 +196,23 @@ def m008_recent_service_times(db):
                "WHERE state = 'done'")
 
 
+def m009_held_events(db):
+    """An event central refused (it touches what is not this office's) is set aside with
+    its reason, not resent for ever: the operator retries it or, with a supervisor, voids
+    it (docs/sync.md)."""
+    for sql in ("ALTER TABLE outbox ADD COLUMN held_at TEXT",
+                "ALTER TABLE outbox ADD COLUMN held_code TEXT",
+                "ALTER TABLE outbox ADD COLUMN held_reason TEXT",
+                "ALTER TABLE outbox ADD COLUMN voided_at TEXT",
+                "DROP INDEX outbox_unsent",
+                "CREATE INDEX outbox_unsent ON outbox(seq) WHERE sent_at IS NULL AND "
+                "held_at IS NULL AND voided_at IS NULL"):
+        db.execute(sql)
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
               m005_application_slips, m006_parked_tickets, m007_hub_devices,
-              m008_recent_service_times]
+              m008_recent_service_times, m009_held_events]
 
 
 def apply(store) -> None:

@@ -18,6 +18,7 @@ from .printing import PrintQueue
 from .queue import Queue
 from .settings import Settings
 from .store import Store
+from .text import clean_text
 from .users import Users
 
 
@@ -84,6 +85,23 @@ class Office:
 
     def outbox_status(self) -> dict:
         return outbox.status(self.store)
+
+    def retry_held_event(self, event: str, actor: str) -> dict:
+        """Send a held event again (central judges it afresh), e.g. once the root it was
+        signed under is trusted. `event`: its id, or "all" for every held event."""
+        with self.acting_as(actor):
+            if event == "all":
+                return {"retried": [outbox.release(self.store, r["id"])["id"]
+                                    for r in outbox.held(self.store, limit=100_000)]}
+            return outbox.release(self.store, event)
+
+    def void_held_event(self, event: str, supervisor: str, pin: str, reason: str) -> dict:
+        """Give a held event up for good, authorised by a supervisor (their PIN is checked)
+        with a reason; audited under the supervisor."""
+        reason = clean_text(reason or "", "reason", max_length=500, min_length=1)
+        self.users.authenticate(supervisor, pin, role="supervisor")
+        with self.acting_as(supervisor):
+            return outbox.void(self.store, event, reason)
 
     def sync_status(self) -> dict:
         """Online/offline, events waiting, last sync: for the status bars."""

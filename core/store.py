@@ -19,6 +19,7 @@ import sqlite_utils
 from . import audit, migrations, outbox
 from .clock import Clock, UlidFactory, iso
 from .errors import StoreError
+from .private_files import ensure_private
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -62,14 +63,9 @@ class Store:
                                  f"move it away or choose another --data directory",
                                  path=str(path))
         try:
-            if not path.exists():
-                # Create the file ourselves so it is 0600 from its first byte; SQLite gives
-                # the -wal and -shm files the same mode.
-                try:
-                    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-                except FileExistsError:
-                    pass  # another process opening the same new store created it first
-            os.chmod(path, 0o600)
+            # Created by us so it is 0600 from its first byte; SQLite gives the -wal and
+            # -shm files the same mode.
+            ensure_private(path)
         except OSError as exc:
             # os.access can say yes and the kernel still say no (root, a read-only mount).
             raise StoreError(f"cannot create the database {path}: {exc.strerror}",

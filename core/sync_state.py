@@ -46,4 +46,5 @@ def status(store) -> dict:
             "last_error_at": last_err, "last_attempt_at": state.get("last_attempt_at"),
             "cursor": int(state.get("cursor") or 0), "central_url": state.get("central_url"),
             "clock_skew_s": int(state["clock_skew_s"]) if state.get("clock_skew_s") else None,
-            "sent_total": out["total"] - out["pending"]}
+            "sent_total": out["total"] - out["pending"] - out["held"] - out["voided"],
+            "held": out["held"]}

@@ -126,8 +126,9 @@ def keys_trust_root(ctx, root_pub):
 @command(keys, "revoke")
 @click.option("--root-key", required=True, type=click.Path(dir_okay=False))
 @click.option("--licence", "licences", multiple=True, help="A licence number (repeat).")
-@click.option("--device", "devices", multiple=True, metavar="ID@ISO-TIME",
-              help="A compromised device and since when, e.g. D07@2026-11-20T09:00:00+03:00.")
+@click.option("--device", "devices", multiple=True, metavar="OFFICE/ID@ISO-TIME",
+              help="A compromised device and since when, e.g. "
+                   "MUH/D07@2026-11-20T09:00:00+03:00.")
 @click.option("--base", type=click.Path(dir_okay=False), help="The current list, to extend.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 def keys_revoke(ctx, root_key, licences, devices, base, out):
@@ -147,9 +148,10 @@ def keys_revoke(ctx, root_key, licences, devices, base, out):
             moment = datetime.fromisoformat(since)
         except ValueError:
             moment = None
-        if not device or moment is None or moment.tzinfo is None:
-            raise ValidationError(f"--device {item!r}: use ID@ISO-TIME with a time zone",
-                                  field="device")
+        if not revocation.DEVICE_KEY.match(device) or moment is None or \
+                moment.tzinfo is None:
+            raise ValidationError(f"--device {item!r}: use OFFICE/ID@ISO-TIME with a time "
+                                  f"zone", field="device")
         compromised[device] = int(moment.timestamp())
     try:
         base_list = revocation.parse_bytes(_read_bytes(base, "--base")) if base else None

@@ -1,5 +1,6 @@
-"""`nafitha audit ...` and `outbox ...`: check the local store's hash-chained audit log and
-see the events waiting to be sent to the central platform."""
+"""`nafitha audit ...` and `outbox ...`: check the local store's hash-chained audit log, see
+the events waiting to be sent to the central platform, and deal with those central refused
+(held: retry them, or void them with a supervisor)."""
 from __future__ import annotations
 
 import click
@@ -39,23 +40,82 @@ def audit_verify(ctx):
 
 @click.group(cls=Group)
 def outbox():
-    """Events waiting to be sent to the central platform.
+    """Events waiting to be sent to the central platform, and those central refused.
+
+    An event central refuses (it touches what is not this office's, or a licence that does
+    not verify) is held: it is not sent again by itself, and the events behind it go on.
+    Once the cause is fixed, retry it; or void it for good with a supervisor and a reason.
 
     \b
     Example:
         nafitha outbox status
+        nafitha outbox list --held
     """
 
 
 @command(outbox, "status")
 def outbox_status(ctx):
-    """Pending events, backlog age and the last sequence number.
+    """Pending and held events, backlog age and the last sequence number.
 
     \b
     Example:
         nafitha outbox status --json
     """
     return ctx.office.outbox_status(), None
+
+
+@command(outbox, "list")
+@click.option("--held", is_flag=True, required=True,
+              help="The events central refused, with its reason (the only list for now).")
+def outbox_list(ctx, held):
+    """The held events: what each is and why central refused it.
+
+    \b
+    Example:
+        nafitha outbox list --held
+    """
+    from core import outbox as box
+    rows = box.held(ctx.office.store)
+
+    def human(rows):
+        if not rows:
+            click.echo("no held events")
+        for r in rows:
+            click.echo(f"{r['id']}  #{r['seq']} {r['type']}  held {r['held_at'][:16]}  "
+                       f"{r['held_code']}: {r['held_reason']}")
+    return rows, human
+
+
+@command(outbox, "retry")
+@click.argument("event")
+def outbox_retry(ctx, event):
+    """Send a held event again (EVENT: its id, or "all"); central judges it afresh.
+
+    \b
+    Example:
+        nafitha outbox retry 01JD8T2Q4V3X0Y9Z7W6V5U4T3S
+    """
+    result = ctx.office.retry_held_event(event, ctx.user)
+    return result, lambda r: click.echo(
+        f"{len(r['retried'])} held event(s) will be sent again" if "retried" in r
+        else f"{r['id']} will be sent again")
+
+
+@command(outbox, "void")
+@click.argument("event")
+@click.option("--supervisor", required=True, help="The supervisor authorising it.")
+@click.option("--pin", prompt="Supervisor PIN", hide_input=True,
+              envvar="NAFITHA_SUPERVISOR_PIN", help="The supervisor's PIN (asked if not given).")
+@click.option("--reason", required=True, help="Why it is given up (audited).")
+def outbox_void(ctx, event, supervisor, pin, reason):
+    """Give a held event up for good: never sent again (central keeps it as refused).
+
+    \b
+    Example:
+        nafitha outbox void 01JD8T2Q4V3X0Y9Z7W6V5U4T3S --supervisor huda --reason "trial licence"
+    """
+    result = ctx.office.void_held_event(event, supervisor, pin, reason)
+    return result, lambda r: click.echo(f"{r['id']} voided")
 
 
 def register(root: click.Group) -> None:

@@ -206,13 +206,25 @@ class SyncAgent:
             reply = self._request("POST", protocol.API + "/events", data=body, headers={
                 "Content-Encoding": "gzip", "Content-Type": "application/json"})
             acknowledged = reply.get("acknowledged") if isinstance(reply, dict) else None
-            if not isinstance(acknowledged, list):
+            refused = reply.get("refused", []) if isinstance(reply, dict) else None
+            if not isinstance(acknowledged, list) or not isinstance(refused, list) or \
+                    not all(isinstance(r, dict) and isinstance(r.get("id"), str)
+                            for r in refused):
                 raise SyncError("protocol", "central's reply names no acknowledged events")
             named = set(acknowledged)
             confirmed = [r["seq"] for r in rows if r["id"] in named]
             if confirmed:
                 outbox.mark_sent(self.store, confirmed, self.store.now())
             sent += len(confirmed)
+            ours = {r["id"] for r in rows}
+            refused = [r for r in refused if r["id"] in ours and r["id"] not in named]
+            if refused:
+                # Set aside with central's reason: not resent by itself, so what is behind
+                # it goes on; the operator sees it (nafitha outbox list --held).
+                outbox.hold(self.store, refused, self.store.now())
+                log.warning("central refused %d event(s); held for the operator: %s",
+                            len(refused), refused[0].get("reason", ""))
+            confirmed = confirmed + [r["id"] for r in refused]
             extra = {}
             if reply.get("clock_skew_s") is not None:
                 extra["clock_skew_s"] = reply["clock_skew_s"]

@@ -54,6 +54,8 @@ REQUIRED_DATA: dict[str, dict[str, type | tuple]] = {
     **{f"user.{t}": _USER for t in ("created", "pin_failed", "locked", "unlocked")},
     # A service centre's hub pairs and revokes its kiosks, counters and boards.
     **{f"device.{t}": {"name": TEXT, "role": TEXT} for t in ("paired", "revoked")},
+    # The operator retried or voided an event central had refused (core/outbox.py).
+    **{f"outbox.{t}": {"event_id": TEXT, "type": TEXT} for t in ("retried", "voided")},
 }
 # Keys central reads when present.
 OPTIONAL_DATA = {"issue_mode": MAYBE_TEXT, "reprint_count": (int, type(None)),
@@ -61,7 +63,8 @@ OPTIONAL_DATA = {"issue_mode": MAYBE_TEXT, "reprint_count": (int, type(None)),
 TYPE_WORDS = {str: "text", int: "a whole number", dict: "an object"}
 INT64 = 2 ** 63
 EVENT_TYPES = tuple(sorted(REQUIRED_DATA))
-ENTITY_TYPES = ("ticket", "application", "payment", "licence", "shift", "user", "device")
+ENTITY_TYPES = ("ticket", "application", "payment", "licence", "shift", "user", "device",
+                "event")
 
 
 class ProtocolError(ValueError):

@@ -9,7 +9,7 @@ features licences use, refuses everything else, and is bounded in every dimensio
 
 Refused with `CBORError`: floats, undefined, other simple values, indefinite lengths,
 reserved encodings, non-shortest integers/lengths, invalid UTF-8, duplicate or non-int/text
-map keys, disallowed tags, trailing bytes, truncated input, declared lengths larger than
+map keys, map keys out of the deterministic order, disallowed tags, trailing bytes, truncated input, declared lengths larger than
 the remaining input (checked before anything is read or allocated), nesting deeper than
 `max_depth`, more than `max_items` data items, input longer than `max_bytes`.
 
@@ -17,13 +17,14 @@ The decoder is iterative (an explicit stack), so no input can cause a RecursionE
 
 `dumps` writes RFC 8949 §4.2.1 "Core Deterministic Encoding": shortest integers and lengths,
 map keys sorted by the bytewise order of their encodings. The same value always gives the
-same bytes, which is what a signature covers.
+same bytes, which is what a signature covers; `loads` accepts only that encoding, so each
+value has exactly one valid encoding (a second verifier cannot disagree about re-encodings).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CBORError", "Tag", "dumps", "loads", "COSE_SIGN1_TAG"]
+__all__ = ["CBORError", "Tag", "dumps", "loads", "is_uint", "COSE_SIGN1_TAG"]
 
 COSE_SIGN1_TAG = 18
 _UINT64_MAX = 2**64 - 1
@@ -44,6 +45,12 @@ class Tag:
 
     number: int
     value: object
+
+
+def is_uint(value) -> bool:
+    """A decoded CBOR unsigned integer (major type 0): true/false decode to Python bools,
+    which are ints, and must not pass as numbers."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 # --- encoding -----------------------------------------------------------------------------
@@ -139,7 +146,8 @@ def loads(data: bytes, *, max_depth: int = 8, max_items: int = 256, max_bytes: i
     end = len(data)
     pos = 0
     items = 0
-    # Open containers, innermost last: [list, count] / [dict, count, key] / [tag number].
+    # Open containers, innermost last: [list, count] / [dict, count, key, previous key's
+    # encoding] / [tag number].
     stack: list[list] = []
 
     def fail(message: str, at: int) -> CBORError:
@@ -154,7 +162,7 @@ def loads(data: bytes, *, max_depth: int = 8, max_items: int = 256, max_bytes: i
         items += 1
         if items > max_items:
             raise fail(f"more than {max_items} data items", start)
-        if stack and len(stack[-1]) == 3 and stack[-1][2] is _NO_KEY \
+        if stack and len(stack[-1]) == 4 and stack[-1][2] is _NO_KEY \
                 and major not in (_UINT, _NINT, _TEXT):
             raise fail("map keys must be integers or text strings", start)
 
@@ -229,7 +237,7 @@ def loads(data: bytes, *, max_depth: int = 8, max_items: int = 256, max_bytes: i
                 if items + children > max_items:
                     raise fail(f"more than {max_items} data items", start)
                 if arg:
-                    stack.append([[], arg] if major == _ARRAY else [{}, arg, _NO_KEY])
+                    stack.append([[], arg] if major == _ARRAY else [{}, arg, _NO_KEY, b""])
                     continue
                 value = [] if major == _ARRAY else {}
 
@@ -246,7 +254,12 @@ def loads(data: bytes, *, max_depth: int = 8, max_items: int = 256, max_bytes: i
             elif frame[2] is _NO_KEY:  # map, this value is a key (int or str, checked above)
                 if value in frame[0]:
                     raise fail(f"duplicate map key {value!r}", start)
-                frame[2] = value
+                # Keys are scalars, so data[start:pos] is exactly this key's encoding.
+                encoded = data[start:pos]
+                if encoded <= frame[3]:
+                    raise fail(f"map key {value!r} out of deterministic order (keys are "
+                               f"sorted by the bytes of their encodings)", start)
+                frame[2], frame[3] = value, encoded
                 break
             else:  # map, this value belongs to the pending key
                 frame[0][frame[2]] = value

@@ -50,8 +50,10 @@ def sign(payload: bytes, private_key, kid: bytes, unprotected: dict | None = Non
     return Sign1(protected_bytes, protected, unprotected or {}, payload, signature)
 
 
-def parse(obj) -> Sign1:
-    """A decoded CBOR value -> Sign1, checking its shape (not its signature)."""
+def parse(obj, unprotected_labels: frozenset = frozenset()) -> Sign1:
+    """A decoded CBOR value -> Sign1, checking its shape (not its signature). The format is
+    closed: the protected header is exactly {1: -8, 4: kid (bstr)} and the unprotected
+    header holds exactly `unprotected_labels` (none unless the caller names some)."""
     if not isinstance(obj, cbor.Tag) or obj.number != COSE_SIGN1_TAG:
         raise FormatError("not a COSE_Sign1 (tag 18)")
     value = obj.value
@@ -62,15 +64,20 @@ def parse(obj) -> Sign1:
             not isinstance(payload, bytes) or not isinstance(signature, bytes):
         raise FormatError("COSE_Sign1 members have the wrong types")
     try:
-        protected = cbor.loads(protected_bytes, max_depth=2, max_items=16)
+        protected = cbor.loads(protected_bytes, max_depth=1, max_items=16)
     except cbor.CBORError as exc:
         raise FormatError(f"protected header: {exc}")
     if not isinstance(protected, dict):
         raise FormatError("protected header is not a map")
     if protected.get(ALG) != EDDSA:
         raise FormatError(f"unsupported algorithm {protected.get(ALG)!r} (only EdDSA, -8)")
-    if not isinstance(protected.get(KID), bytes):
-        raise FormatError("protected header has no key id")
+    if not isinstance(protected.get(KID), bytes) or not protected[KID]:
+        raise FormatError("protected header has no key id (a byte string)")
+    if set(protected) != {ALG, KID}:
+        raise FormatError("protected header has parameters other than alg and kid")
+    if set(unprotected) != set(unprotected_labels):
+        raise FormatError("unprotected header has parameters other than "
+                          + (", ".join(map(str, sorted(unprotected_labels))) or "none"))
     if len(signature) != 64:
         raise FormatError("an EdDSA signature is 64 bytes")
     return Sign1(protected_bytes, protected, unprotected, payload, signature)

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from .. import private_files
 from ..errors import NafithaError
 
 
@@ -47,11 +47,9 @@ def write_private(key: Ed25519PrivateKey, path: Path) -> None:
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        private_files.write_private(path, pem, overwrite=False)
     except FileExistsError:
         raise KeyFileError(f"{path} already exists; refusing to overwrite a key", path=str(path))
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
 
 
 def _load_pem(path: Path, load, expected: type, what: str):

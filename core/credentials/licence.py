@@ -2,7 +2,7 @@
 
 Claims (CBOR map, Unix seconds):
     1 licence number   2 licence type   3 holder name   4 [salt, scrypt(national ID)]
-    5 {1 parcel, 2 block, 3 road, 4 building}      6 issued at      7 valid until   8 office
+    5 {1 parcel, 2 block, 3 road, 4 building} (absent when empty)    6 issued at      7 valid until   8 office
     9 conditions (absent when empty)    10 device counter
 The signing device's certificate rides in the unprotected header (label -65537), so a
 verifier needs only the municipality's root public key."""
@@ -42,6 +42,7 @@ REASONS = {
     "unsupported_version": "A licence code of a version this verifier does not know.",
     "unknown_issuer": "Not issued by a device the municipality certified.",
     "bad_signature": "The signature does not match: the code was altered or forged.",
+    "wrong_issuer": "Claims an office or a number its issuing device may not use.",
     "certificate_not_yet_valid": "The issuing device's certificate is not valid yet.",
     "certificate_expired": "The issuing device's certificate has expired.",
     "issued_outside_certificate": "Issued outside the period the device was allowed to sign.",
@@ -93,9 +94,11 @@ def claims_for(row: dict, office: str, salt: bytes | None = None) -> dict:
     parts = json.loads(row["address"]) if isinstance(row["address"], str) else row["address"]
     address = {k: parts[name] for k, name in ADDRESS_KEYS.items() if parts.get(name)}
     claims = {1: row["number"], 2: row["licence_type"], 3: row["holder_name"],
-              4: protect_national_id(row["national_id"], salt), 5: address,
+              4: protect_national_id(row["national_id"], salt),
               6: epoch(row["issued_at"]), 7: epoch(row["valid_until"]), 8: office,
               10: row["device_counter"]}
+    if address:  # the format has no empty maps: a licence without a place has no key 5
+        claims[5] = address
     if row.get("conditions"):
         claims[9] = row["conditions"]
     return claims
@@ -116,27 +119,51 @@ def _readable_claims(raw: dict) -> dict:
         elif name == "address":
             v = {ADDRESS_KEYS[part]: text for part, text in sorted(v.items())}
         out[name] = v
+    out.setdefault("address", {})  # absent on the wire when the licence names no place
     return out
 
 
+REQUIRED_CLAIMS = {1, 2, 3, 4, 6, 7, 8, 10}  # 5 (address) and 9 (conditions) are optional
+# {office}-{year}-{device}-{sequence}; office and device as core/settings.py allows them
+NUMBER_RE = re.compile(r"^[A-Z0-9]{1,8}-[0-9]{4}-[A-Z0-9]{1,8}-[0-9]{6,}$")
+
+
+
+def _text(value) -> bool:
+    return isinstance(value, str) and value != ""
+
+
 def _check_claims(raw) -> dict:
+    """Claims are well-formed (docs/credential-format.md, LicenceClaims): the required
+    keys, no unknown key, each of its type, no empty text or map."""
     if not isinstance(raw, dict) or not set(raw) <= set(CLAIM_KEYS) or \
-            not {1, 2, 3, 4, 5, 6, 7, 8, 10} <= set(raw):
+            not REQUIRED_CLAIMS <= set(raw):
         raise cose.FormatError("licence claims are incomplete or unknown")
+    if 5 in raw:
+        address = raw[5]
+        if not (isinstance(address, dict) and address and set(address) <= set(ADDRESS_KEYS)
+                and all(_text(v) for v in address.values())):
+            raise cose.FormatError("licence address has the wrong shape (a non-empty map of "
+                                   "non-empty parts)")
     texts = (1, 2, 3, 8) + ((9,) if 9 in raw else ())
-    address = raw[5]
-    if not (isinstance(address, dict) and set(address) <= set(ADDRESS_KEYS)
-            and all(isinstance(v, str) for v in address.values())):
-        raise cose.FormatError("licence address has the wrong shape")
-    ints = (6, 7, 10)
     nid = raw[4]
-    if not all(isinstance(raw[k], str) for k in texts) or \
-            not all(isinstance(raw[k], int) and not isinstance(raw[k], bool) for k in ints) or \
+    if not all(_text(raw[k]) for k in texts) or \
+            not all(cbor.is_uint(raw[k]) for k in (6, 7, 10)) or \
             not (isinstance(nid, list) and len(nid) == 2 and
-                 [len(x) if isinstance(x, bytes) else -1 for x in nid] ==
-                 [NID_SALT_BYTES, NID_SCRYPT["dklen"]]):
+                    [len(x) if isinstance(x, bytes) else -1 for x in nid] ==
+                    [NID_SALT_BYTES, NID_SCRYPT["dklen"]]):
         raise cose.FormatError("licence claims have the wrong types")
+    if not NUMBER_RE.match(raw[1]):
+        raise cose.FormatError(f"licence number {raw[1]!r} is not OFFICE-YEAR-DEVICE-SEQUENCE")
     return _readable_claims(raw)
+
+
+def decode(text: str) -> cose.Sign1:
+    """Base45 text after the prefix -> the licence's COSE_Sign1 (shape only). Raises
+    Base45Error, CBORError or FormatError."""
+    raw = base45.decode(text)
+    return cose.parse(cbor.loads(raw, max_depth=6, max_items=32, max_bytes=MAX_TEXT),
+                      frozenset({CERT_LABEL}))
 
 
 def verify(text, trust, now: int | None = None) -> VerificationResult:
@@ -145,6 +172,17 @@ def verify(text, trust, now: int | None = None) -> VerificationResult:
         return _verify(text, trust, int(time.time()) if now is None else now)
     except Exception as exc:  # noqa: BLE001 - a verifier answers, it does not crash
         return _fail("malformed", f"{type(exc).__name__}: {exc}")
+
+
+def device_key(office: str, device_id: str) -> str:
+    """How a revocation list names a device: device ids repeat across offices."""
+    return f"{office}/{device_id}"
+
+
+def licence_number_of(number: str, office: str, device_id: str) -> bool:
+    """The number is one this office's device makes (core/licences.py)."""
+    return re.fullmatch(rf"{re.escape(office)}-\d{{4}}-{re.escape(device_id)}-\d+",
+                        number) is not None
 
 
 def _fail(reason, detail="", **kw) -> VerificationResult:
@@ -163,22 +201,19 @@ def _verify(text, trust, now: int) -> VerificationResult:
         return _fail("malformed", "not text")
     if len(text) > MAX_TEXT:
         return _fail("too_large", f"{len(text)} characters; the limit is {MAX_TEXT}")
-    text = text.strip()
+    # Nothing is trimmed: the code is exactly the prefix and Base45 (whose alphabet has a
+    # space), so surrounding whitespace is refused, not guessed away.
     version = re.match(r"^NF(\d{1,3}):", text)
     if not version:
         return _fail("malformed", "does not start with NF1:")
     if version.group(0) != PREFIX:
         return _fail("unsupported_version", f"prefix {version.group(0)}")
     try:
-        raw = base45.decode(text[len(PREFIX):])
-        sign1 = cose.parse(cbor.loads(raw, max_depth=6, max_items=128, max_bytes=MAX_TEXT))
+        sign1 = decode(text[len(PREFIX):])
     except (base45.Base45Error, cbor.CBORError, cose.FormatError) as exc:
         return _fail("malformed", str(exc))
-    cert_obj = sign1.unprotected.get(CERT_LABEL)
-    if cert_obj is None:
-        return _fail("unknown_issuer", "no device certificate in the code")
     try:
-        cert = certs.parse(cert_obj)
+        cert = certs.parse(sign1.unprotected[CERT_LABEL])  # decode() required it
     except cose.FormatError as exc:
         return _fail("malformed", str(exc))
     cert_info = cert.to_dict()
@@ -192,10 +227,16 @@ def _verify(text, trust, now: int) -> VerificationResult:
     if sign1.kid != cert.device_id.encode() or not sign1.signed_by(cert.public_key):
         return _fail("bad_signature", certificate=cert_info)
     try:
-        claims = _check_claims(cbor.loads(sign1.payload, max_depth=3, max_items=64))
+        claims = _check_claims(cbor.loads(sign1.payload, max_depth=2, max_items=64))
     except (cbor.CBORError, cose.FormatError) as exc:
         return _fail("malformed", str(exc), certificate=cert_info)
     kw = {"claims": claims, "certificate": cert_info}
+    # A genuine device signs only its own office's licences, numbered
+    # {office}-{year}-{device}-{seq}: the certificate binds both.
+    if claims["office"] != cert.office or not licence_number_of(claims["number"], cert.office,
+                                                                 cert.device_id):
+        return _fail("wrong_issuer", f"{claims['number']} for office {claims['office']}, "
+                                     f"signed by {cert.office}/{cert.device_id}", **kw)
     revocations = trust.revocations
     rl_info = None
     if revocations is not None:
@@ -213,7 +254,7 @@ def _verify(text, trust, now: int) -> VerificationResult:
         return _fail("type_not_allowed", f"{claims['type']} not in "
                      f"{', '.join(cert.licence_types)}", **kw)
     if revocations is not None:
-        since = revocations.devices.get(cert.device_id)
+        since = revocations.devices.get(device_key(cert.office, cert.device_id))
         if since is not None and issued >= since:
             return _fail("device_revoked", f"compromised since {since}", **kw)
         if claims["number"] in revocations.licences:

@@ -39,7 +39,10 @@ class ChromeViewModel(CounterViewModel):
             "clerk": clerk, "language": self.t("common.language"),
             "lock": self.t("common.lock"), "sign_out": self.t("common.sign_out"),
             "close_shift": self.t("common.close_shift"), "online": online,
-            "pending": self.t("status.pending", n=int(sync.get("pending") or 0)),
+            # Events central refused wait for the operator (nafitha outbox list --held).
+            "pending": self.t("status.held", n=int(sync.get("pending") or 0),
+                              m=int(sync["held"])) if sync.get("held")
+            else self.t("status.pending", n=int(sync.get("pending") or 0)),
             "last_sync": last, "printer": self.t(f"status.printer_{printer}"),
             "camera": self.t("status.camera_on" if camera in ("starting", "running")
                              else "status.camera_off" if camera in ("closed", "ended",
@@ -51,6 +54,7 @@ class ChromeViewModel(CounterViewModel):
                  "online_tone": "ok" if sync.get("online") and status.get("hub") is not False
                  else "warn",
                  "printer_tone": "ok" if printer == "ok" else "warn",
+                 "pending_tone": "warn" if sync.get("held") else "ok",
                  "notice_tone": notice["tone"]}
         shortcuts = [[key.upper() if len(key) < 4 else key.capitalize(),
                       self.t(f"shortcut.{step}")]

@@ -120,11 +120,31 @@ def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fiel
     assert users.authenticate("huda", "9876") == {"username": "huda", "role": "supervisor"}
     assert counts(office) == before
 
+    # A hub pairs and revokes devices.
+    from core.pairing import Devices
+    devices = Devices(office)
+    code = devices.create_pairing("kiosk", "kiosk-1")["code"]
+    rec.one("device.paired", devices.redeem, code)
+    rec.one("device.revoked", devices.revoke, "kiosk-1")
+    # Central refused an event: the operator retries it, then a supervisor voids it.
+    refused_id = office.store.one("SELECT id FROM outbox ORDER BY seq LIMIT 1")["id"]
+    outbox.hold(office.store, [{"id": refused_id, "code": "foreign_object", "reason": "x"}],
+                office.store.now())
+    rec.one("outbox.retried", office.retry_held_event, refused_id, "sara")
+    outbox.hold(office.store, [{"id": refused_id, "code": "foreign_object", "reason": "x"}],
+                office.store.now())
+    rec.refused(PermissionDenied, office.void_held_event, refused_id, "sara", "1234", "x")
+    rec.one("outbox.voided", office.void_held_event, refused_id, "huda", "9876", "test")
+
     assert outbox.check_sequence(office.store) == []
     assert office.verify_audit()["ok"]
-    # every event type documented for the sync agent was produced above
+    # every event type documented for the sync agent was produced above, and every type
+    # the wire protocol knows is documented
+    from sync.protocol import EVENT_TYPES
     documented = set(re.findall(r"^## `([a-z_]+\.[a-z_]+)`", EVENTS_DOC.read_text(), re.M))
-    assert documented == set(rec.types)
+    documented |= set(re.findall(r"^## `[a-z_]+\.[a-z_]+`, `([a-z_]+\.[a-z_]+)`",
+                                 EVENTS_DOC.read_text(), re.M))
+    assert documented == set(rec.types) == set(EVENT_TYPES)
 
 
 def test_outbox_and_domain_rows_share_the_transaction(office, submit_valid, monkeypatch,

@@ -50,7 +50,8 @@ def test_upgrade_keeps_tickets_events_and_references(before_m006, settings, cloc
     try:
         conn = office.store.conn
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(migrations.MIGRATIONS)
-        assert {t: rows(office, t) for t in RELATED} == old
+        # later migrations may append columns (m009: outbox held_*): compare what was there
+        assert {t: [r[:len(old[t][0])] for r in rows(office, t)] for t in RELATED} == old
         assert len(old["tickets"]) == 4 and len(old["ticket_events"]) == 9
         assert {n: schema(office, n) for n in indexes} == indexes
         assert "UNIQUE (day, prefix, daily_seq)" in schema(office, "tickets")

@@ -72,3 +72,16 @@ def make_office(tmp_path, clock):
 
 def agent_for(office, **kw) -> SyncAgent:
     return SyncAgent(office, **kw)
+
+
+@pytest.fixture
+def two_offices(make_central, make_office, central_db, serve):
+    """two_offices((office, device), (office, device)) -> central, its server, and one
+    enrolled office for each pair."""
+    def make(*pairs):
+        central = make_central(central_db)
+        server = serve(central)
+        return (central, server, *(make_office(central, server.url, office=office,
+                                               device=device, seed=n)
+                                   for n, (office, device) in enumerate(pairs, start=1)))
+    return make

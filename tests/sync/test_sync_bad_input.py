@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from central.db import devices
 from core.credentials import base45, cbor, cose, keys
+from core.credentials import licence as licence_code
 from core.credentials.licence import PREFIX
 from core.audit import audit_hash
 from core.canonical import canonical_json
@@ -61,7 +62,7 @@ def central_state(central):
     with central.engine.connect() as conn:
         held = conn.execute(sa.text("SELECT id, body_hash FROM events ORDER BY id")).all()
         devs = conn.execute(sa.select(devices.c.key, devices.c.last_seq, devices.c.received)
-                            ).all()
+                            .order_by(devices.c.key)).all()
     return central.counts(), held, devs
 
 
@@ -205,36 +206,65 @@ def test_same_id_with_a_different_body_is_refused_and_logged(setup):
     assert logged["event_id"] == event["id"] and logged["device_key"] == "MUH/D01"
 
 
-def test_a_licence_whose_signature_does_not_verify(setup):
+def forge_signature(events, other):
+    """The licence re-signed by a key that is not the device's, carrying the device's
+    genuine certificate; the audit hashes are recomputed, so only the signature check can
+    catch it."""
+    issued = next(e for e in events if e["type"] == "licence.issued")
+    sign1 = licence_code.decode(issued["data"]["signed_payload"][len(PREFIX):])
+    forged = cose.sign(sign1.payload, keys.generate(), sign1.kid, sign1.unprotected)
+    issued["data"]["signed_payload"] = PREFIX + base45.encode(cbor.dumps(forged.to_cbor()))
+    return "does not verify (bad_signature"
+
+
+def not_a_licence(events, other):
+    next(e for e in events if e["type"] == "licence.issued")["data"]["signed_payload"] = \
+        "NF1:NOT-A-LICENCE"
+    return "does not verify (malformed"
+
+
+def another_devices_licence(events, other):
+    theirs = issue_one(other)
+    next(e for e in events if e["type"] == "licence.issued")["data"]["signed_payload"] = \
+        theirs["signed_payload"]
+    return f"the signed number {theirs['number']} is not"
+
+
+def another_devices_number_too(events, other):
+    theirs = issue_one(other)
+    issued = next(e for e in events if e["type"] == "licence.issued")
+    issued["data"]["signed_payload"] = theirs["signed_payload"]
+    issued["data"]["number"] = theirs["number"]  # and D02's number too: still not D01's
+    return "is not a number of MUH/D01"
+
+
+@pytest.mark.parametrize("forge", [forge_signature, not_a_licence, another_devices_licence,
+                                   another_devices_number_too])
+def test_a_licence_whose_signature_does_not_verify_is_refused_alone(setup, forge):
+    """The licence event is held unapplied with its reason; the events before it (ticket,
+    application, payment) are applied; the device's audit chain stays whole at central."""
     central, server, office, other = setup
     issue_one(office)
     events = bodies(office)
-    issued = next(e for e in events if e["type"] == "licence.issued")
-    payload = issued["data"]["signed_payload"]
-    # The same licence re-signed by a key that is not the device's, carrying the device's
-    # genuine certificate; the audit hashes are recomputed, so only the signature check can
-    # catch it.
-    sign1 = cose.parse(cbor.loads(base45.decode(payload[len(PREFIX):])))
-    forged = cose.sign(sign1.payload, keys.generate(), sign1.kid, sign1.unprotected)
-    issued["data"]["signed_payload"] = PREFIX + base45.encode(cbor.dumps(forged.to_cbor()))
+    words = forge(events, other)
     rechain(events)
-    before = central_state(central)
     response = post(server.url, token_of(office), batch_of(office, events))
-    refused(central, response, 422, "does not verify (bad_signature", before)
-    # A payload that is not a licence at all, and one from another office's device.
-    issued["data"]["signed_payload"] = "NF1:NOT-A-LICENCE"
-    rechain(events)
-    refused(central, post(server.url, token_of(office), batch_of(office, events)), 422,
-            "does not verify (malformed", before)
-    theirs = issue_one(other)
-    issued["data"]["signed_payload"] = theirs["signed_payload"]
-    rechain(events)
-    refused(central, post(server.url, token_of(office), batch_of(office, events)), 422,
-            f"the signed number {theirs['number']} is not", before)
-    issued["data"]["number"] = theirs["number"]  # and D02's number too: still not D01's
-    rechain(events)
-    refused(central, post(server.url, token_of(office), batch_of(office, events)), 422,
-            "signed by MUH/D02, not by MUH/D01", before)
+    assert response.status_code == 200, response.text
+    reply = response.json()
+    issued = next(e for e in events if e["type"] == "licence.issued")
+    assert [r["id"] for r in reply["refused"]] == [issued["id"]]
+    assert words in reply["refused"][0]["reason"], reply
+    assert sorted(reply["acknowledged"]) == sorted(e["id"] for e in events
+                                                   if e is not issued)
+    counts = central.counts()
+    assert counts["licences"] == 0 and counts["applications"] == 1 and counts["payments"] == 1
+    assert counts["events"] == counts["audit"] == len(events)  # the chain is whole
+    logged = central.rejections()[0]
+    assert logged["event_id"] == issued["id"] and words in logged["reason"]
+    # Sent again unchanged, it is refused again (and stored once).
+    again = post(server.url, token_of(office), batch_of(office, [issued])).json()
+    assert [r["id"] for r in again["refused"]] == [issued["id"]]
+    assert central.counts() == counts
 
 
 def rechain(events):

@@ -41,13 +41,8 @@ def work(office, n: int, start: int) -> list[dict]:
 
 
 @pytest.fixture
-def world(make_central, make_office, central_db):
-    central = make_central(central_db)
-    server = ServerThread(create_app(central)).start()
-    north = make_office(central, server.url, office="MUH", device="D01", seed=1)
-    south = make_office(central, server.url, office="RIF", device="K01", seed=2)
-    yield central, server, north, south
-    server.stop()
+def world(two_offices):
+    return two_offices(("MUH", "D01"), ("RIF", "K01"))
 
 
 def test_offline_offices_reconnect_and_central_holds_everything_once(world, clock):

@@ -80,3 +80,13 @@ def test_errors_are_value_errors_and_non_str_is_a_type_error():
     assert issubclass(Base45Error, ValueError)
     with pytest.raises(TypeError):
         decode(b"BB8")
+
+
+@given(st.binary(min_size=1, max_size=200))
+def test_a_code_never_ends_in_whitespace(data):
+    """The last character of a group is at most W, so a line reader's trim loses nothing
+    (docs/credential-format.md, One encoding only)."""
+    text = encode(data)
+    group_ends = text[2::3] + (text[-1] if len(text) % 3 == 2 else "")
+    assert max(ALPHABET.index(c) for c in group_ends) <= ALPHABET.index("W")
+    assert not text.endswith(" ")

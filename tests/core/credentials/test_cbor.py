@@ -16,7 +16,8 @@ from collections.abc import Mapping
 
 import cbor2
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
 
 from core.credentials.cbor import CBORError, Tag, dumps, loads
 
@@ -171,6 +172,23 @@ def test_refuses_reserved_additional_information(hexed):
 @pytest.mark.parametrize("hexed", ["a2010001 00", "a2616100616101", "a3010002000100"])
 def test_refuses_duplicate_map_keys(hexed):
     refused(hexed.replace(" ", ""), "duplicate map key")
+
+
+@pytest.mark.parametrize("hexed", [
+    "a2020001 00",          # {2, 1}
+    "a2200001 00",          # {-1, 1}: -1 (0x20) sorts after every unsigned key
+    "a2616100 0100",        # {"a", 1}: integer keys sort before text keys
+    "a2616100 616100",      # {"a", "a"} is a duplicate; {"b", "a"} below is out of order
+    "a2616200 616100",
+    "a2626161 00 616200",   # {"aa", "b"}: the shorter encoding sorts first
+])
+def test_refuses_map_keys_out_of_deterministic_order(hexed):
+    refused(hexed.replace(" ", ""), "duplicate map key|out of deterministic order")
+
+
+def test_accepts_keys_in_deterministic_order():
+    assert loads(bytes.fromhex("a4 0100 2000 616200 62616100".replace(" ", ""))) == \
+        {1: 0, -1: 0, "b": 0, "aa": 0}
 
 
 @pytest.mark.parametrize("hexed", [

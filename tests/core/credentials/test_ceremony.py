@@ -100,12 +100,12 @@ def test_revocation_lists_accumulate_and_only_newer_ones_install(tmp_path):
     trust = TrustStore(data_dir=tmp_path)
     trust.add_root(keys.public_bytes(root))
     first = ceremony.revoke(root, 1, NOW, ["L1"], {})
-    second = ceremony.revoke(root, 1, NOW + 60, ["L2"], {"D05": NOW}, base=first)
+    second = ceremony.revoke(root, 1, NOW + 60, ["L2"], {"MUH/D05": NOW}, base=first)
     assert second.number == 2 and second.licences == {"L1", "L2"}
     trust.install_revocations(first.to_bytes())
     trust.install_revocations(second.to_bytes())
     reloaded = TrustStore.load(tmp_path)
-    assert reloaded.revocations.number == 2 and reloaded.revocations.devices == {"D05": NOW}
+    assert reloaded.revocations.number == 2 and reloaded.revocations.devices == {"MUH/D05": NOW}
     with pytest.raises(ValidationError, match="not newer"):
         reloaded.install_revocations(first.to_bytes())
     with pytest.raises(ValidationError, match="not a revocation list"):

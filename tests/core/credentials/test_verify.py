@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from core.credentials import base45, cbor, ceremony, cose, keys
 from core.credentials import certificate as certs
-from core.credentials.licence import (CERT_LABEL, MAX_TEXT, PREFIX, REASONS, claims_for,
+from core.credentials.licence import (CERT_LABEL, MAX_TEXT, PREFIX, REASONS, claims_for, decode,
                                       national_id_matches, sign_claims, verify)
 from core.credentials.trust import TrustStore
 
@@ -89,8 +89,10 @@ def test_non_text_input_is_malformed_not_a_crash():
 
 
 def test_valid_signature_by_a_key_with_no_certificate():
+    """The certificate is part of the closed structure: without it the code is malformed."""
     sign1 = cose.sign(cbor.dumps(claims_for(row(), "MUH")), DEVICE, b"D01")
-    assert reason(PREFIX + base45.encode(cbor.dumps(sign1.to_cbor()))) == "unknown_issuer"
+    result = verify(PREFIX + base45.encode(cbor.dumps(sign1.to_cbor())), TRUST, NOW)
+    assert result.reason == "malformed" and "-65537" in result.detail
 
 
 def test_certificate_from_another_root():
@@ -126,7 +128,7 @@ def test_signed_by_a_key_other_than_the_certified_one():
 
 
 def test_altered_claims_break_the_signature():
-    sign1 = cose.parse(cbor.loads(base45.decode(GOOD[4:])))
+    sign1 = decode(GOOD[4:])
     claims = cbor.loads(sign1.payload)
     claims[7] += 365 * DAY  # a year more validity
     tampered = cose.Sign1(sign1.protected_bytes, sign1.protected, sign1.unprotected,
@@ -174,10 +176,62 @@ def test_revoked_licence_shows_the_age_of_the_list():
 
 
 def test_revoked_device_keeps_licences_from_before_it_was_compromised():
-    rl = ceremony.revoke(ROOT, 1, NOW, [], {"D01": NOW - DAY // 2})
+    rl = ceremony.revoke(ROOT, 1, NOW, [], {"MUH/D01": NOW - DAY // 2})
     trust = TrustStore(TRUST.roots, rl)
     assert reason(licence(issued_at=NOW - DAY), trust) == "valid"
     assert reason(licence(issued_at=NOW - DAY // 4), trust) == "device_revoked"
+
+
+def test_a_revoked_device_is_named_with_its_office():
+    """Device ids repeat across offices: revoking SIT/D01 leaves MUH/D01's licences alone."""
+    rl = ceremony.revoke(ROOT, 2, NOW, [], {"SIT/D01": NOW - 10 * DAY})
+    result = verify(GOOD, TrustStore(TRUST.roots, rl), NOW)
+    assert result.valid and rl.to_dict()["devices"] == [{"device": "SIT/D01",
+                                                          "compromised_since": NOW - 10 * DAY}]
+    with pytest.raises(ValueError, match="OFFICE/DEVICE"):
+        ceremony.revoke(ROOT, 3, NOW, [], {"D01": NOW})
+    # A list naming a bare device id (made without our checks) is not a list we take.
+    claims = {1: NOW, 2: 4, 3: [], 4: [["D01", NOW]]}
+    bare = cose.sign(cbor.dumps(claims), ROOT, keys.key_id(keys.public_bytes(ROOT)))
+    with pytest.raises(Exception, match="without its office"):
+        TrustStore(TRUST.roots).install_revocations(cbor.dumps(bare.to_cbor()))
+
+
+@pytest.mark.parametrize("claims, problem", [
+    ({1: NOW, 2: 4, 3: ["L2", "L1"], 4: []}, "not strictly ascending"),      # one encoding
+    ({1: NOW, 2: 4, 3: ["L1", "L1"], 4: []}, "not strictly ascending"),
+    ({1: NOW, 2: 4, 3: [], 4: [["SIT/D01", NOW], ["MUH/D01", NOW]]}, "not strictly ascending"),
+    ({1: NOW, 2: -4, 3: [], 4: []}, "wrong shape"),
+    ({1: NOW, 2: True, 3: [], 4: []}, "wrong shape"),
+    ({1: NOW, 2: 4, 3: [], 4: [], 5: 0}, "wrong shape"),
+])
+def test_a_revocation_list_has_one_encoding_and_nothing_extra(claims, problem):
+    signed = cose.sign(cbor.dumps(claims), ROOT, keys.key_id(keys.public_bytes(ROOT)))
+    trust = TrustStore(TRUST.roots)
+    with pytest.raises(Exception, match=problem):
+        trust.install_revocations(cbor.dumps(signed.to_cbor()))
+    assert trust.revocations is None
+
+
+def test_a_revocation_list_with_header_parameters_is_refused():
+    good = ceremony.revoke(ROOT, 4, NOW, ["L1"], {})
+    extra = cose.Sign1(good.sign1.protected_bytes, good.sign1.protected, {33: b"x"},
+                       good.sign1.payload, good.sign1.signature)
+    with pytest.raises(Exception, match="unprotected header"):
+        TrustStore(TRUST.roots).install_revocations(cbor.dumps(extra.to_cbor()))
+
+
+@pytest.mark.parametrize("number, office, detail", [
+    ("MUH-2026-D02-000001", "MUH", "signed by MUH/D01"),   # another device's number
+    ("SIT-2026-D01-000001", "SIT", "for office SIT"),       # another office entirely
+    ("MUH-2026-D01-000001", "SIT", "for office SIT"),       # the office claim alone
+])
+def test_a_licence_claiming_what_its_certificate_does_not_cover(number, office, detail):
+    """A genuine device's genuine key signing another office's (or device's) licence."""
+    text = sign_claims(claims_for(row(number=number), office), DEVICE, CERT)
+    result = verify(text, TRUST, NOW)
+    assert (result.valid, result.reason) == (False, "wrong_issuer")
+    assert detail in result.detail and result.certificate["office"] == "MUH"
 
 
 def test_revocation_list_must_come_from_a_trusted_root():

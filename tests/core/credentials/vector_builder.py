@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from core.credentials import base45, cbor, ceremony, cose, keys
 from core.credentials import certificate as certs
-from core.credentials.licence import PREFIX, claims_for, sign_claims
+from core.credentials.licence import CERT_LABEL, PREFIX, claims_for, decode, sign_claims
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "credentials.json"
 DAY = 86400
@@ -51,6 +51,57 @@ def text(c=None, **over):
     return sign_claims(claims_for(row(**over), "MUH", salt=SALT), DEVICE, c or cert())
 
 
+# --- hand-built encodings, for the vectors that break one rule of the closed format ---------
+
+def head(major: int, n: int) -> bytes:
+    return cbor._head(major, n)
+
+
+def raw_map(pairs: list[tuple[object, bytes]]) -> bytes:
+    """A CBOR map with its pairs in exactly this order (values already encoded)."""
+    return head(5, len(pairs)) + b"".join(cbor.dumps(k) + v for k, v in pairs)
+
+
+def good_claims(**over) -> dict:
+    return claims_for(row(**over), "MUH", salt=SALT)
+
+
+def envelope(payload: bytes, *, key=DEVICE, kid=b"D01", protected: bytes | None = None,
+             unprotected: bytes | None = None, c=None) -> str:
+    """A licence code around these exact payload bytes, validly signed over whatever
+    protected header is given, so only the rule being broken is wrong."""
+    protected = protected if protected is not None else cbor.dumps({1: -8, 4: kid})
+    signature = key.sign(cose.sig_structure(protected, payload))
+    if unprotected is None:
+        unprotected = cbor.dumps({CERT_LABEL: (c or cert()).to_cbor()})
+    body = (head(6, 18) + head(4, 4) + cbor.dumps(protected) + unprotected
+            + cbor.dumps(payload) + cbor.dumps(signature))
+    return PREFIX + base45.encode(body)
+
+
+def root_signed_cert(payload: bytes, unprotected: bytes = b"\xa0") -> bytes:
+    """A device certificate (encoded) over these exact claim bytes, signed by ROOT."""
+    protected = cbor.dumps({1: -8, 4: keys.key_id(keys.public_bytes(ROOT))})
+    signature = ROOT.sign(cose.sig_structure(protected, payload))
+    return (head(6, 18) + head(4, 4) + cbor.dumps(protected) + unprotected
+            + cbor.dumps(payload) + cbor.dumps(signature))
+
+
+def cert_claims(over: dict | None = None) -> dict:
+    return {**cbor.loads(cert().sign1.payload), **(over or {})}
+
+
+def with_cert(cert_bytes: bytes) -> str:
+    return envelope(cbor.dumps(good_claims()), unprotected=head(5, 1) + cbor.dumps(CERT_LABEL)
+                    + cert_bytes)
+
+
+def claims_bytes(drop=(), **over) -> bytes:
+    claims = {k: v for k, v in {**good_claims(), **{int(k[1:]): v for k, v in over.items()}
+                                }.items() if k not in drop}
+    return cbor.dumps(claims)
+
+
 def readable(claims: dict) -> dict:
     out = {}
     for k, v in claims.items():
@@ -62,15 +113,98 @@ def readable(claims: dict) -> dict:
     return out
 
 
+def closed_format_vectors(good: str) -> list:
+    """One vector per rule that closes the format (docs/credential-format.md): each breaks
+    exactly one rule and is otherwise genuine (signed, trusted, in date)."""
+    nbsp = "\u00a0"
+    claims = good_claims()
+    sorted_pairs = [(k, cbor.dumps(v)) for k, v in sorted(claims.items())]
+    alg_kid = [(1, cbor.dumps(-8)), (4, cbor.dumps(b"D01"))]
+    return [
+        # the text
+        ("leading space", " " + good, "malformed"),
+        ("trailing space (a Base45 character: the data no longer decodes)", good + " ",
+         "malformed"),
+        ("trailing line feed", good + "\n", "malformed"),
+        ("trailing carriage return and line feed", good + "\r\n", "malformed"),
+        ("trailing tab", good + "\t", "malformed"),
+        ("trailing no-break space", good + nbsp, "malformed"),
+        ("lower-case prefix", "nf1:" + good[4:], "malformed"),
+        ("a character outside Base45", good[:-1] + "a", "malformed"),
+        ("longer than 4096 characters", PREFIX + "0" * 4093, "too_large"),
+        # deterministic CBOR: exactly one encoding
+        ("claims with map keys out of order",
+         envelope(raw_map(list(reversed(sorted_pairs)))), "malformed"),
+        ("claims with a non-shortest integer",
+         envelope(raw_map([(k, b"\x1a" + v.to_bytes(4, "big") if k == 10 else cbor.dumps(v))
+                           for k, v in sorted(claims.items())])), "malformed"),
+        ("claims with an indefinite-length map",
+         envelope(b"\xbf" + b"".join(cbor.dumps(k) + v for k, v in sorted_pairs) + b"\xff"),
+         "malformed"),
+        ("a float for a time",
+         envelope(raw_map([(k, b"\xfb" + __import__("struct").pack(">d", float(claims[k]))
+                            if k == 7 else v) for k, v in sorted_pairs])), "malformed"),
+        ("protected header keys out of order",
+         envelope(cbor.dumps(claims), protected=raw_map(list(reversed(alg_kid)))), "malformed"),
+        ("trailing byte after the COSE structure",
+         PREFIX + base45.encode(base45.decode(good[4:]) + b"\x00"), "malformed"),
+        # COSE headers: nothing beyond alg, kid and the certificate
+        ("an extra protected header parameter (content type)",
+         envelope(cbor.dumps(claims), protected=cbor.dumps({1: -8, 3: 60, 4: b"D01"})),
+         "malformed"),
+        ("an extra unprotected header parameter",
+         envelope(cbor.dumps(claims), unprotected=cbor.dumps(
+             {33: b"x", CERT_LABEL: cert().to_cbor()})), "malformed"),
+        ("no certificate", envelope(cbor.dumps(claims), unprotected=b"\xa0"), "malformed"),
+        ("certificate as a byte string, not embedded",
+         envelope(cbor.dumps(claims), unprotected=cbor.dumps({CERT_LABEL: cert().to_bytes()})),
+         "malformed"),
+        ("kid as a text string",
+         envelope(cbor.dumps(claims), protected=cbor.dumps({1: -8, 4: "D01"})), "malformed"),
+        ("kid naming another device", envelope(cbor.dumps(claims), kid=b"D02"),
+         "bad_signature"),
+        ("a certificate with a non-empty unprotected header",
+         with_cert(root_signed_cert(cert().sign1.payload, cbor.dumps({33: b"x"}))),
+         "malformed"),
+        ("a certificate with unsorted licence types",
+         with_cert(root_signed_cert(raw_map([(k, cbor.dumps(["RES", "BPS"] if k == 7 else v))
+                                             for k, v in sorted(cert_claims().items())]))),
+         "malformed"),
+        ("a certificate with an unknown claim",
+         with_cert(root_signed_cert(cbor.dumps(cert_claims({9: 1})))), "malformed"),
+        # the claims
+        ("no address: allowed", envelope(claims_bytes(drop=(5,))), "valid"),
+        ("an empty address map", envelope(claims_bytes(k5={})), "malformed"),
+        ("an empty address part", envelope(claims_bytes(k5={2: ""})), "malformed"),
+        ("empty conditions", envelope(claims_bytes(k9="")), "malformed"),
+        ("no holder name", envelope(claims_bytes(drop=(3,))), "malformed"),
+        ("an unknown claim", envelope(claims_bytes(k11="x")), "malformed"),
+        ("a national ID hash of the wrong length",
+         envelope(claims_bytes(k4=[SALT, bytes(11)])), "malformed"),
+        ("a negative time", envelope(claims_bytes(k6=-1)), "malformed"),
+        ("true as the device counter", envelope(claims_bytes(k10=True)), "malformed"),
+        ("a licence number not OFFICE-YEAR-DEVICE-SEQUENCE",
+         envelope(claims_bytes(k1="MUH-D01-42")), "malformed"),
+        # the order of checks: the first failing check is the answer
+        ("another office's number and expired: wrong issuer comes first",
+         text(cert(not_before=NOW - 200 * DAY), number="SIT-2026-D01-000001",
+              issued_at=NOW - 100 * DAY, valid_until=NOW - 10 * DAY), "wrong_issuer"),
+        ("certificate not yet valid",
+         text(cert(not_before=NOW + DAY, sign_until=NOW + 2 * DAY, not_after=NOW + 3 * DAY),
+              issued_at=NOW + DAY + 1, valid_until=NOW + 90 * DAY),
+         "certificate_not_yet_valid"),
+    ]
+
+
 def build() -> dict:
     good = text()
-    tampered = cose.parse(cbor.loads(base45.decode(good[4:])))
+    tampered = decode(good[4:])
     claims = cbor.loads(tampered.payload)
     claims[7] += 365 * DAY
     tampered = cose.Sign1(tampered.protected_bytes, tampered.protected, tampered.unprotected,
                           cbor.dumps(claims), tampered.signature)
     revocations = ceremony.revoke(ROOT, 3, NOW - 3 * 3600, ["MUH-2026-D01-000099"],
-                                  {"D09": NOW - 10 * DAY})
+                                  {"MUH/D09": NOW - 10 * DAY})
     permit = row(number="MUH-2026-D01-000043", licence_type="BPS",
                  address={"parcel": "02-1234", "block": "204", "road": "15",
                           "building": "1203A"},
@@ -100,17 +234,24 @@ def build() -> dict:
                                  valid_until=NOW - 10 * DAY), "licence_expired", None),
         ("issued in the future", text(issued_at=NOW + 3 * DAY, valid_until=NOW + 90 * DAY),
          "issued_in_future", None),
+        ("numbered as another device's licence", text(number="MUH-2026-D02-000042"),
+         "wrong_issuer", None),
+        ("claiming another office", sign_claims(claims_for(row(number="SIT-2026-D01-000042"),
+                                                           "SIT", salt=SALT), DEVICE, cert()),
+         "wrong_issuer", None),
+        ("a device of another office with the same id, revoked",
+         text(number="MUH-2026-D01-000044"), "valid",
+         ceremony.revoke(ROOT, 4, NOW - 3600, [], {"SIT/D01": NOW - 10 * DAY})),
         ("unknown version prefix", "NF2:" + good[4:], "unsupported_version", None),
         ("truncated", good[:200], "malformed", None),
-    ]
+    ] + [(name, value, reason, None) for name, value, reason in closed_format_vectors(good)]
     out = []
     for name, value, reason, rl in vectors:
         entry = {"name": name, "text": value, "verify_at": NOW, "expected": reason}
         if rl is not None:
             entry["revocation_list"] = rl.to_bytes().hex()
-        if reason not in ("malformed", "unsupported_version"):
-            sign1 = cose.parse(cbor.loads(base45.decode(value[4:]), max_depth=8))
-            entry["claims"] = readable(cbor.loads(sign1.payload))
+        if reason not in ("malformed", "unsupported_version", "too_large"):
+            entry["claims"] = readable(cbor.loads(decode(value[4:]).payload))
         out.append(entry)
     return {
         "format": "NF1 (docs/credential-format.md)",

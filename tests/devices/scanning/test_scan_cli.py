@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from core.credentials import base45, cbor, cose, keys
+from core.credentials import licence as licence_code
 from core.credentials.licence import PREFIX
 from core.credentials.trust import TrustStore
 from devices.scanning import capture
@@ -42,7 +43,7 @@ def signed_licence() -> str:
 
 def tampered(text: str) -> str:
     """The same licence with its validity stretched by a year after signing."""
-    sign1 = cose.parse(cbor.loads(base45.decode(text[len(PREFIX):])))
+    sign1 = licence_code.decode(text[len(PREFIX):])
     claims = cbor.loads(sign1.payload)
     claims[7] += 365 * DAY
     forged = cose.Sign1(sign1.protected_bytes, sign1.protected, sign1.unprotected,

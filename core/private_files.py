@@ -1,0 +1,26 @@
+"""Files only their owner may read: databases, keys, tokens. One owner for the rule so the
+device and central cannot drift (central once left its database 0644 when --home existed)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def ensure_private(path: Path) -> None:
+    """Create path empty and 0600 if it is missing (0600 from its first byte, whatever the
+    umask or the directory's mode), and force 0600 if it exists. Raises OSError."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass  # already there, or another process created it first
+    os.chmod(path, 0o600)
+
+
+def write_private(path: Path, data: bytes, *, overwrite: bool = True) -> None:
+    """Write data to a 0600 file. With overwrite=False an existing file raises
+    FileExistsError (keys are never overwritten)."""
+    flags = os.O_CREAT | os.O_WRONLY | (os.O_TRUNC if overwrite else os.O_EXCL)
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_TRUNC
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)

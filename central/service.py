@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core import private_files
+from core.private_files import ensure_private, write_private
 from core.catalog import DEFAULT_CATALOG_DIR, parse_service
 from core.clock import Clock, SystemClock, iso, parse_iso
 from core.credentials import ceremony, keys, revocation
@@ -158,7 +158,7 @@ class Central:
              pool_size: int = 10) -> "Central":
         home = Path(home)
         if not url and home.is_dir():  # its SQLite file: 0600 whatever the directory was
-            private_files.ensure_private(home / db.SQLITE_FILE)
+            ensure_private(home / db.SQLITE_FILE)
         engine = db.make_engine(db.url_for(home, url), pool_size=pool_size)
         db.migrate(engine)
         return cls(home, engine, clock)
@@ -185,7 +185,7 @@ class Central:
                                 {"public_key": central.root_public.hex()})
             for raw in services:
                 central._add_change(conn, "service", raw["code"], None, raw)
-        private_files.write_private(home / "admin.token", (admin_token + "\n").encode())
+        write_private(home / "admin.token", (admin_token + "\n").encode())
         return central, admin_token
 
     def now(self) -> str:

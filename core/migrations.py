@@ -210,14 +210,23 @@ def m009_held_events(db):
         db.execute(sql)
 
 
+def m010_signed_audit_head(db):
+    """The audit head carries the device key's signature, so a log rewritten end to end
+    (every hash recomputed) no longer verifies (docs/audit.md)."""
+    for sql in ("ALTER TABLE audit_head ADD COLUMN signature TEXT",
+                "ALTER TABLE audit_head ADD COLUMN signer TEXT"):
+        db.execute(sql)
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
               m005_application_slips, m006_parked_tickets, m007_hub_devices,
-              m008_recent_service_times, m009_held_events]
+              m008_recent_service_times, m009_held_events, m010_signed_audit_head]
 
 
 def apply(store) -> None:
     conn = store.conn
     current = conn.execute("PRAGMA user_version").fetchone()[0]
+    store.schema_opened = current
     if current > len(MIGRATIONS):
         raise StoreError(f"{store.path} was written by a newer Nafitha (schema {current}, this "
                          f"version knows {len(MIGRATIONS)}); upgrade Nafitha", path=str(store.path))

@@ -10,8 +10,10 @@ from . import audit, outbox, reference, sync_state
 from .applications import Applications
 from .catalog import Catalog, catalog_of, load_catalog, parse_service
 from .clock import Clock, SystemClock, UlidFactory
+from .credentials import ceremony, keys
 from .credentials.licence import REASONS, VerificationResult, verify
-from .credentials.trust import DeviceSigner, TrustStore
+from .credentials.trust import DeviceSigner, TrustStore, device_key_path
+from .errors import InvalidState
 from .licences import Licences
 from .payments import Payments
 from .printing import PrintQueue
@@ -22,11 +24,18 @@ from .text import clean_text
 from .users import Users
 
 
+SIGNED_HEADS_SCHEMA = 10  # core.migrations.m010_signed_audit_head
+
+
 class Office:
     def __init__(self, settings: Settings, store: Store, catalog: Catalog):
         self.settings = settings
         self.store = store
         self.catalog = catalog
+        # The device key signs the audit head at every commit (docs/audit.md).
+        store.head_key = keys.KeyFile(device_key_path(settings.data_dir))
+        if store.schema_opened < SIGNED_HEADS_SCHEMA and store.head_key.private():
+            self._seal_quietly()  # upgraded from unsigned heads: sign the intact chain
         # Signs each licence on issue (row -> "NF1:..."); None until the device has a key
         # and a certificate (docs/keys.md).
         self.signer: Callable[[dict], str] | None = DeviceSigner.load(
@@ -81,7 +90,30 @@ class Office:
         return documents.build(self, job["kind"], job["ref_id"], bool(job["copy"]))
 
     def verify_audit(self) -> dict:
-        return audit.verify_chain(self.store)
+        """The chain, and the head's signature by this device's key when it has one."""
+        return audit.verify_chain(self.store, self.store.head_key.public())
+
+    def seal_audit(self) -> dict:
+        """Sign the audit head with the device key once the whole chain checks out (after a
+        new key); refused with InvalidState when the chain is broken."""
+        key = self.store.head_key.private()
+        if key is None:
+            return {"sealed": False, "entries": audit.verify_chain(self.store)["entries"]}
+        return audit.seal(self.store, key)
+
+    def _seal_quietly(self) -> None:
+        try:
+            self.seal_audit()
+        except InvalidState:
+            pass  # a broken chain stays unsigned and `nafitha audit verify` reports it
+
+    def request_key(self) -> dict:
+        """This device's signing key (created once) and its certificate request for the
+        root; the audit head is signed with the new key at once."""
+        request = ceremony.request(self.settings.data_dir, self.settings.device.id,
+                                   self.settings.office.code)
+        self._seal_quietly()
+        return request
 
     def outbox_status(self) -> dict:
         return outbox.status(self.store)

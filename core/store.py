@@ -37,6 +37,14 @@ class Store:
         self._depth = 0
         self._lock = threading.RLock()
         self._actor = "system"
+        # The device key that signs the audit head at each commit (a KeyFile, set by the
+        # Office; None: heads stay unsigned), the head this transaction chained from, and
+        # the head this process signed last (trusted without a second check).
+        self.head_key = None
+        self._chained_from: dict | None = None
+        self._last_entry: dict | None = None
+        self._signed_head: dict | None = None
+        self.schema_opened = 0  # the schema version found on open (migrations.apply)
 
     # --- opening ---------------------------------------------------------------------------
     @classmethod
@@ -132,13 +140,26 @@ class Store:
                 self._depth -= 1
                 if outer:
                     self._actor = previous_actor
+                    self._chained_from = None
                     self.conn.execute("ROLLBACK")
                 raise
             else:
                 self._depth -= 1
                 if outer:
                     self._actor = previous_actor
+                    try:
+                        self._sign_audit_head()
+                    except BaseException:
+                        self.conn.execute("ROLLBACK")
+                        raise
                     self.conn.execute("COMMIT")
+
+    def _sign_audit_head(self) -> None:
+        chained_from, self._chained_from = self._chained_from, None
+        if chained_from is None:
+            return
+        self._signed_head = audit.sign_after(self, chained_from, self._last_entry,
+                                             self.head_key, self._signed_head)
 
     def in_transaction(self) -> bool:
         return self._depth > 0
@@ -189,11 +210,13 @@ class Store:
         decision in a reference bundle): rolled back alone, then the error goes on."""
         assert self.in_transaction(), "a savepoint is taken inside atomic()"
         self.conn.execute(f"SAVEPOINT {name}")
+        chain = (self._chained_from, self._last_entry)  # the audit head to sign at commit
         try:
             yield
         except BaseException:
             self.conn.execute(f"ROLLBACK TO {name}")
             self.conn.execute(f"RELEASE {name}")
+            self._chained_from, self._last_entry = chain
             raise
         self.conn.execute(f"RELEASE {name}")
 
@@ -201,8 +224,11 @@ class Store:
     def record(self, event_type: str, entity_type: str, entity_id: str, data: dict) -> dict:
         """Append the audit entry and the outbox event of one operation (same transaction)."""
         assert self.in_transaction(), "record() is called inside atomic()"
-        entry = audit.append(self, self.now(), self._actor, event_type, entity_type,
-                             entity_id, data)
+        entry, previous = audit.append(self, self.now(), self._actor, event_type, entity_type,
+                                       entity_id, data)
+        if self._chained_from is None:
+            self._chained_from = previous
+        self._last_entry = entry
         # The event carries its whole audit entry (entity, previous hash), so central can
         # recompute each device's hash chain on arrival. Its seq is a sequence, not
         # MAX(seq)+1: if sent rows are ever pruned, numbers never come back.

@@ -51,13 +51,14 @@ def keys_init_root(ctx, out):
 def keys_request(ctx, out):
     """Create this device's signing key (once) and a certificate request for the root.
 
+    The key also signs the audit log's head from now on (docs/audit.md); run again to
+    re-sign a head left unsigned (only if the whole log checks out).
+
     \b
     Example:
         nafitha --data ./data keys request --out d01.request.json
     """
-    from core.credentials import ceremony
-    s = ctx.settings
-    req = ceremony.request(s.data_dir, s.device.id, s.office.code)
+    req = ctx.office.request_key()
     if out:
         Path(out).write_text(json.dumps(req, indent=2), encoding="utf-8")
     return req, None
@@ -82,7 +83,8 @@ def keys_certify(ctx, request_file, root_key, types, sign_days, valid_days, seri
         nafitha keys certify d01.request.json --root-key /media/root-usb/root.key --out d01.cert
     """
     from core.credentials import ceremony, keys as k
-    req = ceremony.parse_request(_read_bytes(request_file, "REQUEST_FILE").decode("utf-8", "replace"))
+    req = ceremony.parse_request(
+        _read_bytes(request_file, "REQUEST_FILE").decode("utf-8", "replace"))
     type_list = [t.strip() for t in types.split(",") if t.strip()] if types else \
         [s.licence_type for s in service_catalog(ctx)]
     cert = ceremony.certify(k.read_private(Path(root_key)), req, type_list, _now(), sign_days,
@@ -200,6 +202,7 @@ def keys_demo(ctx):
     if not (demo / "root.key").exists():
         ceremony.init_root(demo)
     root = key_files.read_private(demo / "root.key")
+    ctx.office.request_key()  # the key, and the audit head signed with it
     cert = ceremony.setup_device(s.data_dir, root, s.device.id, s.office.code,
                                  [svc.licence_type for svc in ctx.office.catalog],
                                  int(_time.time()))

@@ -319,6 +319,7 @@ class SyncAgent:
 def enrol(settings, url: str, code: str, session: requests.Session | None = None) -> dict:
     """Ask central for this device's certificate and token with a one-time code."""
     from core.credentials import ceremony
+    from core.office import Office
 
     url = url.rstrip("/")
     if not url.startswith(("http://", "https://")):
@@ -328,7 +329,11 @@ def enrol(settings, url: str, code: str, session: requests.Session | None = None
         raise SyncError("config", f"this device is already enrolled with {existing['url']} as "
                                   f"{existing['office']}/{existing['device_id']}; remove "
                                   f"{enrolment_path(settings.data_dir)} to enrol again")
-    request = ceremony.request(settings.data_dir, settings.device.id, settings.office.code)
+    office = Office.open(settings)
+    try:
+        request = office.request_key()  # the key, and the audit head signed with it
+    finally:
+        office.close()
     session = session or requests.Session()
     verify = tls_verify(settings.sync)
     try:

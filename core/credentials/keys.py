@@ -79,3 +79,38 @@ def write_public(public: bytes, path: Path) -> None:
 def read_public(path: Path) -> bytes:
     return public_bytes(_load_pem(path, serialization.load_pem_public_key, Ed25519PublicKey,
                                   "public key"))
+
+
+class KeyFile:
+    """A private key file read when it changes: a long-running app picks up the key a
+    ceremony creates beside it, with one stat() per use. None while there is no readable
+    key (a broken file is reported by `nafitha keys status`, not by every commit)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._stamp = None
+        self._key: Ed25519PrivateKey | None = None
+        self._public: bytes | None = None
+
+    def _refresh(self) -> None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            self._stamp, self._key, self._public = None, None, None
+            return
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if stamp != self._stamp:
+            self._stamp = stamp
+            try:
+                self._key = read_private(self.path)
+                self._public = public_bytes(self._key)
+            except (KeyFileError, OSError):
+                self._key, self._public = None, None
+
+    def private(self) -> Ed25519PrivateKey | None:
+        self._refresh()
+        return self._key
+
+    def public(self) -> bytes | None:
+        self._refresh()
+        return self._public

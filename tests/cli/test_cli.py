@@ -105,7 +105,7 @@ def test_a_day_through_the_cli(run, tmp_path):
     assert as_json(run("report", "z", str(z["shift"]), "--json")) == z
 
     audit = as_json(run("audit", "verify", "--json"))
-    assert audit["ok"] and audit["entries"] > 10
+    assert audit["ok"] and audit["entries"] > 10 and audit["signed"]
     status = as_json(run("outbox", "status", "--json"))
     assert status["pending"] == audit["entries"] and status["last_seq"] == audit["entries"]
 

@@ -48,7 +48,8 @@ def test_each_entry_links_to_the_one_before(worked):
 
 
 def test_empty_log_verifies(office):
-    assert office.verify_audit() == {"ok": True, "entries": 0, "problems": [], "head": None}
+    assert office.verify_audit() == {"ok": True, "entries": 0, "problems": [], "head": None,
+                                     "signed": False}
 
 
 def test_edited_entry_is_detected(worked):

@@ -19,7 +19,7 @@ def schema(office, name):
 
 
 @pytest.fixture
-def before_m006(settings, clock, ids, monkeypatch, certified, valid_nid):
+def before_m006(settings, clock, ids, monkeypatch, valid_nid):
     """A store at schema 5 with tickets in every state it allowed, their events and an
     application that refers to a ticket; returns its rows, closed."""
     monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:5])

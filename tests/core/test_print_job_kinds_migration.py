@@ -3,7 +3,7 @@ from core import migrations
 from core.office import Office
 
 
-def test_upgrade_keeps_print_jobs_and_their_index(settings, clock, ids, monkeypatch, certified):
+def test_upgrade_keeps_print_jobs_and_their_index(settings, clock, ids, monkeypatch):
     monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:4])
     office = Office.open(settings, clock=clock, ids=ids)
     job = office.printing.enqueue("ticket", office.queue.take_ticket("R")["id"])

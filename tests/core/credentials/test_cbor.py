@@ -310,7 +310,7 @@ def timed(call):
     try:
         return call()
     finally:
-        assert time.perf_counter() - began < 0.05
+        assert time.perf_counter() - began < 1.0
 
 
 def test_bomb_10000_nested_arrays():
@@ -450,13 +450,15 @@ def from_cbor2(value):
 
 
 def check_hostile(data):
-    """Only a value or CBORError, fast; and whatever we accept, cbor2 reads the same way."""
+    """Only a value or CBORError, never a runaway (a generous bound: it catches quadratic or
+    worse blow-ups, not a shared machine's noise; speed is bench/'s); and whatever we
+    accept, cbor2 reads the same way."""
     began = time.perf_counter()
     try:
         value = loads(data)
     except CBORError:
         value = CBORError
-    assert time.perf_counter() - began < 0.05
+    assert time.perf_counter() - began < 1.0
     if value is not CBORError:
         assert from_cbor2(cbor2.loads(data)) == value
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.private_files import ensure_private, write_private
 from core.catalog import DEFAULT_CATALOG_DIR, parse_service
 from core.clock import Clock, SystemClock, iso, parse_iso
-from core.credentials import ceremony, keys, revocation
-from core.credentials.licence import device_key, epoch, verify
+from core.credentials import ceremony, keys, qr_fit, revocation
+from core.credentials.licence import device_key, epoch, verify, worst_case_code
 from core.credentials.trust import TrustStore
 from core.errors import CatalogError, NafithaError
+from core.private_files import ensure_private, write_private
 from core.users import ROLES, hash_pin
 from sync import protocol
 from sync.protocol import ProtocolError, canonical_json
@@ -37,6 +37,7 @@ CODE_RE = re.compile(r"^[A-Z0-9]{1,8}$")
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 ENROL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 TOKEN_DAYS = 365
+NARROWEST_PAPER_DOTS = 384  # 58 mm: the narrowest paper an office may print licences on
 SKEW_WARN_S = 300
 INT64_MAX = 2 ** 63 - 1  # BigInteger columns, on SQLite and PostgreSQL alike
 INT32_MAX = 2 ** 31 - 1  # Integer columns (clock_skew_s)
@@ -719,6 +720,7 @@ class Central:
             if value and (len(value) > limit or any(ord(c) < 32 for c in value)):
                 raise CentralError(422, f"invalid_{name}",
                                    f"{name}: one line of at most {limit} characters")
+        known_types = {s["licence_type"] for s in self.services()} if conditions else set()
         with self.engine.begin() as conn:
             app = self._application(conn, number)
             if app["issue_mode"] != "review":
@@ -728,6 +730,8 @@ class Central:
                 raise CentralError(409, "already_decided",
                                    f"{app['number']} is {app['state']}; it can no longer "
                                    f"be decided here")
+            if decision == "approved" and conditions:
+                self._check_licence_fits(app, conditions, known_types)
             if conn.execute(sa.select(decisions.c.state).where(
                     decisions.c.application_id == app["id"])).first():
                 raise CentralError(409, "already_decided", f"{app['number']} already has a "
@@ -738,6 +742,22 @@ class Central:
             self._add_change(conn, "decision", app["id"], app["office"],
                              {**row, "number": app["number"]})
         return {**row, "number": app["number"], "office": app["office"]}
+
+    @staticmethod
+    def _check_licence_fits(app: dict, conditions: str, known_types: set[str]) -> None:
+        """Conditions are signed into the licence's QR code: refuse those that would not fit
+        58 mm paper, the narrowest any office may print on (central does not know each
+        office's printers), before the office numbers or signs anything."""
+        body = json.loads(app["body"])
+        code = worst_case_code(app["office"], body["licence_type"], body.get("fields") or {},
+                               conditions, sorted(known_types))
+        problem = qr_fit.misfit(len(code), NARROWEST_PAPER_DOTS)
+        if problem:
+            raise CentralError(422, "conditions_too_long",
+                               f"these conditions do not fit on the licence: {problem}; "
+                               f"shorten them by at least "
+                               f"{qr_fit.excess_bytes(len(code), NARROWEST_PAPER_DOTS)} "
+                               f"characters (an Arabic letter counts as two)")
 
     def revoke_licence(self, number: str, reason: str, by: str = "back-office") -> dict:
         reason = (reason or "").strip()

@@ -9,6 +9,8 @@ import json
 
 from . import codes
 from .catalog import validate_fields
+from .credentials import qr_fit
+from .credentials.licence import worst_case_code
 from .errors import InvalidState, NotFound, ValidationError
 from .text import clean_text, search_key
 
@@ -26,8 +28,12 @@ class Applications:
             raise ValidationError("fields must be a mapping of field name to value",
                                   field="fields")
         v = self.settings.validation
-        return validate_fields(service, values, v.national_id_pattern, v.national_id_check,
-                               v.phone_pattern, v.max_amount_minor, partial=partial)
+        clean = validate_fields(service, values, v.national_id_pattern, v.national_id_check,
+                                v.phone_pattern, v.max_amount_minor, partial=partial)
+        if not partial:  # the name and address are signed into the licence's QR code
+            self._check_licence_fits(service.licence_type, clean, "", "full_name",
+                                     "the name and address are too long for the licence")
+        return clean
 
     def check(self, service: str, values: dict) -> dict:
         """The cleaned values, or ValidationError for the first bad one; stores nothing and
@@ -113,16 +119,47 @@ class Applications:
                 conditions: str | None = None) -> dict:
         """Approve; `conditions` (e.g. working hours) are printed on and signed into the
         licence."""
-        conditions = clean_text(conditions, "conditions", max_length=300) if conditions else ""
         with self.store.atomic():
             row = self.row(application)
             if row["state"] not in ("submitted", "paid"):
                 raise InvalidState(f"application {row['number']} is {row['state']}; only a "
                                    f"submitted or paid application can be approved",
                                    state=row["state"])
+            conditions = self._checked_conditions(row, conditions)
             self.store.update("applications", "id", row["id"], {"conditions": conditions})
             row["conditions"] = conditions
             return self._decide(row, "approved", "application.approved", reason)
+
+    def check_conditions(self, application: str, conditions: str | None) -> str:
+        """The conditions cleaned, or ValidationError when they are not one line of text or
+        would not fit on the licence; stores nothing (a form checks them as typed)."""
+        return self._checked_conditions(self.row(application), conditions)
+
+    def _checked_conditions(self, row: dict, conditions: str | None) -> str:
+        conditions = clean_text(conditions, "conditions", max_length=300) if conditions else ""
+        if conditions:
+            self._check_licence_fits(row["licence_type"], json.loads(row["fields"]),
+                                     conditions, "conditions",
+                                     "these conditions do not fit on the licence")
+        return conditions
+
+    def _check_licence_fits(self, licence_type: str, fields: dict, conditions: str,
+                            field: str, what: str) -> None:
+        """The holder's name, address and the conditions are signed into the licence's QR
+        code: refuse, before anything is numbered or signed, what would make it too large
+        for the office's smallest paper (core/credentials/qr_fit.py). Measured on the worst
+        case of what the issuing device adds: its own certificate when this device signs,
+        else the largest any device of the office could hold."""
+        signer = self.office.signer  # this office's issuing device, when it is this one
+        code = worst_case_code(self.settings.office.code, licence_type, fields, conditions,
+                               sorted({s.licence_type for s in self.office.catalog}),
+                               signer.cert if signer else None)
+        paper = self.settings.office.smallest_paper_dots
+        problem = qr_fit.misfit(len(code), paper)
+        if problem:
+            cut = qr_fit.excess_bytes(len(code), paper)
+            raise ValidationError(f"{what}: {problem}; shorten them by at least {cut} "
+                                  f"characters (an Arabic letter counts as two)", field=field)
 
     def reject(self, application: str, reason: str) -> dict:
         reason = clean_text(reason, "reason", max_length=500, min_length=1)

@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 
 from .clock import iso
+from .credentials import qr_fit
 from .errors import InvalidState, NotFound
 from .text import clean_text
 
@@ -60,6 +61,13 @@ class Licences:
                    "device_counter": self.store.next_sequence("licence:device"),
                    "conditions": app["conditions"], "signed_payload": None}
             row["signed_payload"] = self.office.signer(row)
+            # Approval measured the worst case; this is the code itself (a long name on an
+            # application approved before the check existed): nothing is kept if it misfits.
+            problem = qr_fit.misfit(len(row["signed_payload"]),
+                                    self.settings.office.smallest_paper_dots)
+            if problem:
+                raise InvalidState(f"licence not issued: {problem}; its QR code could not be "
+                                   f"printed (the number is not used)")
             self.store.insert("licences", row)
             self.office.applications.mark_issued(app, row["issued_at"])
             self.store.record("licence.issued", "licence", row["id"],

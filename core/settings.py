@@ -40,6 +40,9 @@ class OfficeSettings:
     name_en: str = "Muharraq Service Centre"
     timezone: str = "Asia/Bahrain"
     digits: str = "latin"  # how screens show numbers: latin (0-9) or arabic (٠-٩) in Arabic
+    # The narrowest paper any device of the office prints licences on: approval refuses
+    # conditions whose QR code would not fit it (384: 58 mm, 576: 80 mm; docs/printing.md).
+    smallest_paper_dots: int = 384
 
 
 @dataclass
@@ -283,6 +286,12 @@ def _check(settings: Settings, where: str) -> None:
                                   f"{', '.join(PRINTER_TRANSPORTS)})")
     if p.width_dots not in (384, 576):
         fail("printer.width_dots", "must be 384 (58 mm paper) or 576 (80 mm paper)")
+    if settings.office.smallest_paper_dots not in (384, 576):
+        fail("office.smallest_paper_dots", "must be 384 (58 mm paper) or 576 (80 mm paper)")
+    if p.width_dots < settings.office.smallest_paper_dots:
+        fail("office.smallest_paper_dots", f"is {settings.office.smallest_paper_dots} but this "
+             f"device prints on {p.width_dots}-dot paper: make it {p.width_dots} (licences "
+             f"approved for wider paper might not fit here)")
     if p.language not in LANGUAGES:
         fail("printer.language", "must be ar or en")
     if p.serial_flow not in ("none", "rtscts", "xonxoff"):

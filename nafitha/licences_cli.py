@@ -10,7 +10,7 @@ import click
 
 from core.errors import NafithaError
 from nafitha.commands import Command, Group, command
-from nafitha.printing_cli import print_and_report
+from nafitha.printing_cli import PrintFailed, print_and_report
 
 
 def _licence_line(lic):
@@ -33,7 +33,11 @@ def issue_cmd(ctx, number, and_print):
         if not and_print:
             return ctx.office.licences.issue(number), _licence_line
         lic = ctx.office.printing.issue_licence(number)  # issued and queued together
-    printed, human = print_and_report(ctx, lic["print_job"])
+    try:
+        printed, human = print_and_report(ctx, lic["print_job"])
+    except PrintFailed as exc:
+        raise PrintFailed(f"licence {lic['number']} is issued, but its {exc.message}",
+                          **exc.details, licence=lic["number"])
     return {**lic, "print_job": printed}, lambda r: (_licence_line(r), human(r["print_job"]))
 
 

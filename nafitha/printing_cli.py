@@ -7,9 +7,13 @@ import inspect
 
 import click
 
-from core.errors import DeviceError
+from core.errors import DeviceError, NafithaError
 from core.text import LANGUAGES
 from nafitha.commands import Group, command
+
+
+class PrintFailed(NafithaError):
+    code = "print_failed"
 
 
 def _transport(ctx):
@@ -48,6 +52,10 @@ def print_and_report(ctx, job) -> tuple[dict, object]:
         transport.close()
     row = ctx.office.printing.get(job["id"])
     waiting = worker.status.waiting_for
+    if row["state"] == "failed":
+        # Not "printed": the job will not print as it is, and scripts must see that.
+        raise PrintFailed(f"job {row['seq']} ({row['kind']}) failed and will not print: "
+                          f"{row['last_error']}", job=row["id"])
 
     def human(j):
         if j["state"] == "done":

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import base45, cbor, cose
+from . import base45, cbor, cose, keys
 from . import certificate as certs
 
 PREFIX = "NF1:"
@@ -89,12 +89,14 @@ def epoch(value: str | datetime | int) -> int:
     return int(value.timestamp())
 
 
-def claims_for(row: dict, office: str, salt: bytes | None = None) -> dict:
-    """row: a licence row; its address is the JSON object the store keeps."""
+def claims_for(row: dict, office: str, salt: bytes | None = None,
+               national_id_hash: list[bytes] | None = None) -> dict:
+    """row: a licence row; its address is the JSON object the store keeps.
+    national_id_hash: already computed (the fit probe's stand-in skips scrypt)."""
     parts = json.loads(row["address"]) if isinstance(row["address"], str) else row["address"]
     address = {k: parts[name] for k, name in ADDRESS_KEYS.items() if parts.get(name)}
     claims = {1: row["number"], 2: row["licence_type"], 3: row["holder_name"],
-              4: protect_national_id(row["national_id"], salt),
+              4: national_id_hash or protect_national_id(row["national_id"], salt),
               6: epoch(row["issued_at"]), 7: epoch(row["valid_until"]), 8: office,
               10: row["device_counter"]}
     if address:  # the format has no empty maps: a licence without a place has no key 5
@@ -108,6 +110,35 @@ def sign_claims(claims: dict, device_key, cert: certs.DeviceCertificate) -> str:
     sign1 = cose.sign(cbor.dumps(claims), device_key, cert.device_id.encode(),
                       {CERT_LABEL: cert.to_cbor()})
     return PREFIX + base45.encode(cbor.dumps(sign1.to_cbor()))
+
+
+# The largest values of what a licence carries besides the resident's words: a probe signed
+# with them is at least as long as the code any device of the office will sign later.
+WORST_UINT = 2 ** 32 - 1  # times, counters and serials until 2106 are 5-byte CBOR
+WORST_DEVICE = "D" * 8  # device ids are at most 8 characters (certificate.CODE_RE)
+
+
+def worst_case_code(office: str, licence_type: str, fields: dict, conditions: str,
+                    licence_types: list[str], cert: certs.DeviceCertificate | None = None
+                    ) -> str:
+    """A code as long as the longest this application's licence can get, signed by a
+    throw-away key (the signature's size is all that matters; no scrypt: the national ID
+    hash is fixed-size): what approval measures against the paper before anything is
+    numbered or signed. cert: the issuing device's own certificate when known; otherwise
+    the largest one a device of the office can hold."""
+    device = keys.generate()
+    if cert is None:
+        cert = certs.issue(keys.generate(), WORST_DEVICE, office, keys.public_bytes(device),
+                           WORST_UINT, WORST_UINT, WORST_UINT,
+                           sorted(set(licence_types) | {licence_type}), WORST_UINT)
+    row = {"number": f"{office}-9999-{cert.device_id}-999999", "licence_type": licence_type,
+           "holder_name": fields.get("full_name", ""),
+           "address": {name: fields[name] for name in ADDRESS_KEYS.values()
+                       if fields.get(name)},
+           "issued_at": WORST_UINT, "valid_until": WORST_UINT, "device_counter": WORST_UINT,
+           "conditions": conditions}
+    stand_in = [bytes(NID_SALT_BYTES), bytes(NID_SCRYPT["dklen"])]
+    return sign_claims(claims_for(row, office, national_id_hash=stand_in), device, cert)
 
 
 def _readable_claims(raw: dict) -> dict:

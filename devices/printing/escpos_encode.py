@@ -11,6 +11,8 @@ import logging
 
 from PIL import Image
 
+from core.credentials import qr_fit
+
 
 def _import_escpos():
     """Import python-escpos without its import-time side effect on logging.
@@ -114,6 +116,7 @@ def raster_job(image: Image.Image, profile: str = "default", cut: bool = True,
             raise ValueError(f"profile {profile} has no native QR")
         if native_qr == "":
             raise ValueError("native_qr is empty")
+        _check_native_qr_fits(native_qr, width)
 
     printer = _printer_for(profile, width)
     printer.hw("INIT")
@@ -128,6 +131,21 @@ def raster_job(image: Image.Image, profile: str = "default", cut: bool = True,
     else:
         printer.print_and_feed(FEED_LINES)
     return printer.output
+
+
+def _check_native_qr_fits(text: str, width: int) -> None:
+    """The printer draws its own QR at level M and QR_MODULE_DOTS per module, choosing the
+    smallest version that holds the text: refuse one wider than the paper, which a printer
+    would cut off or skip while the job counted as printed."""
+    import segno
+
+    version = segno.make(text, error=qr_fit.ERROR_LEVEL.lower(), micro=False,
+                         boost_error=False).version
+    side = qr_fit.side_dots(version, QR_MODULE_DOTS)
+    if side > width:
+        raise ValueError(f"the printer's QR code would be {side} dots wide (version "
+                         f"{version}, {QR_MODULE_DOTS} dots per module with its quiet zone) "
+                         f"but the paper is {width} dots")
 
 
 def status_query() -> bytes:

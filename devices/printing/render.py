@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from PIL import Image, ImageDraw, ImageFont, features
 
+from core.credentials import qr_fit
 from core.errors import DeviceError
 
 from ..fonts import FONT_DIRS, find_font
@@ -69,8 +70,8 @@ PAGES = {
 SMALLER = {"title": "body", "large": "body", "body": "small", "small": "small"}
 THRESHOLD = 150  # grey below this prints black
 TOP_PAD, BOTTOM_PAD = 8, 16
-QR_QUIET_MODULES = 4
-QR_MIN_DOTS_PER_MODULE = 4
+QR_QUIET_MODULES = qr_fit.QUIET_MODULES
+QR_MIN_DOTS_PER_MODULE = qr_fit.MIN_DOTS_PER_MODULE
 
 # --- fonts ------------------------------------------------------------------------------------
 
@@ -649,20 +650,21 @@ _THRESHOLD_LUT = [0 if v < THRESHOLD else 255 for v in range(256)]
 
 @functools.lru_cache(maxsize=64)
 def qr_matrix(text: str, width_dots: int) -> tuple[bytes, ...]:
-    """The QR modules (no quiet zone) of `text`: error correction M, or L when M needs a
-    version too large for the paper at 4 dots per module with its quiet zone."""
+    """The QR modules (no quiet zone) of `text` at error correction M (segno may raise it
+    when that costs no size), never lower: a code too large for the paper at 4 dots per
+    module with its quiet zone is a ValueError, not a weaker code (approval keeps licence
+    codes within it, core/credentials/qr_fit.py)."""
     import segno
 
-    for error in ("m", "l"):
-        qr = segno.make(text, error=error, micro=False)
-        side = len(qr.matrix) + 2 * QR_QUIET_MODULES
-        if side * QR_MIN_DOTS_PER_MODULE <= width_dots:
-            return tuple(bytes(row) for row in qr.matrix)
+    qr = segno.make(text, error=qr_fit.ERROR_LEVEL.lower(), micro=False)
+    side = len(qr.matrix) + 2 * QR_QUIET_MODULES
+    if side * QR_MIN_DOTS_PER_MODULE <= width_dots:
+        return tuple(bytes(row) for row in qr.matrix)
     raise ValueError(
         f"QR code too large for the paper: {len(text)} characters need QR version "
-        f"{qr.version} ({len(qr.matrix)} modules, {side} with the quiet zone), "
-        f"{side * QR_MIN_DOTS_PER_MODULE} dots at {QR_MIN_DOTS_PER_MODULE} dots per module; "
-        f"the paper is {width_dots} dots wide")
+        f"{qr.version} at error correction {qr_fit.ERROR_LEVEL} ({len(qr.matrix)} modules, "
+        f"{side} with the quiet zone), {side * QR_MIN_DOTS_PER_MODULE} dots at "
+        f"{QR_MIN_DOTS_PER_MODULE} dots per module; the paper is {width_dots} dots wide")
 
 
 def qr_image(modules, scale: int) -> Image.Image:

@@ -100,3 +100,46 @@ def test_a_printer_setup_that_cannot_work_is_refused_and_the_job_kept(run, tmp_p
     assert [j["state"] for j in as_json(run("printer", "jobs", "--json"))] == ["pending"]
     human = run("print", "licence", out["number"], env=bad).stdout
     assert "printer unavailable" in human and "prints when the printer is back" in human
+
+
+def test_a_licence_that_cannot_print_is_a_failure_not_a_success(run, tmp_path):
+    """`print licence` and `issue --print` exit 1, with the reason, when the job fails or
+    the licence cannot be issued: never "printed" for a code the paper cannot hold."""
+    import sqlite3
+
+    from core.credentials import qr_fit
+
+    app = issued_licence(run, tmp_path)
+    lic = as_json(run("issue", app["number"], "--json"))
+    db = sqlite3.connect(tmp_path / "data" / "nafitha.db")
+    with db:  # a licence from before approval measured its code, made too long here
+        db.execute("UPDATE licences SET signed_payload = signed_payload || ? WHERE id = ?",
+                   ("A" * qr_fit.capacity(576), lic["id"]))
+    db.close()
+    failed = run("print", "licence", lic["number"], expect=1)
+    assert "failed and will not print" in failed.stderr
+    assert "QR code too large for the paper" in failed.stderr
+    jobs = as_json(run("printer", "jobs", "--json"))
+    assert [j["state"] for j in jobs] == ["failed"]
+    assert list((tmp_path / "data" / "prints").glob("*.bin")) == []  # nothing sent
+
+
+def test_issue_print_refuses_a_licence_whose_code_would_not_fit(run, tmp_path):
+    import sqlite3
+
+    ceremony(run, tmp_path / "root")
+    app = as_json(run("apply", "building-permit-small", *RESIDENT, "-f", "parcel=12-3",
+                      "-f", "area_m2=40", "--json"))
+    run("shift", "open", "--clerk", "admin")
+    run("pay", app["number"], "--method", "online", "--reference", "PG-1")
+    too_long = "Work only from 7 am to 5 pm. " * 10
+    refused = run("approve", app["number"], "--conditions", too_long, expect=1)
+    assert "these conditions do not fit on the licence" in refused.stderr
+    run("approve", app["number"], "--conditions", "7 am to 5 pm")
+    db = sqlite3.connect(tmp_path / "data" / "nafitha.db")
+    with db:  # approved before the check existed
+        db.execute("UPDATE applications SET conditions = ?", (too_long,))
+    db.close()
+    failed = run("issue", app["number"], "--print", expect=1)
+    assert "licence not issued" in failed.stderr and "58 mm paper" in failed.stderr
+    assert as_json(run("printer", "jobs", "--json")) == []

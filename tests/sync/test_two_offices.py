@@ -193,3 +193,32 @@ def test_a_decision_the_office_cannot_take_leaves_nothing_half_done(world):
     note = north.store.one("SELECT note FROM reference WHERE kind = 'decision'")["note"]
     assert note.startswith("not applied:")
     assert north.sync_status()["pending"] == 0  # no event was written for it
+
+
+def test_back_office_conditions_must_fit_the_narrowest_paper(world):
+    """Central refuses conditions that would make the licence's QR code too large for 58 mm
+    paper (it does not know each office's printers) before the office numbers anything;
+    conditions that fit are applied at the office, and the licence prints on 58 mm."""
+    from central.service import CentralError
+    from core.credentials import qr_fit
+    from devices.printing import render
+
+    central, server, north, _ = world
+    permit = north.applications.submit("building-permit-small",
+                                       {**PERMIT, "national_id": nid(70)})
+    SyncAgent(north).once()
+    too_long = "العمل مسموح من السابعة صباحا حتى الخامسة مساء فقط " * 3
+    with pytest.raises(CentralError) as refused:
+        central.decide(permit["number"], "approved", conditions=too_long)
+    assert (refused.value.status, refused.value.code) == (422, "conditions_too_long")
+    assert "58 mm paper (384 dots) holds 734" in refused.value.message
+    assert SyncAgent(north).once()["pulled"]["decisions"] == 0  # nothing was published
+    central.decide(permit["number"], "approved", conditions="من ٧ صباحا حتى ٥ مساء")
+    assert SyncAgent(north).once()["pulled"]["decisions"] == 1
+    north.users.create("sara", "clerk", "1234")
+    north.payments.open_shift("sara", 0)
+    north.payments.take(permit["id"], "cash", "sara", tendered_minor=20_000)
+    licence = north.licences.issue(permit["id"])
+    assert len(licence["signed_payload"]) <= qr_fit.capacity(384)
+    data = north.job_document({"kind": "licence", "ref_id": licence["id"], "copy": 0})
+    assert render.render("licence", data, "ar", 384).width == 384

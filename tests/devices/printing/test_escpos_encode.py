@@ -155,3 +155,17 @@ def test_status_query_asks_printer_offline_cause_and_paper():
 def test_profiles_named_in_the_docs_exist():
     names = profile_names()
     assert {"default", "TM-T88V", "TM-T20II", "POS-5890", "simple"} <= set(names)
+
+
+def test_a_native_qr_wider_than_the_paper_is_refused():
+    """The printer picks the version itself: at M and 4 dots per module, 735 characters
+    need version 18, 388 dots with the quiet zone, more than 58 mm paper's 384."""
+    from core.credentials import qr_fit
+
+    fits = "NF1:" + "A" * (qr_fit.capacity(384) - 4)
+    image = random_image(384, 50, seed=3)
+    assert b"\x1d(k" in raster_job(image, profile="TM-T88V", native_qr=fits)
+    with pytest.raises(ValueError, match="would be 388 dots wide .* the paper is 384 dots"):
+        raster_job(image, profile="TM-T88V", native_qr=fits + "A")
+    assert b"\x1d(k" in raster_job(random_image(576, 50, seed=3), profile="TM-T20II",
+                                   native_qr=fits + "A")

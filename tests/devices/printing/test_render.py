@@ -157,15 +157,30 @@ def test_a_qr_too_large_for_the_paper_is_refused_clearly():
         r.render("licence", data, "en", 384)
 
 
-def test_a_code_that_needs_error_level_l_still_prints():
+def test_a_code_too_large_at_level_m_is_refused_never_weakened():
     # 800 alphanumeric characters: version 18 at M (89 + 8 modules = 388 dots at 4 per
-    # module, wider than 384), version 16 at L (81 + 8 = 356 dots)
+    # module, wider than 384). Level L would fit (version 16) but is weaker than the spec's
+    # M: the paper is refused instead (approval keeps licence codes within it).
     text = "NF1:" + "A" * 800
     assert len(segno.make(text, error="m").matrix) == 89
-    assert len(r.qr_matrix(text, 384)) == 81
-    assert len(r.qr_matrix(text, 576)) == 89
-    image = r.render("licence", sample("licence", qr_text=text), "en", 384)
+    with pytest.raises(ValueError, match=r"version 18 at error correction M .* 388 dots .* "
+                                         r"384 dots wide"):
+        r.qr_matrix(text, 384)
+    with pytest.raises(ValueError, match="QR code too large"):
+        r.render("licence", sample("licence", qr_text=text), "en", 384)
+    assert len(r.qr_matrix(text, 576)) == 89  # 80 mm paper holds it at M
+    image = r.render("licence", sample("licence", qr_text=text), "en", 576)
     qr_geometry(image, text)
+
+
+def test_the_largest_code_58_mm_takes_at_level_m_still_prints():
+    from core.credentials import qr_fit
+
+    text = "NF1:" + "A" * (qr_fit.capacity(384) - 4)
+    assert len(r.qr_matrix(text, 384)) == 17 + 4 * 17  # version 17
+    qr_geometry(r.render("licence", sample("licence", qr_text=text), "en", 384), text)
+    with pytest.raises(ValueError):
+        r.qr_matrix(text + "A", 384)
 
 
 # --- Arabic -----------------------------------------------------------------------------------

@@ -170,6 +170,27 @@ def test_native_qr_only_where_the_profile_has_it(office, issued):
     assert not zxingcpp.read_barcodes(sent.image.convert("L"))  # and no QR in the raster
 
 
+def test_a_native_qr_too_wide_for_the_paper_fails_the_job_and_sends_nothing(office, issued):
+    """A licence from before approval measured its code (here: its code made longer in
+    the store), printed with the printer's own QR command on 58 mm paper."""
+    from core.credentials import qr_fit
+
+    settings = office.settings.printer
+    settings.native_qr, settings.profile, settings.width_dots = True, "TM-T88V", 384
+    transport = RecordingTransport()
+    w = PrintWorker(PrintJobs(office), transport)
+    lic = issued()
+    too_long = lic["signed_payload"] + "A" * (qr_fit.capacity(384) + 1
+                                               - len(lic["signed_payload"]))
+    office.store.conn.execute("UPDATE licences SET signed_payload = ? WHERE id = ?",
+                              (too_long, lic["id"]))
+    job = office.printing.enqueue("licence", lic["id"])
+    assert w.print_next() == "failed"
+    row = office.printing.get(job["id"])
+    assert row["state"] == "failed" and "would be 388 dots wide" in row["last_error"]
+    assert transport.sent == []  # never "done" with a code the paper cannot hold
+
+
 def test_the_worker_refuses_to_start_on_a_bad_printer_setup(office, monkeypatch):
     from devices.printing.render import ShapingUnavailable
     from devices.printing.transports import PrinterError

@@ -43,12 +43,12 @@ run: setup
 	fi
 
 # Demo signing keys and staff in a data directory, once: clerk sara (PIN 1234) and
-# supervisor huda (PIN 9876).
+# supervisor huda (PIN 987654).
 demo_staff = $(VENV)/bin/nafitha --data "$(1)" keys demo >/dev/null; \
 	$(VENV)/bin/nafitha --data "$(1)" user list --json | grep -q '"sara"' || \
 	  NAFITHA_NEW_PIN=1234 $(VENV)/bin/nafitha --data "$(1)" user add sara --role clerk >/dev/null; \
 	$(VENV)/bin/nafitha --data "$(1)" user list --json | grep -q '"huda"' || \
-	  NAFITHA_NEW_PIN=9876 $(VENV)/bin/nafitha --data "$(1)" user add huda --role supervisor >/dev/null
+	  NAFITHA_NEW_PIN=987654 $(VENV)/bin/nafitha --data "$(1)" user add huda --role supervisor >/dev/null
 
 # The clerk's desk on the same data directory (sign in as sara / 1234 after `make run`'s
 # first start; `nafitha user add` creates other accounts).
@@ -74,6 +74,7 @@ test: setup
 bench: setup
 	$(PY) bench/store.py
 	$(PY) bench/credentials.py
+	$(PY) bench/pins.py
 	$(PY) bench/printing.py
 	$(PY) bench/scanning.py
 	$(PY) bench/sync.py

@@ -1,6 +1,6 @@
 """The counter benchmark's bench: the real `nafitha counter` driven by the pilot, with a fake
 network printer that records every byte and a camera that sees an image file, on a data
-directory with a certified device and two accounts (clerk sara 1234, supervisor huda 9876).
+directory with a certified device and two accounts (clerk sara 1234, supervisor huda 987654).
 tests/ui/counter_rig.py builds on CounterBench."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ finally:
     sys.path.remove(_BENCH)
 
 CLERK = ("sara", "1234")
-SUPERVISOR = ("huda", "9876")
+SUPERVISOR = ("huda", "987654")
 
 
 class CounterBench(AppBench):

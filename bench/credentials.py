@@ -38,14 +38,15 @@ import segno  # noqa: E402
 from cryptography.hazmat.backends.openssl import backend as _openssl  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from core.credentials import base45, cbor, cose, keys  # noqa: E402
+from core.credentials import base45, cbor, cose, keys, qr_fit  # noqa: E402
 from core.credentials import certificate as certs  # noqa: E402
 from core.credentials.licence import PREFIX, claims_for, sign_claims, verify  # noqa: E402
 from core.credentials.trust import TrustStore  # noqa: E402
 
 TARGET_QR_VERSION = 17
 TARGET_QR_ERROR = "M"
-V17_M_ALNUM_CAPACITY = 734  # characters (ISO/IEC 18004 table 7); negative headroom = too long
+# characters (core/credentials/qr_fit.py: 58 mm paper's largest code); negative = too long
+V17_M_ALNUM_CAPACITY = qr_fit.ALPHANUMERIC_M[TARGET_QR_VERSION - 1]
 
 NOW = 1_795_500_000  # 2026-11-24, fixed so the output is the same on every run
 DAY = 86400

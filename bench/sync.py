@@ -234,7 +234,7 @@ def drain_round(backend: str, pg: Postgres | None, work: Path, pristine_drain: P
     home = work / "central"
     db_url = pg.new_database() if backend == "postgresql" else None
     central, _ = Central.init_root(home, db_url)
-    codes = {d: central.enrol_code(OFFICE)["code"] for d in (DRAIN_DEVICE, BASELINE_DEVICE)}
+    codes = {d: central.enrol_code(OFFICE, role="hub")["code"] for d in (DRAIN_DEVICE, BASELINE_DEVICE)}
     central.close()
     try:
         with CentralProcess(home, db_url, workers=1) as server:
@@ -341,7 +341,7 @@ def enrol_fleet(central: Central, members: list[tuple[str, str]],
     """Enrol every device directly (one-time code, then the enrolment itself); its tokens."""
     tokens = []
     for (office, device), public in zip(members, public_keys):
-        code = central.enrol_code(office)["code"]
+        code = central.enrol_code(office, role="hub")["code"]
         tokens.append(central.enrol(code, office, device, public)["token"])
     return tokens
 

@@ -32,7 +32,8 @@ enrol_codes = sa.Table(
     sa.Column("created_at", Text, nullable=False),
     sa.Column("expires_at", Text, nullable=False),
     sa.Column("used_at", Text),
-    sa.Column("used_by", Text))
+    sa.Column("used_by", Text),
+    sa.Column("role", Text, nullable=False, server_default="hub"))  # the device it enrols
 
 devices = sa.Table(
     "devices", metadata,
@@ -45,6 +46,7 @@ devices = sa.Table(
     sa.Column("token_expires_at", Text, nullable=False),
     sa.Column("enrolled_at", Text, nullable=False),
     sa.Column("revoked_at", Text),
+    sa.Column("role", Text, nullable=False, server_default="hub"),  # DEVICE_ROLES
     sa.Column("last_contact_at", Text),
     sa.Column("last_seq", Big, nullable=False, server_default="0"),
     sa.Column("received", Big, nullable=False, server_default="0"),

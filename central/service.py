@@ -23,7 +23,7 @@ from core.credentials.licence import device_key, epoch, verify, worst_case_code
 from core.credentials.trust import TrustStore
 from core.errors import CatalogError, NafithaError
 from core.private_files import ensure_private, write_private
-from core.users import ROLES, hash_pin
+from core.users import ROLES, hash_pin, pin_problem
 from sync import protocol
 from sync.protocol import ProtocolError, canonical_json
 
@@ -37,6 +37,9 @@ CODE_RE = re.compile(r"^[A-Z0-9]{1,8}$")
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 ENROL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 TOKEN_DAYS = 365
+# What an enrolled device is; PIN hashes reach only those that sign clerks in.
+DEVICE_ROLES = ("hub", "counter", "kiosk", "board")
+SIGNS_PEOPLE_IN = ("hub", "counter")
 NARROWEST_PAPER_DOTS = 384  # 58 mm: the narrowest paper an office may print licences on
 SKEW_WARN_S = 300
 INT64_MAX = 2 ** 63 - 1  # BigInteger columns, on SQLite and PostgreSQL alike
@@ -197,10 +200,15 @@ class Central:
 
     # --- enrolment -----------------------------------------------------------------------------
     def enrol_code(self, office: str, licence_types: list[str] | None = None,
-                   ttl_hours: int = 72) -> dict:
+                   ttl_hours: int = 72, *, role: str) -> dict:
+        """role: what the device is (DEVICE_ROLES); only a hub or a counter, which sign
+        clerks in, will receive the office's PIN hashes (docs/privacy.md)."""
         if not isinstance(office, str) or not CODE_RE.match(office):
             raise CentralError(422, "invalid_office",
                                "office: 1-8 capital letters or digits (e.g. MUH)")
+        if role not in DEVICE_ROLES:
+            raise CentralError(422, "invalid_role",
+                               f"role: one of {', '.join(DEVICE_ROLES)} (what the device is)")
         if not 1 <= ttl_hours <= 24 * 30:
             raise CentralError(422, "invalid_ttl", "ttl: 1 hour to 30 days")
         known = sorted({s["licence_type"] for s in self.services()})
@@ -217,9 +225,9 @@ class Central:
             self._ensure_office(conn, office)
             conn.execute(sa.insert(enrol_codes).values(
                 code_hash=_sha256(_norm_code(code)), office=office,
-                licence_types=json.dumps(types), created_at=iso(now),
+                licence_types=json.dumps(types), created_at=iso(now), role=role,
                 expires_at=iso(now + timedelta(hours=ttl_hours))))
-        return {"code": code, "office": office, "licence_types": types,
+        return {"code": code, "office": office, "licence_types": types, "role": role,
                 "expires_at": iso(now + timedelta(hours=ttl_hours))}
 
     def _ensure_office(self, conn, office: str) -> None:
@@ -276,13 +284,13 @@ class Central:
             conn.execute(sa.insert(devices).values(
                 key=key, office=office, device_id=device_id, public_key=public_key,
                 certificate=cert_b64, token_hash=_sha256(token), token_expires_at=expires,
-                enrolled_at=iso(now), last_seq=0, received=0))
+                enrolled_at=iso(now), last_seq=0, received=0, role=row["role"]))
             conn.execute(sa.update(enrol_codes).where(enrol_codes.c.code_hash == row["code_hash"])
                          .values(used_at=iso(now), used_by=key))
             self._add_change(conn, "device", key, None,
                              {"device_id": device_id, "office": office,
                               "certificate": cert_b64, "revoked_at": None})
-        return {"device_id": device_id, "office": office, "token": token,
+        return {"device_id": device_id, "office": office, "token": token, "role": row["role"],
                 "token_expires_at": expires, "certificate": cert_b64,
                 "root_public_key": self.root_public.hex(),
                 "licence_types": list(cert.licence_types)}
@@ -609,6 +617,8 @@ class Central:
             raise CentralError(422, "invalid_limit", "limit: 1 to 5000")
         office = device["office"]
         visible = sa.or_(reference.c.office.is_(None), reference.c.office == office)
+        if device.get("role", "hub") not in SIGNS_PEOPLE_IN:
+            visible = sa.and_(visible, reference.c.kind != "user")  # no PIN hashes
         with self.engine.connect() as conn:
             head = conn.execute(sa.select(sa.func.max(reference.c.version))).scalar() or 0
             floor = self._floor(conn)
@@ -679,8 +689,9 @@ class Central:
                                                         "digits, '.', '_' or '-'")
         if role not in ROLES:
             raise CentralError(422, "invalid_role", f"role: one of {', '.join(ROLES)}")
-        if not isinstance(pin, str) or not re.fullmatch(r"[0-9]{4,8}", pin):
-            raise CentralError(422, "invalid_pin", "pin: 4 to 8 digits")
+        problem = pin_problem(pin, role)
+        if problem:
+            raise CentralError(422, "invalid_pin", problem)
         body = {"username": username, "role": role, "pin_hash": hash_pin(pin), "active": True}
         with self.engine.begin() as conn:
             self._ensure_office(conn, office)

@@ -1,4 +1,9 @@
-"""Local accounts: PINs kept only as scrypt hashes; 5 wrong PINs lock an account for 5 minutes."""
+"""Local accounts: PINs kept only as scrypt hashes; 5 wrong PINs lock an account for 5 minutes.
+
+A PIN is short, so its hash is what an offline search of a stolen device attacks: the hash
+is made slow and memory-hard, supervisors (who authorise voids and overrides) need longer
+PINs, and only devices that sign clerks in hold hashes at all (docs/privacy.md states the
+cost that leaves; bench/pins.py measures it)."""
 from __future__ import annotations
 
 import hashlib
@@ -13,20 +18,43 @@ from .errors import NotFound, PermissionDenied, ValidationError
 ROLES = ("clerk", "supervisor")
 MAX_FAILURES = 5
 LOCK_MINUTES = 5
-# scrypt at N=2^14 costs ~50 ms and 16 MiB per guess: slow for a thief, quick for a clerk.
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
+# How many digits a PIN has, by role: a supervisor's authorises voids and overrides.
+PIN_DIGITS = {"clerk": (4, 8), "supervisor": (6, 8)}
+# scrypt at N=2^16, r=8 costs 64 MiB and ~0.2 s of one core per guess here: once per sign-in
+# for a clerk, 10^4 of them for a thief's search of the weakest clerk PIN.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 16, 8, 1
+# Hashes made before (2^14) still verify; a stored hash asking for more than this is refused
+# rather than allowed to take the device's memory.
+SCRYPT_MAX_N = 2 ** 17
+_SCRYPT_MAXMEM = 2 * 128 * SCRYPT_MAX_N * SCRYPT_R
+
+
+def pin_problem(pin, role: str) -> str | None:
+    """None for a PIN the role allows; else what is wrong, in words."""
+    low, high = PIN_DIGITS[role]
+    if not isinstance(pin, str) or not re.fullmatch(r"[0-9]+", pin) or \
+            not low <= len(pin) <= high:
+        return f"pin: {low} to {high} digits for a {role}"
+    return None
 
 
 def hash_pin(pin: str, salt: bytes | None = None) -> str:
     salt = salt or os.urandom(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+                            dklen=32, maxmem=_SCRYPT_MAXMEM)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
 
 
 def pin_matches(pin: str, stored: str) -> bool:
-    _, n, r, p, salt, digest = stored.split("$")
-    candidate = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r),
-                               p=int(p), dklen=32)
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        n, r, p, salt = int(n), int(r), int(p), bytes.fromhex(salt)
+    except (AttributeError, ValueError):
+        return False
+    if not (2 <= n <= SCRYPT_MAX_N and 1 <= r <= SCRYPT_R and p == 1):
+        return False
+    candidate = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, dklen=32,
+                               maxmem=_SCRYPT_MAXMEM)
     return hmac.compare_digest(candidate.hex(), digest)
 
 
@@ -41,8 +69,9 @@ class Users:
                                   "starting with a letter", field="username")
         if role not in ROLES:
             raise ValidationError(f"role must be one of {', '.join(ROLES)}", field="role")
-        if not isinstance(pin, str) or not re.fullmatch(r"[0-9]{4,8}", pin):
-            raise ValidationError("pin: 4 to 8 digits", field="pin")
+        problem = pin_problem(pin, role)
+        if problem:
+            raise ValidationError(problem, field="pin")
         pin_hash = hash_pin(pin)
         with self.store.atomic():
             if self.store.one("SELECT 1 FROM users WHERE username = ?", (username,)):

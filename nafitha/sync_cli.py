@@ -198,16 +198,20 @@ def central_serve(ctx, host, port, workers, tls_cert, tls_key):
 @click.option("--types", help="Licence types the device may issue, comma separated "
                               "(default: all in the catalogue).")
 @click.option("--ttl-hours", default=72, show_default=True, type=int)
-def central_enrol_code(ctx, office, types, ttl_hours):
+@click.option("--role", required=True, type=click.Choice(("hub", "counter", "kiosk", "board")),
+              help="What the device is. Only a hub or a counter, which sign clerks in, "
+                   "receives the office's PIN hashes (docs/privacy.md).")
+def central_enrol_code(ctx, office, types, ttl_hours, role):
     """Make a one-time enrolment code for a device of OFFICE.
 
     \b
     Example:
-        nafitha central --home ./central enrol-code --office MUH
+        nafitha central --home ./central enrol-code --office MUH --role hub
     """
-    result = _central(ctx).enrol_code(office, types.split(",") if types else None, ttl_hours)
-    return result, lambda r: click.echo(f"{r['code']}  (office {r['office']}, valid until "
-                                        f"{r['expires_at'][:16]})")
+    result = _central(ctx).enrol_code(office, types.split(",") if types else None, ttl_hours,
+                                      role=role)
+    return result, lambda r: click.echo(f"{r['code']}  (office {r['office']}, {r['role']}, "
+                                        f"valid until {r['expires_at'][:16]})")
 
 
 @central.group("user")

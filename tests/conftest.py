@@ -10,7 +10,7 @@
     valid_fields  valid_fields(service, **overrides) -> a form that passes the catalogue
     submit_valid  submit_valid(service="residence-certificate", **overrides) -> application
     till          a clerk (sara/1234) with an open shift (float 20.000 BHD) and a
-                  supervisor (huda/9876)
+                  supervisor (huda/987654)
     db_state      db_state() -> every row of every table, to prove that nothing changed
 """
 from __future__ import annotations
@@ -137,9 +137,9 @@ class Till:
 @pytest.fixture
 def till(office) -> Till:
     office.users.create("sara", "clerk", "1234")
-    office.users.create("huda", "supervisor", "9876")
+    office.users.create("huda", "supervisor", "987654")
     shift = office.payments.open_shift("sara", 20_000)
-    return Till("sara", "1234", "huda", "9876", shift)
+    return Till("sara", "1234", "huda", "987654", shift)
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def start_central(tmp_path_factory):
     def start(db_url: str | None = None) -> Served:
         home = tmp_path_factory.mktemp("central")
         central, admin_token = Central.init_root(home, db_url, clock=FrozenClock(START))
-        code = central.enrol_code(OFFICE)["code"]
+        code = central.enrol_code(OFFICE, role="hub")["code"]
         public = keys.public_bytes(keys.generate()).hex()
         device_token = central.enrol(code, OFFICE, DEVICE, public)["token"]
         served = Served(central, ServerThread(create_app(central)).start(), admin_token,

@@ -78,7 +78,7 @@ def test_a_day_through_the_cli(run, tmp_path):
     app = as_json(run("apply", "residence-certificate", *RESIDENT, "--ticket", "R001", "--json"))
     assert app["state"] == "submitted" and app["fee_minor"] == 1000
     run("user", "add", "sara", env={"NAFITHA_NEW_PIN": "1234"})
-    run("user", "add", "huda", "--role", "supervisor", env={"NAFITHA_NEW_PIN": "9999"})
+    run("user", "add", "huda", "--role", "supervisor", env={"NAFITHA_NEW_PIN": "999999"})
     run("shift", "open", "--clerk", "sara", "--float", "20.000")
     paid = as_json(run("pay", app["number"], "--method", "cash", "--tendered", "5.000",
                        "--clerk", "sara", "--json"))
@@ -96,7 +96,7 @@ def test_a_day_through_the_cli(run, tmp_path):
                        "--clerk", "sara", "--json"))
     assert card["application_state"] == "paid"
     voided = as_json(run("void", card["receipt_number"], "--supervisor", "huda", "--reason",
-                         "wrong service", "--json", env={"NAFITHA_SUPERVISOR_PIN": "9999"}))
+                         "wrong service", "--json", env={"NAFITHA_SUPERVISOR_PIN": "999999"}))
     assert voided["voided_by"] == "huda"
 
     z = as_json(run("shift", "close", "--clerk", "sara", "--counted", "21.000", "--json"))

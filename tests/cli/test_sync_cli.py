@@ -56,7 +56,10 @@ def test_enrol_sync_and_back_office_from_the_command_line(tmp_path, central_proc
     central = ["central", "--home", str(home)]
     data = ["--data", str(tmp_path / "office")]
     assert nafitha(*central, "init-root", check=False).returncode == 1  # never a second root
-    code = json.loads(nafitha(*central, "enrol-code", "--office", "MUH", "--json").stdout)["code"]
+    no_role = nafitha(*central, "enrol-code", "--office", "MUH", check=False)
+    assert no_role.returncode == 2 and "--role" in no_role.stderr  # what the device is
+    code = json.loads(nafitha(*central, "enrol-code", "--office", "MUH", "--role", "hub",
+                              "--json").stdout)["code"]
     nafitha(*data, "init")
     wrong = nafitha(*data, "enrol", url, "AAAA-BBBB-CCCC", check=False)
     assert wrong.returncode == 1 and "not known" in wrong.stderr

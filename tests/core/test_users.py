@@ -11,13 +11,38 @@ def test_pin_is_stored_as_an_scrypt_hash_only(office):
     office.users.create("sara", "clerk", "482913")
     row = office.store.one("SELECT * FROM users WHERE username = 'sara'")
     algo, n, r, p, salt, digest = row["pin_hash"].split("$")
-    assert (algo, int(n), int(r), int(p)) == ("scrypt", 2 ** 14, 8, 1)
+    assert (algo, int(n), int(r), int(p)) == ("scrypt", 2 ** 16, 8, 1)  # 64 MiB a guess
     assert len(bytes.fromhex(salt)) == 16 and len(bytes.fromhex(digest)) == 32
-    assert hashlib.scrypt(b"482913", salt=bytes.fromhex(salt), n=2 ** 14, r=8, p=1,
-                          dklen=32).hex() == digest
+    assert hashlib.scrypt(b"482913", salt=bytes.fromhex(salt), n=2 ** 16, r=8, p=1,
+                          dklen=32, maxmem=2 ** 27).hex() == digest
     # the PIN appears nowhere in the database: not in the row, the audit or the outbox
     dump = "\n".join(office.store.conn.iterdump())
     assert "482913" not in dump
+
+
+def test_hashes_made_before_the_costlier_kdf_still_verify():
+    salt = bytes(range(16))
+    old = hashlib.scrypt(b"1234", salt=salt, n=2 ** 14, r=8, p=1, dklen=32).hex()
+    stored = f"scrypt${2 ** 14}$8$1${salt.hex()}${old}"
+    assert pin_matches("1234", stored) and not pin_matches("1235", stored)
+
+
+@pytest.mark.parametrize("stored", [
+    "", "scrypt", "scrypt$x$8$1$00$00", "scrypt$16384$8$1$zz$00",
+    f"scrypt${2 ** 20}$8$1$00$00",  # a hash asking for 1 GiB is refused, not computed
+    f"scrypt${2 ** 14}$64$1$00$00", f"scrypt${2 ** 14}$8$4$00$00", None])
+def test_a_malformed_or_greedy_stored_hash_never_matches(stored):
+    assert pin_matches("1234", stored) is False
+
+
+@pytest.mark.parametrize("role, short, long_enough", [("clerk", "123", "1234"),
+                                                      ("supervisor", "12345", "123456")])
+def test_supervisors_need_longer_pins(office, role, short, long_enough):
+    with pytest.raises(ValidationError, match=f"pin: .* digits for a {role}"):
+        office.users.create("sara", role, short)
+    assert office.users.create("sara", role, long_enough)["role"] == role
+    with pytest.raises(ValidationError, match="pin: "):
+        office.users.create("omar", role, "123456789")
 
 
 def test_same_pin_different_salt():
@@ -29,9 +54,9 @@ def test_same_pin_different_salt():
 
 def test_authenticate_and_role(office):
     office.users.create("sara", "clerk", "1234")
-    office.users.create("huda", "supervisor", "9876")
+    office.users.create("huda", "supervisor", "987654")
     assert office.users.authenticate("sara", "1234") == {"username": "sara", "role": "clerk"}
-    assert office.users.authenticate("huda", "9876", role="supervisor")["role"] == "supervisor"
+    assert office.users.authenticate("huda", "987654", role="supervisor")["role"] == "supervisor"
     with pytest.raises(PermissionDenied, match="sara is a clerk; this needs a supervisor"):
         office.users.authenticate("sara", "1234", role="supervisor")
     with pytest.raises(NotFound):
@@ -129,5 +154,5 @@ def test_bad_accounts_are_refused(office, username, role, pin, field):
 def test_duplicate_user(office):
     office.users.create("sara", "clerk", "1234")
     with pytest.raises(ValidationError, match="already exists"):
-        office.users.create("sara", "supervisor", "5678")
+        office.users.create("sara", "supervisor", "567890")
     assert office.users.authenticate("sara", "1234")["role"] == "clerk"

@@ -100,7 +100,7 @@ def test_lock_keeps_the_work_and_only_the_same_pin_opens_it(desk):
     desk.type_text("123")
     desk.lock()
     assert desk.screen == "locked"
-    desk.type_text("9876")  # the supervisor's PIN is not sara's
+    desk.type_text("987654")  # the supervisor's PIN is not sara's
     desk.submit()
     assert desk.screen == "locked"
     desk.type_text("1234")
@@ -163,7 +163,7 @@ def test_a_clerk_needs_a_supervisor_to_void_and_a_clerk_pin_does_not_do(desk, vi
     assert count(office, "payments", "voided_at IS NOT NULL") == before
     assert desk.form.get("pin").value == "" and desk.form.focused.key == "pin"
     desk.form.get("supervisor").value = "huda"
-    desk.type_text("9876")
+    desk.type_text("987654")
     desk.submit()
     assert desk.screen == "desk"
     assert count(office, "payments", "voided_at IS NOT NULL") == before + 1
@@ -180,7 +180,7 @@ def test_review_service_approved_by_a_supervisor_then_paid_and_issued(desk, offi
     desk.request("approve")
     desk.type_text("huda")
     desk.next_field()
-    desk.type_text("9876")
+    desk.type_text("987654")
     desk.submit()
     assert desk.application["state"] == "approved"
     assert office.applications.get(app["number"])["decided_by"] == "huda"
@@ -200,7 +200,7 @@ def test_revoke_needs_a_supervisor_and_verify_then_says_revoked(desk, views, off
     desk.request("revoke")
     desk.type_text("huda")
     desk.next_field()
-    desk.type_text("9876")
+    desk.type_text("987654")
     desk.next_field()
     desk.type_text("issued in error")
     desk.submit()

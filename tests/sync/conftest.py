@@ -3,7 +3,8 @@
     (pg and central_db, "sqlite" / "postgresql", come from tests/central_servers.py)
     make_central   make_central(db_url=None) -> Central with a root key, on the shared clock
     serve          serve(central) -> ServerThread (real HTTP on loopback), stopped afterwards
-    make_office    make_office(central, url, office="MUH", device="D01") -> enrolled Office
+    make_office    make_office(central, url, office="MUH", device="D01", role="hub")
+                   -> enrolled Office
 """
 from __future__ import annotations
 
@@ -54,12 +55,12 @@ def serve():
 def make_office(tmp_path, clock):
     opened = []
 
-    def make(central, url, office="MUH", device="D01", seed=11, **env):
+    def make(central, url, office="MUH", device="D01", seed=11, role="hub", **env):
         data = tmp_path / f"{office}-{device}"
         environ = {"NAFITHA_OFFICE__CODE": office, "NAFITHA_DEVICE__ID": device,
                    "NAFITHA_SYNC__PROBE_INTERVAL_S": "0.2", **env}
         settings = load_settings(data, environ=environ)
-        code = central.enrol_code(office)["code"]
+        code = central.enrol_code(office, role=role)["code"]
         enrol(settings, url, code)
         o = Office.open(settings, clock=clock, ids=UlidFactory(clock, random.Random(seed)))
         opened.append(o)

@@ -143,8 +143,8 @@ def trial_office(make_central, central_db, tmp_path, clock, serve):
                           int(clock.now().timestamp()))
     office = Office.open(settings, clock=clock, ids=UlidFactory(clock, random.Random(5)))
     trial = issue_one(office)
-    office.users.create("huda", "supervisor", "9876")
-    enrol(settings, server.url, central.enrol_code(settings.office.code)["code"])
+    office.users.create("huda", "supervisor", "987654")
+    enrol(settings, server.url, central.enrol_code(settings.office.code, role="hub")["code"])
     yield central, office, trial
     office.close()
 
@@ -182,15 +182,15 @@ def test_the_operator_retries_or_voids_a_held_event_with_a_supervisor(trial_offi
         office.users.create("sara", "clerk", "1234")
     for who, pin, reason, error in (("sara", "1234", "trial", PermissionDenied),
                                     ("huda", "0000", "trial", PermissionDenied),
-                                    ("huda", "9876", "  ", ValidationError)):
+                                    ("huda", "987654", "  ", ValidationError)):
         before = all_rows(office.store)
         with pytest.raises(error):
             office.void_held_event(stuck["id"], who, pin, reason)
         if pin != "0000":  # a wrong PIN is counted, as at sign-in; nothing else changes
             assert all_rows(office.store) == before
     with pytest.raises(NotFound):
-        office.void_held_event("01NOTHELDNOTHELDNOTHELD000", "huda", "9876", "x")
-    office.void_held_event(stuck["id"], "huda", "9876", "issued under the trial root")
+        office.void_held_event("01NOTHELDNOTHELDNOTHELD000", "huda", "987654", "x")
+    office.void_held_event(stuck["id"], "huda", "987654", "issued under the trial root")
     assert held(office) == [] and office.outbox_status()["voided"] == 1
     with pytest.raises(InvalidState):
         office.retry_held_event(stuck["id"], "sara")

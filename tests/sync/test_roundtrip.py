@@ -71,7 +71,7 @@ def test_certificate_serials_never_repeat_across_re_enrolment(make_central):
     central = make_central()
 
     def enrol(device):
-        code = central.enrol_code("MUH")["code"]
+        code = central.enrol_code("MUH", role="hub")["code"]
         cert = central.enrol(code, "MUH", device, keys.public_bytes(keys.generate()).hex())
         return certificate.from_bytes(base64.b64decode(cert["certificate"])).serial
 

@@ -127,12 +127,12 @@ def test_offline_offices_reconnect_and_central_holds_everything_once(world, cloc
 def test_clerks_and_fees_from_central(world):
     central, server, north, south = world
     central.add_user("MUH", "sara", "clerk", "2468")
-    central.add_user("MUH", "huda", "supervisor", "1357")
+    central.add_user("MUH", "huda", "supervisor", "135791")
     central.set_fee("residence-certificate", 1500)
     SyncAgent(north).once()
     SyncAgent(south).once()
     assert north.users.authenticate("sara", "2468")["role"] == "clerk"
-    assert north.users.authenticate("huda", "1357", role="supervisor")
+    assert north.users.authenticate("huda", "135791", role="supervisor")
     assert not south.store.one("SELECT 1 FROM users WHERE username = 'sara'")  # MUH only
     for office in (north, south):
         assert office.catalog.get("residence-certificate").fee_minor == 1500

@@ -87,6 +87,26 @@ def test_a_number_squatted_by_another_office_does_not_block_its_owner(world):
                for r in central.rejections())
 
 
+def test_an_object_of_an_office_that_does_not_exist_is_refused(world):
+    """A number for office NOPE, which central has never heard of: refused per event, no
+    office NOPE appears at central, and the rest of the batch goes on."""
+    central, _, _, sit = world
+    application = sit.applications.submit("residence-certificate", {
+        "full_name": "Nobody", "national_id": sit.applications.get(issue_one(sit)[
+            "application_id"])["fields"]["national_id"], "phone": "33334444",
+        "block": "204", "road": "15", "building": "12"})
+    ghost = "01GHOSTGHOSTGHOSTGHOSTGH00"
+    forged = forge(sit, "application.submitted", "application", ghost,
+                   {**application, "id": ghost, "number": "NOPE-D01-A2026-000001"})
+    sit.queue.take_ticket("R")  # an ordinary event after it
+    result = SyncAgent(sit).once()
+    assert {h["id"]: h["held_code"] for h in held(sit)} == {forged["id"]: "foreign_number"}
+    assert result["status"]["pending"] == 0
+    assert "NOPE" not in {o["office"] for o in central.offices()}
+    assert any(r["event_id"] == forged["id"] and "NOPE-D01-A2026-000001" in r["reason"]
+               for r in central.rejections())
+
+
 def test_a_licence_numbered_for_another_office_is_refused(world):
     central, _, muh, sit = world
     genuine = issue_one(sit)  # signed with SIT's own genuine key and certificate

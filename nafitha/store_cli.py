@@ -25,7 +25,8 @@ def audit():
 
 @command(audit, "verify")
 def audit_verify(ctx):
-    """Check that no audit entry was edited, removed or reordered (exit 1 if so).
+    """Check that no audit entry was edited, removed or reordered, and that the head carries
+    this device's signature (exit 1 if not; docs/audit.md).
 
     \b
     Example:
@@ -35,7 +36,10 @@ def audit_verify(ctx):
     if not result["ok"]:
         raise AuditBroken("audit log is NOT intact: " + "; ".join(result["problems"]),
                           problems=result["problems"], entries=result["entries"])
-    return result, lambda r: click.echo(f"audit log intact: {r['entries']} entries")
+    return result, lambda r: click.echo(
+        f"audit log intact: {r['entries']} entries, "
+        + ("head signed by this device's key" if r["signed"]
+           else "head unsigned (this device has no key yet)"))
 
 
 @click.group(cls=Group)

@@ -263,3 +263,34 @@ def test_keys_commands_refuse_bad_input_clearly(run, tmp_path):
     for args, message in cases:
         assert message in run(*args, expect=1).stderr, args
     assert not (tmp_path / "x.cert").exists() and not (tmp_path / "rl").exists()
+
+
+def test_audit_verify_reports_the_signed_head_and_a_rewrite(run, tmp_path):
+    """Before a key the head is unsigned (not a problem); `keys request` seals the log so
+    far; a payment rewritten with every hash recomputed then fails with exit 1."""
+    import sqlite3
+
+    from core.audit import GENESIS, audit_hash
+
+    run("init")
+    run("ticket", "take", "R")
+    assert "head unsigned (this device has no key yet)" in run("audit", "verify").stdout
+    run("keys", "request")
+    run("ticket", "take", "R")
+    assert "2 entries, head signed by this device's key" in run("audit", "verify").stdout
+    db = sqlite3.connect(tmp_path / "data" / "nafitha.db")
+    rows = db.execute("SELECT seq, at, actor, action, entity_type, entity_id, data "
+                      "FROM audit ORDER BY seq").fetchall()
+    prev = GENESIS
+    with db:
+        for seq, at, actor, action, etype, eid, data in rows:
+            entry = {"seq": seq, "at": at, "actor": "mallory", "action": action,
+                     "entity_type": etype, "entity_id": eid, "data": json.loads(data),
+                     "prev_hash": prev}
+            prev = audit_hash(entry)
+            db.execute("UPDATE audit SET actor = 'mallory', prev_hash = ?, hash = ? "
+                       "WHERE seq = ?", (entry["prev_hash"], prev, seq))
+        db.execute("UPDATE audit_head SET hash = ?", (prev,))
+    db.close()
+    broken = run("audit", "verify", expect=1)
+    assert "the head's signature does not match it (the log was rewritten)" in broken.stderr

@@ -92,6 +92,8 @@ rejections = sa.Table(
     sa.Column("event_id", Text),
     sa.Column("status", Int, nullable=False),
     sa.Column("reason", Text, nullable=False),
+    # What was refused, identified, never kept: "sha256:<hex>:<bytes>" (a body may hold
+    # residents' names and IDs; docs/privacy.md).
     sa.Column("body", Text))
 
 applications = sa.Table(

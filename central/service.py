@@ -359,7 +359,8 @@ class Central:
             conn.execute(sa.insert(rejections).values(
                 at=self.now(), device_key=device_key, event_id=_printable(event_id),
                 status=status, reason=_printable(reason[:2000]),
-                body=body[:2000].hex() if body else None))
+                body=f"sha256:{hashlib.sha256(body).hexdigest()}:{len(body)}" if body
+                else None))
 
     def _ingest(self, device: dict, batch: dict) -> dict:
         key = device["key"]

@@ -190,3 +190,21 @@ def test_event_data_of_the_wrong_type_is_refused(api, kind, data, words):
     body = batch(hashed(event(type=kind, entity_type=entity, entity_id="A1", data=data)))
     problem = refused(api.post("/v1/events", body, api.device), 422)
     assert words in problem["message"], problem
+
+
+def test_a_refused_batch_is_kept_as_its_digest_never_its_body(api):
+    """A refused body may hold residents' names and IDs: the rejections log identifies it by
+    SHA-256 and size, and the resident's details are nowhere in central's database."""
+    import hashlib
+
+    resident = {"username": "sara", "full_name": "Zainab Qasim Al-Mahroos",
+                "national_id": "850177123"}
+    raw = json.dumps(batch(event(id="E-PD", seq=2 ** 70, data=resident))).encode()
+    refused(api.post("/v1/events", raw, api.device), 422)
+    with api.central.engine.connect() as conn:
+        kept = conn.execute(sa.select(db.rejections.c.body).order_by(
+            db.rejections.c.id.desc()).limit(1)).scalar()
+        everything = "\n".join(repr(tuple(r)) for table in db.metadata.sorted_tables
+                               for r in conn.execute(sa.select(table)))
+    assert kept == f"sha256:{hashlib.sha256(raw).hexdigest()}:{len(raw)}"
+    assert "Zainab" not in everything and "850177123" not in everything

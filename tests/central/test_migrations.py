@@ -137,3 +137,28 @@ def test_a_database_from_a_newer_release_is_refused(engine):
     # Nothing was touched.
     assert current_revision(engine) == "9999_from_the_future"
     assert schema_snapshot(engine) == before
+
+
+def test_upgrading_scrubs_refused_bodies_and_gives_old_devices_the_hub_role(engine):
+    """0003: devices enrolled before roles keep receiving accounts (as hubs); 0004: the
+    hex copies of refused bodies (residents' data among them) are removed."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+        conn.execute(sa.text("INSERT INTO offices (code, created_at) VALUES ('MUH', 'x')"))
+        conn.execute(sa.text(
+            "INSERT INTO devices (key, office, device_id, public_key, certificate, token_hash, "
+            "token_expires_at, enrolled_at) VALUES ('MUH/D01', 'MUH', 'D01', 'p', 'c', 't', "
+            "'x', 'x')"))
+        conn.execute(sa.text("INSERT INTO rejections (at, status, reason, body) VALUES "
+                             "('x', 422, 'bad', :body)"),
+                     {"body": "Zainab Qasim 850177123".encode().hex()})
+    assert db.migrate(engine) == head_revision()
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(db.devices.c.role)).scalars().all() == ["hub"]
+        assert conn.execute(sa.select(db.rejections.c.body)).scalars().all() == [None]

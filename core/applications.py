@@ -159,7 +159,8 @@ class Applications:
         if problem:
             cut = qr_fit.excess_bytes(len(code), paper)
             raise ValidationError(f"{what}: {problem}; shorten them by at least {cut} "
-                                  f"characters (an Arabic letter counts as two)", field=field)
+                                  f"characters (an Arabic letter counts as two)", field=field,
+                                  problem="too_long_for_licence", cut=cut)
 
     def reject(self, application: str, reason: str) -> dict:
         reason = clean_text(reason, "reason", max_length=500, min_length=1)

@@ -139,9 +139,11 @@ class KioskFlow:
         self.go("form")
 
     def type_into_field(self, text: str) -> None:
-        """The on-screen keyboard's text for the current field."""
+        """The on-screen keyboard's text for the current field; an error stays until the
+        text changes (the keyboard repeats its text when the form is shown again)."""
+        if text != self.visit.draft:
+            self.visit.error = None
         self.visit.draft = text
-        self.visit.error = None
 
     @slow_when_remote
     def next_step(self) -> None:
@@ -302,6 +304,11 @@ class KioskFlow:
     # --- faults ------------------------------------------------------------------------------
     def failed(self, exc: BaseException) -> None:
         """A slow step raised: say so plainly, keep what the resident entered."""
+        if isinstance(exc, ValidationError) and self.screen == "review" and \
+                exc.field in [f.key for f in self.fields()]:
+            # Refused as a whole (the name too long for the licence's QR code): back to
+            # that answer, with the reason under it.
+            self.edit(exc.field)
         if isinstance(exc, ValidationError) and self.screen == "form":
             self.visit.error = exc
             return

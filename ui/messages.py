@@ -132,6 +132,12 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "ar": ("يرجى اختيار أحد الخيارات في خانة {label}.",
                "يرجى اختيار أحد الخيارات المعروضة."),
     },
+    "too_long_for_licence": {
+        "en": ("“{label}” is too long to print on the licence. Please write a shorter form.",
+               "This is too long to print on the licence. Please write a shorter form."),
+        "ar": ("خانة {label} أطول من أن تطبع على الرخصة. يرجى كتابتها بصيغة أقصر.",
+               "هذا النص أطول من أن يطبع على الرخصة. يرجى كتابته بصيغة أقصر."),
+    },
     "unknown_field": {
         "en": ("This box is not part of this form. Please start the form again.",) * 2,
         "ar": ("هذه الخانة ليست من هذا النموذج. يرجى البدء من جديد.",) * 2,

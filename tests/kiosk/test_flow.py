@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from devices.payment.terminal import PaymentOutcome
+from core.errors import ValidationError
 from core.faces.kiosk import KioskFace
 from kiosk.devices import PrintResult
 from kiosk.flow import KioskFlow
@@ -205,3 +206,28 @@ def test_every_ending_without_money_leaves_the_application_unpaid(flow, office, 
     assert flow.visit.payment_state == ending and flow.screen == "payment"
     assert office.applications.get(flow.visit.application["id"])["state"] == "submitted"
     assert flow.devices.charged == [] and flow.devices.printed == []
+
+
+def test_a_name_too_long_for_the_licence_sends_the_resident_back_to_it(flow, office,
+                                                                       valid_fields):
+    """Each answer passes on its own; the whole is refused at submission because the name
+    would not fit the licence's QR code: back to the name, the reason in Arabic under it,
+    nothing stored."""
+    from ui.messages import field_error
+
+    start_apply(flow)
+    fill(flow, valid_fields(full_name="عبد" * 33))
+    assert flow.screen == "review"
+    with pytest.raises(ValidationError) as refused:
+        flow.submit(pay_now=False)
+    flow.failed(refused.value)  # what the app shell does with a step that raised
+    assert flow.screen == "form" and flow.current_field().key == "full_name"
+    assert flow.visit.error.problem == "too_long_for_licence"
+    assert field_error(flow.visit.error, None, "ar") == \
+        "هذا النص أطول من أن يطبع على الرخصة. يرجى كتابته بصيغة أقصر."
+    assert office.store.one("SELECT COUNT(*) AS n FROM applications")["n"] == 0
+    flow.type_into_field("عبدالرحمن محمد آل خليفة")
+    flow.next_step()
+    assert flow.screen == "review"
+    flow.submit(pay_now=False)
+    assert office.store.one("SELECT COUNT(*) AS n FROM applications")["n"] == 1

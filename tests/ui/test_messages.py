@@ -145,13 +145,17 @@ def test_every_refusal_has_a_problem_and_both_translations(validation):
             assert label.en in field_error(error, label, "en")
 
 
-def test_every_problem_raised_in_core_is_triggered_and_translated(validation):
+def test_every_problem_raised_in_core_is_triggered_and_translated(validation, office,
+                                                                  valid_fields):
     triggered = {e.details["problem"] for e, _ in refusals(validation)}
-    # Money and text refusals outside the catalogue's own fields.
+    # Money and text refusals outside the catalogue's own fields, and a name too long for
+    # the licence's QR code (core/credentials/qr_fit.py).
     for call in (lambda: money.check_minor(1.5, "BHD"),
                  lambda: money.check_minor(0, "BHD"),
                  lambda: money.parse_amount(True, "BHD"),
-                 lambda: clean_text("ab", "reason", min_length=3)):
+                 lambda: clean_text("ab", "reason", min_length=3),
+                 lambda: office.applications.submit("residence-certificate",
+                                                    valid_fields(full_name="عبد" * 33))):
         with pytest.raises(ValidationError) as info:
             call()
         triggered.add(info.value.details["problem"])

@@ -228,7 +228,8 @@ def central_user():
 @click.option("--office", required=True)
 @click.option("--username", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--pin", required=True, help="4-8 digits (stored only as a slow salted hash).")
+@click.option("--pin", required=True, help="4-8 digits for a clerk, 6-8 for a supervisor "
+              "(stored only as a slow salted hash).")
 def central_user_add(ctx, office, username, role, pin):
     """Add (or replace) a clerk account for an office.
 

@@ -22,7 +22,8 @@ def user():
 @click.option("--role", type=click.Choice(ROLES), default="clerk",
               show_default=True)
 @click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True,
-              envvar="NAFITHA_NEW_PIN", help="4-8 digits (prompted if not given).")
+              envvar="NAFITHA_NEW_PIN", help="4-8 digits for a clerk, 6-8 for a supervisor "
+              "(prompted if not given).")
 def user_add(ctx, username, role, pin):
     """Create a local account.
 

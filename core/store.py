@@ -22,6 +22,20 @@ from .errors import StoreError
 from .private_files import ensure_private
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+# SQLite's primary result codes for faults of the disk or the file, as the person at the
+# device should read them.
+STORE_FAULTS = {
+    sqlite3.SQLITE_FULL: "the disk is full: {path} could not be written (free some space, "
+                         "then try again)",
+    sqlite3.SQLITE_IOERR: "the disk could not read or write {path} (check the disk)",
+    sqlite3.SQLITE_READONLY: "{path} is read-only (check the disk and the file's owner)",
+    sqlite3.SQLITE_CORRUPT: "{path} is damaged; restore it from a backup",
+    sqlite3.SQLITE_NOTADB: "{path} is damaged; restore it from a backup",
+    sqlite3.SQLITE_CANTOPEN: "{path} cannot be opened (check the disk)",
+    sqlite3.SQLITE_BUSY: "{path} stayed locked by another program past the busy timeout "
+                         "(try again)",
+    sqlite3.SQLITE_LOCKED: "{path} stayed locked past the busy timeout (try again)",
+}
 
 
 class Store:
@@ -136,12 +150,13 @@ class Store:
             self._depth += 1
             try:
                 yield self
-            except BaseException:
+            except BaseException as exc:
                 self._depth -= 1
                 if outer:
                     self._actor = previous_actor
                     self._chained_from = None
-                    self.conn.execute("ROLLBACK")
+                    self._rollback()
+                    self._raise_store_fault(exc)
                 raise
             else:
                 self._depth -= 1
@@ -149,10 +164,29 @@ class Store:
                     self._actor = previous_actor
                     try:
                         self._sign_audit_head()
-                    except BaseException:
-                        self.conn.execute("ROLLBACK")
+                        self.conn.execute("COMMIT")
+                    except BaseException as exc:
+                        self._rollback()
+                        self._raise_store_fault(exc)
                         raise
-                    self.conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        # SQLite has already rolled back after some faults (a full disk, an I/O error): a
+        # second ROLLBACK would fail and hide the fault that caused it.
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def _raise_store_fault(self, exc: BaseException) -> None:
+        """A fault of the disk or the file, not of the operation: one StoreError that says
+        what happened and that nothing was changed (the CLI's one line, the hub's 503)."""
+        if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, sqlite3.IntegrityError):
+            return
+        code = getattr(exc, "sqlite_errorcode", None)
+        why = STORE_FAULTS.get(code & 0xFF if isinstance(code, int) else None)
+        if why is None:
+            return
+        raise StoreError(f"{why.format(path=self.path)}; nothing was changed",
+                         path=str(self.path), fault=exc.sqlite_errorname) from exc
 
     def _sign_audit_head(self) -> None:
         chained_from, self._chained_from = self._chained_from, None

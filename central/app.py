@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from core.http_policy import HttpPolicy
 from sync import protocol
 
 from .service import Central, CentralError
@@ -124,11 +125,15 @@ BATCH_SCHEMA = {
 
 
 def create_app(central: Central) -> FastAPI:
-    app = FastAPI(title="Nafitha central", version="1",
+    # No /docs or /redoc (Swagger UI from a CDN); /openapi.json stays.
+    app = FastAPI(title="Nafitha central", version="1", docs_url=None, redoc_url=None,
                   description="Devices push outbox events and pull signed reference data; "
                               "the back office decides applications and revokes licences "
                               "(docs/sync.md).")
     app.state.central = central
+    # Bodies are refused over their limit before they are read (a batch: the protocol's
+    # uncompressed limit; anything else 64 KiB); security headers on every answer.
+    app.add_middleware(HttpPolicy, body_limits={"/v1/events": protocol.MAX_BATCH_BYTES})
 
     @app.exception_handler(CentralError)
     async def central_error(_request, exc: CentralError):

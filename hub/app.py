@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.errors import NafithaError, PermissionDenied
 from core.faces.counter import CounterFace
 from core.faces.device import DeviceFace
+from core.http_policy import HttpPolicy
 from core.faces.kiosk import KioskFace
 from core.faces.printing import PrintJobs
 from core.pairing import ROLES, Devices
@@ -68,11 +69,16 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
         yield
         await live.stop()
 
-    app = FastAPI(title="Nafitha hub", version="1", lifespan=lifespan,
+    # No /docs or /redoc: FastAPI's pages load Swagger UI from a CDN (the machine is
+    # offline, and no page of ours loads anything from elsewhere); /openapi.json stays.
+    app = FastAPI(title="Nafitha hub", version="1", lifespan=lifespan, docs_url=None,
+                  redoc_url=None,
                   description="The service centre's LAN API: kiosks take tickets and submit "
                               "applications, counters call and serve, display boards show "
                               "the calls (docs/hub.md).")
     app.state.office, app.state.devices, app.state.live = office, devices, live
+    # Bodies over 64 KiB are refused before they are read; security headers on every answer.
+    app.add_middleware(HttpPolicy)
 
     @app.exception_handler(NafithaError)
     async def nafitha_error(_request, exc: NafithaError):

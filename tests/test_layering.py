@@ -40,7 +40,8 @@ ALLOWED = {"ui": {"testing.pilot", "testing.screenshot"}}  # ui/hooks.py, only w
 # that touch no store (the catalogue's rules, credentials, clocks, errors, PIN hashing), and
 # of sync only the wire protocol.
 CENTRAL_MAY_USE = ("core.catalog", "core.clock", "core.credentials", "core.errors",
-                   "core.users", "core.canonical", "core.private_files", "sync.protocol")
+                   "core.users", "core.canonical", "core.private_files", "core.http_policy",
+                   "sync.protocol")
 
 
 def imports(package: str) -> list[tuple[str, str]]:

@@ -32,10 +32,13 @@ def playwright():
 
 @pytest.fixture
 def browser(playwright, tmp_path):
-    """A fresh Chromium profile per test (no cookie survives), a TV-sized window."""
+    """A fresh Chromium profile per test (no cookie survives), a TV-sized window. The pages'
+    Content-Security-Policy is bypassed here only because Playwright's wait_for_function
+    evaluates its predicate as a string; test_the_pages_work_under_their_own_policy runs
+    them with it enforced."""
     context = playwright.chromium.launch_persistent_context(
         str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True, args=ARGS,
-        viewport={"width": 1920, "height": 1080}, locale="ar-BH")
+        viewport={"width": 1920, "height": 1080}, locale="ar-BH", bypass_csp=True)
     context.set_default_timeout(10_000)
     errors = []
     context.on("weberror", lambda error: errors.append(error.error))
@@ -371,3 +374,32 @@ def test_the_board_reconnects_after_the_hub_restarts(hub, browser, office, clock
         assert page.evaluate("location.pathname") == "/board"
     finally:
         again.stop()
+
+
+def test_the_pages_work_under_their_own_policy(hub, playwright, tmp_path):
+    """With the Content-Security-Policy enforced (no inline script, nothing from elsewhere),
+    the pairing form and the board still work, and the browser reports no violation."""
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "strict-profile"), executable_path=CHROMIUM, headless=True, args=ARGS,
+        viewport={"width": 1920, "height": 1080}, locale="ar-BH")
+    context.set_default_timeout(10_000)
+    console = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda message: console.append(message.text))
+        reply = page.goto(f"{hub.url}/board?lang=en")
+        assert "default-src 'self'" in reply.headers["content-security-policy"]
+        page.wait_for_selector("html[dir='ltr'][lang='en']", state="attached")  # lang.js ran
+        page.fill("#code", "ABCD-EFGH")
+        page.click("#pair-button")  # pair.js answers with the reason
+        page.wait_for_selector("#pair-error[data-reason='pairing_code']", state="visible")
+        hub.office.queue.take_ticket("R")
+        hub.office.queue.call_next("1")
+        context.add_cookies([{"name": COOKIE, "value": hub.token("board", "hall"),
+                              "url": hub.url}])
+        page.goto(f"{hub.url}/board")
+        page.wait_for_selector("html[dir='rtl'][lang='ar']", state="attached")
+        page.wait_for_selector("#hero-number >> text=R001")  # board.js drew the call
+    finally:
+        context.close()
+    assert not [m for m in console if "Content Security Policy" in m], console

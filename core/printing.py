@@ -37,6 +37,10 @@ class PrintQueue:
             raise ValidationError("lang must be ar or en", field="lang")
         ref_id = self.resolve(kind, ref_id)
         with self.store.atomic():
+            if kind == "licence" and not copy:
+                original = self._licence_original(ref_id)
+                if original is not None:
+                    return original  # waiting already: it prints once, not twice
             now = self.store.clock.now()
             expires = now + timedelta(minutes=self.settings.printer.ticket_expiry_minutes) \
                 if kind == "ticket" else None
@@ -47,6 +51,20 @@ class PrintQueue:
                    "printed_at": None, "bytes": None}
             self.store.insert("print_jobs", row)
             return row
+
+    def _licence_original(self, licence_id: str) -> dict | None:
+        """A licence has one original on paper: its original job still waiting (returned),
+        or InvalidState once it has printed (another print is a counted, audited COPY)."""
+        row = self.store.one("SELECT * FROM print_jobs WHERE kind = 'licence' AND ref_id = ? "
+                             "AND copy = 0 AND state IN ('pending', 'printing', 'done') "
+                             "ORDER BY seq LIMIT 1", (licence_id,))
+        if row is not None and row["state"] == "done":
+            number = self.office.licences.get(licence_id)["number"]
+            raise InvalidState(f"licence {number} was printed as the original (job "
+                               f"{row['seq']}, {row['printed_at'][:16]}); another print is a "
+                               f"counted COPY: reprint it with a reason",
+                               reason="original_printed", job=row["id"])
+        return row
 
     def resolve(self, kind: str, ref: str) -> str:
         """Accept ids or the numbers people read (R007, receipt, application, licence, shift

@@ -121,3 +121,26 @@ def test_issue_and_queue_in_one_transaction(office, submit_valid, till, monkeypa
         lic = office.licences.issue(app["id"])
         office.printing.enqueue("licence", lic["id"])
     assert office.printing.next_job()["ref_id"] == lic["id"]
+
+
+def test_a_licence_has_one_original_on_paper(office, issued, db_state):
+    """Asked again while the original waits: the same job. Once it has printed: refused
+    (another print is a counted COPY). A failed original may be queued again."""
+    lic = issued()
+    first = office.printing.enqueue("licence", lic["number"])
+    assert office.printing.enqueue("licence", lic["id"])["id"] == first["id"]
+    office.printing.mark_printing(first["id"])
+    assert office.printing.enqueue("licence", lic["id"])["id"] == first["id"]
+    office.printing.mark_done(first["id"], 100)
+    before = db_state()
+    with pytest.raises(InvalidState, match="was printed as the original") as refused:
+        office.printing.enqueue("licence", lic["number"])
+    assert refused.value.details["reason"] == "original_printed"
+    assert db_state() == before
+    copy = office.printing.reprint_licence(lic["number"], "paper jam")["print_job"]
+    assert copy["copy"] == 1
+    other = issued()
+    failed = office.printing.enqueue("licence", other["id"])
+    office.printing.mark_printing(failed["id"])
+    office.printing.mark_failed(failed["id"], "cannot draw")
+    assert office.printing.enqueue("licence", other["id"])["id"] != failed["id"]

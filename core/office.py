@@ -3,6 +3,7 @@ every operation (queue, applications, payments, licences, users). The UIs, the C
 hub all go through it."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Callable
 
@@ -13,7 +14,7 @@ from .clock import Clock, SystemClock, UlidFactory
 from .credentials import ceremony, keys
 from .credentials.licence import REASONS, VerificationResult, verify
 from .credentials.trust import DeviceSigner, TrustStore, device_key_path
-from .errors import InvalidState
+from .errors import InvalidState, ValidationError
 from .licences import Licences
 from .payments import Payments
 from .printing import PrintQueue
@@ -66,6 +67,19 @@ class Office:
     def acting_as(self, actor: str):
         """`with office.acting_as("sara"):` records sara as the actor of what runs inside."""
         return self.store.atomic(actor=actor)
+
+    @contextlib.contextmanager
+    def as_supervisor(self, username: str, pin: str):
+        """`with office.as_supervisor("huda", pin):` what runs inside is authorised by a
+        supervisor (PermissionDenied for a clerk or a wrong PIN, counted) and recorded under
+        them: the counter's decisions and revocations, and the CLI's."""
+        username = (username or "").strip().lower()
+        if not username or not pin:
+            raise ValidationError("supervisor and PIN are needed", field="supervisor",
+                                  problem="required")
+        self.users.authenticate(username, pin, role="supervisor")
+        with self.acting_as(username):
+            yield username
 
     def trust(self) -> TrustStore:
         """Roots and revocation list as on disk now (central may have sent a newer list)."""

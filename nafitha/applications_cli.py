@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from core import money
-from nafitha.commands import Group, command
+from nafitha.commands import Group, command, supervisor_options
 
 
 def _parse_fields(pairs):
@@ -81,28 +81,30 @@ def application_list(ctx, national_id, state):
 @click.argument("number")
 @click.option("--reason", help="Note kept with the decision.")
 @click.option("--conditions", help="Conditions printed on and signed into the licence.")
-def approve_cmd(ctx, number, reason, conditions):
-    """Approve an application that needed review.
+@supervisor_options
+def approve_cmd(ctx, number, reason, conditions, supervisor, pin):
+    """Approve an application that needed review (a supervisor's PIN required).
 
     \b
     Example:
-        nafitha approve MUH-D01-A2026-000002
+        nafitha approve MUH-D01-A2026-000002 --supervisor huda
     """
-    with ctx.office.acting_as(ctx.user):
+    with ctx.office.as_supervisor(supervisor, pin):
         return ctx.office.applications.approve(number, reason, conditions), _application_line
 
 
 @command(None, "reject")
 @click.argument("number")
 @click.option("--reason", required=True, help="Why (shown to the resident).")
-def reject_cmd(ctx, number, reason):
-    """Reject an application, with a reason.
+@supervisor_options
+def reject_cmd(ctx, number, reason, supervisor, pin):
+    """Reject an application, with a reason (a supervisor's PIN required).
 
     \b
     Example:
-        nafitha reject MUH-D01-A2026-000002 --reason "Area exceeds the parcel"
+        nafitha reject MUH-D01-A2026-000002 --reason "Area exceeds the parcel" --supervisor huda
     """
-    with ctx.office.acting_as(ctx.user):
+    with ctx.office.as_supervisor(supervisor, pin):
         return ctx.office.applications.reject(number, reason), _application_line
 
 

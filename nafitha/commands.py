@@ -96,6 +96,16 @@ def _print_plain(value, indent: str = "") -> None:
         click.echo(f"{indent}{value}")
 
 
+def supervisor_options(fn):
+    """--supervisor NAME and their PIN (NAFITHA_SUPERVISOR_PIN, or asked): what a command
+    that only a supervisor may authorise takes (void, approve, reject, revoke, ...)."""
+    fn = click.option("--pin", prompt="Supervisor PIN", hide_input=True,
+                      envvar="NAFITHA_SUPERVISOR_PIN",
+                      help="The supervisor's PIN (asked if not given).")(fn)
+    return click.option("--supervisor", required=True,
+                        help="The supervisor authorising it (recorded as the actor).")(fn)
+
+
 def command(group: click.Group | None, name=None, **kwargs):
     """A command with --json and clean error handling: FN(ctx, ...) returns (result, human),
     printed as JSON with --json, else by human(result) (or plainly when human is None).

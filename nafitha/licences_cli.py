@@ -9,7 +9,7 @@ import sys
 import click
 
 from core.errors import NafithaError
-from nafitha.commands import Command, Group, command
+from nafitha.commands import Command, Group, command, supervisor_options
 from nafitha.printing_cli import PrintFailed, print_and_report
 
 
@@ -66,14 +66,15 @@ def licence_show(ctx, number):
 @command(licence, "revoke")
 @click.argument("number")
 @click.option("--reason", required=True)
-def licence_revoke(ctx, number, reason):
-    """Revoke a licence, with a reason.
+@supervisor_options
+def licence_revoke(ctx, number, reason, supervisor, pin):
+    """Revoke a licence, with a reason (a supervisor's PIN required).
 
     \b
     Example:
-        nafitha licence revoke MUH-2026-D01-000001 --reason "issued in error"
+        nafitha licence revoke MUH-2026-D01-000001 --reason "issued in error" --supervisor huda
     """
-    with ctx.office.acting_as(ctx.user):
+    with ctx.office.as_supervisor(supervisor, pin):
         return ctx.office.licences.revoke(number, reason), _licence_line
 
 

@@ -6,7 +6,7 @@ import click
 
 from core import money
 from core.payments import METHODS
-from nafitha.commands import Group, command, parse_money
+from nafitha.commands import Group, command, parse_money, supervisor_options
 
 
 @command(None, "pay")
@@ -36,9 +36,7 @@ def pay_cmd(ctx, number, method, tendered, reference, clerk):
 
 @command(None, "void")
 @click.argument("receipt")
-@click.option("--supervisor", required=True, help="The supervisor authorising the void.")
-@click.option("--pin", prompt="Supervisor PIN", hide_input=True, envvar="NAFITHA_SUPERVISOR_PIN",
-              help="The supervisor's PIN (prompted if not given).")
+@supervisor_options
 @click.option("--reason", required=True)
 def void_cmd(ctx, receipt, supervisor, pin, reason):
     """Void a payment (supervisor PIN and a reason required).

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from core.errors import NafithaError
-from nafitha.commands import Group, command
+from nafitha.commands import Group, command, supervisor_options
 
 
 class AuditBroken(NafithaError):
@@ -107,9 +107,7 @@ def outbox_retry(ctx, event):
 
 @command(outbox, "void")
 @click.argument("event")
-@click.option("--supervisor", required=True, help="The supervisor authorising it.")
-@click.option("--pin", prompt="Supervisor PIN", hide_input=True,
-              envvar="NAFITHA_SUPERVISOR_PIN", help="The supervisor's PIN (asked if not given).")
+@supervisor_options
 @click.option("--reason", required=True, help="Why it is given up (audited).")
 def outbox_void(ctx, event, supervisor, pin, reason):
     """Give a held event up for good: never sent again (central keeps it as refused).

@@ -59,14 +59,6 @@ class CounterFace(DeviceFace):
         """In-process there is no session to end (over the hub the clerk's session ends)."""
         return {"ok": True}
 
-    def supervisor(self, username: str, pin: str) -> dict:
-        """A supervisor's authorisation (PermissionDenied for a clerk or a wrong PIN)."""
-        username = (username or "").strip().lower()
-        if not username or not pin:
-            raise ValidationError("supervisor and PIN are needed", field="supervisor",
-                                  problem="required")
-        return self.office.users.authenticate(username, pin, role="supervisor")
-
     # --- queue ------------------------------------------------------------------------------
     @operation(reads=True)
     def queue_overview(self) -> list[dict]:
@@ -156,9 +148,8 @@ class CounterFace(DeviceFace):
     def decide(self, supervisor: UserName, pin: Pin, decision: Decision, application: Code,
                reason: Text) -> dict:
         """approve or reject, authorised by a supervisor (their PIN is checked here)."""
-        self.supervisor(supervisor, pin)
         apps = self.office.applications
-        with self.office.acting_as(supervisor):
+        with self.office.as_supervisor(supervisor, pin):
             if decision == "approve":
                 apps.approve(application, reason=reason or None)
             elif decision == "reject":
@@ -216,8 +207,7 @@ class CounterFace(DeviceFace):
     @operation(who="supervisor", retry="keyed")
     def revoke_licence(self, supervisor: UserName, pin: Pin, licence: Code,
                        reason: Text) -> dict:
-        self.supervisor(supervisor, pin)
-        with self.office.acting_as(supervisor):
+        with self.office.as_supervisor(supervisor, pin):
             return self.office.licences.revoke(licence, reason)
 
     # --- printing ---------------------------------------------------------------------------

@@ -294,3 +294,41 @@ def test_audit_verify_reports_the_signed_head_and_a_rewrite(run, tmp_path):
     db.close()
     broken = run("audit", "verify", expect=1)
     assert "the head's signature does not match it (the log was rewritten)" in broken.stderr
+
+
+def test_decisions_and_revocations_need_a_supervisor_recorded_as_the_actor(run, tmp_path):
+    """approve, reject and licence revoke ask for a supervisor's PIN, like void: no PIN, a
+    clerk or a wrong PIN changes nothing; the audit names the supervisor, not --user."""
+    ceremony(run, tmp_path / "root")
+    run("user", "add", "sara", env={"NAFITHA_NEW_PIN": "1234"})
+    run("user", "add", "huda", "--role", "supervisor", env={"NAFITHA_NEW_PIN": "999999"})
+    permit = ["-f", "parcel=12-3", "-f", "area_m2=40"]
+    first = as_json(run("apply", "building-permit-small", *RESIDENT, *permit, "--json"))
+    second = as_json(run("apply", "building-permit-small", *RESIDENT, *permit, "--json"))
+    before = as_json(run("audit", "verify", "--json"))["entries"]
+    for env, words in (({"NAFITHA_SUPERVISOR_PIN": "000000"}, "wrong PIN for huda"),
+                       ({"NAFITHA_SUPERVISOR_PIN": "1234"}, "sara is a clerk")):
+        who = "sara" if "clerk" in words else "huda"
+        bad = run("--user", "mallory", "approve", first["number"], "--supervisor", who,
+                  env=env, expect=1)
+        assert words in bad.stderr
+    no_pin = run("approve", first["number"], "--supervisor", "huda", expect=1)
+    assert "Supervisor PIN" in no_pin.output  # asked for, and none given
+    assert as_json(run("application", "show", first["number"], "--json"))["state"] == \
+        "submitted"
+    pin = {"NAFITHA_SUPERVISOR_PIN": "999999"}
+    run("--user", "mallory", "approve", first["number"], "--supervisor", "huda", env=pin)
+    run("reject", second["number"], "--reason", "too big", "--supervisor", "huda", env=pin)
+    shown = as_json(run("application", "show", first["number"], "--json"))
+    assert shown["state"] == "approved" and shown["decided_by"] == "huda"
+    import sqlite3
+    db = sqlite3.connect(tmp_path / "data" / "nafitha.db")
+    actors = [r[0] for r in db.execute(
+        "SELECT actor FROM audit WHERE action IN ('application.approved', "
+        "'application.rejected') ORDER BY seq")]
+    failures = db.execute("SELECT COUNT(*) FROM audit WHERE action = 'user.pin_failed'"
+                          ).fetchone()[0]
+    db.close()
+    assert actors == ["huda", "huda"] and failures == 1  # the wrong PIN counted
+    # the failure, then huda's count reset on the right PIN, the approval, the rejection
+    assert as_json(run("audit", "verify", "--json"))["entries"] == before + 4

@@ -137,10 +137,14 @@ def test_issue_print_refuses_a_licence_whose_code_would_not_fit(run, tmp_path):
                       "-f", "area_m2=40", "--json"))
     run("shift", "open", "--clerk", "admin")
     run("pay", app["number"], "--method", "online", "--reference", "PG-1")
+    run("user", "add", "huda", "--role", "supervisor", env={"NAFITHA_NEW_PIN": "999999"})
+    supervisor = {"NAFITHA_SUPERVISOR_PIN": "999999"}
     too_long = "Work only from 7 am to 5 pm. " * 10
-    refused = run("approve", app["number"], "--conditions", too_long, expect=1)
+    refused = run("approve", app["number"], "--conditions", too_long, "--supervisor", "huda",
+                  env=supervisor, expect=1)
     assert "these conditions do not fit on the licence" in refused.stderr
-    run("approve", app["number"], "--conditions", "7 am to 5 pm")
+    run("approve", app["number"], "--conditions", "7 am to 5 pm", "--supervisor", "huda",
+        env=supervisor)
     db = sqlite3.connect(tmp_path / "data" / "nafitha.db")
     with db:  # approved before the check existed
         db.execute("UPDATE applications SET conditions = ?", (too_long,))

@@ -26,8 +26,10 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 TOKEN_PREFIX = "nfh_"
 SESSION_PREFIX = "nfs_"
-# Wrong pairing codes: after this many within WRONG_WINDOW_S every redemption waits out
-# the window (a 40-bit code that expires in minutes cannot be guessed that slowly).
+# Wrong pairing codes: after this many within WRONG_WINDOW_S from one source (the network
+# address a request came from), that source waits out the window; other sources pair on.
+# A 40-bit code that expires in minutes cannot be guessed that slowly, even by many sources
+# (a thousand addresses at 10 a minute for 10 minutes try 10^5 of 10^12 codes).
 MAX_WRONG_CODES = 10
 WRONG_WINDOW_S = 60.0
 SEEN_EVERY_S = 60.0  # last_seen_at is written at most this often per device
@@ -54,7 +56,7 @@ class Devices:
         self.store = office.store
         self.settings = office.settings
         self.monotonic = monotonic
-        self._wrong: list[float] = []
+        self._wrong: dict[str, list[float]] = {}  # source -> times of its wrong codes
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -125,24 +127,26 @@ class Devices:
         return {**device, "revoked_at": now}
 
     # --- the device's side: redeem a code, prove who it is ------------------------------------
-    def redeem(self, code: str) -> tuple[dict, str]:
-        """(device, token) for a valid code; PermissionDenied otherwise (nothing changes)."""
+    def redeem(self, code: str, source: str = "local") -> tuple[dict, str]:
+        """(device, token) for a valid code; PermissionDenied otherwise (nothing changes).
+        source: where the request came from (the hub passes the client's address)."""
         code = normalise_code(code)
         with self._lock:
             now_m = self.monotonic()
-            self._wrong = [t for t in self._wrong if now_m - t < WRONG_WINDOW_S]
-            if len(self._wrong) >= MAX_WRONG_CODES:
-                raise PermissionDenied("too many wrong pairing codes; wait a minute",
+            self._wrong = {s: kept for s, times in self._wrong.items()
+                           if (kept := [t for t in times if now_m - t < WRONG_WINDOW_S])}
+            if len(self._wrong.get(source, ())) >= MAX_WRONG_CODES:
+                raise PermissionDenied("too many wrong pairing codes from here; wait a minute",
                                        reason="too_many_attempts")
         if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
-            self._wrong_code()
+            self._wrong_code(source)
             raise PermissionDenied("that is not a pairing code", reason="pairing_code")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.store.atomic(actor="hub"):
             pairing = self.store.one("SELECT * FROM hub_pairings WHERE code_hash = ?",
                                      (_hash(code),))
             if pairing is None or pairing["used_at"] is not None:
-                self._wrong_code()
+                self._wrong_code(source)
                 raise PermissionDenied("unknown or used pairing code", reason="pairing_code")
             if pairing["expires_at"] <= self.store.now():
                 raise PermissionDenied("this pairing code has expired; show a new one on the "
@@ -161,9 +165,9 @@ class Devices:
                               {"name": row["name"], "role": row["role"]})
         return _device(row), token
 
-    def _wrong_code(self) -> None:
+    def _wrong_code(self, source: str) -> None:
         with self._lock:
-            self._wrong.append(self.monotonic())
+            self._wrong.setdefault(source, []).append(self.monotonic())
 
     def authenticate(self, token: str | None, roles: tuple[str, ...] = ROLES) -> dict:
         """The device a token belongs to. PermissionDenied (reason: token_missing,

@@ -55,6 +55,12 @@ def _status(exc: NafithaError) -> int:
     return STATUS.get(exc.code, 400)
 
 
+def _source(request: Request) -> str:
+    """Where a request came from, for per-source throttling: the peer's address as the
+    socket reports it (never a header a client could write)."""
+    return request.client.host if request.client else "unknown"
+
+
 def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
     """The hub over an open core Office. on_startup: called once the server runs (the CLI
     starts the sync agent there)."""
@@ -102,9 +108,9 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
         return {"ok": True, "office": office.settings.office.code}
 
     @app.post("/api/v1/pair", tags=["hub"])
-    def pair(body: PairRequest) -> dict:
+    def pair(body: PairRequest, request: Request) -> dict:
         """Trade a pairing code shown on the hub for this device's own token."""
-        device, token = devices.redeem(body.code)
+        device, token = devices.redeem(body.code, _source(request))
         return {"token": token, "device": device}
 
     @app.get("/api/v1/me", tags=["hub"])
@@ -148,10 +154,10 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
         return HTMLResponse((BOARD_DIR / "board.html").read_text(encoding="utf-8"))
 
     @app.post("/board/pair", tags=["board"])
-    def board_pair(body: PairRequest) -> JSONResponse:
+    def board_pair(body: PairRequest, request: Request) -> JSONResponse:
         """The board page's pairing form: a board's code sets the board's cookie (the
         token never reaches the page's scripts)."""
-        device, token = devices.redeem(body.code)
+        device, token = devices.redeem(body.code, _source(request))
         if device["role"] != "board":
             devices.revoke(device["name"])  # a kiosk's code typed on a TV: spent, not usable
             raise PermissionDenied(f"that code was for a {device['role']}, not a board",

@@ -271,3 +271,21 @@ def test_cli_pairs_lists_joins_and_revokes(hub, settings, tmp_path):
     out = runner.invoke(cli, ["--data", str(tmp_path / "x"), "hub", "join",
                               "http://127.0.0.1:9", "ABCD-EFGH"])
     assert out.exit_code == 1 and "does not answer" in out.output
+
+
+def test_wrong_pairing_codes_pause_only_their_source(hub):
+    """Ten wrong codes from one address pause that address for a minute; a device elsewhere
+    on the LAN pairs on, and the paused one pairs once the minute has passed."""
+    now = [1000.0]
+    hub.devices.monotonic = lambda: now[0]
+    for _ in range(MAX_WRONG_CODES):
+        with pytest.raises(PermissionDenied):
+            hub.devices.redeem("ABCD-EFGH", "10.0.0.66")
+    with pytest.raises(PermissionDenied) as paused:
+        hub.devices.redeem(hub.pair_code("counter", "2"), "10.0.0.66")
+    assert paused.value.details["reason"] == "too_many_attempts"
+    device, _ = hub.devices.redeem(hub.pair_code("counter", "3"), "10.0.0.7")
+    assert device["name"] == "3"
+    now[0] += 61
+    device, _ = hub.devices.redeem(hub.pair_code("counter", "2"), "10.0.0.66")
+    assert device["name"] == "2"

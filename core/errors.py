@@ -72,3 +72,9 @@ class HubUnreachable(NafithaError):
     hub stopped). Nothing was done; the same step can be tried again when it is back."""
 
     code = "hub_unreachable"
+
+
+class TooManyRequests(NafithaError):
+    """One device called an operation more often than a person at it could (its declared
+    per_minute); `retry_after_s` says when it may again."""
+    code = "too_many_requests"

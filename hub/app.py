@@ -41,7 +41,7 @@ BOARD_COOKIE = "nafitha_board"
 HEARTBEAT_S = 15.0
 TOKEN_REASONS = ("token_missing", "token_wrong", "token_revoked")
 STATUS = {"invalid_input": 422, "not_found": 404, "invalid_state": 409,
-          "permission_denied": 403, "store_unusable": 503}
+          "permission_denied": 403, "store_unusable": 503, "too_many_requests": 429}
 
 
 class PairRequest(BaseModel):

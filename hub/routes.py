@@ -9,15 +9,18 @@ as that clerk), a session started or ended, and a poke to the live updates when 
 the queue. The OpenAPI document shows the metadata under `x-nafitha`."""
 from __future__ import annotations
 
+import collections
 import dataclasses
 import inspect
+import threading
+import time
 import typing
 
 from fastapi import Depends, FastAPI
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from core.errors import PermissionDenied
+from core.errors import PermissionDenied, TooManyRequests
 from core.faces import Face, Operation, operations_of, wire_params
 
 bearer = HTTPBearer(auto_error=False, description="The device's token from pairing.")
@@ -68,13 +71,40 @@ def add_face_routes(app: FastAPI, face: type[Face], office, devices, live) -> No
         _add_route(app, face, op, office, devices, live)
 
 
+class PerMinute:
+    """At most `limit` calls in any 60 s from one device (a sliding window)."""
+
+    def __init__(self, name: str, limit: int, monotonic=time.monotonic):
+        self.name, self.limit, self.monotonic = name, limit, monotonic
+        self._calls: dict[str, collections.deque] = {}
+        self._lock = threading.Lock()
+
+    def check(self, device_id: str) -> None:
+        with self._lock:
+            now = self.monotonic()
+            calls = self._calls.setdefault(device_id, collections.deque())
+            while calls and now - calls[0] >= 60:
+                calls.popleft()
+            if len(calls) >= self.limit:
+                wait = max(1, int(60 - (now - calls[0])) + 1)
+                raise TooManyRequests(f"{self.name.replace('_', ' ')}: at most {self.limit} "
+                                      f"a minute from one device; try again in {wait} s",
+                                      retry_after_s=wait)
+            calls.append(now)
+
+
 def _add_route(app, face, op: Operation, office, devices, live) -> None:
     model = body_model(face, op)
     names = {p.name: (f"{p.name}_" if hasattr(BaseModel, p.name) else p.name)
              for p in wire_params(face, op)}
     device_dependency = device_of(devices, op.roles)
+    rate = PerMinute(op.name, op.per_minute) if op.per_minute else None
+    if rate is not None:  # app.state.rates: the limits by "face.operation" (tests' clocks)
+        app.state.rates = {**getattr(app.state, "rates", {}), f"{face.name}.{op.name}": rate}
 
     def endpoint(body=None, device=None, session: str | None = None):
+        if rate is not None and office.settings.hub.rate_limits:
+            rate.check(device["id"])
         values = {name: getattr(body, attr) for name, attr in names.items()} if body else {}
         clerk = None
         if op.session == "end":
@@ -123,4 +153,6 @@ def metadata(op: Operation) -> dict:
            "retry": op.retry}
     if op.session:
         out["session"] = op.session  # a sign-in starts a clerk's session, a sign-out ends it
+    if op.per_minute:
+        out["per_minute"] = op.per_minute  # calls a minute from one device (429 beyond)
     return out

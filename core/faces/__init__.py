@@ -72,6 +72,7 @@ class Operation:
     reads: bool             # changes nothing
     session: str | None
     summary: str
+    per_minute: int | None = None  # how often one device may call it (the hub enforces)
 
     @property
     def path(self) -> str:
@@ -80,9 +81,11 @@ class Operation:
 
 def operation(*, who: str = "device", reads: bool = False, changes_queue: bool = False,
               retry: str | None = None, roles: tuple[str, ...] | None = None,
-              session: str | None = None) -> Callable:
+              session: str | None = None, per_minute: int | None = None) -> Callable:
     """Mark a face's method as an operation. Reads are always safe to retry; writes say
-    whether a repeat is harmless (retry="safe") or would do it twice (retry="keyed")."""
+    whether a repeat is harmless (retry="safe") or would do it twice (retry="keyed").
+    per_minute: at most this many calls a minute from one device (what a person at it can
+    do, with room to spare; a script doing more is refused)."""
     if who not in WHO or session not in SESSION:
         raise ValueError(f"who is one of {WHO}, session one of {SESSION}")
     if reads:
@@ -92,7 +95,8 @@ def operation(*, who: str = "device", reads: bool = False, changes_queue: bool =
 
     def mark(fn):
         fn.__operation__ = dict(who=who, reads=reads, changes_queue=changes_queue,
-                                retry=retry, roles=roles, session=session)
+                                retry=retry, roles=roles, session=session,
+                                per_minute=per_minute)
         return fn
     return mark
 
@@ -118,7 +122,8 @@ def operations_of(face: type) -> dict[str, Operation]:
         found[name] = Operation(name=name, roles=marks["roles"] or face.roles,
                                 who=marks["who"], changes_queue=marks["changes_queue"],
                                 retry=marks["retry"], reads=marks["reads"],
-                                session=marks["session"], summary=doc.split("\n\n")[0])
+                                session=marks["session"], summary=doc.split("\n\n")[0],
+                                per_minute=marks["per_minute"])
     return found
 
 

@@ -42,7 +42,8 @@ def test_every_operation_has_its_route_with_its_metadata(paths, face_op):
     assert list(routes) == [method]
     route = routes[method]
     expected = {"roles": list(op.roles), "who": op.who, "changes_queue": op.changes_queue,
-                "retry": op.retry, **({"session": op.session} if op.session else {})}
+                "retry": op.retry, **({"session": op.session} if op.session else {}),
+                **({"per_minute": op.per_minute} if op.per_minute else {})}
     assert route["x-nafitha"] == expected
     assert route["tags"] == [face.name] and route["operationId"] == f"{face.name}_{op.name}"
     if wire_params(face, op):  # a model made from the typed parameters

@@ -289,3 +289,26 @@ def test_wrong_pairing_codes_pause_only_their_source(hub):
     now[0] += 61
     device, _ = hub.devices.redeem(hub.pair_code("counter", "2"), "10.0.0.66")
     assert device["name"] == "2"
+
+
+def test_one_kiosk_cannot_empty_the_days_numbers(hub, db_state):
+    """take-ticket allows 20 a minute from one kiosk (its declared per_minute): the 21st is
+    a 429 that says when to come back and takes no number; another kiosk goes on; the
+    first may again once the minute has passed."""
+    now = [500.0]
+    hub.app.state.rates["kiosk.take_ticket"].monotonic = lambda: now[0]
+    greedy, other = hub.token("kiosk", "kiosk-1"), hub.token("kiosk", "kiosk-2")
+    for _ in range(20):
+        assert post(hub, "/api/v1/kiosk/take-ticket", {"service": RES},
+                    token=greedy).status_code == 200
+    before = db_state()
+    refused = post(hub, "/api/v1/kiosk/take-ticket", {"service": RES}, token=greedy)
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "too_many_requests"
+    assert refused.json()["retry_after_s"] == 61
+    assert db_state() == before
+    assert post(hub, "/api/v1/kiosk/take-ticket", {"service": RES},
+                token=other).status_code == 200
+    now[0] += 60
+    assert post(hub, "/api/v1/kiosk/take-ticket", {"service": RES},
+                token=greedy).json()["number"] == "R022"

@@ -218,9 +218,16 @@ def m010_signed_audit_head(db):
         db.execute(sql)
 
 
+def m011_ticket_taken_by(db):
+    """Which paired device took a ticket (NULL: this device itself), so a supervisor can
+    cancel the waiting tickets of one kiosk that took far too many (docs/queue.md)."""
+    db.execute("ALTER TABLE tickets ADD COLUMN taken_by TEXT")
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
               m005_application_slips, m006_parked_tickets, m007_hub_devices,
-              m008_recent_service_times, m009_held_events, m010_signed_audit_head]
+              m008_recent_service_times, m009_held_events, m010_signed_audit_head,
+              m011_ticket_taken_by]
 
 
 def apply(store) -> None:

@@ -149,6 +149,12 @@ class Office:
         with self.acting_as(supervisor):
             return outbox.void(self.store, event, reason)
 
+    def cancel_tickets_taken_by(self, device: str, supervisor: str, pin: str,
+                                reason: str) -> dict:
+        """A supervisor cancels the waiting tickets of today one paired device took."""
+        with self.as_supervisor(supervisor, pin):
+            return self.queue.cancel_taken_by(device, reason)
+
     def sync_status(self) -> dict:
         """Online/offline, events waiting, last sync: for the status bars."""
         return sync_state.status(self.store)

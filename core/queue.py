@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from .clock import iso
 from .errors import InvalidState, NotFound, ValidationError
+from .text import clean_text
 
 PRIORITIES = ("elderly", "disabled", "pregnant")
 STATES = ("waiting", "called", "serving", "parked", "done", "no_show", "cancelled")
@@ -90,7 +91,9 @@ class Queue:
         return updated
 
     # --- operations --------------------------------------------------------------------------
-    def take_ticket(self, service: str, priority: str | None = None) -> dict:
+    def take_ticket(self, service: str, priority: str | None = None,
+                    taken_by: str | None = None) -> dict:
+        """taken_by: the paired device that took it (a kiosk through the hub)."""
         svc = self.office.catalog.get(service)
         if priority is not None and priority not in PRIORITIES:
             raise ValidationError(f"priority must be one of {', '.join(PRIORITIES)}",
@@ -107,7 +110,7 @@ class Queue:
                    "daily_seq": daily_seq, "priority": priority, "state": "waiting",
                    "counter": None, "call_count": 0, "queue_key": iso(key_dt),
                    "created_at": now, "called_at": None, "serving_at": None,
-                   "finished_at": None, "transferred_from": None}
+                   "finished_at": None, "transferred_from": None, "taken_by": taken_by}
             self.store.insert("tickets", row)
             self.store.insert("ticket_events", {
                 "ticket_id": row["id"], "at": now, "from_state": None, "to_state": "waiting",
@@ -180,6 +183,22 @@ class Queue:
             return _public(self._move(row, "cancelled", row["counter"], "cancelled",
                                       ("waiting", "called", "parked"),
                                       finished_at=self.store.now()))
+
+    def cancel_taken_by(self, device: str, reason: str) -> dict:
+        """Cancel every ticket of today that `device` took and nobody has called yet (a
+        kiosk, or a script with its token, that took far too many); run under a
+        supervisor (Office.as_supervisor). Each is cancelled and audited on its own."""
+        reason = clean_text(reason or "", "reason", max_length=500, min_length=1)
+        device = clean_text(device or "", "device", max_length=40, min_length=1)
+        with self.store.atomic():
+            rows = self.store.all("SELECT * FROM tickets WHERE taken_by = ? AND day = ? AND "
+                                  "state = 'waiting' ORDER BY daily_seq",
+                                  (device, self.today(self.store.clock.now())))
+            cancelled = [self._move(row, "cancelled", None, "cancelled", ("waiting",),
+                                    finished_at=self.store.now())["number"] for row in rows]
+            self.store.record("queue.bulk_cancelled", "device", device,
+                              {"device": device, "reason": reason, "tickets": cancelled})
+        return {"device": device, "cancelled": cancelled}
 
     def park(self, ticket: str) -> dict:
         """Set a called or serving ticket aside while the resident fetches a document: it

@@ -7,7 +7,7 @@ import inspect
 import click
 
 from core.queue import PRIORITIES
-from nafitha.commands import Group, command
+from nafitha.commands import Group, command, supervisor_options
 
 
 @click.group(cls=Group)
@@ -157,6 +157,25 @@ def queue_transfer(ctx, ticket, service):
     """
     with ctx.office.acting_as(ctx.user):
         return ctx.office.queue.transfer(ticket, service), _ticket_line
+
+
+@command(queue, "cancel-from")
+@click.argument("device")
+@click.option("--reason", required=True, help="Why (audited).")
+@supervisor_options
+def queue_cancel_from(ctx, device, reason, supervisor, pin):
+    """Cancel every ticket of today that the paired DEVICE took and nobody has called yet
+    (a kiosk, or a script with its token, that took far too many; revoke it with
+    `nafitha hub revoke` too). A supervisor's PIN is required.
+
+    \b
+    Example:
+        nafitha queue cancel-from kiosk-2 --reason "a script took the numbers" --supervisor huda
+    """
+    result = ctx.office.cancel_tickets_taken_by(device, supervisor, pin, reason)
+    return result, lambda r: click.echo(
+        f"{len(r['cancelled'])} ticket(s) of {r['device']} cancelled"
+        + (f": {', '.join(r['cancelled'])}" if r["cancelled"] else ""))
 
 
 @command(queue, "stats")

@@ -54,6 +54,8 @@ REQUIRED_DATA: dict[str, dict[str, type | tuple]] = {
     **{f"user.{t}": _USER for t in ("created", "pin_failed", "locked", "unlocked")},
     # A service centre's hub pairs and revokes its kiosks, counters and boards.
     **{f"device.{t}": {"name": TEXT, "role": TEXT} for t in ("paired", "revoked")},
+    # A supervisor cancelled the waiting tickets one paired device took (core/queue.py).
+    "queue.bulk_cancelled": {"device": TEXT, "reason": TEXT},
     # The operator retried or voided an event central had refused (core/outbox.py).
     **{f"outbox.{t}": {"event_id": TEXT, "type": TEXT} for t in ("retried", "voided")},
 }

@@ -32,7 +32,7 @@ class KioskFace(DeviceFace):
     def take_ticket(self, service: Code, priority: Priority | None = None) -> dict:
         """A queue ticket, with the people ahead and the estimated wait."""
         with self.office.acting_as(self.account):
-            return self.office.queue.take_ticket(service, priority)
+            return self.office.queue.take_ticket(service, priority, taken_by=self.printer)
 
     # --- applications -----------------------------------------------------------------------
     @operation(reads=True)

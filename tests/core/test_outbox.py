@@ -135,6 +135,8 @@ def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fiel
                 office.store.now())
     rec.refused(PermissionDenied, office.void_held_event, refused_id, "sara", "1234", "x")
     rec.one("outbox.voided", office.void_held_event, refused_id, "huda", "987654", "test")
+    rec.one("queue.bulk_cancelled", office.cancel_tickets_taken_by, "kiosk-9", "huda",
+            "987654", "a script took the numbers")
 
     assert outbox.check_sequence(office.store) == []
     assert office.verify_audit()["ok"]

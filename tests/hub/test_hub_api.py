@@ -312,3 +312,44 @@ def test_one_kiosk_cannot_empty_the_days_numbers(hub, db_state):
     now[0] += 60
     assert post(hub, "/api/v1/kiosk/take-ticket", {"service": RES},
                 token=greedy).json()["number"] == "R022"
+
+
+def test_a_supervisor_cancels_the_tickets_one_kiosk_took(hub, till, db_state):
+    """Tickets remember the kiosk that took them; a supervisor cancels that kiosk's waiting
+    tickets of today in one step (each cancelled and audited), the others' stay; a clerk or
+    a wrong PIN changes nothing."""
+    from core.errors import PermissionDenied as Denied
+
+    greedy, honest = hub.token("kiosk", "kiosk-1"), hub.token("kiosk", "kiosk-2")
+    taken = [post(hub, "/api/v1/kiosk/take-ticket", {"service": RES}, token=greedy).json()
+             for _ in range(4)]
+    kept = post(hub, "/api/v1/kiosk/take-ticket", {"service": RES}, token=honest).json()
+    hub.office.queue.call_next("1")  # the first greedy ticket is already being served
+    before = db_state()
+    for who, pin in ((till.clerk, till.clerk_pin), (till.supervisor, "000000")):
+        with pytest.raises(Denied):
+            hub.office.cancel_tickets_taken_by("kiosk-1", who, pin, "script")
+    after = db_state()  # the queue untouched (the wrong PIN itself is counted and audited)
+    assert [after[t] for t in ("tickets", "ticket_events")] == \
+        [before[t] for t in ("tickets", "ticket_events")]
+    result = hub.office.cancel_tickets_taken_by("kiosk-1", till.supervisor,
+                                                till.supervisor_pin, "a script took them")
+    assert result == {"device": "kiosk-1", "cancelled": [t["number"] for t in taken[1:]]}
+    states = {t["number"]: t["state"] for t in hub.office.queue.list(("waiting", "called",
+                                                                      "cancelled"))}
+    assert states[taken[0]["number"]] == "called" and states[kept["number"]] == "waiting"
+    actors = hub.office.store.all("SELECT actor FROM audit WHERE action = "
+                                  "'queue.bulk_cancelled'")
+    assert actors == [{"actor": till.supervisor}]
+
+
+@pytest.mark.parametrize("device, reason", [("kiosk-1", ""), ("kiosk-1", "  "),
+                                            ("", "script"), ("kiosk-1", "a\nb")])
+def test_a_bulk_cancel_needs_a_device_and_a_one_line_reason(hub, till, device, reason):
+    from core.errors import ValidationError
+
+    token = hub.token("kiosk", "kiosk-1")
+    post(hub, "/api/v1/kiosk/take-ticket", {"service": RES}, token=token)
+    with pytest.raises(ValidationError):
+        hub.office.cancel_tickets_taken_by(device, till.supervisor, till.supervisor_pin, reason)
+    assert hub.office.queue.list(("waiting",))[0]["state"] == "waiting"

@@ -110,8 +110,9 @@ class Queue:
                    "daily_seq": daily_seq, "priority": priority, "state": "waiting",
                    "counter": None, "call_count": 0, "queue_key": iso(key_dt),
                    "created_at": now, "called_at": None, "serving_at": None,
-                   "finished_at": None, "transferred_from": None, "taken_by": taken_by}
-            self.store.insert("tickets", row)
+                   "finished_at": None, "transferred_from": None}
+            # Named only for a paired device's ticket (m011); the device's own have none.
+            self.store.insert("tickets", {**row, "taken_by": taken_by} if taken_by else row)
             self.store.insert("ticket_events", {
                 "ticket_id": row["id"], "at": now, "from_state": None, "to_state": "waiting",
                 "counter": None, "service_code": svc.code, "actor": self.store.actor})

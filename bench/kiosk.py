@@ -39,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from core.sealing import DataKey, data_key_path, unseal  # noqa: E402
 from testing.pilot_client import PilotError  # noqa: E402
 from testing.xvfb import Xvfb  # noqa: E402
 
@@ -275,13 +276,17 @@ class Driver:
 def latest_licence(data: Path) -> tuple[str, str]:
     db = sqlite3.connect(f"file:{data / 'nafitha.db'}?mode=ro", uri=True, timeout=10)
     try:
-        row = db.execute("SELECT number, signed_payload FROM licences "
-                         "ORDER BY rowid DESC LIMIT 1").fetchone()
+        row = db.execute("SELECT l.number, l.signed_payload, l.application_id, k.wrapped "
+                         "FROM licences l JOIN resident_keys k USING (application_id) "
+                         "ORDER BY l.rowid DESC LIMIT 1").fetchone()
     finally:
         db.close()
     if row is None:
         raise PilotError("no licence issued yet to show the camera")
-    return row
+    number, sealed, application_id, wrapped = row
+    # The code is sealed with the resident's key (docs/privacy.md): open it as the app does.
+    key = DataKey(data_key_path(data)).unwrap(wrapped, application_id)
+    return number, unseal(key, application_id, sealed)
 
 
 def sample(driver: Driver, journeys_done: int, started: float) -> dict:

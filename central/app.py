@@ -99,6 +99,12 @@ class RevokeRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class EraseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    numbers: list[str] = Field(min_length=1, max_length=100)
+    reason: str = Field(min_length=1, max_length=500)
+
+
 HTTP_ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 
 ERRORS = {s: {"model": Problem} for s in (400, 401, 403, 404, 409, 410, 413, 415, 422, 503)}
@@ -217,6 +223,14 @@ def create_app(central: Central) -> FastAPI:
                      authorization: str | None = Header(default=None)) -> dict:
         central.check_admin(authorization)
         return central.revoke_licence(number, request.reason)
+
+    @app.post("/v1/admin/erasures", responses=ERRORS)
+    def admin_erase(request: EraseRequest,
+                    authorization: str | None = Header(default=None)) -> dict:
+        """Erase residents' personal data (docs/privacy.md): numbers in the body, not the
+        URL."""
+        central.check_admin(authorization)
+        return central.erase_resident(request.numbers, request.reason)
 
     return app
 

@@ -26,6 +26,7 @@ CODES = {
     "not_central_decision": "it claims a back-office decision central did not make",
     "depends_on_refused": "it builds on an event central refused",
     "licence_invalid": "the licence's signed code does not verify",
+    "key_missing": "its personal values are sealed and their resident key did not come",
 }
 # entity table -> (the data key of its number, the events that create one)
 NUMBERS = {"applications": ("number", ("application.drafted", "application.submitted")),
@@ -67,9 +68,11 @@ def office_of_number(number: str) -> str:
     return number.split("-", 1)[0]
 
 
-def judge(device: dict, events: list[dict], known: Known, licence_check) -> dict:
-    """{event id: (code, reason)} for the events refused; licence_check(event) gives a
-    reason (str) when a licence's signed code does not verify, else None. Events judged
+def judge(device: dict, events: list[dict], known: Known, content_check) -> dict:
+    """{event id: (code, reason)} for the events refused; content_check(event) looks inside
+    an application's or licence's event and gives (code, detail) when its content does not
+    hold (no resident key for sealed values, a licence that does not verify), else None.
+    Events judged
     again (a resend of a refused one) are judged afresh: their own earlier refusals do not
     count against them."""
     office, device_id = device["office"], device["device_id"]
@@ -77,7 +80,7 @@ def judge(device: dict, events: list[dict], known: Known, licence_check) -> dict
     refused_objects = {entity for entity, by in known.refused_by.items() if by - judged}
     refused = {}
     for event in sorted(events, key=lambda e: e["seq"]):
-        verdict = _judge_one(event, office, device_id, known, refused_objects, licence_check)
+        verdict = _judge_one(event, office, device_id, known, refused_objects, content_check)
         if verdict is None:
             _remember(event, office, known)
         else:
@@ -91,7 +94,7 @@ def _refuse(code: str, detail: str) -> tuple[str, str]:
 
 
 def _judge_one(event: dict, office: str, device_id: str, known: Known, refused_objects: set,
-               licence_check):
+               content_check):
     table = table_of(event["type"])
     if table is None:
         return None  # tickets, shifts, users, paired devices: the device's own records
@@ -131,10 +134,10 @@ def _judge_one(event: dict, office: str, device_id: str, known: Known, refused_o
             return _refuse("not_central_decision",
                            f"central has {'no decision' if decided is None else decided}"
                            f" for {data.get('number')}")
-    if event["type"] == "licence.issued":
-        problem = licence_check(event)
+    if table in ("applications", "licences"):
+        problem = content_check(event)
         if problem:
-            return _refuse("licence_invalid", f"{data.get('number')}: {problem}")
+            return _refuse(problem[0], f"{data.get('number')}: {problem[1]}")
     return None
 
 

@@ -160,6 +160,17 @@ decisions = sa.Table(
     sa.Column("decided_by", Text, nullable=False),
     sa.Column("decided_at", Text, nullable=False))
 
+resident_keys = sa.Table(  # docs/privacy.md: each application's key, wrapped by home/data.key
+    "resident_keys", metadata,
+    sa.Column("application_id", Text, primary_key=True),
+    sa.Column("office", Text, nullable=False),
+    sa.Column("device_key", Text, nullable=False),
+    sa.Column("wrapped", Text),  # None once erased
+    sa.Column("received_at", Text, nullable=False),
+    sa.Column("erased_at", Text),
+    sa.Column("erase_reason", Text),
+    sa.Column("erased_by", Text))
+
 revocation_lists = sa.Table(
     "revocation_lists", metadata,
     sa.Column("number", Int, primary_key=True),

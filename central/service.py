@@ -23,13 +23,14 @@ from core.credentials.licence import device_key, epoch, verify, worst_case_code
 from core.credentials.trust import TrustStore
 from core.errors import CatalogError, NafithaError
 from core.private_files import ensure_private, write_private
+from core.sealing import DataKey, SealingError, is_sealed, unseal
 from core.users import ROLES, hash_pin, pin_problem
 from sync import protocol
 from sync.protocol import ProtocolError, canonical_json
 
 from . import authority, db
 from .db import (applications, audit, decisions, devices, enrol_codes, events, licences, meta,
-                 offices, payments, reference, rejections, revocation_lists)
+                 offices, payments, reference, rejections, resident_keys, revocation_lists)
 
 ENTITY_TABLES = {"applications": applications, "payments": payments, "licences": licences}
 
@@ -154,6 +155,8 @@ class Central:
         self.root_key = keys.read_private(key_path)
         self.root_public = keys.public_bytes(self.root_key)
         self.trust = TrustStore({keys.key_id(self.root_public): self.root_public})
+        # Wraps the residents' keys (docs/privacy.md); a file beside root.key, never a table.
+        self.data_key = DataKey(self.home / "data.key")
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
     # --- set-up ------------------------------------------------------------------------------
@@ -406,9 +409,12 @@ class Central:
             if new:
                 self._check_new(conn, key, new)
             judged = sorted(new + again, key=lambda e: e["seq"])
+            batch_keys = batch["keys"]
             refused = authority.judge(device, judged, authority.lookups(
                 conn, key, ENTITY_TABLES, events, decisions, judged, _among),
-                lambda e: self._licence_problem(key, e)) if judged else {}
+                lambda e: self._content_problem(conn, key, e, batch_keys)) if judged else {}
+            self._keep_keys(conn, device, [e for e in judged if e["id"] not in refused],
+                            batch_keys, now)
             if new:
                 self._store(conn, device, new, now, refused)
             self._judged_again(conn, device, again, refused)
@@ -469,16 +475,79 @@ class Central:
                 known[r.seq] = (r.prev_hash, r.hash)
         protocol.check_audit_links(new, known)
 
-    def _licence_problem(self, key: str, event: dict) -> str | None:
+    # --- residents' keys (docs/privacy.md) ----------------------------------------------------
+    def _resident_key(self, conn, application_id: str, batch_keys: dict) -> bytes | None:
+        """An application's resident key: as held here (None once erased), else as the
+        batch brought it."""
+        row = conn.execute(sa.select(resident_keys.c.wrapped).where(
+            resident_keys.c.application_id == application_id)).first()
+        if row is not None:
+            return None if row.wrapped is None else self.data_key.unwrap(row.wrapped,
+                                                                          application_id)
+        return batch_keys.get(application_id)
+
+    @staticmethod
+    def _erased(conn, application_id: str) -> bool:
+        return conn.execute(sa.select(resident_keys.c.erased_at).where(
+            resident_keys.c.application_id == application_id)).scalar() is not None
+
+    def _opened(self, conn, application_id: str, value, batch_keys: dict | None = None):
+        """A sealed value in clear (a value sent in clear by an older device as it is);
+        None when its key is not here."""
+        if not is_sealed(value):
+            return value
+        key = self._resident_key(conn, application_id, batch_keys or {})
+        return None if key is None else unseal(key, application_id, value)
+
+    def _keep_keys(self, conn, device: dict, accepted: list[dict], batch_keys: dict,
+                   now: str) -> None:
+        """Hold the resident keys of the applications whose events were accepted: the first
+        key of an application stays, and an erased one is never brought back."""
+        wanted = protocol.applications_named(accepted) & set(batch_keys)
+        if not wanted:
+            return
+        held = set()
+        for among in _among(conn, resident_keys.c.application_id, sorted(wanted)):
+            held.update(conn.execute(sa.select(resident_keys.c.application_id)
+                                     .where(among)).scalars())
+        rows = [{"application_id": a, "office": device["office"], "device_key": device["key"],
+                 "wrapped": self.data_key.wrap(batch_keys[a], a), "received_at": now}
+                for a in sorted(wanted - held)]
+        if rows:
+            conn.execute(sa.insert(resident_keys), rows)
+
+    def _content_problem(self, conn, key: str, event: dict, batch_keys: dict):
+        """(code, detail) when an application's or licence's event cannot be read or does
+        not hold; None when it does."""
+        data = event["data"]
+        if event["type"] == "licence.issued":
+            application_id, sealed = data["application_id"], data["signed_payload"]
+        elif event["type"].startswith("application."):
+            application_id, sealed = data["id"], data["fields"]
+        else:
+            return None
+        try:
+            value = self._opened(conn, application_id, sealed, batch_keys)
+        except SealingError:
+            return "key_missing", "its sealed values do not open with the key sent"
+        if value is None:
+            if event["type"] != "licence.issued" and self._erased(conn, application_id):
+                return None  # held sealed, readable by no one: the resident was erased
+            return "key_missing", f"no resident key for application {application_id}"
+        if event["type"] == "licence.issued":
+            problem = self._licence_problem(key, data, value)
+            return ("licence_invalid", problem) if problem else None
+        return None
+
+    def _licence_problem(self, key: str, data: dict, signed_payload: str) -> str | None:
         """Why a licence.issued event's signed code does not hold (None: it does): it must
         verify against the root as at its issue time, carry the event's number, and be
         signed by the posting device."""
-        data = event["data"]
         try:
             at = epoch(data["issued_at"])
         except (ValueError, TypeError):
             return "issued_at is not a time"
-        result = verify(data["signed_payload"], self.trust, at)
+        result = verify(signed_payload, self.trust, at)
         if not result.valid:
             return f"does not verify ({result.reason}: {result.message} {result.detail})" \
                 .replace(" )", ")")
@@ -743,7 +812,7 @@ class Central:
                                    f"{app['number']} is {app['state']}; it can no longer "
                                    f"be decided here")
             if decision == "approved" and conditions:
-                self._check_licence_fits(app, conditions, known_types)
+                self._check_licence_fits(conn, app, conditions, known_types)
             if conn.execute(sa.select(decisions.c.state).where(
                     decisions.c.application_id == app["id"])).first():
                 raise CentralError(409, "already_decided", f"{app['number']} already has a "
@@ -755,13 +824,19 @@ class Central:
                              {**row, "number": app["number"]})
         return {**row, "number": app["number"], "office": app["office"]}
 
-    @staticmethod
-    def _check_licence_fits(app: dict, conditions: str, known_types: set[str]) -> None:
+    def _check_licence_fits(self, conn, app: dict, conditions: str,
+                            known_types: set[str]) -> None:
         """Conditions are signed into the licence's QR code: refuse those that would not fit
         58 mm paper, the narrowest any office may print on (central does not know each
         office's printers), before the office numbers or signs anything."""
         body = json.loads(app["body"])
-        code = worst_case_code(app["office"], body["licence_type"], body.get("fields") or {},
+        fields = self._opened(conn, app["id"], body.get("fields") or {})
+        if fields is None:
+            raise CentralError(409, "personal_data_erased",
+                               f"{app['number']}: the resident's data was erased; a licence "
+                               f"with conditions cannot be measured for it")
+        fields = json.loads(fields) if isinstance(fields, str) else fields
+        code = worst_case_code(app["office"], body["licence_type"], fields,
                                conditions, sorted(known_types))
         problem = qr_fit.misfit(len(code), NARROWEST_PAPER_DOTS)
         if problem:
@@ -770,6 +845,41 @@ class Central:
                                f"shorten them by at least "
                                f"{qr_fit.excess_bytes(len(code), NARROWEST_PAPER_DOTS)} "
                                f"characters (an Arabic letter counts as two)")
+
+    def erase_resident(self, numbers: list[str], reason: str, by: str = "back-office") -> dict:
+        """Erase residents' personal data on request: each application's resident key is
+        deleted here and, through the reference data, on every device of its office. Numbers,
+        states, payments and every audit chain stay; the sealed values become unreadable.
+        All named applications must have reached central, or nothing is erased."""
+        reason = (reason or "").strip()
+        if not reason or len(reason) > 500 or any(ord(c) < 32 for c in reason):
+            raise CentralError(422, "reason_required", "an erasure needs a reason: one line "
+                                                       "of up to 500 characters")
+        if not numbers:
+            raise CentralError(422, "nothing_to_erase", "name at least one application")
+        now = self.now()
+        with self.engine.begin() as conn:
+            apps = [self._application(conn, n) for n in dict.fromkeys(numbers)]
+            erased = []
+            for app in apps:
+                held = conn.execute(sa.select(resident_keys.c.erased_at).where(
+                    resident_keys.c.application_id == app["id"])).first()
+                values = {"wrapped": None, "erased_at": now, "erase_reason": reason,
+                          "erased_by": by}
+                if held is None:  # sent in clear by an older device, or before its key
+                    conn.execute(sa.insert(resident_keys).values(
+                        application_id=app["id"], office=app["office"],
+                        device_key=app["device_key"], received_at=now, **values))
+                elif held.erased_at is None:
+                    conn.execute(sa.update(resident_keys).where(
+                        resident_keys.c.application_id == app["id"]).values(**values))
+                else:
+                    continue  # already erased: said once
+                self._add_change(conn, "erasure", app["id"], app["office"],
+                                 {"application_id": app["id"], "number": app["number"]})
+                erased.append(app["number"])
+        return {"erased": erased, "already": [a["number"] for a in apps
+                                              if a["number"] not in erased]}
 
     def revoke_licence(self, number: str, reason: str, by: str = "back-office") -> dict:
         reason = (reason or "").strip()

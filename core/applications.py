@@ -12,6 +12,7 @@ from .catalog import validate_fields
 from .credentials import qr_fit
 from .credentials.licence import worst_case_code
 from .errors import InvalidState, NotFound, ValidationError
+from .sealing import is_sealed
 from .text import clean_text, search_key
 
 STATES = ("draft", "submitted", "paid", "approved", "issued", "rejected", "withdrawn")
@@ -22,6 +23,7 @@ class Applications:
         self.office = office
         self.store = office.store
         self.settings = office.settings
+        self.sealer = office.sealer
 
     def _validate(self, service, values: dict, partial: bool) -> dict:
         if not isinstance(values, dict):
@@ -67,15 +69,14 @@ class Applications:
                    "number": self._new_number(self.store.clock.now().astimezone(
                        self.settings.tz).year),
                    "service_code": svc.code, "state": "submitted",
-                   "fields": json.dumps(clean, ensure_ascii=False, sort_keys=True),
                    "fee_minor": self._fee(svc, clean), "currency": svc.currency,
                    "licence_type": svc.licence_type, "validity_days": svc.validity_days,
                    "issue_mode": svc.issue, "ticket_id": ticket_id, "created_at": now,
                    "submitted_at": now, "paid_at": None, "decided_at": None, "decided_by": None,
                    "reason": None, "updated_at": now}
-            self.store.insert("applications", row)
+            self._insert(row, clean)
             self.store.record("application.submitted", "application", row["id"], public(row))
-            return public(row)
+            return self.view(row)
 
     def save_draft(self, service: str, fields: dict) -> dict:
         """Keep a half-filled form; values present are checked, missing ones are allowed."""
@@ -87,14 +88,13 @@ class Applications:
                    "number": self._new_number(self.store.clock.now().astimezone(
                        self.settings.tz).year),
                    "service_code": svc.code, "state": "draft",
-                   "fields": json.dumps(clean, ensure_ascii=False, sort_keys=True),
                    "fee_minor": 0, "currency": svc.currency, "licence_type": svc.licence_type,
                    "validity_days": svc.validity_days, "issue_mode": svc.issue,
                    "ticket_id": None, "created_at": now, "submitted_at": None, "paid_at": None,
                    "decided_at": None, "decided_by": None, "reason": None, "updated_at": now}
-            self.store.insert("applications", row)
+            self._insert(row, clean)
             self.store.record("application.drafted", "application", row["id"], public(row))
-            return public(row)
+            return self.view(row)
 
     def submit_draft(self, application: str, fields: dict | None = None) -> dict:
         with self.store.atomic():
@@ -103,17 +103,16 @@ class Applications:
                 raise InvalidState(f"application {row['number']} is {row['state']}, not a draft",
                                    state=row["state"])
             svc = self.office.catalog.get(row["service_code"])
-            merged = {**json.loads(row["fields"]), **(fields or {})}
+            merged = {**self.fields_of(row), **(fields or {})}
             clean = self._validate(svc, merged, partial=False)
             now = self.store.now()
-            changes = {"state": "submitted", "fields": json.dumps(clean, ensure_ascii=False,
-                                                                  sort_keys=True),
+            changes = {"state": "submitted", **self._sealed(row["id"], clean),
                        "fee_minor": self._fee(svc, clean), "submitted_at": now,
                        "updated_at": now}
             self.store.update("applications", "id", row["id"], changes)
             row.update(changes)
             self.store.record("application.submitted", "application", row["id"], public(row))
-            return public(row)
+            return self.view(row)
 
     def approve(self, application: str, reason: str | None = None,
                 conditions: str | None = None) -> dict:
@@ -138,7 +137,7 @@ class Applications:
     def _checked_conditions(self, row: dict, conditions: str | None) -> str:
         conditions = clean_text(conditions, "conditions", max_length=300) if conditions else ""
         if conditions:
-            self._check_licence_fits(row["licence_type"], json.loads(row["fields"]),
+            self._check_licence_fits(row["licence_type"], self.fields_of(row),
                                      conditions, "conditions",
                                      "these conditions do not fit on the licence")
         return conditions
@@ -190,7 +189,7 @@ class Applications:
         self.store.update("applications", "id", row["id"], changes)
         row.update(changes)
         self.store.record(event, "application", row["id"], public(row))
-        return public(row)
+        return self.view(row)
 
     # --- what payments and licences do to an application (inside their transaction) -----
     def mark_paid(self, row: dict, at: str) -> tuple[str, bool]:
@@ -219,7 +218,63 @@ class Applications:
         self.store.update("applications", "id", row["id"], {"state": "issued", "updated_at": at})
 
     def get(self, application: str) -> dict:
-        return public(self.row(application))
+        return self.view(self.row(application))
+
+    # --- the resident's personal values, sealed at rest (core/sealing.py) ----------------
+    def _sealed(self, application_id: str, clean: dict) -> dict:
+        """The columns that hold an application's fields: sealed with its resident key, and
+        a keyed hash of the national ID to find it by."""
+        text = json.dumps(clean, ensure_ascii=False, sort_keys=True)
+        out = {"fields": self.sealer.seal(application_id, text)}
+        if self.sealer.enabled:
+            out["national_id_tag"] = self.sealer.national_id_tag(clean["national_id"]) \
+                if clean.get("national_id") else None
+        return out
+
+    def _insert(self, row: dict, clean: dict) -> None:
+        self.sealer.create(row["id"])
+        row.update(self._sealed(row["id"], clean))
+        self.store.insert("applications", row)
+
+    def fields_of(self, row: dict) -> dict:
+        """An application's fields in clear; PersonalDataGone when its key was deleted."""
+        return json.loads(self.sealer.opened(row["id"], row["fields"]))
+
+    def view(self, row: dict) -> dict:
+        """What a reader is shown: the fields opened. When the resident's key was erased or
+        purged: no fields, and `personal_data` says which."""
+        out = public(row)
+        text = self.sealer.open(row["id"], row["fields"])
+        if text is None:
+            out["fields"], out["personal_data"] = {}, self.sealer.gone(row["id"])
+        else:
+            out["fields"] = json.loads(text)
+        return out
+
+    def closed_before(self, cutoff: str) -> list[str]:
+        """Ids of the applications closed (issued, rejected, withdrawn) before `cutoff`."""
+        return [r["id"] for r in self.store.all(
+            "SELECT id FROM applications WHERE state IN ('issued', 'rejected', 'withdrawn') "
+            "AND updated_at < ?", (cutoff,))]
+
+    def seal_legacy(self) -> int:
+        """Seal the fields an older version kept in clear (run once, on upgrade); returns how
+        many applications. Their earlier audit entries stay as written: the chain holds."""
+        count = 0
+        for row in self.store.all("SELECT id, fields FROM applications "
+                                  "WHERE fields NOT LIKE 'nfs1:%'"):
+            if self.sealer.key(row["id"]) is None and self.sealer.gone(row["id"]) is None:
+                self.sealer.create(row["id"])
+            self.store.update("applications", "id", row["id"],
+                              self._sealed(row["id"], json.loads(row["fields"])))
+            count += 1
+        return count
+
+    def _by_national_id(self, national_id: str) -> tuple[str, str]:
+        """(SQL condition, parameter) matching a national ID: its keyed hash once sealed."""
+        if self.sealer.enabled:
+            return "national_id_tag = ?", self.sealer.national_id_tag(national_id)
+        return "json_extract(fields, '$.national_id') = ?", national_id
 
     def ending_in(self, digits: int) -> dict:
         """The one application whose number ends in these digits (A2026-000123 for 123):
@@ -258,9 +313,9 @@ class Applications:
         text = text.upper()
         rows = self.store.all("SELECT number FROM applications WHERE number = ?", (text,))
         if not rows and text.isdigit():
-            rows = self.store.all("SELECT number FROM applications WHERE json_extract(fields, "
-                                  "'$.national_id') = ? ORDER BY created_at DESC LIMIT 20",
-                                  (text,))
+            where, param = self._by_national_id(text)
+            rows = self.store.all(f"SELECT number FROM applications WHERE {where} "
+                                  f"ORDER BY created_at DESC LIMIT 20", (param,))
             if not rows and len(text) <= 6:
                 rows = self.store.all("SELECT number FROM applications WHERE number LIKE ? "
                                       "ORDER BY created_at DESC LIMIT 20",
@@ -279,9 +334,13 @@ class Applications:
             raise ValidationError("type at least two letters of the name", field="name",
                                   problem="too_short", min_length=2, length=len(typed))
         found = []
-        for row in self.store.all("SELECT number, json_extract(fields, '$.full_name') AS name "
-                                  "FROM applications ORDER BY created_at DESC, number DESC"):
-            held = search_key(row["name"] or "")
+        # Each holder's name is opened in memory: names are sealed at rest.
+        rows = self.store.all("SELECT id, number, fields FROM applications "
+                              "ORDER BY created_at DESC, number DESC")
+        keys = self.sealer.keys_of([r["id"] for r in rows]) if self.sealer.enabled else {}
+        for row in rows:
+            text = self.sealer.open_with(keys, row["id"], row["fields"])
+            held = search_key(json.loads(text).get("full_name") or "") if text else ""
             if all(word in held for word in words):
                 found.append(row["number"])
                 if len(found) == limit:
@@ -294,21 +353,24 @@ class Applications:
              limit: int = 50) -> list[dict]:
         sql, params = "SELECT * FROM applications WHERE 1=1", []
         if national_id:
-            sql += " AND json_extract(fields, '$.national_id') = ?"
-            params.append(national_id)
+            where, param = self._by_national_id(national_id)
+            sql += f" AND {where}"
+            params.append(param)
         if state:
             sql += " AND state = ?"
             params.append(state)
         sql += " ORDER BY created_at DESC LIMIT ?"
         params.append(limit)
-        return [public(r) for r in self.store.all(sql, params)]
+        return [self.view(r) for r in self.store.all(sql, params)]
 
 
 def public(row: dict) -> dict:
+    """An application as its events carry it: the fields sealed (kept in clear only by a
+    store older than sealing)."""
     out = {k: row[k] for k in ("id", "number", "service_code", "state", "fee_minor", "currency",
                                "licence_type", "validity_days", "issue_mode", "ticket_id",
                                "created_at", "submitted_at", "paid_at", "decided_at",
                                "decided_by", "reason")}
     out["conditions"] = row.get("conditions", "")
-    out["fields"] = json.loads(row["fields"])
+    out["fields"] = row["fields"] if is_sealed(row["fields"]) else json.loads(row["fields"])
     return out

@@ -6,6 +6,7 @@ import json
 from . import codes
 from .errors import InvalidState, ValidationError
 from .printing import SLIP_STATES
+from .sealing import PersonalDataGone
 
 KINDS = ("ticket", "receipt", "licence", "application", "z_report")
 
@@ -28,9 +29,18 @@ def ticket(office, ticket_id: str) -> dict:
             "qr_text": codes.ticket_code(office.settings.office.code, t["id"])}
 
 
+def _held(record: dict, what: str) -> dict:
+    """The record, when its resident's personal values are still held here."""
+    if record.get("personal_data"):
+        raise PersonalDataGone(f"{what} {record['number']} cannot be printed: the resident's "
+                               f"personal data was {record['personal_data']} at this office",
+                               gone=record["personal_data"])
+    return record
+
+
 def receipt(office, payment_id: str) -> dict:
     p = office.payments.get(payment_id)
-    app = office.applications.get(p["application_id"])
+    app = _held(office.applications.get(p["application_id"]), "the receipt of application")
     service = office.catalog.get(app["service_code"])
     return {**_office(office), "receipt_number": p["receipt_number"],
             "application_number": app["number"], "service_ar": service.name.ar,
@@ -61,7 +71,7 @@ def next_step(app: dict) -> str:
 def application(office, application_id: str) -> dict:
     """The application slip: proof that an application was received, what it costs and
     whether that is paid, what happens next, what to bring, and a code to follow it."""
-    app = office.applications.get(application_id)
+    app = _held(office.applications.get(application_id), "the slip of application")
     if app["state"] not in SLIP_STATES:
         raise InvalidState(f"application {app['number']} is {app['state']}; only a submitted "
                            f"application has a slip to print", state=app["state"])
@@ -80,7 +90,7 @@ def application(office, application_id: str) -> dict:
 
 
 def licence(office, licence_id: str, copy: bool = False) -> dict:
-    lic = office.licences.get(licence_id)
+    lic = _held(office.licences.get(licence_id), "licence")
     if not lic["signed_payload"]:
         raise ValidationError(f"licence {lic['number']} has no signed code to print",
                               field="licence")

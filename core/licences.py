@@ -15,6 +15,8 @@ from .errors import InvalidState, NotFound
 from .text import clean_text
 
 ADDRESS_PARTS = ("parcel", "block", "road", "building")
+# Kept sealed with the application's resident key (core/sealing.py), in the row and events.
+PERSONAL = ("holder_name", "national_id", "address", "signed_payload")
 
 
 class Licences:
@@ -45,7 +47,7 @@ class Licences:
             now_dt = self.store.clock.now()
             year = now_dt.astimezone(self.settings.tz).year
             seq = self.store.next_sequence(f"licence:{year}")
-            fields = json.loads(app["fields"])
+            fields = self.office.applications.fields_of(app)
             # Kept structured (JSON) so each language can label the parts on screen and paper.
             address = json.dumps({k: fields[k] for k in ADDRESS_PARTS if k in fields},
                                  ensure_ascii=False)
@@ -68,10 +70,11 @@ class Licences:
             if problem:
                 raise InvalidState(f"licence not issued: {problem}; its QR code could not be "
                                    f"printed (the number is not used)")
-            self.store.insert("licences", row)
+            sealed = {**row, **{c: self.office.sealer.seal(app["id"], row[c]) for c in PERSONAL}}
+            self.store.insert("licences", sealed)
             self.office.applications.mark_issued(app, row["issued_at"])
             self.store.record("licence.issued", "licence", row["id"],
-                              {**row, "application_number": app["number"]})
+                              {**sealed, "application_number": app["number"]})
             return row
 
     def revoke(self, licence: str, reason: str) -> dict:
@@ -111,9 +114,37 @@ class Licences:
         return self.store.one("SELECT revoked_at, revoke_reason FROM licences WHERE number = ? "
                               "AND revoked_at IS NOT NULL", (number,))
 
+    def ids_by_application(self, application_ids: list[str]) -> dict[str, str]:
+        """{application id: its licence's id} for those that have one."""
+        out = {}
+        for start in range(0, len(application_ids), 500):
+            part = application_ids[start:start + 500]
+            out.update({r["application_id"]: r["id"] for r in self.store.all(
+                f"SELECT id, application_id FROM licences WHERE application_id IN "
+                f"({','.join('?' * len(part))})", part)})
+        return out
+
+    def seal_legacy(self) -> int:
+        """Seal the personal values an older version kept in clear (on upgrade, after the
+        applications, whose resident keys they use); returns how many licences."""
+        rows = self.store.all("SELECT * FROM licences WHERE holder_name NOT LIKE 'nfs1:%'")
+        for row in rows:
+            self.store.update("licences", "id", row["id"], {
+                c: self.office.sealer.seal(row["application_id"], row[c])
+                for c in PERSONAL if row[c] is not None})
+        return len(rows)
+
     def get(self, licence: str) -> dict:
+        """The licence with its personal values opened. When the resident's key was erased
+        or purged they are None, and `personal_data` says which."""
         row = self.store.one("SELECT * FROM licences WHERE id = ? OR number = ?",
                              (licence, licence))
         if row is None:
             raise NotFound(f"no licence {licence!r}")
+        sealer = self.office.sealer
+        for column in PERSONAL:
+            if row[column] is not None:
+                row[column] = sealer.open(row["application_id"], row[column])
+        if row["holder_name"] is None:
+            row["personal_data"] = sealer.gone(row["application_id"])
         return row

@@ -224,10 +224,24 @@ def m011_ticket_taken_by(db):
     db.execute("ALTER TABLE tickets ADD COLUMN taken_by TEXT")
 
 
+def m012_sealed_personal_data(db):
+    """Residents' personal values are sealed with a key per application (core/sealing.py):
+    the keys, wrapped by the data key file, and a keyed hash to find a national ID. Rows
+    written in clear before are sealed when the office opens (Office._seal_legacy_rows)."""
+    db.execute("""CREATE TABLE resident_keys (
+        application_id TEXT PRIMARY KEY REFERENCES applications(id) DEFERRABLE INITIALLY DEFERRED,
+        wrapped TEXT, created_at TEXT NOT NULL,
+        gone TEXT CHECK (gone IN ('erased', 'purged')), gone_at TEXT,
+        CHECK ((wrapped IS NULL) = (gone IS NOT NULL)))""")
+    db.execute("ALTER TABLE applications ADD COLUMN national_id_tag TEXT")
+    db.execute("CREATE INDEX applications_national_id_tag ON applications(national_id_tag) "
+               "WHERE national_id_tag IS NOT NULL")
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
               m005_application_slips, m006_parked_tickets, m007_hub_devices,
               m008_recent_service_times, m009_held_events, m010_signed_audit_head,
-              m011_ticket_taken_by]
+              m011_ticket_taken_by, m012_sealed_personal_data]
 
 
 def apply(store) -> None:

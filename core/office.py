@@ -4,13 +4,14 @@ hub all go through it."""
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
 from . import audit, outbox, reference, sync_state
 from .applications import Applications
 from .catalog import Catalog, catalog_of, load_catalog, parse_service
-from .clock import Clock, SystemClock, UlidFactory
+from .clock import Clock, SystemClock, UlidFactory, iso
 from .credentials import ceremony, keys
 from .credentials.licence import REASONS, VerificationResult, verify
 from .credentials.trust import DeviceSigner, TrustStore, device_key_path
@@ -19,6 +20,7 @@ from .licences import Licences
 from .payments import Payments
 from .printing import PrintQueue
 from .queue import Queue
+from .sealing import SEALED_SCHEMA, DataKey, Sealer, data_key_path
 from .settings import Settings
 from .store import Store
 from .text import clean_text
@@ -42,12 +44,18 @@ class Office:
         self.signer: Callable[[dict], str] | None = DeviceSigner.load(
             settings.data_dir, settings.device.id, settings.office.code,
             store.ids.random_bytes)
+        # Residents' personal values are sealed with a key per application (docs/privacy.md).
+        self.sealer = Sealer(store, DataKey(data_key_path(settings.data_dir)))
         self.queue = Queue(self)
         self.applications = Applications(self)
         self.payments = Payments(self)
         self.licences = Licences(self)
         self.users = Users(self)
         self.printing = PrintQueue(self)
+        if self.sealer.enabled and 0 < store.schema_opened < SEALED_SCHEMA:
+            with store.atomic():  # upgraded from clear personal values: seal them now
+                self.applications.seal_legacy()
+                self.licences.seal_legacy()
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock | None = None,
@@ -128,6 +136,21 @@ class Office:
                                    self.settings.office.code)
         self._seal_quietly()
         return request
+
+    def purge_personal_data(self) -> dict:
+        """Delete the resident keys of cases closed more than store.keep_personal_days ago
+        whose events central has confirmed (it holds the keys and the sealed values): the
+        office keeps numbers, states and payments, no longer the residents' data."""
+        days = self.settings.store.keep_personal_days
+        if days == 0 or not self.sealer.enabled:
+            return {"purged": 0, "keep_days": days}
+        cutoff = iso(self.store.clock.now() - timedelta(days=days))
+        with self.store.atomic():
+            closed = self.applications.closed_before(cutoff)
+            licences = self.licences.ids_by_application(closed)
+            waiting = outbox.unconfirmed_entities(self.store)
+            done = [a for a in closed if a not in waiting and licences.get(a) not in waiting]
+            return {"purged": self.sealer.forget(done, "purged"), "keep_days": days}
 
     def outbox_status(self) -> dict:
         return outbox.status(self.store)

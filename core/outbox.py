@@ -60,6 +60,12 @@ def unsent_rows(store, limit: int) -> list[dict]:
                      f"LIMIT ?", (limit,))
 
 
+def unconfirmed_entities(store) -> set[str]:
+    """The objects with an event central has not confirmed (waiting, held or voided)."""
+    return {r["entity_id"] for r in store.all(
+        "SELECT DISTINCT entity_id FROM outbox WHERE sent_at IS NULL")}
+
+
 def pending_count(store) -> int:
     return store.one(f"SELECT COUNT(*) AS n FROM outbox WHERE {WAITING}")["n"]
 

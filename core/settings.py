@@ -4,7 +4,7 @@
     [device]            id
     [queue]             call_limit, number_start, number_end, priority_head_start_minutes, ...
     [validation]        national_id_pattern, national_id_check, phone_pattern, max_amount_minor
-    [store]             busy_timeout_ms
+    [store]             busy_timeout_ms, keep_personal_days (docs/privacy.md)
     [kiosk]             language, idle_s, idle_warning_s, fullscreen, account, admin_pin_hash, ...
     [payment]           transport (simulated | serial | none), port, baudrate, timeout_s
     [counter]           name, services, language, lock_after_s, screen_dpi
@@ -76,6 +76,9 @@ class ValidationSettings:
 @dataclass
 class StoreSettings:
     busy_timeout_ms: int = 10_000
+    # A closed case's personal values (sealed) are purged this many days after it closed,
+    # once central has them; 0 keeps them. 400: a one-year licence can be reprinted here.
+    keep_personal_days: int = 400
 
 
 @dataclass
@@ -283,6 +286,8 @@ def _check(settings: Settings, where: str) -> None:
         fail("validation.max_amount_minor", "must be positive")
     if settings.store.busy_timeout_ms < 0:
         fail("store.busy_timeout_ms", "must not be negative")
+    if not 0 <= settings.store.keep_personal_days <= 3650:
+        fail("store.keep_personal_days", "must be between 0 (keep) and 3650 days")
     p = settings.printer
     if p.transport not in PRINTER_TRANSPORTS:
         fail("printer.transport", f"unknown printer transport {p.transport!r} (use "

@@ -100,6 +100,8 @@ class Store:
             _enable_wal(conn, busy_timeout_ms / 1000)
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
+            # A deleted resident key is overwritten, not left in a free page (docs/privacy.md).
+            conn.execute("PRAGMA secure_delete = ON")
             store = cls(path, conn, clock, ids, device_id, office_code)
             migrations.apply(store)
             quick = conn.execute("PRAGMA quick_check").fetchone()[0]

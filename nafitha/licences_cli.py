@@ -14,7 +14,8 @@ from nafitha.printing_cli import PrintFailed, print_and_report
 
 
 def _licence_line(lic):
-    click.echo(f"{lic['number']}  {lic['holder_name']}  valid until {lic['valid_until'][:10]}"
+    holder = lic["holder_name"] or f"(personal data {lic.get('personal_data')})"
+    click.echo(f"{lic['number']}  {holder}  valid until {lic['valid_until'][:10]}"
                + (f"  REVOKED ({lic['revoke_reason']})" if lic["revoked_at"] else ""))
 
 

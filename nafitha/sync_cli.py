@@ -296,6 +296,23 @@ def central_revoke(ctx, number, reason):
     return _central(ctx).revoke_licence(number, reason), None
 
 
+@command(central, "erase")
+@click.argument("numbers", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why (e.g. the resident's request and its "
+                                              "reference).")
+def central_erase(ctx, numbers, reason):
+    """Erase residents' personal data: each application's resident key is deleted here and
+    on every device of its office at their next pull. Numbers, states, payments and every
+    audit chain stay; names, national IDs, phones and addresses become unreadable. Cannot be
+    undone (docs/privacy.md).
+
+    \b
+    Example:
+        nafitha central erase MUH-D01-A2026-000004 --reason "resident's request R-2026-17"
+    """
+    return _central(ctx).erase_resident(list(numbers), reason), None
+
+
 @command(central, "revoke-device")
 @click.option("--office", required=True)
 @click.option("--device", required=True)

@@ -31,6 +31,7 @@ log = logging.getLogger("nafitha.sync")
 # Failures that mean "central is not there": while they last a cheap probe notices it back.
 AWAY_KINDS = ("offline", "busy", "server", "protocol")
 CHECK_EVERY_S = 1.0
+PURGE_EVERY_S = 3600.0  # look for closed cases whose personal data may go (docs/privacy.md)
 
 
 class SyncError(Unavailable):
@@ -158,6 +159,7 @@ class SyncAgent:
                                 should_wake=self._should_wake, check_s=CHECK_EVERY_S)
         self.backoff = self.loop.backoff
         self._next_probe = 0.0
+        self._next_purge = 0.0
 
     # --- HTTP --------------------------------------------------------------------------------
     def _request(self, method: str, path: str, **kw) -> dict:
@@ -201,8 +203,11 @@ class SyncAgent:
             if not rows:
                 break
             pending = outbox.pending_count(self.store)
+            bodies = [r["body"] for r in rows]
+            keys = self.office.sealer.keys_for(protocol.applications_named(
+                json.loads(b) for b in bodies))
             body = protocol.encode_batch(settings.device.id, settings.office.code,
-                                         self.store.now(), [r["body"] for r in rows], pending)
+                                         self.store.now(), bodies, pending, keys)
             reply = self._request("POST", protocol.API + "/events", data=body, headers={
                 "Content-Encoding": "gzip", "Content-Type": "application/json"})
             acknowledged = reply.get("acknowledged") if isinstance(reply, dict) else None
@@ -239,7 +244,7 @@ class SyncAgent:
     def pull(self) -> dict:
         """Fetch and apply reference changes until central has no more."""
         total = {"changes": 0, "full": False, "decisions": 0, "users": 0, "services": 0,
-                 "revocation_list": None}
+                 "erased": 0, "revocation_list": None}
         for _ in range(10_000):
             cursor = int(sync_state.get(self.store, "cursor", 0))
             envelope = self._request("GET", protocol.API + "/reference",
@@ -250,7 +255,7 @@ class SyncAgent:
             except protocol.ProtocolError as exc:
                 raise SyncError("rejected", f"reference bundle refused: {exc.message}")
             summary = apply_bundle(self.office, payload)
-            for key in ("changes", "decisions", "users", "services"):
+            for key in ("changes", "decisions", "users", "services", "erased"):
                 total[key] += summary[key]
             total["full"] |= summary["full"]
             total["revocation_list"] = summary["revocation_list"] or total["revocation_list"]
@@ -271,7 +276,11 @@ class SyncAgent:
             raise
         sync_state.put(self.store, last_success_at=self.store.now(), last_error=None,
                        central_url=self.url)
-        return {"sent": sent, "pulled": pulled, "status": sync_state.status(self.store)}
+        result = {"sent": sent, "pulled": pulled, "status": sync_state.status(self.store)}
+        if time.monotonic() >= self._next_purge:  # central confirmed: old cases' data goes
+            self._next_purge = time.monotonic() + PURGE_EVERY_S
+            result["purged"] = self.office.purge_personal_data()["purged"]
+        return result
 
     def probe(self) -> bool:
         try:

@@ -13,6 +13,7 @@ import zlib
 from core.credentials import keys as credential_keys
 from core.audit import audit_hash
 from core.canonical import canonical_json
+from core.sealing import decode_key
 
 API = "/v1"
 ENVELOPE = ("id", "seq", "device", "office", "type", "at", "actor", "entity_type", "entity_id",
@@ -28,9 +29,10 @@ MAX_EVENT_BYTES = 64 * 1024
 
 TEXT, WHOLE, OBJECT = str, int, dict
 MAYBE_TEXT = (str, type(None))
+SEALED_OR_OBJECT = (str, dict)  # personal values sealed (core/sealing.py), or an old clear map
 _TICKET = {"id": TEXT, "number": TEXT, "service_code": TEXT, "state": TEXT}
 _APPLICATION = {"id": TEXT, "number": TEXT, "service_code": TEXT, "state": TEXT,
-                "fee_minor": WHOLE, "currency": TEXT, "fields": OBJECT}
+                "fee_minor": WHOLE, "currency": TEXT, "fields": SEALED_OR_OBJECT}
 _PAYMENT = {"id": TEXT, "receipt_number": TEXT, "application_id": TEXT, "amount_minor": WHOLE,
             "currency": TEXT, "method": TEXT, "application_state": TEXT,
             "voided_at": MAYBE_TEXT}
@@ -62,7 +64,8 @@ REQUIRED_DATA: dict[str, dict[str, type | tuple]] = {
 # Keys central reads when present.
 OPTIONAL_DATA = {"issue_mode": MAYBE_TEXT, "reprint_count": (int, type(None)),
                  "revoked_at": MAYBE_TEXT, "revoke_reason": MAYBE_TEXT}
-TYPE_WORDS = {str: "text", int: "a whole number", dict: "an object"}
+TYPE_WORDS = {str: "text", int: "a whole number", dict: "an object",
+              SEALED_OR_OBJECT: "sealed text or an object"}
 INT64 = 2 ** 63
 EVENT_TYPES = tuple(sorted(REQUIRED_DATA))
 ENTITY_TYPES = ("ticket", "application", "payment", "licence", "shift", "user", "device",
@@ -179,12 +182,16 @@ def check_audit_chain(events: list[dict], previous: tuple[int, str] | None = Non
 
 # --- batches -----------------------------------------------------------------------------------
 def encode_batch(device: str, office: str, sent_at: str, bodies: list[str],
-                 pending: int | None = None) -> bytes:
+                 pending: int | None = None, keys: dict[str, str] | None = None) -> bytes:
     """A gzip JSON batch from outbox bodies (already canonical JSON: not parsed again).
-    pending: the device's whole backlog, this batch included (shown to the back office)."""
+    pending: the device's whole backlog, this batch included (shown to the back office).
+    keys: the resident keys of the applications the events name (core/sealing.py), beside
+    the events and so outside every audit chain: erasing one breaks no chain."""
     head = {"device": device, "office": office, "sent_at": sent_at}
     if pending is not None:
         head["pending"] = pending
+    if keys:
+        head["keys"] = keys
     head = canonical_json(head)[:-1]
     text = head + ',"events":[' + ",".join(bodies) + "]}"
     return gzip.compress(text.encode("utf-8"), compresslevel=1, mtime=0)
@@ -224,7 +231,7 @@ def decode_batch(body: bytes, content_encoding: str | None, with_text: bool = Fa
     for key in ("device", "office", "sent_at"):
         if not isinstance(batch.get(key), str):
             raise ProtocolError(f"the batch needs '{key}' (text)", status=422)
-    extra = sorted(set(batch) - {"device", "office", "sent_at", "events", "pending"})
+    extra = sorted(set(batch) - {"device", "office", "sent_at", "events", "pending", "keys"})
     if extra:
         raise ProtocolError(f"unknown batch fields: {', '.join(extra)}", status=422)
     pending = batch.get("pending")
@@ -236,7 +243,36 @@ def decode_batch(body: bytes, content_encoding: str | None, with_text: bool = Fa
                             f"{MAX_BATCH_EVENTS}", status=413)
     for event in batch["events"]:
         check_envelope(event)
+    batch["keys"] = _resident_keys(batch.get("keys", {}), batch["events"])
     return (batch, raw) if with_text else batch
+
+
+def applications_named(events) -> set[str]:
+    """The applications whose personal values these events carry (sealed with their keys)."""
+    named = set()
+    for event in events:
+        if event["type"].startswith("application."):
+            named.add(event["entity_id"])
+        elif event["type"] == "licence.issued":
+            named.add(event["data"]["application_id"])
+    return named
+
+
+def _resident_keys(keys, events) -> dict[str, bytes]:
+    """The batch's resident keys, decoded: only for applications its events name."""
+    if not isinstance(keys, dict):
+        raise ProtocolError("keys must be an object of application id to resident key")
+    named = applications_named(events)
+    out = {}
+    for application_id, text in keys.items():
+        if application_id not in named:
+            raise ProtocolError(f"a resident key for application {application_id[:64]!r}, "
+                                f"which no event of the batch names")
+        try:
+            out[application_id] = decode_key(text)
+        except ValueError as exc:
+            raise ProtocolError(f"the resident key of application {application_id}: {exc}")
+    return out
 
 
 def _whole_number(text: str) -> int:
@@ -260,7 +296,7 @@ def gaps(seqs_held: list[int], upto: int) -> list[list[int]]:
 
 
 # --- the reference bundle ------------------------------------------------------------------------
-REFERENCE_KINDS = ("service", "user", "revocations", "root", "device", "decision")
+REFERENCE_KINDS = ("service", "user", "revocations", "root", "device", "decision", "erasure")
 
 
 def sign_bundle(payload: dict, root_key) -> dict:

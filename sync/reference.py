@@ -46,6 +46,8 @@ def _check_change(change: dict) -> None:
         elif kind == "decision":
             assert body.get("state") in ("approved", "rejected")
             assert isinstance(body.get("application_id"), str)
+        elif kind == "erasure":
+            assert isinstance(body.get("application_id"), str)
         elif kind == "revocations":
             base64.b64decode(body["list"], validate=True)
         elif kind == "root":
@@ -62,7 +64,8 @@ def apply_bundle(office, payload: dict) -> dict:
         _check_change(change)
     trust = office.trust()
     summary = {"full": bool(payload.get("full")), "changes": len(changes), "services": 0,
-               "users": 0, "decisions": 0, "decisions_skipped": [], "revocation_list": None,
+               "users": 0, "decisions": 0, "decisions_skipped": [], "erased": 0,
+               "revocation_list": None,
                "roots": 0}
     for change in changes:  # files first: idempotent, and verified against our roots
         body = change["body"]
@@ -106,6 +109,10 @@ def _apply_one(office, change: dict, summary: dict, now: str) -> str | None:
         office.users.put_from_central(body, now)
     elif kind == "decision":
         return _apply_decision(office, body, summary)
+    elif kind == "erasure":  # the resident's key goes: their values here become unreadable
+        erased = office.sealer.forget([body["application_id"]], "erased")
+        summary["erased"] += erased
+        return "erased" if erased else "no key at this device"
     return None
 
 

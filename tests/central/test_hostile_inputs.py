@@ -178,7 +178,7 @@ PAYMENT = {"id": "P1", "receipt_number": "R1", "application_id": "A1", "amount_m
     ("application.submitted", {**APP, "fee_minor": "abc"}, "fee_minor must be a whole number"),
     ("application.submitted", {**APP, "fee_minor": True}, "fee_minor must be a whole number"),
     ("application.submitted", {**APP, "fee_minor": 2 ** 70}, "out of range (more than 64 bits)"),
-    ("application.submitted", {**APP, "fields": []}, "fields must be an object"),
+    ("application.submitted", {**APP, "fields": []}, "fields must be sealed text or an object"),
     ("application.submitted", {**APP, "issue_mode": 3}, "issue_mode must be text or null"),
     ("payment.taken", {**PAYMENT, "amount_minor": "x"}, "amount_minor must be a whole"),
     ("payment.taken", {**PAYMENT, "voided_at": {}}, "voided_at must be text or null"),

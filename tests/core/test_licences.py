@@ -199,7 +199,9 @@ def test_issued_licence_is_signed_and_the_payload_travels_in_the_event(office, s
     lic = office.licences.issue(app["id"])
     assert lic["signed_payload"].startswith("NF1:")
     event = office.store.one("SELECT body FROM outbox WHERE type = 'licence.issued'")
-    assert json.loads(event["body"])["data"]["signed_payload"] == lic["signed_payload"]
+    sealed = json.loads(event["body"])["data"]["signed_payload"]
+    assert sealed.startswith("nfs1:")  # sealed with the resident's key (docs/privacy.md)
+    assert office.sealer.open(app["id"], sealed) == lic["signed_payload"]
     result = office.verify_licence(lic["signed_payload"])
     assert result.valid and result.claims["number"] == lic["number"]
     assert result.claims["holder"] == lic["holder_name"]

@@ -11,7 +11,11 @@ RELATED = ("tickets", "ticket_events", "applications", "audit", "outbox")
 
 
 def rows(office, table):
-    return sorted(map(tuple, office.store.conn.execute(f"SELECT * FROM {table}")), key=repr)
+    found = [list(r) for r in office.store.conn.execute(f"SELECT * FROM {table}")]
+    if table == "applications":  # m012 seals the fields: compare what they say
+        for r in found:
+            r[4] = office.applications.fields_of({"id": r[0], "fields": r[4]})
+    return sorted(map(tuple, found), key=repr)
 
 
 def schema(office, name):

@@ -23,6 +23,7 @@ OWNERS = {
     "sync_state": "core/sync_state.py",
     "hub_devices": "core/pairing.py", "hub_pairings": "core/pairing.py",
     "hub_sessions": "core/pairing.py",
+    "resident_keys": "core/sealing.py",
 }
 SHIPPED = ("core", "devices", "ui", "kiosk", "counter", "hub", "hubclient", "sync", "nafitha")
 SCHEMA = {"core/migrations.py"}

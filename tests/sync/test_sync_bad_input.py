@@ -54,8 +54,12 @@ def post(url, token, batch, raw: bytes | None = None, encoding="gzip"):
 
 
 def batch_of(office, events) -> dict:
+    """As the device's agent sends it: with the resident keys of the applications named."""
     return {"device": office.settings.device.id, "office": office.settings.office.code,
-            "sent_at": office.store.now(), "events": events}
+            "sent_at": office.store.now(), "events": events,
+            "keys": office.sealer.keys_for(protocol.applications_named(
+                e for e in events if isinstance(e, dict) and isinstance(e.get("data"), dict)
+                and isinstance(e.get("type"), str)))}
 
 
 def central_state(central):
@@ -246,7 +250,11 @@ def test_a_licence_whose_signature_does_not_verify_is_refused_alone(setup, forge
     central, server, office, other = setup
     issue_one(office)
     events = bodies(office)
+    data = next(e for e in events if e["type"] == "licence.issued")["data"]
+    opened = office.sealer.open(data["application_id"], data["signed_payload"])
+    data["signed_payload"] = opened  # the forger works on the code, then seals it again
     words = forge(events, other)
+    data["signed_payload"] = office.sealer.seal(data["application_id"], data["signed_payload"])
     rechain(events)
     response = post(server.url, token_of(office), batch_of(office, events))
     assert response.status_code == 200, response.text

@@ -338,6 +338,18 @@ class PilotServer:
 
     # -- settling --------------------------------------------------------------------------
 
+    def _layout(self) -> tuple:
+        """Where every widget is now (main thread)."""
+        from kivy.core.window import Window
+
+        out, stack = [], list(Window.children)
+        while stack:
+            widget = stack.pop()
+            out.append((id(widget), *map(round, (widget.x, widget.y, widget.width,
+                                                 widget.height))))
+            stack.extend(widget.children)
+        return tuple(out)
+
     def busy(self) -> list[str]:
         """What the app is still doing (main thread); [] when settled."""
         from kivy.core.window import Window
@@ -368,10 +380,19 @@ class PilotServer:
 
         start = self.on_main(lambda: Clock.frames)
         deadline = time.monotonic() + timeout
+        seen_frame, seen_layout, moving = None, None, True
         while True:
-            frames, reasons = self.on_main(lambda: (Clock.frames, self.busy()))
-            if frames - start >= SETTLE_MIN_FRAMES and not reasons:
+            frames, reasons, layout = self.on_main(lambda: (Clock.frames, self.busy(),
+                                                            self._layout()))
+            # Settled also means laid out: every widget where it was a frame before (a
+            # ScrollView places its content a frame after the content's height changes).
+            if frames != seen_frame:
+                moving = layout != seen_layout
+                seen_frame, seen_layout = frames, layout
+            if frames - start >= SETTLE_MIN_FRAMES and not reasons and not moving:
                 return
+            if moving:
+                reasons = reasons + ["the layout is still moving"]
             if time.monotonic() > deadline:
                 raise PilotCommandError(f"the app did not settle within {timeout:g} s: "
                                         + "; ".join(reasons or ["too few frames"]))

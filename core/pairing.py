@@ -16,7 +16,7 @@ import threading
 import time
 from datetime import timedelta
 
-from .clock import iso
+from .clock import iso, parse_iso
 from .errors import NotFound, PermissionDenied, ValidationError
 
 ROLES = ("kiosk", "counter", "board")
@@ -33,6 +33,9 @@ SESSION_PREFIX = "nfs_"
 MAX_WRONG_CODES = 10
 WRONG_WINDOW_S = 60.0
 SEEN_EVERY_S = 60.0  # last_seen_at is written at most this often per device
+# A clerk's session ends after the counter's idle lock (counter.lock_after_s) without a call,
+# and after a working day whatever happens: a stolen session token soon stops working.
+SESSION_MAX_HOURS = 12
 
 
 def _hash(secret: str) -> str:
@@ -58,6 +61,7 @@ class Devices:
         self.monotonic = monotonic
         self._wrong: dict[str, list[float]] = {}  # source -> times of its wrong codes
         self._seen: dict[str, float] = {}
+        self._used: dict[str, float] = {}  # session token hash -> last call (epoch seconds)
         self._lock = threading.Lock()
 
     # --- the hub's side: announce, list, revoke ------------------------------------------------
@@ -217,11 +221,22 @@ class Devices:
             raise PermissionDenied("signed out; sign in again", reason="signed_out")
         if not self.office.users.is_active(row["username"]):
             raise PermissionDenied("this account is disabled", reason="disabled")
+        now = self.store.clock.now().timestamp()
+        started = parse_iso(row["started_at"]).timestamp()
+        # After a restart the hub knows no last call: the session counts from its start.
+        idle = now - self._used.get(row["token_hash"], started)
+        if idle > self.office.settings.counter.lock_after_s or \
+                now - started > SESSION_MAX_HOURS * 3600:
+            self.end_session(session)
+            raise PermissionDenied("the session ended after the counter's idle time; sign "
+                                   "in again", reason="signed_out")
+        self._used[row["token_hash"]] = now
         return row["username"]
 
     def end_session(self, session: str | None) -> None:
         if not session:
             return
+        self._used.pop(_hash(session), None)
         with self.store.atomic():
             self.store.conn.execute("UPDATE hub_sessions SET ended_at = ? WHERE token_hash = ? "
                                     "AND ended_at IS NULL", (self.store.now(), _hash(session)))

@@ -6,18 +6,35 @@ PINs, and only devices that sign clerks in hold hashes at all (docs/privacy.md s
 cost that leaves; bench/pins.py measures it)."""
 from __future__ import annotations
 
+import collections
+import contextlib
+import contextvars
 import hashlib
 import hmac
+import logging
 import os
 import re
-from datetime import datetime, timedelta
+import threading
+from datetime import timedelta
 
 from .clock import iso
-from .errors import NotFound, PermissionDenied, ValidationError
+from .errors import PermissionDenied, ValidationError
+
+log = logging.getLogger(__name__)
 
 ROLES = ("clerk", "supervisor")
+# One name at one device: 5 wrong PINs lock that name there (not elsewhere) for 5 minutes.
 MAX_FAILURES = 5
 LOCK_MINUTES = 5
+# One device, whatever names it tries: 10 wrong PINs within 15 minutes stop every PIN check
+# from it for 1 minute, doubling at each further block up to 30 minutes.
+DEVICE_FAILURES, DEVICE_WINDOW_S = 10, 15 * 60
+DEVICE_BLOCK_S, DEVICE_BLOCK_MAX_S = 60, 30 * 60
+WRONG = "wrong user name or PIN"  # one answer: whether a name exists is not told
+STAFF_EXIT = "staff-exit"  # the kiosk's staff exit counts its wrong PINs under this name
+# Where the PIN being checked was typed: "local" (this device), or "device:<id>" for a
+# device paired with this hub (set by the hub around each call, PinGuard.at).
+_SOURCE: contextvars.ContextVar[str] = contextvars.ContextVar("pin_source", default="local")
 # How many digits a PIN has, by role: a supervisor's authorises voids and overrides.
 PIN_DIGITS = {"clerk": (4, 8), "supervisor": (6, 8)}
 # scrypt at N=2^16, r=8 costs 64 MiB and ~0.2 s of one core per guess here: once per sign-in
@@ -58,10 +75,96 @@ def pin_matches(pin: str, stored: str) -> bool:
     return hmac.compare_digest(candidate.hex(), digest)
 
 
+class PinGuard:
+    """Wrong PINs by where they were typed (one per process; docs/hub.md, "PINs").
+
+    A name is locked only at the device that failed it, so no device can hold a supervisor
+    out everywhere; a device that keeps failing, with any names, is slowed down for all
+    of them. Unknown names count like known ones and get the same answers."""
+
+    MAX_NAMES = 10_000  # (name, device) pairs remembered; the oldest are forgotten first
+
+    def __init__(self, clock):
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._names: collections.OrderedDict = collections.OrderedDict()  # -> [count, until]
+        self._devices: dict[str, dict] = {}  # -> {"times": deque, "until", "blocks"}
+
+    @staticmethod
+    @contextlib.contextmanager
+    def at(source: str):
+        """`with PinGuard.at("device:K01"):` PIN checks inside were typed there."""
+        token = _SOURCE.set(source)
+        try:
+            yield
+        finally:
+            _SOURCE.reset(token)
+
+    def _now(self) -> float:
+        return self.clock.now().timestamp()
+
+    def check(self, username: str, source: str) -> None:
+        """PermissionDenied while this device is slowed down or this name is locked here."""
+        now = self._now()
+        with self._lock:
+            device = self._devices.get(source)
+            if device and device["until"] > now:
+                wait = int(device["until"] - now) + 1
+                raise PermissionDenied(f"too many wrong PINs from this device; try again in "
+                                       f"{wait} s", reason="throttled", retry_after_s=wait)
+            count, until = self._names.get((username, source), (0, 0.0))
+            if until > now:
+                raise PermissionDenied(f"{WRONG}: locked here after {MAX_FAILURES} wrong PINs "
+                                       f"until {iso(self._at(until))}", reason="locked",
+                                       locked_until=iso(self._at(until)))
+
+    def _at(self, epoch: float):
+        return self.clock.now() + timedelta(seconds=epoch - self._now())
+
+    def failed(self, username: str, source: str) -> dict:
+        """Count a wrong PIN: what to answer (attempts left here, or the lock)."""
+        now = self._now()
+        with self._lock:
+            key = (username, source)
+            count, until = self._names.pop(key, (0, 0.0))
+            count = 0 if until and until <= now else count
+            count += 1
+            locked = count >= MAX_FAILURES
+            self._names[key] = (0 if locked else count,
+                                now + LOCK_MINUTES * 60 if locked else 0.0)
+            while len(self._names) > self.MAX_NAMES:
+                self._names.popitem(last=False)
+            device = self._devices.setdefault(source, {"times": collections.deque(),
+                                                       "until": 0.0, "blocks": 0})
+            times = device["times"]
+            times.append(now)
+            while times and now - times[0] > DEVICE_WINDOW_S:
+                times.popleft()
+            if len(times) >= DEVICE_FAILURES:
+                block = min(DEVICE_BLOCK_S * 2 ** device["blocks"], DEVICE_BLOCK_MAX_S)
+                device.update(until=now + block, blocks=device["blocks"] + 1)
+                times.clear()
+                # An alert for the operator; names are not logged (they may be anything).
+                log.warning("PIN guessing from %s: %d wrong PINs within %d minutes; its PIN "
+                            "checks are refused for %d s", source, DEVICE_FAILURES,
+                            DEVICE_WINDOW_S // 60, block)
+            return {"locked": locked, "attempts_left": MAX_FAILURES - count,
+                    "locked_until": iso(self._at(now + LOCK_MINUTES * 60)) if locked else None}
+
+    def succeeded(self, username: str, source: str) -> None:
+        with self._lock:
+            self._names.pop((username, source), None)
+
+
+# What a PIN is checked against when the name is unknown: the same work as a real check.
+_DECOY = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${'00' * 16}${'00' * 32}"
+
+
 class Users:
     def __init__(self, office):
         self.office = office
         self.store = office.store
+        self.guard = PinGuard(self.store.clock)
 
     def create(self, username: str, role: str, pin: str) -> dict:
         if not isinstance(username, str) or not re.fullmatch(r"[a-z][a-z0-9._-]{1,31}", username):
@@ -84,35 +187,21 @@ class Users:
             return {"username": username, "role": role}
 
     def authenticate(self, username: str, pin: str, role: str | None = None) -> dict:
-        """Check a PIN (and optionally the role). Wrong PINs are counted durably even though
-        the call then fails."""
+        """Check a PIN (and optionally the role): the one path every PIN takes, the kiosk's
+        staff exit included. An unknown name and a wrong PIN get the same answer after the
+        same work; failures are counted per name and device (PinGuard) and, for a real
+        account, durably with an audit entry under it."""
+        source = _SOURCE.get()
+        username = username if isinstance(username, str) else ""
+        self.guard.check(username, source)
         row = self.store.one("SELECT * FROM users WHERE username = ?", (username,))
-        if row is None:
-            raise NotFound(f"no user {username!r}", field="username")
-        now = self.store.clock.now()
+        right = isinstance(pin, str) and pin_matches(pin, row["pin_hash"] if row else _DECOY)
+        if row is None or not right:
+            self._failed(username, row, source)
+        self.guard.succeeded(username, source)
         if row.get("disabled_at"):
             raise PermissionDenied(f"{username}'s account was disabled on "
                                    f"{row['disabled_at'][:10]}", reason="disabled")
-        if row["locked_until"] and datetime.fromisoformat(row["locked_until"]) > now:
-            raise PermissionDenied(f"{username} is locked after {MAX_FAILURES} wrong PINs until "
-                                   f"{row['locked_until']}", locked_until=row["locked_until"],
-                                   reason="locked")
-        if not isinstance(pin, str) or not pin_matches(pin, row["pin_hash"]):
-            with self.store.atomic(actor=username):
-                # Re-read under the write lock: two wrong PINs at once must count twice.
-                failures = self.store.one("SELECT failed_attempts FROM users WHERE username = ?",
-                                          (username,))["failed_attempts"] + 1
-                locked = iso(now + timedelta(minutes=LOCK_MINUTES)) \
-                    if failures >= MAX_FAILURES else None
-                self.store.update("users", "username", username,
-                                  {"failed_attempts": 0 if locked else failures,
-                                   "locked_until": locked})
-                self.store.record("user.locked" if locked else "user.pin_failed", "user",
-                                  username, {"username": username, "failures": failures})
-            raise PermissionDenied(f"wrong PIN for {username}" +
-                                   (f"; locked for {LOCK_MINUTES} minutes" if locked else ""),
-                                   reason="locked_now" if locked else "wrong_pin",
-                                   attempts_left=0 if locked else MAX_FAILURES - failures)
         if row["failed_attempts"] or row["locked_until"]:
             with self.store.atomic(actor=username):
                 self.store.update("users", "username", username,
@@ -123,6 +212,25 @@ class Users:
                                    reason="role", needed=role)
         return {"username": username, "role": row["role"]}
 
+    def _failed(self, username: str, row: dict | None, source: str):
+        """Count a wrong PIN and raise the answer: the same for a name that does not exist."""
+        verdict = self.guard.failed(username, source)
+        if row is not None:
+            with self.store.atomic(actor=username):
+                # Re-read under the write lock: two wrong PINs at once must count twice.
+                failures = self.store.one("SELECT failed_attempts FROM users WHERE username = ?",
+                                          (username,))["failed_attempts"] + 1
+                self.store.update("users", "username", username, {
+                    "failed_attempts": failures,
+                    "locked_until": verdict["locked_until"] or row["locked_until"]})
+                self.store.record("user.locked" if verdict["locked"] else "user.pin_failed",
+                                  "user", username, {"username": username,
+                                                     "failures": failures, "at": source})
+        if verdict["locked"]:
+            raise PermissionDenied(f"{WRONG}; locked here for {LOCK_MINUTES} minutes",
+                                   reason="locked_now", locked_until=verdict["locked_until"])
+        raise PermissionDenied(WRONG, reason="wrong_pin", attempts_left=verdict["attempts_left"])
+
     def is_active(self, username: str) -> bool:
         """The account exists and is not disabled."""
         row = self.store.one("SELECT disabled_at FROM users WHERE username = ?", (username,))
@@ -130,14 +238,30 @@ class Users:
 
     def staff_exit_pin_matches(self, pin: str, configured_hash: str | None) -> bool:
         """The kiosk's staff exit: the configured hash (kiosk.admin_pin_hash) if there is
-        one, else the PIN of any active supervisor."""
-        if not isinstance(pin, str) or not pin.isdigit() or not 4 <= len(pin) <= 8:
-            return False
-        if configured_hash:
-            return pin_matches(pin, configured_hash)
-        rows = self.store.all("SELECT pin_hash FROM users WHERE role = 'supervisor' "
-                              "AND disabled_at IS NULL")
-        return any(pin_matches(pin, r["pin_hash"]) for r in rows)
+        one, else the PIN of any active supervisor not locked at this device. Wrong PINs are
+        counted like a sign-in's, under the name "staff-exit" (PinGuard): a kiosk cannot
+        guess a supervisor's PIN faster than a counter could."""
+        source = _SOURCE.get()
+        self.guard.check(STAFF_EXIT, source)
+        if isinstance(pin, str) and pin.isdigit() and 4 <= len(pin) <= 8:
+            if configured_hash:
+                right = pin_matches(pin, configured_hash)
+            else:
+                right = False
+                for r in self.store.all("SELECT username, pin_hash FROM users WHERE "
+                                        "role = 'supervisor' AND disabled_at IS NULL"):
+                    try:
+                        self.guard.check(r["username"], source)
+                    except PermissionDenied:
+                        continue  # locked here: its PIN does not open the kiosk either
+                    right = right or pin_matches(pin, r["pin_hash"])
+            if right:
+                self.guard.succeeded(STAFF_EXIT, source)
+                return True
+        if self.guard.failed(STAFF_EXIT, source)["locked"]:
+            log.warning("the kiosk's staff exit at %s is locked for %d minutes after %d wrong "
+                        "PINs", source, LOCK_MINUTES, MAX_FAILURES)
+        return False
 
     # --- accounts central sends (sync/reference.py, inside the bundle's transaction) ---------
     def put_from_central(self, body: dict, now: str) -> None:

@@ -655,7 +655,19 @@ class Desk:
         except NafithaError as exc:  # the document stays in the store; reprint later
             log.error("could not queue %s %s for printing: %s", kind, ref, exc)
 
+    def _session_ended(self, exc: Exception) -> bool:
+        """The hub ended the clerk's session (idle, or the day is over): the desk locks,
+        keeping the work, and the clerk's PIN starts a new session."""
+        if isinstance(exc, PermissionDenied) and exc.details.get("reason") == "signed_out" \
+                and self.user is not None and not self.locked:
+            self.lock()
+            self.notice = Notice("error", error=exc)
+            return True
+        return False
+
     def _fail(self, exc: Exception, field_key: str | None = None) -> None:
+        if self._session_ended(exc):
+            return
         self.notice = Notice("error", error=exc)
         if self.form is not None and field_key:
             try:
@@ -667,6 +679,8 @@ class Desk:
 
     def failed(self, exc: Exception) -> None:
         """A step raised something unexpected (the store is unusable, a bug): shown, kept."""
+        if self._session_ended(exc):
+            return
         log.exception("counter step failed", exc_info=exc)
         self.notice = Notice("error", error=exc)
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from core.errors import PermissionDenied, TooManyRequests
 from core.faces import Face, Operation, operations_of, wire_params
+from core.users import PinGuard
 
 bearer = HTTPBearer(auto_error=False, description="The device's token from pairing.")
 clerk_header = APIKeyHeader(name="X-Clerk-Session", auto_error=False,
@@ -119,7 +120,8 @@ def _add_route(app, face, op: Operation, office, devices, live) -> None:
             clerk = devices.session_user(device, session)
         if op.who == "clerk":
             values = {"clerk": clerk, **values}
-        result = getattr(face.for_device(office, device), op.name)(**values)
+        with PinGuard.at(f"device:{device['id']}"):  # a PIN typed there counts there
+            result = getattr(face.for_device(office, device), op.name)(**values)
         if op.session == "start":
             result = {"account": result, "session": devices.start_session(
                 device, result["username"])}

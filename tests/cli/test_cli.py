@@ -306,7 +306,7 @@ def test_decisions_and_revocations_need_a_supervisor_recorded_as_the_actor(run, 
     first = as_json(run("apply", "building-permit-small", *RESIDENT, *permit, "--json"))
     second = as_json(run("apply", "building-permit-small", *RESIDENT, *permit, "--json"))
     before = as_json(run("audit", "verify", "--json"))["entries"]
-    for env, words in (({"NAFITHA_SUPERVISOR_PIN": "000000"}, "wrong PIN for huda"),
+    for env, words in (({"NAFITHA_SUPERVISOR_PIN": "000000"}, "wrong user name or PIN"),
                        ({"NAFITHA_SUPERVISOR_PIN": "1234"}, "sara is a clerk")):
         who = "sara" if "clerk" in words else "huda"
         bad = run("--user", "mallory", "approve", first["number"], "--supervisor", who,

@@ -160,7 +160,7 @@ def test_void_refused_with_a_clerk_pin(office, submit_valid, till):
 def test_void_refused_with_a_wrong_pin(office, submit_valid, till):
     app = submit_valid()
     p = office.payments.take(app["id"], "cash", till.clerk, tendered_minor=1000)
-    with pytest.raises(PermissionDenied, match="wrong PIN"):
+    with pytest.raises(PermissionDenied, match="wrong user name or PIN"):
         office.payments.void(p["id"], till.supervisor, "0000", "mistake")
     assert office.payments.get(p["id"])["voided_at"] is None
     # the failed attempt is counted and audited, but nothing about the payment changed

@@ -90,8 +90,8 @@ def test_kiosk_account_and_unknown_users_cannot_sign_in(desk, views, office):
         "This account cannot sign in at a counter."
     desk.form.get("username").value = ""
     desk.focus("username")
-    sign_in(desk, "nobody", "1234")
-    assert desk.user is None and views.notice()["text"] == "There is no user with that name."
+    sign_in(desk, "nobody", "1234")  # the same answer as a wrong PIN: names are not told
+    assert desk.user is None and views.notice()["text"] == "Wrong PIN. Tries left: 4."
 
 
 def test_lock_keeps_the_work_and_only_the_same_pin_opens_it(desk):
@@ -361,3 +361,17 @@ def test_close_shift_z_report_equals_the_payments(desk, views, office, submit_va
     assert facts["Difference"] == "−0.500 BHD" and facts["Cash (2)"] == "2.000 BHD"
     desk.new_shift()
     assert desk.screen == "shift_open"
+
+
+def test_a_session_the_hub_ended_locks_the_desk_and_keeps_the_work(desk, views):
+    """Over a hub the clerk's session ends after the counter's idle time (issue 18): the
+    next step's refusal locks the desk with the work kept, and the PIN opens it again."""
+    sign_in(desk)
+    desk.open_search()
+    desk.type_text("123")
+    desk.failed(PermissionDenied("the session ended", reason="signed_out"))
+    assert desk.locked and desk.screen == "locked"
+    assert views.notice()["text"] == "Your session has ended. Please sign in again."
+    desk.type_text("1234")
+    desk.submit()
+    assert not desk.locked and desk.form.get("query").value == "123"

@@ -147,8 +147,9 @@ def test_sign_in_and_its_refusals(counter, till):
     with pytest.raises(ValidationError) as info:
         counter.sign_in("", "1234")
     assert info.value.field == "username"
-    with pytest.raises(NotFound):
+    with pytest.raises(PermissionDenied) as info:  # the same answer as a wrong PIN
         counter.sign_in("nobody", "1234")
+    assert info.value.details == {"reason": "wrong_pin", "attempts_left": 4}
 
 
 def test_call_next_serve_and_finish(counter, office, till):
@@ -277,3 +278,17 @@ def test_shift_open_close_and_z_report(counter, office, till, valid_fields):
     with pytest.raises(ValidationError):
         counter.close_shift("omar", -1)
     assert counter.currency() == "BHD" and shift["clerk"] == "omar"
+
+
+def test_guessing_the_staff_exit_pin_locks_only_that_kiosk(kiosk, counter, till):
+    """A kiosk's wrong staff-exit PINs lock the exit at that kiosk (a refusal with its
+    reason); the supervisor still signs in at a counter (issue 18: one PIN path)."""
+    for _ in range(5):
+        assert kiosk.check_admin_pin("000000") is False
+    with pytest.raises(PermissionDenied) as info:
+        kiosk.check_admin_pin(till.supervisor_pin)
+    assert info.value.details["reason"] == "locked"
+    assert counter.sign_in(till.supervisor, till.supervisor_pin)["role"] == "supervisor"
+    with pytest.raises(PermissionDenied) as info:  # a name that does not exist: same answer
+        counter.sign_in("nobody", "1234")
+    assert info.value.details == {"reason": "wrong_pin", "attempts_left": 4}

@@ -353,3 +353,35 @@ def test_a_bulk_cancel_needs_a_device_and_a_one_line_reason(hub, till, device, r
     with pytest.raises(ValidationError):
         hub.office.cancel_tickets_taken_by(device, till.supervisor, till.supervisor_pin, reason)
     assert hub.office.queue.list(("waiting",))[0]["state"] == "waiting"
+
+
+def test_a_clerks_session_ends_after_the_counters_idle_time_and_after_a_day(hub, till, clock):
+    """Issue 18: sessions expire on the server with the counter's idle lock
+    (counter.lock_after_s) and after SESSION_MAX_HOURS, whatever the counter does."""
+    from core.pairing import SESSION_MAX_HOURS
+    counter = hub.token("counter", "3")
+    idle = hub.office.settings.counter.lock_after_s
+
+    def sign_in():
+        return post(hub, "/api/v1/counter/sign-in", {"username": "sara", "pin": "1234"},
+                    token=counter).json()["session"]
+
+    def queue(session):
+        return post(hub, "/api/v1/counter/find-by-name", {"name": "nobody"}, token=counter,
+                    session=session).json()
+
+    session = sign_in()
+    clock.advance(seconds=idle - 1)
+    assert queue(session).get("reason") != "signed_out"  # in use: it goes on
+    clock.advance(seconds=idle - 1)
+    assert queue(session).get("reason") != "signed_out"
+    clock.advance(seconds=idle + 1)
+    assert queue(session)["reason"] == "signed_out"  # idle longer than the lock
+    assert queue(session)["reason"] == "signed_out"  # and it stays ended
+    session = sign_in()  # the clerk's PIN starts a new one
+    for _ in range(int(SESSION_MAX_HOURS * 3600 // (idle - 1)) + 2):
+        clock.advance(seconds=idle - 1)
+        if queue(session).get("reason") == "signed_out":
+            break
+    assert queue(session)["reason"] == "signed_out"
+    assert clock.now().hour - 8 >= SESSION_MAX_HOURS - 1  # about a working day later

@@ -153,6 +153,21 @@ class CounterScreen(AppScreen):
     def on_vm(self, *_):
         self.vm.bind(rows=self._fill)
 
+    def on_kv_post(self, *args):
+        super().on_kv_post(*args)
+        for index in range(3):
+            box = self.column(index)
+            scroll = box.parent
+
+            def fits(*_, box=box, scroll=scroll):
+                # A column shorter than its view has nothing to scroll: it sits at the top.
+                # (A ScrollView's effect can leave scroll_y at 0 when its own height changes
+                # at start-up, which drew the sign-in form at the bottom now and then.)
+                if box.height <= scroll.height and scroll.scroll_y != 1:
+                    scroll.scroll_y = 1
+            scroll.bind(scroll_y=fits, height=fits)
+            box.bind(height=fits)
+
     def _fill(self, *_):
         for index in range(3):
             items.fill(self.column(index),

@@ -238,10 +238,19 @@ def m012_sealed_personal_data(db):
                "WHERE national_id_tag IS NOT NULL")
 
 
+def m013_hub_replies(db):
+    """The replies to keyed writes, by device and idempotency key (core/idempotency.py)."""
+    db.execute("""CREATE TABLE hub_replies (
+        device_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+        reply TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (device_id, key))""")
+    db.execute("CREATE INDEX hub_replies_created ON hub_replies(created_at)")
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
               m005_application_slips, m006_parked_tickets, m007_hub_devices,
               m008_recent_service_times, m009_held_events, m010_signed_audit_head,
-              m011_ticket_taken_by, m012_sealed_personal_data]
+              m011_ticket_taken_by, m012_sealed_personal_data,
+              m013_hub_replies]
 
 
 def apply(store) -> None:

@@ -146,24 +146,26 @@ class Store:
             outer = self._depth == 0
             if outer:
                 self.conn.execute("BEGIN IMMEDIATE")
-                previous_actor = self._actor
-                if actor:
-                    self._actor = actor
+            # The actor named here acts for what runs inside, nested or not (a hub wraps a
+            # clerk's operation in the transaction that keeps its reply).
+            previous_actor = self._actor
+            if actor:
+                self._actor = actor
             self._depth += 1
             try:
                 yield self
             except BaseException as exc:
                 self._depth -= 1
+                self._actor = previous_actor
                 if outer:
-                    self._actor = previous_actor
                     self._chained_from = None
                     self._rollback()
                     self._raise_store_fault(exc)
                 raise
             else:
                 self._depth -= 1
+                self._actor = previous_actor
                 if outer:
-                    self._actor = previous_actor
                     try:
                         self._sign_audit_head()
                         self.conn.execute("COMMIT")

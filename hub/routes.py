@@ -20,6 +20,7 @@ from fastapi import Depends, FastAPI
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from core import idempotency
 from core.errors import PermissionDenied, TooManyRequests
 from core.faces import Face, Operation, operations_of, wire_params
 from core.users import PinGuard
@@ -27,6 +28,10 @@ from core.users import PinGuard
 bearer = HTTPBearer(auto_error=False, description="The device's token from pairing.")
 clerk_header = APIKeyHeader(name="X-Clerk-Session", auto_error=False,
                             description="A clerk's session from /api/v1/counter/sign-in.")
+idempotency_header = APIKeyHeader(
+    name="Idempotency-Key", auto_error=False, scheme_name="IdempotencyKey",
+    description="A keyed write's key (8-100 of A-Z a-z 0-9 - _): a retry with the same key "
+                "gets the first reply and changes nothing (docs/hub.md, Retries).")
 
 
 def device_of(devices, roles: tuple[str, ...]):
@@ -103,7 +108,9 @@ def _add_route(app, face, op: Operation, office, devices, live) -> None:
     if rate is not None:  # app.state.rates: the limits by "face.operation" (tests' clocks)
         app.state.rates = {**getattr(app.state, "rates", {}), f"{face.name}.{op.name}": rate}
 
-    def endpoint(body=None, device=None, session: str | None = None):
+    replies = idempotency.Replies(office.store)
+
+    def endpoint(body=None, device=None, session: str | None = None, key: str | None = None):
         if rate is not None and office.settings.hub.rate_limits:
             rate.check(device["id"])
         values = {name: getattr(body, attr) for name, attr in names.items()} if body else {}
@@ -120,19 +127,38 @@ def _add_route(app, face, op: Operation, office, devices, live) -> None:
             clerk = devices.session_user(device, session)
         if op.who == "clerk":
             values = {"clerk": clerk, **values}
+        if key is not None and op.retry == "keyed":
+            # The write and its reply in one transaction: a retry waits for the first and
+            # gets its reply; nothing is done twice.
+            print_ = idempotency.fingerprint(f"{face.name}.{op.name}", values)
+            with office.store.atomic():
+                kept = replies.replay(device["id"], idempotency.check_key(key), print_)
+                if kept is not None:
+                    return kept
+                reply = run(device, values)
+                replies.keep(device["id"], key, print_, reply)
+        else:
+            reply = run(device, values)
+        if op.changes_queue:
+            live.poke()
+        return reply
+
+    def run(device, values):
         with PinGuard.at(f"device:{device['id']}"):  # a PIN typed there counts there
             result = getattr(face.for_device(office, device), op.name)(**values)
         if op.session == "start":
             result = {"account": result, "session": devices.start_session(
                 device, result["username"])}
-        if op.changes_queue:
-            live.poke()
         return to_wire(result)
 
     parameters = [inspect.Parameter("device", inspect.Parameter.KEYWORD_ONLY,
                                     default=Depends(device_dependency)),
                   inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY,
                                     default=Depends(clerk_header), annotation=str | None)]
+    if op.retry == "keyed":
+        parameters.append(inspect.Parameter("key", inspect.Parameter.KEYWORD_ONLY,
+                                            default=Depends(idempotency_header),
+                                            annotation=str | None))
     if model is not None:
         parameters.insert(0, inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY,
                                                annotation=model))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 
 import requests
 
@@ -17,6 +18,11 @@ CONNECT_TIMEOUT_S = 2.0
 STREAM_BACKOFF_S = 0.5
 STREAM_BACKOFF_MAX_S = 5.0
 REFUSED_WAIT_S = 30.0  # the hub refused live updates (a revoked token): ask again later
+# A call whose answer did not come is sent again by itself, with the same idempotency key
+# for a write (the hub then answers with the first reply): at most this many times, for at
+# most the call's own timeout, so a hub that is away is still said at once.
+ATTEMPTS = 3
+RETRY_WAITS_S = (0.2, 0.5)
 
 
 def _error_classes() -> dict[str, type]:
@@ -66,17 +72,28 @@ class HubConnection:
         return session
 
     def call(self, method: str, path: str, body: dict | None = None,
-             clerk_session: str | None = None, timeout=None):
-        headers = {"X-Clerk-Session": clerk_session} if clerk_session else None
-        try:
-            reply = self._session().request(method, f"{self.url}{path}", json=body,
-                                            headers=headers, timeout=timeout or self.timeout)
-        except requests.RequestException as exc:
-            if self.online is not False:
-                log.warning("hub %s unreachable: %s", self.url, exc)
-            self.online = False
-            raise errors.HubUnreachable(f"the hub at {self.url} does not answer",
-                                        url=self.url) from None
+             clerk_session: str | None = None, timeout=None,
+             idempotency_key: str | None = None):
+        headers = {"X-Clerk-Session": clerk_session} if clerk_session else {}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        timeout = timeout or self.timeout
+        budget = time.monotonic() + (timeout[1] if isinstance(timeout, tuple) else timeout)
+        for attempt in range(ATTEMPTS):
+            try:
+                reply = self._session().request(method, f"{self.url}{path}", json=body,
+                                                headers=headers or None, timeout=timeout)
+                break
+            except requests.RequestException as exc:
+                if attempt + 1 < ATTEMPTS and time.monotonic() < budget:
+                    self._local.session = None  # a fresh connection for the retry
+                    time.sleep(RETRY_WAITS_S[min(attempt, len(RETRY_WAITS_S) - 1)])
+                    continue
+                if self.online is not False:
+                    log.warning("hub %s unreachable: %s", self.url, exc)
+                self.online = False
+                raise errors.HubUnreachable(f"the hub at {self.url} does not answer",
+                                            url=self.url) from None
         if self.online is False:
             log.info("hub %s is back", self.url)
         self.online = True

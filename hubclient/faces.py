@@ -8,6 +8,7 @@ import dataclasses
 import inspect
 import time
 import typing
+import uuid
 
 from core import errors
 from core.catalog import catalog_of, parse_service
@@ -53,7 +54,9 @@ def _remote_method(face: type[Face], op: Operation):
         else:
             session = None
         body = {name: values[name] for name in sent} if has_body else None
-        reply = self.conn.call(method, path, body, clerk_session=session)
+        # One key per call, kept through its retries (hubclient.connection.ATTEMPTS).
+        key = uuid.uuid4().hex if op.retry == "keyed" else None
+        reply = self.conn.call(method, path, body, clerk_session=session, idempotency_key=key)
         if op.session == "start":
             self.sessions[reply["account"]["username"]] = reply["session"]
             return reply["account"]

@@ -24,6 +24,7 @@ OWNERS = {
     "hub_devices": "core/pairing.py", "hub_pairings": "core/pairing.py",
     "hub_sessions": "core/pairing.py",
     "resident_keys": "core/sealing.py",
+    "hub_replies": "core/idempotency.py",
 }
 SHIPPED = ("core", "devices", "ui", "kiosk", "counter", "hub", "hubclient", "sync", "nafitha")
 SCHEMA = {"core/migrations.py"}

@@ -34,7 +34,7 @@ def apply_cmd(ctx, service, pairs, ticket):
     \b
     Example:
         nafitha apply residence-certificate -f full_name="Ali Hasan" \\
-            -f national_id=850101234 -f phone=33123456 -f block=204 -f road=15 -f building=12
+            -f national_id=850101239 -f phone=33123456 -f block=204 -f road=15 -f building=12
     """
     with ctx.office.acting_as(ctx.user):
         return ctx.office.applications.submit(service, _parse_fields(pairs), ticket), \

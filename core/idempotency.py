@@ -19,8 +19,9 @@ KEEP_HOURS = 24
 
 def check_key(key) -> str:
     if not isinstance(key, str) or not KEY_RE.fullmatch(key):
+        # A client's fault, not a person's: no `problem` for the apps to put in words.
         raise ValidationError("Idempotency-Key: 8 to 100 letters, digits, '-' or '_'",
-                              field="idempotency_key", problem="invalid")
+                              field="idempotency_key")
     return key
 
 

@@ -54,7 +54,9 @@ def take_ticket(kiosk) -> str:
 
 
 def board_page(browser, url: str, code: str):
-    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    # The page's CSP is bypassed only for Playwright's wait_for_function, which evaluates its
+    # predicate as a string (tests/hub/test_board.py runs the board with it enforced).
+    page = browser.new_page(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
     page.goto(url + "/board")
     page.fill("#code", code)
     page.click("#pair-button")

@@ -62,7 +62,8 @@ counter: setup
 	fi
 
 # A service centre's hub on ./data-hub (docs/hub.md): the same demo accounts; pair devices
-# with `nafitha --data data-hub hub pair kiosk kiosk-1`, the board is http://localhost:8470/board.
+# with `nafitha --data data-hub hub pair kiosk kiosk-1` (devices join https://localhost:8470);
+# the board is http://localhost:8471/board.
 HUB_DATA ?= $(CURDIR)/data-hub
 hub: setup
 	@$(call demo_staff,$(HUB_DATA))
@@ -81,6 +82,7 @@ bench: setup
 	$(PY) bench/kiosk.py
 	$(PY) bench/counter.py
 	$(PY) bench/hub.py
+	$(PY) bench/server_limits.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

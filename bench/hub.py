@@ -97,15 +97,19 @@ COUNTER_SERVICES = (("residence-certificate",), ("residence-certificate",),
 # --- the devices (run in worker processes) ------------------------------------------------------
 class Device:
     def __init__(self, url: str, spec: dict):
-        import requests
+        import tempfile
+
+        from hubclient import join, pairing_path
+        from hubclient.connection import pinned_session
         self.url, self.spec = url, spec
-        self.http = requests.Session()
         self.times: dict[str, list[float]] = {}
         self.errors: list[dict] = []
-        device = self.request("pair", "post", "/api/v1/pair", {"code": spec["code"]},
-                              timed=False)
-        self.http.headers["Authorization"] = f"Bearer {device['token']}"
-        self.name = device["device"]["name"]
+        # Paired as a real device is: the code proven over HTTPS, the certificate pinned.
+        with tempfile.TemporaryDirectory(prefix="nafitha-bench-device-") as data:
+            self.name = join(data, url, spec["code"])["name"]
+            pairing = json.loads(pairing_path(data).read_text(encoding="utf-8"))
+        self.http = pinned_session(pairing["fingerprint"])
+        self.http.headers["Authorization"] = f"Bearer {pairing['token']}"
 
     def request(self, op: str, method: str, path: str, body=None, timed: bool = True):
         start = time.perf_counter()
@@ -276,18 +280,22 @@ def set_up(data: Path) -> tuple[list[dict], list[dict]]:
 class Hub:
     def __init__(self, data: Path, port: int):
         self.log = open(data.parent / "hub.log", "w+b")  # noqa: SIM115 - closed in stop()
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"https://127.0.0.1:{port}"  # devices' HTTPS, as in a centre
+        board_port = free_port()
+        self.health_url = f"http://127.0.0.1:{board_port}"  # the board's plain listener
         # The closed loop takes tickets far faster than any person: the per-device limits
         # (core/faces per_minute) would measure the limit, not the hub.
         self.proc = subprocess.Popen(
             [NAFITHA, "--data", str(data), "hub", "serve", "--host", "127.0.0.1", "--port",
-             str(port), "--no-sync"], cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+             str(port), "--board-port", str(board_port), "--no-sync"], cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, env={**os.environ, "NAFITHA_HUB__RATE_LIMITS": "false"})
         import requests
         deadline = time.monotonic() + 30
         while True:
             try:
-                if requests.get(self.url + "/api/v1/health", timeout=1).ok:
+                if requests.get(self.health_url + "/api/v1/health", timeout=1).ok:
+                    from core.tls import HubCertificate
+                    self.fingerprint = HubCertificate.ensure(data).fingerprint  # made by serve
                     return
             except requests.RequestException:
                 pass
@@ -356,10 +364,10 @@ def split(items: list, n: int) -> list[list]:
     return [part for part in (items[i::n] for i in range(n)) if part]
 
 
-def idle_health(url: str, n: int = 50) -> list[float]:
-    import requests
+def idle_health(url: str, fingerprint: str, n: int = 50) -> list[float]:
+    from hubclient.connection import pinned_session
     out = []
-    with requests.Session() as http:
+    with pinned_session(fingerprint) as http:
         for _ in range(n):
             start = time.perf_counter()
             http.get(url + "/api/v1/health", timeout=TIMEOUT_S).raise_for_status()
@@ -383,7 +391,7 @@ def run(rounds: int | None, seconds: float | None, pause_ms: float, procs: int) 
             workers = kiosk_workers + counter_workers
             for w in workers:
                 w.expect("ready")
-            health_idle = idle_health(hub.url)
+            health_idle = idle_health(hub.url, hub.fingerprint)
             hub_cpu0 = hub.cpu_s()
             start = time.monotonic()
             for w in workers:

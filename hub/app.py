@@ -16,7 +16,7 @@ import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -31,7 +31,7 @@ from core.faces.printing import PrintJobs
 from core.pairing import ROLES, Devices
 
 from .live import Live, sse
-from .routes import add_face_routes, device_of
+from .routes import add_face_routes, bearer, device_of, hub_route
 
 # The faces a paired device reaches, each at /api/v1/{face.name}/... (hub/routes.py).
 FACES = (KioskFace, CounterFace, PrintJobs)
@@ -39,7 +39,7 @@ FACES = (KioskFace, CounterFace, PrintJobs)
 BOARD_DIR = Path(__file__).resolve().parent / "board"
 BOARD_COOKIE = "nafitha_board"
 HEARTBEAT_S = 15.0
-TOKEN_REASONS = ("token_missing", "token_wrong", "token_revoked")
+TOKEN_REASONS = ("token_missing", "token_wrong", "token_revoked", "token_expired")
 STATUS = {"invalid_input": 422, "not_found": 404, "invalid_state": 409,
           "permission_denied": 403, "store_unusable": 503, "too_many_requests": 429}
 
@@ -47,6 +47,21 @@ STATUS = {"invalid_input": 422, "not_found": 404, "invalid_state": 409,
 class PairRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=40, description="The code shown on the hub.")
+
+
+class PairProof(BaseModel):
+    """A device's proof that it was shown a pairing code, naming the certificate it saw
+    (core/tls.py): the code itself never crosses the network."""
+    model_config = ConfigDict(extra="forbid")
+    nonce: str = Field(pattern="^[0-9a-f]{32,64}$", description="The device's random nonce.")
+    proof: str = Field(pattern="^[0-9a-f]{64}$",
+                       description="HMAC(scrypt(code, certificate fingerprint), nonce).")
+
+
+# What the plain-HTTP listener serves (hub.board_port): the display board, whose page shows
+# only what the hall's screen shows, and the health probe. Everything a kiosk or counter
+# sends (tokens, PINs, residents' data) is on the HTTPS listener only.
+BOARD_PATHS = ("/board", "/api/v1/health")
 
 
 def _status(exc: NafithaError) -> int:
@@ -102,29 +117,42 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
     anyone = Depends(device_of(devices, ROLES))
 
     # --- any device ---------------------------------------------------------------------------
-    @app.get("/api/v1/health", tags=["hub"])
+    open_route = hub_route((), [])
+    any_device = hub_route(ROLES, ["device token"])
+    board_only_route = hub_route(("board",), ["board cookie or device token"])
+
+    @app.get("/api/v1/health", tags=["hub"], openapi_extra=open_route)
     def health() -> dict:
         """The hub answers (no token needed): kiosks and counters probe it while away."""
         return {"ok": True, "office": office.settings.office.code}
 
-    @app.post("/api/v1/pair", tags=["hub"])
-    def pair(body: PairRequest, request: Request) -> dict:
-        """Trade a pairing code shown on the hub for this device's own token."""
-        device, token = devices.redeem(body.code, _source(request))
+    @app.post("/api/v1/pair", tags=["hub"], openapi_extra=hub_route(
+        ROLES, ["pairing proof"], "the code shown on the hub, proven for its certificate"))
+    def pair(body: PairProof, request: Request) -> dict:
+        """Trade the proof of a pairing code shown on the hub for this device's own token,
+        with the hub's proof that it knows the code (`hub_proof`); docs/hub.md, HTTPS."""
+        device, token, proof = devices.redeem_proof(body.nonce, body.proof, _source(request))
+        return {"token": token, "device": device, "hub_proof": proof}
+
+    @app.post("/api/v1/renew", tags=["hub"], openapi_extra=any_device)
+    def renew(credentials=Depends(bearer)) -> dict:
+        """Trade this device's token for a new one (devices do it by themselves once an
+        answer carries X-Nafitha-Renew: due). The old token works 10 more minutes."""
+        device, token = devices.renew(credentials.credentials if credentials else None)
         return {"token": token, "device": device}
 
-    @app.get("/api/v1/me", tags=["hub"])
+    @app.get("/api/v1/me", tags=["hub"], openapi_extra=any_device)
     def me(device=anyone) -> dict:
         return device
 
-    @app.get("/api/v1/office", tags=["hub"])
+    @app.get("/api/v1/office", tags=["hub"], openapi_extra=any_device)
     def office_info(_device=anyone) -> dict:
         o = office.settings.office
         return {"code": o.code, "name_ar": o.name_ar, "name_en": o.name_en,
                 "timezone": o.timezone, "digits": o.digits,
                 "currency": DeviceFace(office).currency()}
 
-    @app.get("/api/v1/events", tags=["hub"])
+    @app.get("/api/v1/events", tags=["hub"], openapi_extra=any_device)
     async def events(request: Request, _device=anyone):
         """Server-sent events: `queue` with the change marker whenever the queue changes."""
         return _stream(request, live, lambda message: [sse("queue", {
@@ -142,7 +170,8 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
             token = header[7:].strip()
         return devices.authenticate(token, ("board",))
 
-    @app.get("/board", response_class=HTMLResponse, tags=["board"])
+    @app.get("/board", response_class=HTMLResponse, tags=["board"],
+             openapi_extra=hub_route(("board",), [], "a pairing form until it is paired"))
     def board(request: Request):
         """The display board page for a TV browser (a pairing form until it is paired).
         ?lang=ar (default) or en picks the main language; the other is shown small."""
@@ -153,7 +182,8 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
                                 status_code=401)
         return HTMLResponse((BOARD_DIR / "board.html").read_text(encoding="utf-8"))
 
-    @app.post("/board/pair", tags=["board"])
+    @app.post("/board/pair", tags=["board"], openapi_extra=hub_route(
+        ("board",), ["pairing code"], "a board's code only: any other is spent and revoked"))
     def board_pair(body: PairRequest, request: Request) -> JSONResponse:
         """The board page's pairing form: a board's code sets the board's cookie (the
         token never reaches the page's scripts)."""
@@ -167,12 +197,12 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
                             samesite="strict")
         return response
 
-    @app.get("/board/state", tags=["board"])
+    @app.get("/board/state", tags=["board"], openapi_extra=board_only_route)
     def board_state(request: Request) -> dict:
         board_device(request)
         return live.snapshot
 
-    @app.get("/board/events", tags=["board"])
+    @app.get("/board/events", tags=["board"], openapi_extra=board_only_route)
     async def board_events(request: Request):
         """Server-sent events: `snapshot` (the whole board) on connect and on each change,
         `call` for each call or recall to announce."""
@@ -184,6 +214,22 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
 
     app.mount("/board/static", StaticFiles(directory=BOARD_DIR), name="board-static")
     return app
+
+
+def board_only(app, https_port: int | None = None):
+    """The app as the plain-HTTP listener serves it: the board's paths and the health probe;
+    anything else is refused before it is read (a device's token or PIN must never travel
+    in clear, so no device route answers here)."""
+    async def guarded(scope, receive, send):
+        if scope["type"] == "http" and not scope["path"].startswith(BOARD_PATHS):
+            port = https_port or app.state.office.settings.hub.port
+            await JSONResponse(
+                {"error": "permission_denied", "reason": "https_required",
+                 "message": f"this address serves the display board only; devices use "
+                            f"https://<hub>:{port}"}, status_code=403)(scope, receive, send)
+            return
+        await app(scope, receive, send)
+    return guarded
 
 
 def _stream(request: Request, live: Live, render, first) -> StreamingResponse:

@@ -16,17 +16,19 @@ import threading
 import time
 import typing
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from core import idempotency
 from core.errors import PermissionDenied, TooManyRequests
 from core.faces import Face, Operation, operations_of, wire_params
+from core.pairing import RENEW_HEADER
 from core.users import PinGuard
 
 bearer = HTTPBearer(auto_error=False, description="The device's token from pairing.")
 clerk_header = APIKeyHeader(name="X-Clerk-Session", auto_error=False,
+                            scheme_name="ClerkSession",
                             description="A clerk's session from /api/v1/counter/sign-in.")
 idempotency_header = APIKeyHeader(
     name="Idempotency-Key", auto_error=False, scheme_name="IdempotencyKey",
@@ -36,9 +38,14 @@ idempotency_header = APIKeyHeader(
 
 def device_of(devices, roles: tuple[str, ...]):
     """A dependency: the paired device whose token came with the request, if its role is
-    one of `roles` (PermissionDenied otherwise: 401 for the token, 403 for the role)."""
-    def dependency(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
-        return devices.authenticate(credentials.credentials if credentials else None, roles)
+    one of `roles` (PermissionDenied otherwise: 401 for the token, 403 for the role). The
+    answer tells a device whose token is past half its life to renew it (RENEW_HEADER)."""
+    def dependency(response: Response,
+                   credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
+        device = devices.authenticate(credentials.credentials if credentials else None, roles)
+        if devices.renew_due(device):
+            response.headers[RENEW_HEADER] = "due"
+        return device
     return dependency
 
 
@@ -152,9 +159,11 @@ def _add_route(app, face, op: Operation, office, devices, live) -> None:
         return to_wire(result)
 
     parameters = [inspect.Parameter("device", inspect.Parameter.KEYWORD_ONLY,
-                                    default=Depends(device_dependency)),
-                  inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY,
-                                    default=Depends(clerk_header), annotation=str | None)]
+                                    default=Depends(device_dependency))]
+    if op.who != "device" or op.session == "end":  # only these read a clerk's session
+        parameters.append(inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY,
+                                            default=Depends(clerk_header),
+                                            annotation=str | None))
     if op.retry == "keyed":
         parameters.append(inspect.Parameter("key", inspect.Parameter.KEYWORD_ONLY,
                                             default=Depends(idempotency_header),
@@ -176,11 +185,25 @@ def _add_route(app, face, op: Operation, office, devices, live) -> None:
 
 
 def metadata(op: Operation) -> dict:
-    """What the OpenAPI document says of an operation under x-nafitha."""
+    """What the OpenAPI document says of an operation under x-nafitha: in one place, the
+    device roles whose token opens it, who must be signed in, and whether its writes carry
+    an idempotency key (docs/hub.md)."""
     out = {"roles": list(op.roles), "who": op.who, "changes_queue": op.changes_queue,
-           "retry": op.retry}
+           "retry": op.retry,
+           "credentials": ["device token"] + (["clerk session"] if op.who != "device" else [])
+           + (["supervisor PIN"] if op.who == "supervisor" else []),
+           "idempotency_key": "sent by devices" if op.retry == "keyed" else "none"}
     if op.session:
         out["session"] = op.session  # a sign-in starts a clerk's session, a sign-out ends it
     if op.per_minute:
         out["per_minute"] = op.per_minute  # calls a minute from one device (429 beyond)
+    if op.scope:
+        out["scope"] = op.scope  # what it confines the device to (core.faces.SCOPES)
     return out
+
+
+def hub_route(roles: tuple[str, ...], credentials: list[str], summary: str = "") -> dict:
+    """x-nafitha of a hub route that is not a face's operation (pairing, the office's facts,
+    the board), in the same shape as metadata(): openapi_extra for add_api_route."""
+    return {"x-nafitha": {"roles": list(roles), "credentials": credentials,
+                          "idempotency_key": "none", **({"note": summary} if summary else {})}}

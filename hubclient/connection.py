@@ -1,4 +1,5 @@
-"""One device's way to its hub: the token from pairing, a requests session per thread, HTTP
+"""One device's way to its hub: HTTPS pinned to the certificate seen at pairing, the token
+from pairing (renewed by itself past half its life), a requests session per thread, HTTP
 failures turned back into core's errors, and the live updates (server-sent events)."""
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import threading
 import time
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from core import errors
 from core.coordinator import IDLE, Coordinator, Unavailable
+from core.pairing import RENEW_HEADER
 
 log = logging.getLogger("nafitha.hub")
 
@@ -47,6 +50,45 @@ def error_from(payload: dict, status: int) -> errors.NafithaError:
     return exc
 
 
+class PinnedAdapter(HTTPAdapter):
+    """HTTPS to a server whose certificate has this SHA-256 fingerprint, whatever its name
+    or issuer (a hub's self-signed certificate, pinned at pairing); any other certificate
+    is refused before a byte of the request is sent."""
+
+    def __init__(self, fingerprint: str, **kw):
+        self.fingerprint = fingerprint
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *args, **kw):
+        kw.update(assert_fingerprint=self.fingerprint, cert_reqs="CERT_NONE",
+                  assert_hostname=False)
+        super().init_poolmanager(*args, **kw)
+
+    def send(self, request, verify=True, **kw):
+        # No CA chain to check: the pool asserts the pinned fingerprint instead.
+        return super().send(request, verify=False, **kw)
+
+
+def pinned_session(fingerprint: str | None) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxy from the environment between a device and its hub
+    if fingerprint:
+        session.mount("https://", PinnedAdapter(fingerprint))
+    return session
+
+
+def certificate_refused(exc: Exception) -> bool:
+    """A TLS failure (another certificate than the pinned one), not an absent hub."""
+    return isinstance(exc, requests.exceptions.SSLError)
+
+
+def refused_certificate(url: str) -> errors.PermissionDenied:
+    return errors.PermissionDenied(
+        f"the server at {url} is not the hub this device paired with (its certificate "
+        f"changed); if the hub was replaced, pair this device again (nafitha hub join)",
+        reason="hub_certificate", url=url)
+
+
 def reply_json(reply) -> dict:
     try:
         return reply.json()
@@ -55,26 +97,33 @@ def reply_json(reply) -> dict:
 
 
 class HubConnection:
-    def __init__(self, url: str, token: str, timeout_s: float = 5.0):
+    """fingerprint: the hub certificate's SHA-256 pinned at pairing. on_renewed(token,
+    device): called after the token was renewed (the caller keeps it in hub.json)."""
+
+    def __init__(self, url: str, token: str, timeout_s: float = 5.0,
+                 fingerprint: str | None = None, on_renewed=None):
         self.url = url.rstrip("/")
         self.token = token
+        self.fingerprint = fingerprint
+        self.on_renewed = on_renewed
         self.timeout = (CONNECT_TIMEOUT_S, timeout_s)
         self._local = threading.local()
+        self._renewing = threading.Lock()
         self.online: bool | None = None  # None: not asked yet
         self._loops: list[Coordinator] = []
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
-            session.headers["Authorization"] = f"Bearer {self.token}"
-            self._local.session = session
+            session = self._local.session = pinned_session(self.fingerprint)
         return session
 
     def call(self, method: str, path: str, body: dict | None = None,
              clerk_session: str | None = None, timeout=None,
              idempotency_key: str | None = None):
-        headers = {"X-Clerk-Session": clerk_session} if clerk_session else {}
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if clerk_session:
+            headers["X-Clerk-Session"] = clerk_session
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         timeout = timeout or self.timeout
@@ -82,9 +131,12 @@ class HubConnection:
         for attempt in range(ATTEMPTS):
             try:
                 reply = self._session().request(method, f"{self.url}{path}", json=body,
-                                                headers=headers or None, timeout=timeout)
+                                                headers=headers, timeout=timeout)
                 break
             except requests.RequestException as exc:
+                if certificate_refused(exc):
+                    log.error("hub %s refused: its certificate is not the paired one", self.url)
+                    raise refused_certificate(self.url) from None
                 if attempt + 1 < ATTEMPTS and time.monotonic() < budget:
                     self._local.session = None  # a fresh connection for the retry
                     time.sleep(RETRY_WAITS_S[min(attempt, len(RETRY_WAITS_S) - 1)])
@@ -99,7 +151,31 @@ class HubConnection:
         self.online = True
         if reply.status_code >= 400:
             raise error_from(reply_json(reply), reply.status_code)
+        if reply.headers.get(RENEW_HEADER) == "due":
+            self.renew()
         return reply.json()
+
+    def renew(self) -> None:
+        """Trade the token for a new one (once, whichever thread sees the hint first). A
+        failure changes nothing: the old token works on, and the next answer asks again."""
+        if not self._renewing.acquire(blocking=False):
+            return
+        try:
+            reply = self._session().post(f"{self.url}/api/v1/renew", timeout=self.timeout,
+                                         headers={"Authorization": f"Bearer {self.token}"})
+            if reply.status_code != 200:
+                log.warning("hub %s did not renew the token: %s", self.url,
+                            reply_json(reply).get("message", reply.status_code))
+                return
+            body = reply.json()
+            if self.on_renewed is not None:
+                self.on_renewed(body["token"], body["device"])
+            self.token = body["token"]
+            log.info("hub %s: device token renewed", self.url)
+        except requests.RequestException as exc:
+            log.warning("hub %s: token renewal failed: %s", self.url, type(exc).__name__)
+        finally:
+            self._renewing.release()
 
     def get(self, path: str, **kw):
         return self.call("GET", path, **kw)
@@ -122,10 +198,11 @@ class HubConnection:
         """One connection's life: IDLE when it ends after working (reconnect soon)."""
         connected = False
         try:
-            with requests.get(f"{self.url}/api/v1/events", stream=True,
-                              headers={"Authorization": f"Bearer {self.token}",
-                                       "Accept": "text/event-stream"},
-                              timeout=(CONNECT_TIMEOUT_S, 30)) as reply:
+            with pinned_session(self.fingerprint).get(
+                    f"{self.url}/api/v1/events", stream=True,
+                    headers={"Authorization": f"Bearer {self.token}",
+                             "Accept": "text/event-stream"},
+                    timeout=(CONNECT_TIMEOUT_S, 30)) as reply:
                 if reply.status_code != 200:
                     error = error_from(reply_json(reply), reply.status_code)
                     raise Unavailable(f"live updates refused: {error.message}",
@@ -139,6 +216,9 @@ class HubConnection:
         except requests.RequestException as exc:
             if connected:
                 return IDLE  # the hub went away mid-stream: reconnect soon
+            if certificate_refused(exc):
+                raise Unavailable("no live updates: the hub's certificate is not the paired "
+                                  "one", retry_after=REFUSED_WAIT_S) from None
             raise Unavailable(f"no live updates: {type(exc).__name__}") from None
         return IDLE
 

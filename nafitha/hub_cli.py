@@ -21,38 +21,50 @@ def hub():
     On the hub: serve, then pair each device (a code is shown); on the device: join with
     the code, then start the app with --hub.
 
+    Devices reach the hub over HTTPS with the hub's own certificate, which pairing pins;
+    the display board also has a plain-HTTP address (hub.board_port) that serves nothing
+    else.
+
     \b
     Example:
         nafitha --data ./hub hub serve
         nafitha --data ./hub hub pair counter 2 --services residence-certificate
-        nafitha --data ./counter2 hub join http://hub.local:8470 K7QF-9XM2
-        nafitha --data ./counter2 counter --hub http://hub.local:8470
+        nafitha --data ./counter2 hub join https://hub.local:8470 K7QF-9XM2
+        nafitha --data ./counter2 counter --hub https://hub.local:8470
     """
 
 
 @hub.command("serve")
 @click.option("--host", help="Address to listen on (default: hub.host, 0.0.0.0).")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: hub.port, 8470).")
+@click.option("--port", type=click.IntRange(1, 65535),
+              help="HTTPS port for devices (default: hub.port, 8470).")
+@click.option("--board-port", type=click.IntRange(0, 65535),
+              help="Plain-HTTP port serving only the display board (default: hub.board_port, "
+                   "8471; 0: none).")
 @click.option("--no-sync", is_flag=True,
               help="Do not run the sync agent (it runs when the hub is enrolled with central).")
 @click.pass_obj
-def hub_serve(ctx, host, port, no_sync):
-    """Serve the hub's API, the display board (/board) and the OpenAPI document
-    (/openapi.json) until stopped. The hub owns this data directory's store; when it is
-    enrolled with central (`nafitha enrol`) it also runs the sync agent for the centre.
+def hub_serve(ctx, host, port, board_port, no_sync):
+    """Serve the hub's API over HTTPS, the display board (/board) and the OpenAPI document
+    (/openapi.json) until stopped. The first start makes the hub's TLS key and certificate
+    (<data>/keys/hub-tls.*); its fingerprint is printed, and pairing pins it on each device.
+    The hub owns this data directory's store; when it is enrolled with central (`nafitha
+    enrol`) it also runs the sync agent for the centre.
 
     \b
     Example:
         nafitha --data ./hub hub serve --port 8470
     """
-    import uvicorn
-
-    from hub.app import create_app
+    from hub.app import board_only, create_app
+    from hub.server import Listener, ServerLimits, serve
 
     settings = ctx.settings
     office = ctx.office
     host = host or settings.hub.host
     port = port or settings.hub.port
+    board_port = settings.hub.board_port if board_port is None else board_port
+    if board_port == port:
+        raise click.UsageError("--board-port must differ from --port")
     stop_sync = threading.Event()
 
     def start_sync():
@@ -75,11 +87,19 @@ def hub_serve(ctx, host, port, no_sync):
                 log.error("sync agent stopped: %s", getattr(exc, "message", exc))
         threading.Thread(target=run, name="hub-sync", daemon=True).start()
 
-    click.echo(f"Hub of {settings.office.code} on http://{host}:{port}  (board: /board, "
-               f"API: /docs)", err=True)
+    app = create_app(office, on_startup=start_sync)
+    cert = app.state.devices.certificate
+    limits = ServerLimits.from_settings(settings.hub)
+    listeners = [Listener(app, host, port, certfile=str(cert.certfile),
+                          keyfile=str(cert.keyfile), name="devices (HTTPS)", limits=limits)]
+    if board_port:
+        listeners.append(Listener(board_only(app, port), host, board_port, name="board (HTTP)",
+                                  limits=limits, lifespan=False))
+    click.echo(f"Hub of {settings.office.code} on https://{host}:{port}  (certificate "
+               f"SHA-256 {cert.fingerprint[:16]}…; API: /openapi.json)" +
+               (f"; board: http://{host}:{board_port}/board" if board_port else ""), err=True)
     try:
-        uvicorn.run(create_app(office, on_startup=start_sync), host=host, port=port,
-                    log_level="warning", timeout_graceful_shutdown=1)
+        serve(listeners)
     finally:
         stop_sync.set()
 
@@ -102,9 +122,9 @@ def hub_pair(ctx, role, name, services):
     result = Devices(ctx.office).create_pairing(role, name, wanted)
     return result, lambda r: click.echo(
         f"Pairing code for {role} {name}: {r['code']}  (valid until {r['expires_at'][:16]})\n"
-        f"On the device: nafitha hub join http://<this hub>:{ctx.settings.hub.port} "
+        f"On the device: nafitha hub join https://<this hub>:{ctx.settings.hub.port} "
         f"{r['code']}" + ("\nOn a board: open http://<this hub>:"
-                          f"{ctx.settings.hub.port}/board and type the code"
+                          f"{ctx.settings.hub.board_port}/board and type the code"
                           if role == "board" else ""))
 
 
@@ -151,11 +171,14 @@ def hub_revoke(ctx, name):
 @click.argument("code")
 def hub_join(ctx, url, code):
     """On a kiosk or counter: pair this device with the hub using the code the hub showed.
-    The token is kept in <data>/hub.json (mode 600); then start the app with --hub URL.
+    URL is the hub's https:// address. The code is proven, never sent, and the proof names
+    the certificate this device sees, so only the hub that showed the code can pair it;
+    that certificate is then pinned. The token and the pin are kept in <data>/hub.json
+    (mode 600); then start the app with --hub URL.
 
     \b
     Example:
-        nafitha --data ./kiosk2 hub join http://hub.local:8470 K7QF-9XM2
+        nafitha --data ./kiosk2 hub join https://hub.local:8470 K7QF-9XM2
     """
     from hubclient import join
     device = join(ctx.settings.data_dir, url, code)

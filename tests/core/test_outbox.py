@@ -100,7 +100,15 @@ def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fiel
     licence = rec.one("licence.issued", lic.issue, draft["id"])
     rec.one("licence.reprinted", lic.record_reprint, licence["id"], "jam")
     rec.one("licence.revoked", lic.revoke, licence["id"], "wrong holder")
-    rec.one("shift.closed", pay.close_shift, "sara", 10_000)
+    job = office.printing.enqueue("licence", licence["id"])
+    office.printing.mark_printing(job["id"])
+    assert office.printing.recover()[0]["id"] == job["id"]  # the process died mid-job
+    rec.refused(ValidationError, office.printing.answer, job["id"], "maybe")
+    rec.one("print.answered", office.printing.answer, job["id"], "no")
+    rec.refused(InvalidState, office.printing.answer, job["id"], "yes")  # nothing to answer
+    z = rec.one("shift.closed", pay.close_shift, "sara", 10_000)
+    rec.one("shift.reconciled", pay.reconcile_cards, z["shift_id"],
+            {"terminal_id": "T0000001", "entries": []}, "huda")
 
     for _ in range(4):
         audit_before, outbox_before = counts(office)
@@ -124,7 +132,8 @@ def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fiel
     from core.pairing import Devices
     devices = Devices(office)
     code = devices.create_pairing("kiosk", "kiosk-1")["code"]
-    rec.one("device.paired", devices.redeem, code)
+    _, token = rec.one("device.paired", devices.redeem, code)
+    rec.one("device.token_renewed", devices.renew, token)
     rec.one("device.revoked", devices.revoke, "kiosk-1")
     # Central refused an event: the operator retries it, then a supervisor voids it.
     refused_id = office.store.one("SELECT id FROM outbox ORDER BY seq LIMIT 1")["id"]

@@ -1,6 +1,8 @@
 """A real hub on loopback for tests: the FastAPI app under uvicorn on a free port, in a
-thread of the test process, over the test's office. Devices pair for real (a code from
-Devices.create_pairing, traded with `hubclient.join`) and get their own data directory."""
+thread of the test process, over the test's office, serving HTTPS with the hub's own
+certificate (and the board on plain HTTP, as `hub serve` does). Devices pair for real (a
+code from Devices.create_pairing, proven with `hubclient.join`) and get their own data
+directory."""
 from __future__ import annotations
 
 import threading
@@ -11,28 +13,30 @@ import uvicorn
 
 from core.settings import load_settings
 from core.pairing import Devices
-from hub.app import create_app
+from hub.app import board_only, create_app
 from hubclient import RemoteCounter, RemoteKiosk, connect, join
 
 
 class RunningHub:
-    def __init__(self, office, port: int = 0, poll_s: float = 0.05):
+    def __init__(self, office, port: int = 0, poll_s: float = 0.05, board_port: int = 0):
         from hub.live import Live
         self.office = office
         self.app = create_app(office, live=Live(office, poll_s=poll_s))
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port,
-                                                    log_level="warning",
-                                                    timeout_graceful_shutdown=1))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the hub did not start")
-            time.sleep(0.01)
-        self.port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
         self.devices: Devices = self.app.state.devices
+        cert = self.devices.certificate
+        self.server, self.thread = _serve(uvicorn.Config(
+            self.app, host="127.0.0.1", port=port, log_level="warning",
+            timeout_graceful_shutdown=1, ssl_certfile=str(cert.certfile),
+            ssl_keyfile=str(cert.keyfile)))
+        self.board_server, self.board_thread = _serve(uvicorn.Config(
+            board_only(self.app), host="127.0.0.1", port=board_port, log_level="warning",
+            lifespan="off", timeout_graceful_shutdown=1))
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.board_port = self.board_server.servers[0].sockets[0].getsockname()[1]
+        self.board_url = f"http://127.0.0.1:{self.board_port}"
+        self.fingerprint = cert.fingerprint
+        self.http = self.client()  # requests to this hub as a paired device makes them
 
     def pair_code(self, role: str, name: str, services=()) -> str:
         return self.devices.create_pairing(role, name, list(services))["code"]
@@ -53,9 +57,31 @@ class RunningHub:
         join(settings.data_dir, self.url, self.pair_code("counter", name, services))
         return connect("counter", settings)
 
+    def client(self, token: str | None = None):
+        """A requests session to this hub, pinned to its certificate (as a paired device's)."""
+        from hubclient.connection import pinned_session
+        session = pinned_session(self.fingerprint)
+        if token:
+            session.headers["Authorization"] = f"Bearer {token}"
+        return session
+
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        for server, thread in ((self.board_server, self.board_thread),
+                               (self.server, self.thread)):
+            server.should_exit = True
+            thread.join(timeout=10)
+
+
+def _serve(config: uvicorn.Config):
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the hub did not start")
+        time.sleep(0.01)
+    return server, thread
 
 
 class HubProcess:
@@ -77,12 +103,14 @@ class HubProcess:
         for name, role, pin in users:
             subprocess.run(self.cli + ["user", "add", name, "--role", role],
                            check=True, capture_output=True, env={**env, "NAFITHA_NEW_PIN": pin})
-        if port is None:
+        def free_port():
             with socket.socket() as s:
                 s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
+                return s.getsockname()[1]
+        self.port = port or free_port()
+        self.board_port = free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.board_url = f"http://127.0.0.1:{self.board_port}"
         self._json = json
         self.process = None
 
@@ -91,14 +119,15 @@ class HubProcess:
 
         import requests
         self.process = subprocess.Popen(self.cli + ["hub", "serve", "--host", "127.0.0.1",
-                                                    "--port", str(self.port), "--no-sync"],
+                                                    "--port", str(self.port), "--board-port",
+                                                    str(self.board_port), "--no-sync"],
                                         env=self.env, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"hub exited: {self.process.stderr.read()}")
             try:
-                if requests.get(self.url + "/api/v1/health", timeout=1).ok:
+                if requests.get(self.board_url + "/api/v1/health", timeout=1).ok:
                     return self
             except requests.RequestException:
                 time.sleep(0.1)

@@ -49,9 +49,9 @@ def browser(playwright, tmp_path):
 
 def open_board(browser, hub, lang: str = "ar", name: str = "hall"):
     """A paired board (its cookie set directly) showing the live board."""
-    browser.add_cookies([{"name": COOKIE, "value": hub.token("board", name), "url": hub.url}])
+    browser.add_cookies([{"name": COOKIE, "value": hub.token("board", name), "url": hub.board_url}])
     page = browser.pages[0] if browser.pages else browser.new_page()
-    response = page.goto(f"{hub.url}/board?lang={lang}")
+    response = page.goto(f"{hub.board_url}/board?lang={lang}")
     assert response.status == 200
     page.wait_for_function(READY)
     return page
@@ -77,7 +77,7 @@ def waiting_counts(page) -> dict:
 
 # --- pairing -----------------------------------------------------------------------------------
 def pair_through_form(page, hub, code: str):
-    response = page.goto(f"{hub.url}/board")
+    response = page.goto(f"{hub.board_url}/board")
     assert response.status == 401
     page.fill("#code", code)
     page.click("#pair-button")
@@ -122,7 +122,7 @@ def test_a_wrong_or_expired_code_shows_why_and_sets_no_cookie(hub, browser, cloc
 
 def test_a_kiosk_code_is_refused_on_the_board(hub, browser):
     page = browser.new_page()
-    page.goto(f"{hub.url}/board?lang=en")
+    page.goto(f"{hub.board_url}/board?lang=en")
     assert page.evaluate("document.documentElement.dir") == "ltr"
     page.fill("#code", hub.pair_code("kiosk", "kiosk-1"))
     page.click("#pair-button")
@@ -191,7 +191,7 @@ def test_english_board_and_arabic_digits(hub, browser, office):
     assert page.inner_text("#hero-counter-other") == "الشباك 12"  # Latin digits on an en page
 
     office.settings.office.digits = "arabic"
-    page.goto(f"{hub.url}/board?lang=ar")
+    page.goto(f"{hub.board_url}/board?lang=ar")
     office.queue.take_ticket(RES)  # a change: a fresh snapshot with the new setting
     wait_for_marker(page, office)
     assert page.inner_text("#hero-number") == "R٠٠١"
@@ -353,13 +353,13 @@ def test_the_board_reconnects_after_the_hub_restarts(hub, browser, office, clock
     ticket = office.queue.take_ticket(RES)
     page = open_board(browser, hub)
     assert page.is_hidden("#reconnecting")
-    port = hub.port
+    port, board_port = hub.port, hub.board_port
     hub.stop()
     page.wait_for_function("!window.boardTest.connected", timeout=10_000)
     page.wait_for_selector("#reconnecting", state="visible", timeout=5_000)
     page.screenshot(path=str(tmp_path / "reconnecting.png"))
     renders = page.evaluate("window.boardTest.renders")
-    again = RunningHub(office, port=port)
+    again = RunningHub(office, port=port, board_port=board_port)
     try:
         page.wait_for_function(READY, timeout=10_000)
         page.wait_for_function("r => window.boardTest.renders > r", arg=renders)
@@ -387,7 +387,7 @@ def test_the_pages_work_under_their_own_policy(hub, playwright, tmp_path):
     try:
         page = context.new_page()
         page.on("console", lambda message: console.append(message.text))
-        reply = page.goto(f"{hub.url}/board?lang=en")
+        reply = page.goto(f"{hub.board_url}/board?lang=en")
         assert "default-src 'self'" in reply.headers["content-security-policy"]
         page.wait_for_selector("html[dir='ltr'][lang='en']", state="attached")  # lang.js ran
         page.fill("#code", "ABCD-EFGH")
@@ -396,8 +396,8 @@ def test_the_pages_work_under_their_own_policy(hub, playwright, tmp_path):
         hub.office.queue.take_ticket("R")
         hub.office.queue.call_next("1")
         context.add_cookies([{"name": COOKIE, "value": hub.token("board", "hall"),
-                              "url": hub.url}])
-        page.goto(f"{hub.url}/board")
+                              "url": hub.board_url}])
+        page.goto(f"{hub.board_url}/board")
         page.wait_for_selector("html[dir='rtl'][lang='ar']", state="attached")
         page.wait_for_selector("#hero-number >> text=R001")  # board.js drew the call
     finally:

@@ -43,7 +43,12 @@ def test_every_operation_has_its_route_with_its_metadata(paths, face_op):
     route = routes[method]
     expected = {"roles": list(op.roles), "who": op.who, "changes_queue": op.changes_queue,
                 "retry": op.retry, **({"session": op.session} if op.session else {}),
-                **({"per_minute": op.per_minute} if op.per_minute else {})}
+                **({"per_minute": op.per_minute} if op.per_minute else {}),
+                **({"scope": op.scope} if op.scope else {}),
+                "credentials": ["device token"]
+                + (["clerk session"] if op.who != "device" else [])
+                + (["supervisor PIN"] if op.who == "supervisor" else []),
+                "idempotency_key": "sent by devices" if op.retry == "keyed" else "none"}
     assert route["x-nafitha"] == expected
     assert route["tags"] == [face.name] and route["operationId"] == f"{face.name}_{op.name}"
     if wire_params(face, op):  # a model made from the typed parameters
@@ -98,6 +103,8 @@ def test_the_declaration_refuses_what_it_cannot_honour():
         operation(who="anyone")
     with pytest.raises(ValueError, match="a write needs retry="):
         operation()  # a write must say whether a repeat is harmless
+    with pytest.raises(ValueError, match="scope is one of"):
+        operation(reads=True, scope="everything")
     assert operation(reads=True)(lambda self: None).__operation__["retry"] == "safe"
 
     class Odd(Face):

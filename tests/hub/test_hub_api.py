@@ -29,8 +29,8 @@ def post(hub, path, body=None, token=None, session=None, raw=None):
         headers["X-Clerk-Session"] = session
     if raw is not None:
         headers["Content-Type"] = "application/json"
-        return requests.post(hub.url + path, data=raw, headers=headers, timeout=10)
-    return requests.post(hub.url + path, json=body, headers=headers, timeout=10)
+        return hub.http.post(hub.url + path, data=raw, headers=headers, timeout=10)
+    return hub.http.post(hub.url + path, json=body, headers=headers, timeout=10)
 
 
 def test_tokens_missing_wrong_and_revoked_are_refused(hub, db_state):
@@ -96,7 +96,7 @@ def test_clerk_work_needs_a_session_that_ends_with_sign_out_and_revocation(hub, 
 def test_malformed_requests_get_clear_errors_and_change_nothing(hub, db_state):
     kiosk = hub.token("kiosk", "kiosk-1")
     # The first request of a device records when it was last seen; compare after it.
-    assert requests.get(hub.url + "/api/v1/me", headers={"Authorization": f"Bearer {kiosk}"},
+    assert hub.http.get(hub.url + "/api/v1/me", headers={"Authorization": f"Bearer {kiosk}"},
                         timeout=10).json()["name"] == "kiosk-1"
     before = db_state()
     cases = [
@@ -269,8 +269,13 @@ def test_cli_pairs_lists_joins_and_revokes(hub, settings, tmp_path):
     out = runner.invoke(cli, base + ["hub", "pair", "kiosk", "no good name"])
     assert out.exit_code == 1 and "1-20 letters" in out.output
     out = runner.invoke(cli, ["--data", str(tmp_path / "x"), "hub", "join",
-                              "http://127.0.0.1:9", "ABCD-EFGH"])
+                              "https://127.0.0.1:9", "ABCD-EFGH"])
     assert out.exit_code == 1 and "does not answer" in out.output
+    # the device API is HTTPS only: a plain address is refused before anything is sent
+    out = runner.invoke(cli, ["--data", str(tmp_path / "x"), "hub", "join",
+                              hub.board_url, "ABCD-EFGH"])
+    assert out.exit_code == 1 and "https://HOST:PORT" in out.output
+    assert not (tmp_path / "x" / "hub.json").exists()
 
 
 def test_wrong_pairing_codes_pause_only_their_source(hub):

@@ -28,12 +28,12 @@ def test_a_length_that_is_not_a_number_is_refused(hub):
 
 def test_ordinary_requests_pass_and_every_answer_carries_the_headers(hub):
     token = hub.token("kiosk", "kiosk-1")
-    for reply in (requests.get(hub.url + "/api/v1/health", timeout=10),
-                  requests.get(hub.url + "/board", timeout=10),
-                  requests.post(hub.url + "/api/v1/kiosk/take-ticket",
+    for reply in (hub.http.get(hub.url + "/api/v1/health", timeout=10),
+                  hub.http.get(hub.url + "/board", timeout=10),
+                  hub.http.post(hub.url + "/api/v1/kiosk/take-ticket",
                                 json={"service": "residence-certificate"},
                                 headers={"Authorization": f"Bearer {token}"}, timeout=10),
-                  requests.post(hub.url + "/api/v1/pair", json={"code": "WRONG"},
+                  hub.http.post(hub.url + "/api/v1/pair", json={"code": "WRONG"},
                                 timeout=10)):
         assert reply.headers["x-content-type-options"] == "nosniff"
         assert reply.headers["x-frame-options"] == "DENY"
@@ -45,6 +45,6 @@ def test_no_page_loads_anything_from_elsewhere(hub):
     """FastAPI's /docs and /redoc would fetch Swagger UI from a CDN: they are not served; the
     OpenAPI document is."""
     for path in ("/docs", "/redoc"):
-        assert requests.get(hub.url + path, timeout=10).status_code == 404
-    assert requests.get(hub.url + "/openapi.json", timeout=10).json()["info"]["title"] == \
+        assert hub.http.get(hub.url + path, timeout=10).status_code == 404
+    assert hub.http.get(hub.url + "/openapi.json", timeout=10).json()["info"]["title"] == \
         "Nafitha hub"

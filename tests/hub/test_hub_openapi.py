@@ -37,6 +37,38 @@ def test_the_published_document_is_what_the_app_generates(office):
     assert DOC.read_text(encoding="utf-8") == render(document())
 
 
+def test_every_route_shows_its_roles_credentials_and_key_in_one_place(office):
+    """x-nafitha on every route: the device roles whose token opens it, what else it needs
+    (a clerk's session, a supervisor's PIN), and whether devices send an idempotency key;
+    the declared security and headers agree with it."""
+    from core.faces import operations_of
+    from hub.app import FACES
+    declared = {f"{face.name}_{op.name}": op for face in FACES
+                for op in operations_of(face).values()}
+    seen = 0
+    for path, methods in create_app(office).openapi()["paths"].items():
+        for method, route in methods.items():
+            meta = route["x-nafitha"]
+            assert set(meta) >= {"roles", "credentials", "idempotency_key"}, path
+            schemes = {name for requirement in route.get("security", ())
+                       for name in requirement}  # the headers it reads, as declared
+            op = declared.get(route["operationId"])
+            if op is None:  # the hub's own routes: pairing, the office, the board
+                assert meta["idempotency_key"] == "none" and "IdempotencyKey" not in schemes
+                continue
+            seen += 1
+            assert meta["roles"] == list(op.roles) and meta["roles"], path
+            assert ("IdempotencyKey" in schemes) == (op.retry == "keyed") == (
+                meta["idempotency_key"] == "sent by devices"), path
+            assert "HTTPBearer" in schemes, path
+            assert ("ClerkSession" in schemes) == (op.who != "device" or
+                                                      op.session == "end"), path
+            assert ("clerk session" in meta["credentials"]) == (op.who != "device"), path
+    assert seen == len(declared)
+    kiosk_take = create_app(office).openapi()["paths"]["/api/v1/kiosk/take-ticket"]["post"]
+    assert kiosk_take["x-nafitha"]["roles"] == ["kiosk"]
+
+
 class ServerErrors(logging.Handler):
     """Tracebacks uvicorn logs for unhandled exceptions (its logger does not reach caplog)."""
 
@@ -63,7 +95,7 @@ def server_errors():
 def identities(hub) -> dict[str, dict]:
     """Headers of each identity the fuzzer acts as."""
     counter = hub.token("counter", "3")
-    reply = requests.post(hub.url + "/api/v1/counter/sign-in",
+    reply = hub.http.post(hub.url + "/api/v1/counter/sign-in",
                           json={"username": "sara", "pin": "1234"},
                           headers={"Authorization": f"Bearer {counter}"}, timeout=10)
     reply.raise_for_status()
@@ -74,7 +106,7 @@ def identities(hub) -> dict[str, dict]:
             "none": {}}
 
 
-def fuzz(operation, base_url: str, headers: dict, found: list) -> int:
+def fuzz(operation, base_url: str, headers: dict, found: list, session=None) -> int:
     """Up to MAX_EXAMPLES requests (valid and invalid) to one operation; server errors are
     collected in `found` (not raised: hypothesis would stop and shrink)."""
     strategy = operation.as_strategy(schemathesis.GenerationMode.POSITIVE, headers=headers) | \
@@ -86,7 +118,7 @@ def fuzz(operation, base_url: str, headers: dict, found: list) -> int:
               suppress_health_check=list(HealthCheck))
     @given(case=strategy)
     def run(case):
-        response = case.call(base_url=base_url, headers=headers, timeout=10)
+        response = case.call(base_url=base_url, session=session, headers=headers, timeout=10)
         sent.append(response.status_code)
         try:
             case.validate_response(response, checks=[not_a_server_error], headers=headers)
@@ -116,7 +148,7 @@ def test_schemathesis_finds_no_server_error(hub, till, submit_valid, server_erro
         # Signing out ends the session the rest of the counter's run uses: last.
         chosen.sort(key=lambda op: op.path == "/api/v1/counter/sign-out")
         assert chosen, identity
-        sent[identity] = sum(fuzz(op, hub.url, headers, found) for op in chosen)
+        sent[identity] = sum(fuzz(op, hub.url, headers, found, hub.http) for op in chosen)
     assert min(sent.values()) >= 10 and sum(sent.values()) >= 1000, sent
     tracebacks = list(dict.fromkeys(server_errors.tracebacks))  # distinct, in order
     assert found == [] and tracebacks == [], (

@@ -11,7 +11,7 @@ def test_a_full_disk_is_a_json_503_and_changes_nothing(hub):
     store.conn.execute(f"PRAGMA max_page_count = {pages}")
     taken = 0
     for _ in range(500):
-        reply = requests.post(hub.url + "/api/v1/kiosk/take-ticket",
+        reply = hub.http.post(hub.url + "/api/v1/kiosk/take-ticket",
                               json={"service": "residence-certificate"},
                               headers={"Authorization": f"Bearer {token}"}, timeout=10)
         if reply.status_code != 200:
@@ -23,7 +23,7 @@ def test_a_full_disk_is_a_json_503_and_changes_nothing(hub):
     assert reply.json()["message"].startswith("the disk is full: ")
     assert store.one("SELECT COUNT(*) AS n FROM tickets")["n"] == taken
     store.conn.execute("PRAGMA max_page_count = 1073741823")
-    again = requests.post(hub.url + "/api/v1/kiosk/take-ticket",
+    again = hub.http.post(hub.url + "/api/v1/kiosk/take-ticket",
                           json={"service": "residence-certificate"},
                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert again.status_code == 200

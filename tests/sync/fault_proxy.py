@@ -34,6 +34,7 @@ import json
 import random
 import socket
 import socketserver
+import ssl
 import struct
 import threading
 import time
@@ -122,7 +123,12 @@ class FaultProxy:
     drain at the end of a test)."""
 
     def __init__(self, upstream_url: str, seed: int, weights: dict | None = None,
-                 timeout_s: float = 2.5, ensure_each: bool = True, history: int = 64):
+                 timeout_s: float = 2.5, ensure_each: bool = True, history: int = 64,
+                 tls: tuple[str, str] | None = None):
+        # tls: (certfile, keyfile) of an HTTPS upstream (a hub): the proxy presents the same
+        # certificate, so a pinned client goes through it, and its faults hit the requests
+        # and replies inside TLS, as a failing network would.
+        self.tls = tls
         host_port = upstream_url.split("://", 1)[1].rstrip("/")
         host, _, port = host_port.partition(":")
         self.upstream = (host, int(port or 80))
@@ -173,7 +179,8 @@ class FaultProxy:
             allow_reuse_address = True
 
         self._server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "https" if self.tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -269,6 +276,10 @@ class FaultProxy:
     def _handle_one(self, client: socket.socket) -> None:
         client.settimeout(30)
         try:
+            if self.tls:
+                server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                server_side.load_cert_chain(*self.tls)
+                client = server_side.wrap_socket(client, server_side=True)
             head, body, _ = _read_message(client)
         except (Incomplete, OSError):
             with self.lock:
@@ -358,6 +369,11 @@ class FaultProxy:
         """Send one request to central on a fresh connection; its whole reply (with
         Connection: close and an exact Content-Length)."""
         with socket.create_connection(self.upstream, timeout=60) as up:
+            if self.tls:
+                client_side = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                client_side.check_hostname = False
+                client_side.verify_mode = ssl.CERT_NONE  # the hub's own certificate, known
+                up = client_side.wrap_socket(up)
             with self.lock:
                 self.upstream_sent += 1
             up.sendall(raw)

@@ -72,7 +72,7 @@ def test_two_kiosks_two_counters_and_a_board_share_one_queue(xvfb_display, tmp_p
                                               ("ali", "clerk", "4321"))).start()
     try:
         with chromium() as browser:
-            board = board_page(browser, hub.url, hub.pair_code("board", "hall"))
+            board = board_page(browser, hub.board_url, hub.pair_code("board", "hall"))
             kiosks = [OnHub(KioskRig(tmp_path / f"kiosk{i}", "ar", camera=False), hub,
                             hub.pair_code("kiosk", f"kiosk-{i}")) for i in (1, 2)]
             counters = [OnHub(CounterRig(tmp_path / f"counter{i}", "en", camera=False), hub,

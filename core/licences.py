@@ -40,6 +40,7 @@ class Licences:
             if not app["paid_at"]:
                 raise InvalidState(f"application {app['number']} is approved but not paid",
                                    state=app["state"])
+            self.office.payments.check_confirmed(app["id"])  # the terminal's report disowned it
             if self.office.signer is None:
                 raise InvalidState("this device cannot sign licences yet: it has no key and "
                                    "certificate (nafitha keys request / certify / install, "

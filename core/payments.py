@@ -1,16 +1,100 @@
 """Payments, shifts and the Z report. Amounts are integer minor units only.
 
-A payment belongs to the open shift of the clerk who takes it (the kiosk has its own
-account and shift). Cash needs the tendered amount and gives change; card needs the
+A payment belongs to the open shift of the clerk who takes it (each kiosk has a shift of
+its own, under its cashier name: core/faces/kiosk.py, KioskFace.cashier). Cash needs the tendered amount and gives change; card needs the
 terminal's reference; online needs the gateway's reference. A void needs a supervisor's PIN
-and a reason, and is refused once a licence was issued on the payment (revoke it first)."""
+and a reason, and is refused once a licence was issued on the payment (revoke it first).
+
+Card approvals are checked against what the kiosk cannot invent (docs/payment.md,
+"Reconciliation"): at record time a kiosk's terminal reference must have the terminal's
+shape and never have been used before, and the amount is always the application's fee; at
+the end of the day the shift's card payments are reconciled against the terminal's own
+batch report (a shift is one terminal's day: a payment naming another terminal is left to
+that terminal's report), and every difference is flagged (the payment marked, audited, shown in the Z
+report and in `disputes()` for a supervisor)."""
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+
 from . import money
+from .canonical import canonical_json
 from .errors import InvalidState, NotFound, ValidationError
 from .text import clean_text
 
 METHODS = ("cash", "card", "online")
+# The reference the card terminal gives an approval (devices/payment, docs/payment.md): its
+# terminal id (8 capitals or digits), the sale's trace number (STAN, 6 digits) and the
+# issuer's authorisation code (6 capitals or digits): T0000001-000042-A1B2C3.
+TERMINAL_ID = re.compile(r"[A-Z0-9]{8}")
+TERMINAL_REF = re.compile(r"([A-Z0-9]{8})-([0-9]{6})-([A-Z0-9]{6})")
+# What reconciliation found for one card payment (payments.card_check; NULL: not yet).
+CARD_CHECKS = ("matched", "unconfirmed", "amount_differs")
+MAX_BATCH_ENTRIES = 10_000  # far above a terminal's day; bounds what a report may carry
+BATCH_KEYS = {"terminal_id", "entries"}
+ENTRY_KEYS = {"terminal_ref", "amount_minor", "currency", "sale_ref", "at"}
+
+
+def check_terminal_ref(terminal_ref: object) -> str:
+    """The terminal's reference of an approval, or ValidationError (field terminal_ref)."""
+    if not isinstance(terminal_ref, str) or not TERMINAL_REF.fullmatch(terminal_ref):
+        raise ValidationError(
+            f"terminal reference {str(terminal_ref)[:40]!r} is not one the card terminal "
+            f"gives: it is its terminal id, trace number and authorisation code, e.g. "
+            f"T0000001-000042-A1B2C3", field="terminal_ref")
+    return terminal_ref
+
+
+def terminal_of(reference: str | None) -> str | None:
+    """The terminal id a card payment's reference names, or None when it has not the
+    terminal's shape (a counter's typed reference)."""
+    m = TERMINAL_REF.fullmatch(reference or "")
+    return m.group(1) if m else None
+
+
+def check_batch_report(report: object, max_minor: int) -> dict:
+    """The terminal's batch report (the approvals since its last settlement) as core takes
+    it, or ValidationError (field report) saying what is wrong:
+        {"terminal_id": "T0000001", "entries": [{"terminal_ref": "T0000001-000042-A1B2C3",
+          "amount_minor": 1000, "currency": "BHD", "sale_ref": "...", "at": "..."}]}"""
+    def bad(why: str):
+        return ValidationError(f"the terminal's batch report is malformed: {why}",
+                               field="report")
+
+    if not isinstance(report, dict) or set(report) != BATCH_KEYS:
+        raise bad(f"it is an object with exactly {', '.join(sorted(BATCH_KEYS))}")
+    terminal_id, entries = report["terminal_id"], report["entries"]
+    if not isinstance(terminal_id, str) or not TERMINAL_ID.fullmatch(terminal_id):
+        raise bad("terminal_id is 8 capitals or digits")
+    if not isinstance(entries, list) or len(entries) > MAX_BATCH_ENTRIES:
+        raise bad(f"entries is a list of at most {MAX_BATCH_ENTRIES}")
+    clean, seen = [], set()
+    for n, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or not {"terminal_ref", "amount_minor",
+                                                "currency"} <= set(entry) <= ENTRY_KEYS:
+            raise bad(f"entry {n} is not an object with terminal_ref, amount_minor, "
+                      f"currency (and optionally sale_ref, at)")
+        ref = entry["terminal_ref"]
+        if not isinstance(ref, str) or not (m := TERMINAL_REF.fullmatch(ref)) \
+                or m.group(1) != terminal_id:
+            raise bad(f"entry {n}: terminal_ref {str(ref)[:40]!r} is not a reference of "
+                      f"terminal {terminal_id}")
+        if ref in seen:
+            raise bad(f"entry {n}: {ref} is listed twice")
+        seen.add(ref)
+        amount = entry["amount_minor"]
+        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= max_minor:
+            raise bad(f"entry {n}: amount_minor is a whole number of minor units above zero")
+        if entry["currency"] not in money.CURRENCY_EXPONENT:
+            raise bad(f"entry {n}: currency {str(entry['currency'])[:8]!r} is not known")
+        for key in ("sale_ref", "at"):
+            if not isinstance(entry.get(key, ""), str) or len(entry.get(key, "")) > 40:
+                raise bad(f"entry {n}: {key} is text of at most 40 characters")
+        clean.append({"terminal_ref": ref, "amount_minor": amount,
+                      "currency": entry["currency"], "sale_ref": entry.get("sale_ref", ""),
+                      "at": entry.get("at", "")})
+    return {"terminal_id": terminal_id, "entries": clean}
 
 
 class Payments:
@@ -18,6 +102,10 @@ class Payments:
         self.office = office
         self.store = office.store
         self.settings = office.settings
+        # A store whose schema predates card reconciliation (the migration tests run today's
+        # code on old schemas) records card payments as that version did.
+        self.reconciling = any(c["name"] == "card_check" for c in self.store.all(
+            "SELECT name FROM pragma_table_info('payments')"))
 
     def open_shift_of(self, clerk: str) -> dict | None:
         """The clerk's open shift, or None."""
@@ -36,6 +124,7 @@ class Payments:
         if method not in METHODS:
             raise ValidationError(f"method must be one of {', '.join(METHODS)}", field="method")
         max_minor = self.settings.validation.max_amount_minor
+        label = "terminal reference" if method == "card" else "gateway reference"
         if method == "cash":
             if tendered_minor is None:
                 raise ValidationError("cash needs the tendered amount", field="tendered")
@@ -45,7 +134,6 @@ class Payments:
         else:
             if tendered_minor is not None:
                 raise ValidationError(f"{method} takes no tendered amount", field="tendered")
-            label = "terminal reference" if method == "card" else "gateway reference"
             reference = clean_text(reference or "", "reference", max_length=64, min_length=1) \
                 if reference else None
             if not reference:
@@ -58,6 +146,13 @@ class Payments:
                 raise InvalidState(f"application {app['number']} is already paid (receipt "
                                    f"{live['receipt_number']})", receipt=live["receipt_number"],
                                    reason="already_paid")
+            if reference:
+                used = self.store.one("SELECT receipt_number FROM payments WHERE method = ? "
+                                      "AND reference = ?", (method, reference))
+                if used:  # one approval pays one fee, once: a replay is refused
+                    raise InvalidState(f"{label} {reference} was already used for receipt "
+                                       f"{used['receipt_number']}", reason="reference_used",
+                                       receipt=used["receipt_number"])
             if app["state"] not in ("submitted", "approved"):
                 raise InvalidState(f"application {app['number']} is {app['state']}; it cannot "
                                    f"be paid", state=app["state"])
@@ -89,6 +184,19 @@ class Payments:
                               {**row, "application_number": app["number"],
                                "application_state": new_state, "auto_approved": auto})
             return {**row, "application_number": app["number"], "application_state": new_state}
+
+    def record_card_approval(self, application: str, terminal_ref: str, clerk: str) -> dict:
+        """A card terminal's approval as a kiosk reports it, on the clerk's (that kiosk's
+        cashier name's) shift, opened on first use. The kiosk's word is checked as far as it can
+        be without the terminal: the reference has the terminal's shape (ValidationError,
+        field terminal_ref) and was never used before (InvalidState, reason reference_used);
+        the amount is the application's fee, never the kiosk's. The terminal's batch report
+        confirms it at the end of the day (reconcile_cards). Refused: nothing changes."""
+        check_terminal_ref(terminal_ref)
+        with self.store.atomic(actor=clerk):
+            app = self.office.applications.row(application)
+            self.ensure_shift(clerk, app["currency"])
+            return self.take(app["id"], "card", clerk, reference=terminal_ref)
 
     def void(self, payment: str, supervisor: str, supervisor_pin: str, reason: str) -> dict:
         reason = clean_text(reason or "", "reason", max_length=500, min_length=1)
@@ -143,16 +251,23 @@ class Payments:
             return row
 
     def ensure_shift(self, clerk: str, currency: str) -> dict:
-        """The clerk's open shift, opened with no float if there is none (the kiosk's card
-        payments go to its own account's shift)."""
+        """The clerk's open shift, opened with no float if there is none (each kiosk's card
+        payments go to its own shift)."""
         with self.store.atomic(actor=clerk):
             return self.open_shift_of(clerk) or self.open_shift(clerk, 0, currency)
 
-    def close_shift(self, clerk: str, counted_minor: int) -> dict:
+    def close_shift(self, clerk: str, counted_minor: int, card_report: dict | None = None
+                    ) -> dict:
+        """Close the clerk's open shift with the cash counted; with the card terminal's batch
+        report, its card payments are reconciled in the same transaction (reconcile_cards).
+        The Z report."""
         if isinstance(counted_minor, bool) or not isinstance(counted_minor, int) \
                 or counted_minor < 0:
             raise ValidationError("counted: a whole number of minor units, zero or more",
                                   field="counted")
+        if card_report is not None:
+            card_report = check_batch_report(card_report,
+                                             self.settings.validation.max_amount_minor)
         with self.store.atomic(actor=clerk):
             shift = self._open_shift(clerk)
             report = self.z_report(shift["id"])
@@ -162,15 +277,161 @@ class Payments:
             self.store.update("shifts", "id", shift["id"], changes)
             shift.update(changes)
             self.store.record("shift.closed", "shift", shift["id"], shift)
+            if card_report is not None:
+                self._reconcile(shift, card_report, clerk)
             return self.z_report(shift["id"])
 
-    def z_report(self, shift: str) -> dict:
-        """Totals of one shift by method, voids listed apart; expected cash in the drawer =
-        float + cash taken (change went back out of the tendered amount)."""
+    # --- card reconciliation -----------------------------------------------------------------
+    def reconcile_cards(self, shift: str, report: dict, actor: str) -> dict:
+        """Reconcile a closed shift's card payments against the terminal's batch report:
+        matched; missing from the terminal (the payment marked unconfirmed); amount differs
+        (marked amount_differs); missing from the office (an approval no payment records);
+        charged but voided (the terminal took money for a payment the office voided). A
+        payment whose reference names another terminal is not this report's to judge: it is
+        counted (other_terminals), left unchecked and listed in disputes(). Every
+        difference is flagged in the result, the audit (shift.reconciled), the Z report and
+        disputes(). A shift is reconciled once: the same report again returns the same
+        result and changes nothing; another report is refused (reason already_reconciled).
+        NotFound for an unknown shift, ValidationError for a malformed report."""
+        report = check_batch_report(report, self.settings.validation.max_amount_minor)
+        with self.store.atomic(actor=actor):
+            row = self._shift_row(shift)
+            if row["closed_at"] is None:
+                raise InvalidState(f"shift {row['number']} is still open: its card payments "
+                                   f"are reconciled when it closes", reason="shift_open")
+            return self._reconcile(row, report, actor)
+
+    def _reconcile(self, shift: dict, report: dict, actor: str) -> dict:
+        if not self.reconciling:
+            raise InvalidState("this store's schema predates card reconciliation; open it "
+                               "with this version of Nafitha to upgrade it")
+        fingerprint = hashlib.sha256(canonical_json(report).encode()).hexdigest()
+        done = self.reconciliation_of(shift["id"])
+        if done is not None:
+            if done["report_hash"] == fingerprint:
+                return done["result"]  # the same report again: the same answer
+            raise InvalidState(f"shift {shift['number']} was already reconciled (at "
+                               f"{done['reconciled_at']} by {done['reconciled_by']}) against "
+                               f"another report", reason="already_reconciled")
+        entries = {e["terminal_ref"]: e for e in report["entries"]}
+        paid = self.store.all("SELECT * FROM payments WHERE shift_id = ? AND method = 'card' "
+                              "ORDER BY taken_at", (shift["id"],))
+        matched, missing, differs, voided, marks = [], [], [], [], {}
+        other_terminals = 0
+        for p in paid:
+            entry = entries.pop(p["reference"], None)
+            if p["voided_at"]:
+                if entry is not None:
+                    voided.append(self._flagged(p, entry))
+                continue
+            if entry is None and terminal_of(p["reference"]) not in (None,
+                                                                     report["terminal_id"]):
+                # Another terminal's approval (one swapped mid-day): absent from this report
+                # by nature, not missing; it stays unchecked, in disputes().
+                other_terminals += 1
+                continue
+            if entry is None:
+                missing.append(self._flagged(p, None))
+                marks[p["id"]] = "unconfirmed"
+            elif (entry["amount_minor"], entry["currency"]) != (p["amount_minor"],
+                                                                 p["currency"]):
+                differs.append(self._flagged(p, entry))
+                marks[p["id"]] = "amount_differs"
+            else:
+                matched.append(p["receipt_number"])
+                marks[p["id"]] = "matched"
+        # What is left: approvals of other shifts (reconciled with their own) or of no one.
+        elsewhere = {ref for ref in entries if self.store.one(
+            "SELECT 1 FROM payments WHERE method = 'card' AND reference = ?", (ref,))}
+        unknown = [e for ref, e in entries.items() if ref not in elsewhere]
+        for payment_id, mark in marks.items():
+            self.store.update("payments", "id", payment_id, {"card_check": mark})
+        now = self.store.now()
+        result = {"shift": shift["number"], "shift_id": shift["id"],
+                  "terminal_id": report["terminal_id"], "reconciled_at": now,
+                  "reconciled_by": actor, "matched": matched, "missing_from_terminal": missing,
+                  "amount_differs": differs, "missing_from_office": unknown,
+                  "charged_but_voided": voided, "other_shifts": len(elsewhere),
+                  "other_terminals": other_terminals,
+                  "differences": len(missing) + len(differs) + len(unknown) + len(voided)}
+        self.store.insert("card_reconciliations", {
+            "shift_id": shift["id"], "terminal_id": report["terminal_id"],
+            "report_hash": fingerprint, "result": json.dumps(result), "reconciled_at": now,
+            "reconciled_by": actor})
+        self.store.record("shift.reconciled", "shift", shift["id"],
+                          {"id": shift["id"], "number": shift["number"],
+                           "clerk": shift["clerk"], **result})
+        return result
+
+    def _flagged(self, payment: dict, entry: dict | None) -> dict:
+        """A payment reconciliation flags, with what a supervisor needs to act on it: the
+        application, the licence issued on it (if any) and the terminal's amount."""
+        app = self.office.applications.row(payment["application_id"])
+        licence = self.office.licences.summary_for(payment["application_id"])
+        return {"receipt": payment["receipt_number"], "terminal_ref": payment["reference"],
+                "application_number": app["number"], "amount_minor": payment["amount_minor"],
+                "currency": payment["currency"],
+                "terminal_amount_minor": None if entry is None else entry["amount_minor"],
+                "terminal_currency": None if entry is None else entry["currency"],
+                "licence": licence["number"] if licence else None}
+
+    def reconciliation_of(self, shift_id: str) -> dict | None:
+        """The shift's card reconciliation (result decoded), or None when not yet done."""
+        if not self.reconciling:
+            return None
+        row = self.store.one("SELECT * FROM card_reconciliations WHERE shift_id = ?",
+                             (shift_id,))
+        if row is not None:
+            row["result"] = json.loads(row["result"])
+        return row
+
+    def disputes(self) -> dict:
+        """What a supervisor must look into: card payments reconciliation did not confirm
+        (with the licence issued on them, if any; `card_check` other_terminal: a reconciled
+        shift's payment naming another terminal, to check against that terminal's report),
+        and approvals the office has no payment for or voided, by shift."""
+        if not self.reconciling:
+            return {"payments": [], "unrecorded_approvals": []}
+        rows = self.store.all(
+            "SELECT p.*, s.number AS shift_number FROM payments p JOIN shifts s ON s.id = "
+            "p.shift_id WHERE p.voided_at IS NULL AND (p.card_check IN ('unconfirmed', "
+            "'amount_differs') OR (p.method = 'card' AND p.card_check IS NULL AND EXISTS "
+            "(SELECT 1 FROM card_reconciliations r WHERE r.shift_id = p.shift_id))) "
+            "ORDER BY p.taken_at")
+        flagged = [{**self._flagged(p, None), "card_check": p["card_check"] or "other_terminal",
+                    "shift": p["shift_number"], "taken_at": p["taken_at"]} for p in rows]
+        unrecorded = []
+        for r in self.store.all("SELECT result FROM card_reconciliations ORDER BY "
+                                "reconciled_at"):
+            result = json.loads(r["result"])
+            for kind in ("missing_from_office", "charged_but_voided"):
+                unrecorded += [{**e, "kind": kind, "shift": result["shift"]}
+                               for e in result[kind]]
+        return {"payments": flagged, "unrecorded_approvals": unrecorded}
+
+    def check_confirmed(self, application_id: str) -> None:
+        """InvalidState (reason payment_unconfirmed) when the application's card payment was
+        not confirmed by the terminal's report: no licence is issued on it until a
+        supervisor has looked (void it, or the terminal's report shows it)."""
+        live = self.live_for(application_id)
+        if live is not None and live.get("card_check") in ("unconfirmed", "amount_differs"):
+            raise InvalidState(f"the card payment of receipt {live['receipt_number']} was not "
+                               f"confirmed by the terminal's report ({live['card_check']}); a "
+                               f"supervisor must look into it", reason="payment_unconfirmed",
+                               receipt=live["receipt_number"])
+
+    def _shift_row(self, shift: str) -> dict:
         row = self.store.one("SELECT * FROM shifts WHERE id = ? OR CAST(number AS TEXT) = ?",
                              (shift, str(shift)))
         if row is None:
             raise NotFound(f"no shift {shift!r}")
+        return row
+
+    def z_report(self, shift: str) -> dict:
+        """Totals of one shift by method, voids listed apart; expected cash in the drawer =
+        float + cash taken (change went back out of the tendered amount); `card_check`: what
+        the card reconciliation found (None until the shift is reconciled)."""
+        row = self._shift_row(shift)
         payments = self.store.all("SELECT * FROM payments WHERE shift_id = ? ORDER BY taken_at",
                                   (row["id"],))
         live = [p for p in payments if not p["voided_at"]]
@@ -189,4 +450,17 @@ class Payments:
                           "total_minor": sum(p["amount_minor"] for p in voided)},
                 "expected_cash_minor": expected, "counted_minor": row["counted_minor"],
                 "difference_minor": row["difference_minor"],
-                "receipts": [p["receipt_number"] for p in live]}
+                "receipts": [p["receipt_number"] for p in live],
+                "card_check": self._card_check_summary(row["id"])}
+
+    def _card_check_summary(self, shift_id: str) -> dict | None:
+        done = self.reconciliation_of(shift_id)
+        if done is None:
+            return None
+        r = done["result"]
+        return {"reconciled_at": r["reconciled_at"], "terminal_id": r["terminal_id"],
+                "matched": len(r["matched"]), "differences": r["differences"],
+                "other_terminals": r["other_terminals"],
+                **{kind: [e.get("receipt") or e["terminal_ref"] for e in r[kind]]
+                   for kind in ("missing_from_terminal", "amount_differs",
+                                "missing_from_office", "charged_but_voided")}}

@@ -121,6 +121,27 @@ class KioskDevices:
         if self.terminal is not None:
             self.terminal.cancel(reference)
 
+    def card_batch_report(self) -> dict | None:
+        """The terminal's own report of its approvals since the last settlement, for the end
+        of the day's reconciliation; None when there is no terminal or it cannot be asked
+        (the shift then closes unreconciled, for `nafitha payments reconcile` later)."""
+        if self.terminal is None:
+            return None
+        from devices.payment import PaymentTerminalError
+        try:
+            return self.terminal.batch_report()
+        except PaymentTerminalError as exc:
+            log.warning("no batch report from the payment terminal: %s", exc)
+            return None
+
+    def settle_card_batch(self) -> None:
+        """Close the terminal's batch once the office holds its reconciliation."""
+        from devices.payment import PaymentTerminalError
+        try:
+            self.terminal.settle()
+        except PaymentTerminalError as exc:  # the next report repeats it: harmless
+            log.warning("the payment terminal did not settle its batch: %s", exc)
+
     # --- camera --------------------------------------------------------------------------
     @property
     def scanner(self):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from core import money
+from core.errors import InvalidState, ValidationError
 from core.payments import METHODS
 from nafitha.commands import Group, command, parse_money, supervisor_options
 
@@ -23,7 +24,7 @@ def pay_cmd(ctx, number, method, tendered, reference, clerk):
         nafitha pay MUH-D01-A2026-000001 --method cash --tendered 5.000
     """
     tendered_minor = parse_money(tendered, "tendered", ctx) if tendered is not None else None
-    p = ctx.office.payments.take(number, method, clerk or ctx.user, tendered_minor, reference)
+    p = ctx.office.payments.take(number, method, clerk or ctx.actor(), tendered_minor, reference)
 
     def human(p):
         click.echo(f"receipt {p['receipt_number']}  paid "
@@ -70,7 +71,7 @@ def shift_open(ctx, clerk, float_):
         nafitha shift open --clerk sara --float 20.000
     """
     minor = 0 if float_.strip() in ("0", "0.000") else parse_money(float_, "float", ctx)
-    return ctx.office.payments.open_shift(clerk or ctx.user, minor), None
+    return ctx.office.payments.open_shift(clerk or ctx.actor(), minor), None
 
 
 def _z_human(z):
@@ -99,7 +100,7 @@ def shift_close(ctx, clerk, counted):
         nafitha shift close --clerk sara --counted 41.500
     """
     minor = 0 if counted.strip() in ("0", "0.000") else parse_money(counted, "counted", ctx)
-    return ctx.office.payments.close_shift(clerk or ctx.user, minor), _z_human
+    return ctx.office.payments.close_shift(clerk or ctx.actor(), minor), _z_human
 
 
 @click.group(cls=Group)
@@ -124,7 +125,113 @@ def report_z(ctx, shift_number):
     return ctx.office.payments.z_report(shift_number), _z_human
 
 
+@click.group(cls=Group)
+def payments():
+    """Card payments against the terminal's own report: reconcile a shift, list disputes.
+
+    \b
+    Example:
+        nafitha payments reconcile 3 --report batch.json
+    """
+
+
+def _reconciled_human(r):
+    def f(item):
+        amount = money.format_amount(item["amount_minor"], item["currency"])
+        return f"{item.get('receipt') or item['terminal_ref']}  {amount}"
+    click.echo(f"shift {r['shift']}  terminal {r['terminal_id']}  reconciled "
+               f"{r['reconciled_at']} by {r['reconciled_by']}")
+    click.echo(f"matched                {len(r['matched'])}")
+    for kind, words in (("missing_from_terminal", "missing from the terminal (unconfirmed)"),
+                        ("amount_differs", "amount differs"),
+                        ("missing_from_office", "missing from the office"),
+                        ("charged_but_voided", "charged but voided")):
+        for item in r[kind]:
+            extra = ""
+            if item.get("terminal_amount_minor") is not None and kind == "amount_differs":
+                extra = (f"  terminal says "
+                         f"{money.format_amount(item['terminal_amount_minor'], item['currency'])}")
+            if item.get("licence"):
+                extra += f"  licence {item['licence']} issued on it"
+            click.echo(f"FLAG {words}: {f(item)}{extra}")
+    if r["other_terminals"]:  # not this report's to judge: listed in the disputes
+        click.echo(f"other terminals        {r['other_terminals']}  (see payments disputes)")
+    click.echo(f"differences            {r['differences']}")
+
+
+@command(payments, "reconcile")
+@click.argument("shift_number")
+@click.option("--report", "report_file", type=click.File("r"),
+              help="The terminal's batch report as JSON ({\"terminal_id\", \"entries\"}; "
+                   "- reads stdin).")
+@click.option("--from-terminal", is_flag=True,
+              help="Ask this device's card terminal ([payment] settings) for its report.")
+def payments_reconcile(ctx, shift_number, report_file, from_terminal):
+    """Reconcile a closed shift's card payments against the card terminal's batch report.
+
+    Every difference is flagged: a payment the terminal never approved is marked
+    unconfirmed (no licence is issued on it; one already issued is named for the
+    supervisor), an amount that differs, an approval the office has no payment for, an
+    approval of a voided payment. A shift is reconciled once: the same report again gives
+    the same answer, another one is refused.
+
+    \b
+    Example:
+        nafitha payments reconcile 3 --report batch.json --json
+    """
+    if bool(report_file) == bool(from_terminal):
+        raise click.UsageError("give the report: --report FILE or --from-terminal")
+    if from_terminal:
+        report = _terminal_report(ctx)
+    else:
+        import json
+        try:
+            report = json.load(report_file)
+        except ValueError as exc:
+            raise ValidationError(f"the terminal's batch report is malformed: not JSON "
+                                  f"({exc})", field="report") from None
+    return ctx.office.payments.reconcile_cards(shift_number, report, ctx.actor()), \
+        _reconciled_human
+
+
+def _terminal_report(ctx) -> dict:
+    from devices.payment import PaymentTerminalError, open_terminal
+    try:
+        terminal = open_terminal(ctx.settings.payment)
+        if terminal is None:
+            raise InvalidState("this device has no card terminal (payment.transport = none)")
+        with terminal:
+            return terminal.batch_report()
+    except PaymentTerminalError as exc:
+        raise InvalidState(f"cannot get the terminal's batch report: {exc}") from None
+
+
+@command(payments, "disputes")
+def payments_disputes(ctx):
+    """What a supervisor must look into: card payments the terminal's report did not
+    confirm (with any licence issued on them), approvals with no payment or a voided one.
+
+    \b
+    Example:
+        nafitha payments disputes --json
+    """
+    def human(d):
+        for p in d["payments"]:
+            amount = money.format_amount(p["amount_minor"], p["currency"])
+            click.echo(f"{p['card_check']:<15} {p['receipt']}  {amount}  application "
+                       f"{p['application_number']}  shift {p['shift']}"
+                       + (f"  licence {p['licence']}" if p["licence"] else ""))
+        for u in d["unrecorded_approvals"]:
+            amount = money.format_amount(u["amount_minor"], u["currency"])
+            click.echo(f"{u['kind']:<15} {u.get('receipt') or u['terminal_ref']}  {amount}  "
+                       f"shift {u['shift']}")
+        if not d["payments"] and not d["unrecorded_approvals"]:
+            click.echo("no disputes")
+    return ctx.office.payments.disputes(), human
+
+
 def register(root: click.Group) -> None:
+    root.add_command(payments)
     root.add_command(pay_cmd)
     root.add_command(void_cmd)
     root.add_command(shift)

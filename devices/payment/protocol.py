@@ -8,11 +8,16 @@ sends a frame again on NAK or when no ACK comes within the ACK timeout, at most
 `max_resends` times. Both ends use `Link`: the client over pyserial, the simulator over the
 master side of a pseudo-terminal.
 
-Messages (kiosk -> terminal): SALE ref amount currency | STATUS ref | CANCEL ref | PING
-Replies (terminal -> kiosk):  RESULT ref status amount currency authcode last4 message |
-                              WAIT ref text | PONG READY|BUSY
+Messages (kiosk -> terminal): SALE ref amount currency | STATUS ref | CANCEL ref | PING |
+                              BATCH | SETTLE
+Replies (terminal -> kiosk):  RESULT ref status amount currency authcode last4 message tid
+                              stan | WAIT ref text | PONG READY|BUSY |
+                              ENTRY tid stan authcode ref amount currency time (one per
+                              approval since the last settlement), then
+                              BATCHEND tid count total | SETTLED tid count total
 RESULT status: APPROVED, DECLINED, CANCELLED, TIMEOUT, UNKNOWN (never seen), PENDING (the
-answer to STATUS while that sale is still in progress).
+answer to STATUS while that sale is still in progress). An approval's reference is
+tid-stan-authcode (core.payments.TERMINAL_REF).
 """
 from __future__ import annotations
 
@@ -28,7 +33,9 @@ log = logging.getLogger("nafitha.payment.protocol")
 STX, ETX, FS, ACK, NAK = 0x02, 0x03, 0x1C, 0x06, 0x15
 MAX_FRAME_BYTES = 1024  # far above any message; bounds the garbage a noisy line can pile up
 RESULT_STATUSES = ("APPROVED", "DECLINED", "CANCELLED", "TIMEOUT", "UNKNOWN", "PENDING")
-RESULT_FIELDS = 8  # RESULT ref status amount currency authcode last4 message
+RESULT_FIELDS = 10  # RESULT ref status amount currency authcode last4 message tid stan
+ENTRY_FIELDS = 8    # ENTRY tid stan authcode ref amount currency time
+BATCHEND_FIELDS = 4  # BATCHEND tid count total (SETTLED the same)
 
 
 def lrc(data: bytes) -> int:
@@ -200,6 +207,6 @@ class Link:
 
 def result_fields(reference: str, status: str, amount_minor: int | None = None,
                   currency: str = "", authcode: str = "", last4: str = "",
-                  message: str = "") -> list[str]:
+                  message: str = "", terminal_id: str = "", stan: str = "") -> list[str]:
     return ["RESULT", reference, status, "" if amount_minor is None else str(amount_minor),
-            currency, authcode, last4, message]
+            currency, authcode, last4, message, terminal_id, stan]

@@ -24,7 +24,9 @@ from typing import Callable
 
 import serial
 
-from .protocol import RESULT_FIELDS, RESULT_STATUSES, Link
+from core.payments import TERMINAL_REF
+
+from .protocol import BATCHEND_FIELDS, ENTRY_FIELDS, RESULT_FIELDS, RESULT_STATUSES, Link
 from .terminal import (PaymentOutcome, PaymentTerminal, PaymentTerminalError,
                        PaymentTerminalOffline, check_reference, check_sale, check_timeout)
 
@@ -49,6 +51,13 @@ class _Result:
     authcode: str
     last4: str
     message: str
+    terminal_id: str = ""
+    stan: str = ""
+
+    @property
+    def terminal_ref(self) -> str:
+        """The approval's reference: terminal id, trace number, authorisation code."""
+        return f"{self.terminal_id}-{self.stan}-{self.authcode}"
 
 
 def _parse_result(fields: list[str]) -> _Result | None:
@@ -57,16 +66,44 @@ def _parse_result(fields: list[str]) -> _Result | None:
         log.warning("payment terminal: RESULT with %d fields instead of %d ignored: %r",
                     len(fields), RESULT_FIELDS, fields)
         return None
-    _, reference, status, amount, currency, authcode, last4, message = fields
+    _, reference, status, amount, currency, authcode, last4, message, tid, stan = fields
     if status not in RESULT_STATUSES or (amount and not amount.isdigit()):
         log.warning("payment terminal: malformed RESULT ignored: %r", fields)
         return None
     amount_minor = int(amount) if amount else None
-    if status == "APPROVED" and (not authcode or amount_minor is None or not currency):
-        log.warning("payment terminal: approval without an authorisation code, amount or "
-                    "currency is no approval; ignored: %r", fields)
+    result = _Result(reference, status, amount_minor, currency, authcode, last4, message,
+                     tid, stan)
+    if status == "APPROVED" and (amount_minor is None or not currency
+                                 or not TERMINAL_REF.fullmatch(result.terminal_ref)):
+        log.warning("payment terminal: approval without a well-formed terminal id, trace "
+                    "number and authorisation code, amount or currency is no approval; "
+                    "ignored: %r", fields)
         return None
-    return _Result(reference, status, amount_minor, currency, authcode, last4, message)
+    return result
+
+
+def _parse_entry(fields: list[str]) -> dict:
+    """One ENTRY of a batch as core's report takes it (core.payments.check_batch_report);
+    PaymentTerminalError for a malformed one (the whole report is then refused)."""
+    if len(fields) != ENTRY_FIELDS or not fields[5].isdigit():
+        raise PaymentTerminalError(f"the payment terminal sent a malformed batch entry: "
+                                   f"{fields!r}")
+    _, tid, stan, authcode, reference, amount, currency, at = fields
+    return {"terminal_ref": f"{tid}-{stan}-{authcode}", "amount_minor": int(amount),
+            "currency": currency, "sale_ref": reference, "at": at}
+
+
+def _batch_end(fields: list[str], entries: list[dict]) -> dict:
+    if len(fields) != BATCHEND_FIELDS or not fields[2].isdigit() or not fields[3].isdigit():
+        raise PaymentTerminalError(f"the payment terminal sent a malformed batch end: "
+                                   f"{fields!r}")
+    _, tid, count, total = fields
+    if fields[0] == "SETTLED":
+        return {"terminal_id": tid, "count": int(count), "total_minor": int(total)}
+    if int(count) != len(entries) or int(total) != sum(e["amount_minor"] for e in entries):
+        raise PaymentTerminalError(f"the batch report is incomplete: the terminal counted "
+                                   f"{count} approvals ({total}), {len(entries)} arrived")
+    return {"terminal_id": tid, "entries": entries}
 
 
 class _SerialBytes:
@@ -290,7 +327,7 @@ class SerialPaymentTerminal(PaymentTerminal):
     def _final(result: _Result, reference, amount_minor, currency) -> PaymentOutcome:
         approved = result.status == "APPROVED"
         return PaymentOutcome(TERMINAL_STATUS[result.status], reference, amount_minor, currency,
-                              terminal_ref=result.authcode if approved else None,
+                              terminal_ref=result.terminal_ref if approved else None,
                               message=result.message, card_last4=result.last4 or None,
                               pending=result.status == "PENDING")
 
@@ -370,6 +407,42 @@ class SerialPaymentTerminal(PaymentTerminal):
                                              f"the payment terminal ({exc})") from exc
         raise PaymentTerminalOffline(f"cannot look up {reference}: the payment terminal did "
                                      f"not reply to STATUS")
+
+    def batch_report(self) -> dict:
+        return self._batch("BATCH")
+
+    def settle(self) -> dict:
+        return self._batch("SETTLE")
+
+    def _batch(self, request: str) -> dict:
+        """BATCH: the ENTRY frames, then BATCHEND with their count and total (checked: a
+        report with a frame lost is refused, never taken as complete). SETTLE: SETTLED."""
+        self._check_open()
+        with self._line:
+            link = self._connect()
+            if link is None:
+                raise PaymentTerminalOffline(f"cannot ask for the batch report: payment "
+                                             f"terminal offline ({self._last_error})")
+            try:
+                if not self._send(link, [request]):
+                    raise PaymentTerminalOffline(f"the payment terminal did not answer "
+                                                 f"{request}")
+                entries = []
+                deadline = self.clock() + self.reply_timeout_s
+                while (remaining := deadline - self.clock()) > 0:
+                    fields = self._receive(link, remaining)
+                    if fields is None:
+                        break
+                    if fields[0] == "ENTRY" and request == "BATCH":
+                        entries.append(_parse_entry(fields))
+                        deadline = self.clock() + self.reply_timeout_s  # more are coming
+                    elif fields[0] == ("BATCHEND" if request == "BATCH" else "SETTLED"):
+                        return _batch_end(fields, entries)
+            except _LineLost as exc:
+                raise PaymentTerminalOffline(f"lost the line to the payment terminal during "
+                                             f"{request} ({exc})") from exc
+        raise PaymentTerminalOffline(f"the payment terminal did not finish its answer to "
+                                     f"{request}")
 
     def status(self) -> str:
         if self._closed.is_set():

@@ -21,6 +21,12 @@ A scripted outcome is used by the next new SALE:
     cancelled            the card holder presses cancel on the terminal after delay_s
     no_answer / offline  the terminal goes silent on that SALE (no ACK) and stays silent
                          until set_offline(False)
+
+Its batch (BATCH: every approval since the last SETTLE) can play the differences the end of
+the day's reconciliation must find: `add_unreported(reference, amount)` (an approval the
+kiosk never reported), `omit(reference)` (an approval left out of the batch, as if the
+terminal never made it) and `alter_amount(reference, amount)` (the batch shows another
+amount).
 """
 from __future__ import annotations
 
@@ -104,13 +110,18 @@ class SimulatedTerminal:
 
     def __init__(self, default: str = "approved", *, default_delay_s: float = 0.0,
                  ack_timeout_s: float = 1.0, max_resends: int = 3,
-                 auth_codes: Iterator[str] | None = None,
+                 auth_codes: Iterator[str] | None = None, terminal_id: str = "T0000001",
                  clock: Callable[[], float] = time.monotonic):
         if default not in SCRIPTED_OUTCOMES:
             raise ValueError(f"default must be one of {SCRIPTED_OUTCOMES}, got {default!r}")
         self.default = _Script(default, default_delay_s, "4242", None)
         self.clock = clock
         self.auth_codes = auth_codes or (f"{n:06d}" for n in itertools.count(1))
+        self.terminal_id = terminal_id
+        self._stans = (f"{n:06d}" for n in itertools.count(1))  # one trace number a sale
+        # The current batch: (ENTRY fields) of each approval since the last SETTLE.
+        self.batch: list[list[str]] = []
+        self.settlements: list[list[list[str]]] = []
         self.charges: list[tuple[str, int, str]] = []
         self.received: list[list[str]] = []
         self.sent: list[bytes] = []        # raw bytes written to the line, ACK/NAK included
@@ -141,6 +152,27 @@ class SimulatedTerminal:
         with self._lock:
             self._scripts.append(_Script(outcome, float(delay_s), last4, message))
         return self
+
+    def add_unreported(self, reference: str, amount_minor: int, currency: str = "BHD",
+                       authcode: str = "U00001") -> str:
+        """Fault: an approval in the batch that no kiosk reported. Its terminal reference."""
+        with self._lock:
+            stan = next(self._stans)
+            self.batch.append(["ENTRY", self.terminal_id, stan, authcode, reference,
+                               str(amount_minor), currency, time.strftime("%H%M%S")])
+        return f"{self.terminal_id}-{stan}-{authcode}"
+
+    def omit(self, reference: str) -> None:
+        """Fault: the batch leaves out the approval of this sale reference."""
+        with self._lock:
+            self.batch = [e for e in self.batch if e[4] != reference]
+
+    def alter_amount(self, reference: str, amount_minor: int) -> None:
+        """Fault: the batch shows another amount for the approval of this sale reference."""
+        with self._lock:
+            for entry in self.batch:
+                if entry[4] == reference:
+                    entry[5] = str(amount_minor)
 
     def set_offline(self, offline: bool = True) -> None:
         """Offline: every byte in is ignored and nothing goes out, as if unplugged."""
@@ -270,6 +302,8 @@ class SimulatedTerminal:
             self._send(self._record_of(fields[1]))
         elif kind == "CANCEL" and len(fields) == 2:
             self._cancel_asked(fields[1])
+        elif kind in ("BATCH", "SETTLE") and len(fields) == 1:
+            self._batch_asked(settle=kind == "SETTLE")
         else:
             log.warning("simulated terminal: message %r not understood", fields)
 
@@ -307,6 +341,19 @@ class SimulatedTerminal:
         if script.outcome in ("approved", "declined"):
             self._send(["WAIT", reference, "ENTER PIN"])
 
+    def _batch_asked(self, settle: bool) -> None:
+        with self._lock:
+            entries = [list(e) for e in self.batch]
+            if settle:
+                self.settlements.append(entries)
+                self.batch = []
+        total = sum(int(e[5]) for e in entries)
+        if not settle:
+            for entry in entries:
+                self._send(entry)
+        self._send(["SETTLED" if settle else "BATCHEND", self.terminal_id, str(len(entries)),
+                    str(total)])
+
     def _cancel_asked(self, reference: str) -> None:
         sale = self._sale
         if sale is None or sale.reference != reference:
@@ -331,13 +378,17 @@ class SimulatedTerminal:
     def _finish(self, sale: _Sale, status: str, message: str) -> None:
         approved = status == "APPROVED"
         card = status in FINAL
+        authcode, stan = (next(self.auth_codes), next(self._stans)) if approved else ("", "")
         record = result_fields(sale.reference, status, sale.amount_minor, sale.currency,
-                               next(self.auth_codes) if approved else "",
-                               sale.script.last4 if card else "", message)
+                               authcode, sale.script.last4 if card else "", message,
+                               self.terminal_id if approved else "", stan)
         with self._lock:
             self.results[sale.reference] = record
             if approved:
                 self.charges.append((sale.reference, sale.amount_minor, sale.currency))
+                self.batch.append(["ENTRY", self.terminal_id, stan, authcode, sale.reference,
+                                   str(sale.amount_minor), sale.currency,
+                                   time.strftime("%H%M%S")])
             self._sale = None
         self._send(record)
 

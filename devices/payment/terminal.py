@@ -48,7 +48,7 @@ class PaymentOutcome:
     reference: str               # the kiosk's transaction reference
     amount_minor: int
     currency: str
-    terminal_ref: str | None = None  # the authorisation code, on approval only
+    terminal_ref: str | None = None  # on approval only: terminal id-trace number-auth code
     message: str = ""            # the terminal's short text, e.g. "INSUFFICIENT FUNDS"
     card_last4: str | None = None
     pending: bool = False
@@ -122,6 +122,18 @@ class PaymentTerminal(ABC):
     def lookup(self, reference: str) -> PaymentOutcome | None:
         """What the terminal recorded for `reference`: None if it never saw it. Raises
         PaymentTerminalOffline if the terminal cannot be asked."""
+
+    def batch_report(self) -> dict:
+        """The terminal's own report of every approval since its last settlement, as core's
+        reconciliation takes it: {"terminal_id", "entries": [{"terminal_ref",
+        "amount_minor", "currency", "sale_ref", "at"}]}. Raises PaymentTerminalOffline when
+        it cannot be asked, PaymentTerminalError when its answer is malformed or incomplete."""
+        raise PaymentTerminalError(f"{type(self).__name__} cannot give its batch report")
+
+    def settle(self) -> dict:
+        """Close the terminal's batch (after its report was reconciled): {"terminal_id",
+        "count", "total_minor"} of the batch closed."""
+        raise PaymentTerminalError(f"{type(self).__name__} cannot settle its batch")
 
     @abstractmethod
     def status(self) -> str:

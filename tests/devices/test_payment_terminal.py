@@ -86,7 +86,8 @@ def test_approved_sale_is_charged_once_with_the_terminal_reference(sim, terminal
     assert outcome.approved and outcome.status == "approved"
     assert (outcome.reference, outcome.amount_minor, outcome.currency) == \
         ("K-000123-1", 1500, "BHD")
-    assert outcome.terminal_ref == "000001" and outcome.card_last4 == "4242"
+    # the terminal's reference: its id, the sale's trace number, the authorisation code
+    assert outcome.terminal_ref == "T0000001-000001-000001" and outcome.card_last4 == "4242"
     assert not outcome.pending
     assert sim.charges == [("K-000123-1", 1500, "BHD")]
     assert sim.received == [["SALE", "K-000123-1", "1500", "BHD"]]
@@ -135,10 +136,10 @@ def test_an_approval_after_the_kiosk_gave_up_is_found_by_lookup(sim, terminal):
     assert still.status == "timeout" and still.pending and still.message == "IN PROGRESS"
     wait_until(lambda: sim.charges)
     late = terminal.lookup("K-6")
-    assert late.approved and late.terminal_ref == "000001" and late.amount_minor == 1500
+    assert late.approved and late.terminal_ref == "T0000001-000001-000001" and late.amount_minor == 1500
     # the kiosk retries the same reference: the stored approval, no second charge
     again = terminal.charge("K-6", 1500, "BHD")
-    assert again.approved and again.terminal_ref == "000001"
+    assert again.approved and again.terminal_ref == "T0000001-000001-000001"
     assert sim.charges == [("K-6", 1500, "BHD")]
 
 
@@ -307,10 +308,15 @@ def test_a_reply_about_another_sale_is_never_taken_as_approval(sim, terminal):
     sim.script("timeout")
     thread, box = charge_in_thread(terminal, "K-21", 1500, "BHD", timeout_s=0.5)
     wait_until(sale_received(sim, "K-21"))
-    sim.inject(["RESULT", "K-OTHER", "APPROVED", "1500", "BHD", "999999", "4242", "APPROVED"])
-    sim.inject(["RESULT", "K-21", "APPROVED", "150", "BHD", "999998", "4242", "APPROVED"])
-    sim.inject(["RESULT", "K-21", "APPROVED", "1500", "KWD", "999997", "4242", "APPROVED"])
-    sim.inject(["RESULT", "K-21", "APPROVED", "1500", "BHD", "", "4242", "APPROVED"])
+    ok = ["T0000009", "000009"]  # a well-formed terminal id and trace number
+    sim.inject(["RESULT", "K-OTHER", "APPROVED", "1500", "BHD", "999999", "4242", "APPROVED",
+                *ok])
+    sim.inject(["RESULT", "K-21", "APPROVED", "150", "BHD", "999998", "4242", "APPROVED", *ok])
+    sim.inject(["RESULT", "K-21", "APPROVED", "1500", "KWD", "999997", "4242", "APPROVED", *ok])
+    sim.inject(["RESULT", "K-21", "APPROVED", "1500", "BHD", "", "4242", "APPROVED", *ok])
+    sim.inject(["RESULT", "K-21", "APPROVED", "1500", "BHD", "999996", "4242", "APPROVED",
+                "", ""])  # no terminal id or trace number: no reference the hub takes
+    sim.inject(["RESULT", "K-21", "APPROVED", "1500", "BHD", "999995", "4242", "APPROVED"])
     sim.inject(["RESULT", "K-21", "APPROVED"])
     thread.join(5)
     outcome = box["outcome"]

@@ -39,8 +39,9 @@ def qr_texts(image) -> list[str]:
 
 @pytest.fixture
 def pay(office, till):
-    def take(app: dict) -> dict:
-        return office.payments.take(app["id"], "card", till.clerk, reference="AUTH 1")
+    def take(app: dict) -> dict:  # each approval its own reference (a reused one is refused)
+        return office.payments.take(app["id"], "card", till.clerk,
+                                    reference=f"AUTH {app['number']}")
     return take
 
 

@@ -277,13 +277,14 @@ class Applications:
         return "json_extract(fields, '$.national_id') = ?", national_id
 
     def ending_in(self, digits: int) -> dict:
-        """The one application whose number ends in these digits (A2026-000123 for 123):
-        what a resident copies off a slip. NotFound when none or several match."""
-        rows = self.store.all("SELECT number FROM applications WHERE number LIKE ? ORDER BY "
+        """The row of the one application whose number ends in these digits (A2026-000123
+        for 123): what a resident copies off a slip. NotFound when none or several match.
+        Its fields stay sealed: a kiosk shows only resident_view of it."""
+        rows = self.store.all("SELECT * FROM applications WHERE number LIKE ? ORDER BY "
                               "created_at DESC", (f"%-{digits:06d}",))
         if len(rows) != 1:
             raise NotFound(f"no application ending in {digits}")
-        return self.get(rows[0]["number"])
+        return rows[0]
 
     def latest_for_ticket(self, ticket_id: str) -> str | None:
         """The number of the newest application made for a queue ticket, if any."""
@@ -362,6 +363,21 @@ class Applications:
         sql += " ORDER BY created_at DESC LIMIT ?"
         params.append(limit)
         return [self.view(r) for r in self.store.all(sql, params)]
+
+
+# What a resident is shown of an application at a kiosk (following it, paying it, the
+# result): never the holder's name, national ID, phone or address, nor who decided it.
+RESIDENT_VIEW = ("id", "number", "service_code", "state", "fee_minor", "currency",
+                 "issue_mode", "submitted_at", "paid_at", "reason")
+
+
+def resident_view(app: dict) -> dict:
+    """An application (a row or a view) as a kiosk shows it: its number, service, state and
+    fee; the reason only for a rejection (what the status screen says)."""
+    out = {k: app[k] for k in RESIDENT_VIEW}
+    if app["state"] != "rejected":
+        out["reason"] = None
+    return out
 
 
 def public(row: dict) -> dict:

@@ -60,6 +60,35 @@ class KioskFlow:
         self.large_text = False
         self.screen = "home"
         self.visit = Visit()
+        # A licence this kiosk was printing when it stopped (a crash, a power cut) may have
+        # come out: the person at the kiosk is asked before anything else (not part of a
+        # visit: a timeout does not wipe the question). `print_outcome` once answered:
+        # "thanks" | "take_it" | "counter".
+        self.print_question: dict | None = None
+        self.print_outcome: str | None = None
+
+    # --- a licence that may have come out before a stop -----------------------------------
+    @slow
+    def check_unfinished_prints(self) -> None:
+        """At start: ask about a licence left printing (never printed again by itself)."""
+        waiting = self.backend.print_jobs().recover()
+        self.print_question = waiting[0] if waiting else None
+        self.print_outcome = None
+
+    @slow
+    def answer_print(self, came_out: str) -> None:
+        """yes: done; no: no original exists, so it prints now; unsure: no other original,
+        the counter gives a counted COPY. Audited under the kiosk's account."""
+        job = self.backend.answer_print(self.print_question["id"], came_out)
+        if came_out == "no":
+            printed = self.devices.print_job(job).printed
+            self.print_outcome = "take_it" if printed else "counter"
+        else:
+            self.print_outcome = "thanks" if came_out == "yes" else "counter"
+
+    def close_print_question(self) -> None:
+        """OK on the answer's result: the next licence asked about, if any."""
+        self.print_question = self.print_outcome = None
 
     # --- navigation -----------------------------------------------------------------------
     def go(self, screen: str) -> None:
@@ -247,6 +276,16 @@ class KioskFlow:
         v.application = self.backend.application(app["id"])
         self.finish_paid()
 
+    def close_day(self) -> dict | None:
+        """End of the day (staff, on a worker): ask the terminal for its batch report, close
+        the kiosk's shift reconciled against it (the office flags every difference), then
+        settle the terminal's batch. The Z report, or None if no shift was open."""
+        report = self.devices.card_batch_report()
+        z = self.backend.close_day(report)
+        if report is not None and z is not None:
+            self.devices.settle_card_batch()
+        return z
+
     def cancel_payment(self) -> None:
         """The resident tapped Cancel while the terminal waits (called on the UI thread)."""
         if self.visit.payment_reference and self.visit.payment_state == "waiting":
@@ -266,10 +305,15 @@ class KioskFlow:
 
     @slow
     def finish_unpaid(self) -> None:
-        """the slip with the application number and its QR; pay at the counter."""
+        """the slip with the application number and its QR; pay at the counter. An
+        application found by its slip or number already has its slip in the resident's hand:
+        a kiosk prints only the slips of what it submitted (nothing else is its to print)."""
         v = self.visit
-        v.print_ok = self.devices.print_document("application", v.application["id"],
-                                                 self.lang).printed
+        if v.found is not None and v.found["id"] == v.application["id"]:
+            v.print_ok = None  # nothing to print
+        else:
+            v.print_ok = self.devices.print_document("application", v.application["id"],
+                                                     self.lang).printed
         self.go("result")
 
     # --- verifying a licence -----------------------------------------------------------------

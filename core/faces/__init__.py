@@ -36,6 +36,14 @@ WHO = ("device", "session", "clerk", "supervisor")
 RETRY = ("safe", "keyed")
 # What a sign-in or sign-out does to the clerk's session on the hub.
 SESSION = (None, "start", "end")
+# What the operation confines a device to, beyond its role (least privilege, docs/hub.md
+# "What each device may see and do"); checked by the operation itself:
+#   resident_view  it answers only what the resident in front of a kiosk is shown of an
+#                  application (core.applications.resident_view): no name, national ID,
+#                  phone or address
+#   own_journey    only what this device's current journey produced (core/faces/kiosk.py)
+#   own_printer    only this device's own print jobs
+SCOPES = (None, "resident_view", "own_journey", "own_printer")
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,8 @@ Lang = Annotated[str, Bounds(pattern=f"^({'|'.join(LANGUAGES)})$")]
 Fields = Annotated[dict[str, str], Bounds(max_length=60)]     # a form's values
 CodeList = Annotated[list[str], Bounds(max_length=50)]
 QrText = Annotated[str, Bounds(min_length=1, max_length=4000)]  # what a camera read
+# A card terminal's batch report ({"terminal_id", "entries"}: core.payments checks the rest)
+BatchReport = Annotated[dict, Bounds(max_length=2)]
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,7 @@ class Operation:
     session: str | None
     summary: str
     per_minute: int | None = None  # how often one device may call it (the hub enforces)
+    scope: str | None = None       # what it confines the device to (SCOPES)
 
     @property
     def path(self) -> str:
@@ -81,13 +92,17 @@ class Operation:
 
 def operation(*, who: str = "device", reads: bool = False, changes_queue: bool = False,
               retry: str | None = None, roles: tuple[str, ...] | None = None,
-              session: str | None = None, per_minute: int | None = None) -> Callable:
+              session: str | None = None, per_minute: int | None = None,
+              scope: str | None = None) -> Callable:
     """Mark a face's method as an operation. Reads are always safe to retry; writes say
     whether a repeat is harmless (retry="safe") or would do it twice (retry="keyed").
     per_minute: at most this many calls a minute from one device (what a person at it can
-    do, with room to spare; a script doing more is refused)."""
+    do, with room to spare; a script doing more is refused). scope: what the operation
+    confines the device to (SCOPES), shown with its route."""
     if who not in WHO or session not in SESSION:
         raise ValueError(f"who is one of {WHO}, session one of {SESSION}")
+    if scope not in SCOPES:
+        raise ValueError(f"scope is one of {SCOPES}")
     if reads:
         retry = retry or "safe"
     if retry not in RETRY:
@@ -96,7 +111,7 @@ def operation(*, who: str = "device", reads: bool = False, changes_queue: bool =
     def mark(fn):
         fn.__operation__ = dict(who=who, reads=reads, changes_queue=changes_queue,
                                 retry=retry, roles=roles, session=session,
-                                per_minute=per_minute)
+                                per_minute=per_minute, scope=scope)
         return fn
     return mark
 
@@ -123,7 +138,7 @@ def operations_of(face: type) -> dict[str, Operation]:
                                 who=marks["who"], changes_queue=marks["changes_queue"],
                                 retry=marks["retry"], reads=marks["reads"],
                                 session=marks["session"], summary=doc.split("\n\n")[0],
-                                per_minute=marks["per_minute"])
+                                per_minute=marks["per_minute"], scope=marks.get("scope"))
     return found
 
 

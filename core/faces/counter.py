@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from ..errors import PermissionDenied, ValidationError
-from . import Bounds, Code, CodeList, Fields, Lang, Minor, Pin, Query, Text, UserName, operation
+from . import (BatchReport, Bounds, Code, CodeList, Fields, Lang, Minor, Pin, Query, Text,
+               UserName, operation)
 from .device import DeviceFace
+from .printing import CameOut
 
 # What only a supervisor may do; a clerk's screen asks for a supervisor's name and PIN.
 SUPERVISOR_ACTIONS = ("approve", "reject", "void", "revoke")
@@ -182,8 +184,12 @@ class CounterFace(DeviceFace):
         return self.office.payments.open_shift_of(clerk)
 
     @operation(who="clerk", retry="keyed")
-    def close_shift(self, clerk: str, counted_minor: Minor) -> dict:
-        return self.office.payments.close_shift(clerk, counted_minor)
+    def close_shift(self, clerk: str, counted_minor: Minor,
+                    card_report: BatchReport | None = None) -> dict:
+        """Close the clerk's shift with the cash counted; with the card terminal's batch
+        report, its card payments are reconciled in the same transaction (the Z report's
+        `card_check`)."""
+        return self.office.payments.close_shift(clerk, counted_minor, card_report)
 
     @operation(who="session", reads=True)
     def z_report(self, shift: Code) -> dict:
@@ -203,6 +209,14 @@ class CounterFace(DeviceFace):
         licence with its print job (`print_job`)."""
         with self.office.acting_as(clerk):
             return self.office.printing.reprint_licence(licence, reason, lang, self.printer)
+
+    @operation(who="clerk", retry="keyed", scope="own_printer")
+    def answer_print(self, clerk: str, job_id: Code, came_out: CameOut) -> dict:
+        """The clerk says whether a licence came out of this counter's printer after it
+        stopped mid-print (yes: done, no: the original prints, unsure: a later print is a
+        COPY); audited under the clerk (print.answered)."""
+        with self.office.acting_as(clerk):
+            return self.office.printing.answer(job_id, came_out, printer=self.printer)
 
     @operation(who="supervisor", retry="keyed")
     def revoke_licence(self, supervisor: UserName, pin: Pin, licence: Code,

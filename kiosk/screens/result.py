@@ -19,10 +19,13 @@ class ResultViewModel(ViewModel):
             body = "result.received_paid" if v.payment else "result.received_unpaid"
             label, number = tr.get("result.number", lang), app["number"]
         printed = bool(v.print_ok)
+        # Found by its slip and left unpaid: the slip is in the resident's hand already.
+        nothing_printed = v.print_ok is None and v.found is not None
         texts = {"title": tr.get(title, lang), "body": tr.get(body, lang),
                  "number_label": label, "number": number,
                  "printed": tr.get("result.take_slip", lang) if printed and not v.licence
-                 else "" if printed else tr.get("result.printer_fault", lang),
+                 else "" if printed or nothing_printed
+                 else tr.get("result.printer_fault", lang),
                  "done": tr.get("common.done", lang)}
         return texts, [], {"printed": printed, "licence": bool(v.licence)}
 

@@ -16,6 +16,7 @@ OWNERS = {
     "tickets": "core/queue.py", "ticket_events": "core/queue.py", "counters": "core/queue.py",
     "applications": "core/applications.py",
     "shifts": "core/payments.py", "payments": "core/payments.py",
+    "card_reconciliations": "core/payments.py",
     "licences": "core/licences.py",
     "print_jobs": "core/printing.py",
     "users": "core/users.py",

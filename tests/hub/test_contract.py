@@ -90,10 +90,10 @@ def test_submit_find_and_pay_by_card_then_issue(kiosk, office, valid_fields):
     slip = codes.application_code(office.settings.office.code, app["number"])
     assert kiosk.application(slip)["id"] == app["id"]
     assert kiosk.find_application(str(seq(app["number"].split("-")[-1])))["id"] == app["id"]
-    payment = kiosk.record_card_payment(app["number"], f"{app['number']}-1")
+    payment = kiosk.record_card_payment(app["number"], "T0000001-000001-000001")
     assert payment["method"] == "card" and payment["amount_minor"] == 1000
     with pytest.raises(InvalidState):
-        kiosk.record_card_payment(app["number"], f"{app['number']}-2")  # never twice
+        kiosk.record_card_payment(app["number"], "T0000001-000002-000002")  # never twice
     assert rows(office, "payments") == 1
     licence = kiosk.issue_licence(app["number"], "ar")
     assert licence["print_job"]["ref_id"] == licence["id"]  # queued in the same step

@@ -42,8 +42,10 @@ class FakeDevices:
 
     def charge(self, reference, amount, currency, on_progress=None):
         status = self.outcomes.pop(0) if self.outcomes else "approved"
+        stan = len(self.held) + 1  # each approval its own trace number, as a terminal's
         outcome = PaymentOutcome(status, reference, amount, currency,
-                                 terminal_ref="A1B2C3" if status == "approved" else None)
+                                 terminal_ref=f"T0000001-{stan:06d}-A1B2C3"
+                                 if status == "approved" else None)
         self.held[reference] = outcome
         if outcome.approved:
             self.charged.append((reference, amount))
@@ -51,6 +53,19 @@ class FakeDevices:
 
     def cancel_payment(self, reference):
         pass
+
+    def card_batch_report(self):
+        """The terminal's batch: every approval it made (None: it cannot be asked)."""
+        if self.batch_offline:
+            return None
+        return {"terminal_id": "T0000001", "entries": [
+            {"terminal_ref": o.terminal_ref, "amount_minor": o.amount_minor,
+             "currency": o.currency} for o in self.held.values() if o.approved]}
+
+    def settle_card_batch(self):
+        self.settled += 1
+
+    batch_offline, settled = False, 0
 
 
 @pytest.fixture
@@ -131,11 +146,11 @@ def test_an_approval_the_store_missed_is_recorded_not_charged_again(flow, office
     flow.submit(pay_now=True)
     number = flow.visit.application["number"]
     flow.devices.held[f"{number}-1"] = PaymentOutcome("approved", f"{number}-1", 1000, "BHD",
-                                                      terminal_ref="OLD123")
+                                                      terminal_ref="T0000001-000123-OLD123")
     flow.pay()
     assert flow.devices.charged == []
     payment = office.store.one("SELECT * FROM payments")
-    assert payment["reference"] == "OLD123"
+    assert payment["reference"] == "T0000001-000123-OLD123"
     assert flow.screen == "result"
 
 
@@ -231,3 +246,26 @@ def test_a_name_too_long_for_the_licence_sends_the_resident_back_to_it(flow, off
     assert flow.screen == "review"
     flow.submit(pay_now=False)
     assert office.store.one("SELECT COUNT(*) AS n FROM applications")["n"] == 1
+
+
+def test_the_day_closes_reconciled_against_the_terminal_report(flow, office, valid_fields):
+    assert flow.close_day() is None and flow.devices.settled == 0  # no shift yet
+    start_apply(flow)
+    fill(flow, valid_fields())
+    flow.submit(pay_now=True)
+    flow.pay()
+    z = flow.close_day()
+    assert z["card_check"]["matched"] == 1 and z["card_check"]["differences"] == 0
+    assert flow.devices.settled == 1  # the terminal's batch closed after the office held it
+    assert office.payments.open_shift_of("kiosk") is None
+
+
+def test_a_terminal_that_cannot_report_leaves_the_day_unreconciled(flow, office,
+                                                                   valid_fields):
+    start_apply(flow)
+    fill(flow, valid_fields())
+    flow.submit(pay_now=True)
+    flow.pay()
+    flow.devices.batch_offline = True
+    z = flow.close_day()
+    assert z["closed_at"] and z["card_check"] is None and flow.devices.settled == 0

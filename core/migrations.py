@@ -246,11 +246,62 @@ def m013_hub_replies(db):
     db.execute("CREATE INDEX hub_replies_created ON hub_replies(created_at)")
 
 
+def m014_hub_tls_pairing(db):
+    """Pairing binds the hub's TLS certificate (core/tls.py): each code's proof key; device
+    tokens expire and renew themselves, the previous token working a short while after."""
+    db.execute("ALTER TABLE hub_pairings ADD COLUMN proof_key TEXT")
+    db.execute("ALTER TABLE hub_devices ADD COLUMN token_expires_at TEXT")
+    db.execute("ALTER TABLE hub_devices ADD COLUMN previous_token_hash TEXT")
+    db.execute("ALTER TABLE hub_devices ADD COLUMN previous_token_until TEXT")
+    db.execute("CREATE INDEX hub_devices_previous_token ON hub_devices(previous_token_hash) "
+               "WHERE previous_token_hash IS NOT NULL")
+
+
+def m015_card_reconciliation(db):
+    """Card approvals checked against the terminal's own batch report (docs/payment.md,
+    "Reconciliation"): each card payment's standing once its shift was reconciled, each
+    shift's reconciliation (at most one: the report it used and what it found), and an index
+    to find a terminal reference already used (a replayed approval)."""
+    db.execute("ALTER TABLE payments ADD COLUMN card_check TEXT CHECK (card_check IN "
+               "('matched', 'unconfirmed', 'amount_differs'))")
+    db.execute("CREATE INDEX payments_reference ON payments(method, reference) "
+               "WHERE reference IS NOT NULL")
+    db.execute("""CREATE TABLE card_reconciliations (
+        shift_id TEXT PRIMARY KEY REFERENCES shifts(id), terminal_id TEXT NOT NULL,
+        report_hash TEXT NOT NULL, result TEXT NOT NULL, reconciled_at TEXT NOT NULL,
+        reconciled_by TEXT NOT NULL)""")
+
+
+def m016_uncertain_prints(db):
+    """A licence's print job left `printing` by a process that died may have come out: it
+    waits `uncertain` for the person at the printer, and is `unknown` when nobody could say
+    (core/printing.py). The CHECK on print_jobs.state is widened by rebuilding the table."""
+    db.execute("""CREATE TABLE print_jobs_new (
+        id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, printer TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('ticket','receipt','licence','application',
+                                           'z_report','test')),
+        ref_id TEXT NOT NULL, lang TEXT NOT NULL CHECK (lang IN ('ar','en')),
+        copy INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL CHECK (state IN ('pending','printing','done','failed','expired',
+                                             'uncertain','unknown')),
+        attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+        created_at TEXT NOT NULL, expires_at TEXT, printed_at TEXT, bytes INTEGER)""")
+    db.execute("INSERT INTO print_jobs_new (id, seq, printer, kind, ref_id, lang, copy, state, "
+               "attempts, last_error, created_at, expires_at, printed_at, bytes) SELECT id, "
+               "seq, printer, kind, ref_id, lang, copy, state, attempts, last_error, "
+               "created_at, expires_at, printed_at, bytes FROM print_jobs")
+    db.execute("DROP TABLE print_jobs")
+    db.execute("ALTER TABLE print_jobs_new RENAME TO print_jobs")
+    db.execute("CREATE INDEX print_jobs_pending ON print_jobs(printer, seq) "
+               "WHERE state IN ('pending', 'printing')")
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
               m005_application_slips, m006_parked_tickets, m007_hub_devices,
               m008_recent_service_times, m009_held_events, m010_signed_audit_head,
               m011_ticket_taken_by, m012_sealed_personal_data,
-              m013_hub_replies]
+              m013_hub_replies, m014_hub_tls_pairing, m015_card_reconciliation,
+              m016_uncertain_prints]
 
 
 def apply(store) -> None:

@@ -6,7 +6,13 @@ or a missing printer never loses it. A worker per printer takes jobs in order. T
 (the resident has gone); receipts, application slips and licences wait as long as it takes.
 
 Jobs are the device's own bookkeeping: they are not audited or sent to central. A reprint of
-a licence is, through Licences.record_reprint."""
+a licence is, through Licences.record_reprint, and so is each answer to "did the licence
+come out?" (print.answered).
+
+A licence has one original on paper. Its job left `printing` by a process that died is not
+sent again by itself: it may have come out. It becomes `uncertain` and the person at that
+printer is asked (`answer`): yes, it is done; no, the original prints; unsure, it is
+`unknown` and the licence gets no other original (a reprint is a counted COPY)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,7 +25,12 @@ KINDS = ("ticket", "receipt", "licence", "application", "z_report", "test")
 # An application slip is for an application someone can still follow (not a draft, not
 # rejected or withdrawn).
 SLIP_STATES = ("submitted", "paid", "approved", "issued")
-STATES = ("pending", "printing", "done", "failed", "expired")
+STATES = ("pending", "printing", "done", "failed", "expired", "uncertain", "unknown")
+# What the person at the printer says of a licence that may have come out before a stop.
+ANSWERS = ("yes", "no", "unsure")
+# A licence's original once one of these: it came out, or it may have (nobody could say).
+MAY_HAVE_PRINTED = ("done", "uncertain", "unknown")
+UNCERTAIN_SCHEMA = 16  # m016: the states uncertain and unknown
 
 
 class PrintQueue:
@@ -32,6 +43,14 @@ class PrintQueue:
                 printer: str = "main") -> dict:
         if kind not in KINDS:
             raise ValidationError(f"kind must be one of {', '.join(KINDS)}", field="kind")
+        if kind == "licence" and copy:
+            # A licence's COPY is counted and audited on the licence: reprint_licence.
+            raise InvalidState("a copy of a licence is counted and audited: reprint it with a "
+                               "reason", reason="reprint_needed")
+        return self._queue(kind, ref_id, lang, copy, printer)
+
+    def _queue(self, kind: str, ref_id: str, lang: str | None, copy: bool,
+               printer: str) -> dict:
         lang = lang or self.settings.printer.language
         if lang not in LANGUAGES:
             raise ValidationError("lang must be ar or en", field="lang")
@@ -54,17 +73,25 @@ class PrintQueue:
 
     def _licence_original(self, licence_id: str) -> dict | None:
         """A licence has one original on paper: its original job still waiting (returned),
-        or InvalidState once it has printed (another print is a counted, audited COPY)."""
+        or InvalidState once it has printed or may have (another print is a counted,
+        audited COPY; an uncertain one is answered first)."""
         row = self.store.one("SELECT * FROM print_jobs WHERE kind = 'licence' AND ref_id = ? "
-                             "AND copy = 0 AND state IN ('pending', 'printing', 'done') "
-                             "ORDER BY seq LIMIT 1", (licence_id,))
-        if row is not None and row["state"] == "done":
-            number = self.office.licences.get(licence_id)["number"]
-            raise InvalidState(f"licence {number} was printed as the original (job "
-                               f"{row['seq']}, {row['printed_at'][:16]}); another print is a "
-                               f"counted COPY: reprint it with a reason",
-                               reason="original_printed", job=row["id"])
-        return row
+                             "AND copy = 0 AND state IN ('pending', 'printing', 'done', "
+                             "'uncertain', 'unknown') ORDER BY seq LIMIT 1", (licence_id,))
+        if row is None or row["state"] not in MAY_HAVE_PRINTED:
+            return row
+        number = self.office.licences.get(licence_id)["number"]
+        if row["state"] == "uncertain":
+            raise InvalidState(f"licence {number} may have come out of printer "
+                               f"{row['printer']} before a stop (job {row['seq']}): ask the "
+                               f"person at that printer whether it came out, and answer "
+                               f"(nafitha print answer {row['seq']} --came-out yes|no)",
+                               reason="print_uncertain", job=row["id"])
+        when = f", {row['printed_at'][:16]}" if row["printed_at"] else \
+            ", nobody could say whether it came out"
+        raise InvalidState(f"licence {number} was printed as the original (job {row['seq']}"
+                           f"{when}); another print is a counted COPY: reprint it with a "
+                           f"reason", reason="original_printed", job=row["id"])
 
     def resolve(self, kind: str, ref: str) -> str:
         """Accept ids or the numbers people read (R007, receipt, application, licence, shift
@@ -102,15 +129,79 @@ class PrintQueue:
         return self.store.all(sql + " ORDER BY seq DESC LIMIT ?", (*params, limit))
 
     def next_job(self, printer: str = "main") -> dict | None:
-        """The oldest job still to print, after expiring tickets nobody waits for."""
+        """The oldest job still to print, after expiring tickets nobody waits for. One
+        worker drains a printer, one job at a time: a job still `printing` when it asks was
+        left by a process that died mid-job. Other documents print again (better twice than
+        never); a licence becomes uncertain (`recover`)."""
         with self.store.atomic():
             self.store.conn.execute(
                 "UPDATE print_jobs SET state = 'expired', last_error = 'expired: not printed "
                 "in time, the resident has gone' WHERE printer = ? AND state IN ('pending', "
                 "'printing') AND expires_at IS NOT NULL AND expires_at < ?",
                 (printer, self.store.now()))
+            self.recover(printer)
             return self.store.one("SELECT * FROM print_jobs WHERE printer = ? AND state IN "
                                   "('pending', 'printing') ORDER BY seq LIMIT 1", (printer,))
+
+    def recover(self, printer: str = "main") -> list[dict]:
+        """At start: this printer's licences left `printing` by a process that died may have
+        come out, so they are not sent again by themselves; they wait, `uncertain`, for the
+        person at the printer to say (`answer`). Returns the uncertain jobs, oldest first,
+        each with its licence's `licence_number`."""
+        if not self._can_ask():
+            return []  # an older schema (the migration tests): printed again, as before
+        with self.store.atomic():
+            self.store.conn.execute(
+                "UPDATE print_jobs SET state = 'uncertain', last_error = 'stopped while "
+                "printing: it may have come out; ask the person at the printer' WHERE "
+                "printer = ? AND kind = 'licence' AND state = 'printing'", (printer,))
+            return self.uncertain(printer)
+
+    def _can_ask(self) -> bool:
+        return self.store.conn.execute("PRAGMA user_version").fetchone()[0] >= \
+            UNCERTAIN_SCHEMA
+
+    def uncertain(self, printer: str | None = None) -> list[dict]:
+        """Licence jobs waiting for an answer (one printer's, or all), oldest first."""
+        sql = "SELECT * FROM print_jobs WHERE kind = 'licence' AND state = 'uncertain'"
+        params = ()
+        if printer is not None:
+            sql, params = sql + " AND printer = ?", (printer,)
+        return [{**j, "licence_number": self.office.licences.get(j["ref_id"])["number"]}
+                for j in self.store.all(sql + " ORDER BY seq", params)]
+
+    def answer(self, job: str, came_out: str, printer: str | None = None) -> dict:
+        """What the person at the printer says of a licence that may have come out (job: its
+        id or seq): yes, it is done; no, the original prints (none exists); unsure, it is
+        `unknown` and the licence gets no other original. An `unknown` job may still be
+        answered yes or no by someone who finds out. Audited (print.answered) under the
+        actor; printer: only that printer's job (a device answers for its own)."""
+        if came_out not in ANSWERS:
+            raise ValidationError(f"came_out must be one of {', '.join(ANSWERS)}",
+                                  field="came_out")
+        with self.store.atomic():
+            by_seq = isinstance(job, str) and job.isdigit()
+            row = self.store.one(f"SELECT * FROM print_jobs WHERE {'seq' if by_seq else 'id'} "
+                                 f"= ?", (int(job) if by_seq else job,))
+            if row is None or (printer is not None and row["printer"] != printer):
+                raise NotFound(f"no print job {job!r}")
+            asked = ("uncertain",) if came_out == "unsure" else ("uncertain", "unknown")
+            if row["kind"] != "licence" or row["state"] not in asked:
+                raise InvalidState(f"print job {row['seq']} is {row['state']}: there is "
+                                   f"nothing to answer", state=row["state"])
+            state = {"yes": "done", "no": "pending", "unsure": "unknown"}[came_out]
+            said = {"yes": "it came out", "no": "it did not come out: printing the original",
+                    "unsure": "nobody could say whether it came out"}[came_out]
+            changes = {"state": state, "last_error": f"{self.store.actor} said {said}"[:500]}
+            if came_out == "yes":
+                changes["printed_at"] = self.store.now()
+            self.store.update("print_jobs", "id", row["id"], changes)
+            number = self.office.licences.get(row["ref_id"])["number"]
+            self.store.record("print.answered", "licence", row["ref_id"],
+                              {"id": row["ref_id"], "number": number, "job": row["seq"],
+                               "printer": row["printer"], "copy": bool(row["copy"]),
+                               "came_out": came_out})
+            return self.get(row["id"])
 
     def mark_printing(self, job_id: str) -> dict:
         with self.store.atomic():
@@ -154,5 +245,5 @@ class PrintQueue:
         licence with its job (`print_job`)."""
         with self.store.atomic():
             lic = self.office.licences.record_reprint(licence, reason)
-            return {**lic, "print_job": self.enqueue("licence", lic["id"], lang, copy=True,
-                                                     printer=printer)}
+            return {**lic, "print_job": self._queue("licence", lic["id"], lang, True,
+                                                    printer)}

@@ -26,6 +26,7 @@ from ui.theme import Sizes
 
 from .desk import SHORTCUTS, Desk
 from .devices import CounterDevices
+from .print_question import PrintQuestion
 from .screens import SCREEN_CLASSES, screen_class
 from .screens import items  # noqa: F401 - the item widgets for the .kv files
 from .screens.chrome import ChromeViewModel
@@ -71,6 +72,7 @@ class CounterApp(ShellApp):
         for name in SCREEN_CLASSES:
             self.screens[name] = screen_class(name)(name=name)
             manager.add_widget(self.screens[name])
+        self.print_question = PrintQuestion()
         Window.bind(on_key_down=self._key_down, on_textinput=self._text_input)
         Clock.schedule_interval(lambda dt: self.background_refresh(), REFRESH_EVERY_S)
         # Queue changes (a kiosk's ticket, another counter's call) within a second: the
@@ -223,6 +225,7 @@ class CounterApp(ShellApp):
         self.chrome.status = self.status
         self.chrome.refresh(self.desk, self.tr)
         self._camera(any(i["type"] == "camera" for col in screen.vm.rows for i in col))
+        self.print_question.sync(self.desk, self.tr)
         Clock.schedule_once(lambda dt: self._show_focused(), 0)
 
     def _show_focused(self):
@@ -283,7 +286,10 @@ class CounterApp(ShellApp):
                 "ticket": d.ticket, "application": jsonable(d.application),
                 "overview": jsonable(d.overview), "notice": notice, "chrome": chrome,
                 "screen_data": jsonable(self.screen_data), "printed": self.devices.printed,
-                "z": jsonable(d.z)}
+                "z": jsonable(d.z),
+                "print_question": {"shown": self.print_question.shown,
+                                   "title": self.print_question.title,
+                                   "body": self.print_question.body}}
 
     def pilot_call(self, name: str, *args):
         if name == "layout":

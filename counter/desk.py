@@ -93,6 +93,9 @@ class Desk:
         self.form: Form | None = None
         self._saved_form: Form | None = None  # what the lock screen covers
         self.apply_service: str | None = None
+        # A licence this counter's printer was printing when it stopped may have come out:
+        # the clerk says whether it did (print_question, asked after sign-in).
+        self.print_question: dict | None = None
         self._signin_form()
 
     # --- what is shown ----------------------------------------------------------------------
@@ -201,6 +204,30 @@ class Desk:
             self._shift_form()
         else:
             self._to_desk()
+        self._ask_about_prints()
+
+    # --- a licence that may have come out before a stop -----------------------------------
+    def _ask_about_prints(self) -> None:
+        """Licences left printing by a stop are never sent again by themselves (recover):
+        the signed-in clerk is asked about the first."""
+        waiting = self.backend.print_jobs().recover()
+        self.print_question = waiting[0] if waiting else None
+
+    @slow
+    def answer_print(self, came_out: str) -> None:
+        """yes: done; no: the original prints now (none exists); unsure: no other original,
+        a reprint is a counted COPY. Audited under the clerk."""
+        asked = self.print_question
+        try:
+            job = self.backend.answer_print(self.user["username"], asked["id"], came_out)
+        except NafithaError as exc:
+            self._fail(exc)
+            return
+        if job["state"] == "pending":
+            self.devices.queued(job)
+        self.notice = Notice("ok", f"notice.print_answer_{came_out}",
+                             {"licence": asked["licence_number"]})
+        self._ask_about_prints()
 
     def lock(self) -> None:
         """The clerk stepped away (or was idle): the desk stays, a PIN opens it again."""

@@ -29,7 +29,8 @@ from ui.theme import Sizes
 
 from .devices import KioskDevices
 from .flow import KioskFlow
-from .overlays import AdminPad, BusyOverlay, ChromeViewModel, IdlePrompt
+from .overlays import (AdminPad, BusyOverlay, ChromeViewModel, IdlePrompt,
+                       PrintQuestion)
 
 log = logging.getLogger("nafitha.kiosk")
 
@@ -86,9 +87,15 @@ class KioskApp(ShellApp):
         self.idle_prompt = IdlePrompt()
         self.busy_overlay = BusyOverlay()
         self.admin_pad = AdminPad()
+        self.print_question = PrintQuestion()
         Window.bind(on_request_close=self._request_close)
         Window.bind(on_keyboard=self._key)
         return manager
+
+    def on_start(self):
+        super().on_start()
+        # A licence left printing by a stop is asked about before the first resident.
+        Clock.schedule_once(lambda dt: self.run_step("check_unfinished_prints"))
 
     def stop_devices(self) -> None:
         self.devices.close()
@@ -218,10 +225,12 @@ class KioskApp(ShellApp):
             if key != self._form_key:
                 self._form_key = key
                 screen.attach_keyboard(self)
+        self.print_question.sync(self)
 
     def refresh_current(self):
         self.chrome.refresh(self)
         self.screens[self.flow.screen].refresh(self.flow, self.tr)
+        self.print_question.sync(self)
 
     # --- idle -----------------------------------------------------------------------
     def check_idle(self):
@@ -264,6 +273,10 @@ class KioskApp(ShellApp):
         return {"screen": self.flow.screen, "lang": self.flow.lang, "busy": self.busy,
                 "rtl": self.rtl, "large_text": self.flow.large_text,
                 "idle_prompt": self.idle_prompt.shown, "admin_pad": self.admin_pad.shown,
+                "print_question": {"shown": self.print_question.shown,
+                                   "answered": self.print_question.answered,
+                                   "title": self.print_question.title,
+                                   "body": self.print_question.body},
                 "texts": dict(screen.vm.texts), "flags": jsonable(screen.vm.flags),
                 "rows": jsonable(list(screen.vm.rows)), "visit": jsonable(visit),
                 "chrome": dict(self.chrome.texts), "scanner": self.scanner_state()}

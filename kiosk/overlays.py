@@ -1,5 +1,5 @@
-"""What lies over the screens: the header's words, "are you still there?", "please wait"
-and the staff exit's PIN pad."""
+"""What lies over the screens: the header's words, "are you still there?", "please wait",
+"did the licence come out?" and the staff exit's PIN pad."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -89,6 +89,30 @@ class BusyOverlay(Overlay):
     def show(self, app) -> None:
         self.text = app.tr.get("common.please_wait", app.flow.lang)
         super().show(app)
+
+
+class PrintQuestion(Overlay):
+    """A licence this kiosk was printing when it stopped may have come out: whoever is at
+    the kiosk says (flow.print_question), then reads what happens next (print_outcome)."""
+    title = StringProperty("")
+    body = StringProperty("")
+    answered = BooleanProperty(False)
+    texts = ObjectProperty({}, rebind=True)
+
+    def sync(self, app) -> None:
+        flow = app.flow
+        if flow.print_question is None:
+            self.hide()
+            return
+        lang, tr = flow.lang, app.tr
+        self.texts = {k: tr.get(f"print_question.{k}", lang)
+                      for k in ("yes", "no", "unsure", "ok")}
+        self.answered = flow.print_outcome is not None
+        self.title = tr.get("print_question.title", lang)
+        self.body = tr.get(f"print_question.{flow.print_outcome}", lang) if self.answered \
+            else tr.get("print_question.body", lang,
+                        licence=flow.print_question["licence_number"])
+        self.show(app)
 
 
 class AdminPad(Overlay):

@@ -36,7 +36,7 @@ def apply_cmd(ctx, service, pairs, ticket):
         nafitha apply residence-certificate -f full_name="Ali Hasan" \\
             -f national_id=850101239 -f phone=33123456 -f block=204 -f road=15 -f building=12
     """
-    with ctx.office.acting_as(ctx.user):
+    with ctx.office.acting_as(ctx.actor()):
         return ctx.office.applications.submit(service, _parse_fields(pairs), ticket), \
             _application_line
 

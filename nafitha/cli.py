@@ -37,8 +37,9 @@ from nafitha.commands import Context, Group
                    "~/.local/share/nafitha).")
 @click.option("--config", type=click.Path(dir_okay=False), envvar="NAFITHA_CONFIG",
               help="Settings file (default: nafitha.toml in the data directory).")
-@click.option("--user", default="admin", envvar="NAFITHA_USER", show_default=True,
-              help="Who is acting (recorded in the audit log).")
+@click.option("--user", envvar="NAFITHA_USER",
+              help="Who is acting, recorded in the audit log: their PIN is needed "
+                   "(NAFITHA_USER_PIN, or asked). Without it: cli:<login name>.")
 @click.version_option(package_name="nafitha")
 @click.pass_context
 def cli(click_ctx, data, config, user):

@@ -5,8 +5,10 @@ stderr with exit status 1), and helpers used by more than one command group."""
 from __future__ import annotations
 
 import functools
+import getpass
 import inspect
 import json
+import os
 import sys
 
 import click
@@ -39,9 +41,19 @@ class Group(ExampleLast, click.Group):
 Group.group_class = Group
 
 
+USER_PIN_ENV = "NAFITHA_USER_PIN"
+
+
+def ask_pin(label: str) -> str:
+    """A PIN typed with hidden input: every PIN the CLI asks for (a supervisor's, --user's)."""
+    return click.prompt(label, hide_input=True)
+
+
 class Context:
     def __init__(self, data, config, user):
+        # user: who --user (NAFITHA_USER) names, or None; `actor()` proves it.
         self.data, self.config, self.user = data, config, user
+        self._actor = None
         self._settings = None
         self._office = None
         self.clock = None  # the core clock (None: the system's); the kiosk's pilot freezes it
@@ -54,6 +66,22 @@ class Context:
         if self._settings is None:
             self._settings = load_settings(self.data, self.config)
         return self._settings
+
+    def actor(self) -> str:
+        """Who a command records as the actor. Naming a user (--user) needs their PIN
+        (NAFITHA_USER_PIN, or asked with hidden input), checked on the one PIN path
+        (Users.authenticate: counted, locked, audited; an unknown name and a wrong PIN get
+        the same answer); without --user it is `cli:<login name>`, no person."""
+        if self._actor is None:
+            if self.user is None:
+                self._actor = f"cli:{_login_name()}"
+            else:
+                pin = os.environ.get(USER_PIN_ENV)
+                if pin is None:
+                    pin = ask_pin(f"PIN for {self.user}")
+                self._actor = self.office.users.authenticate(self.user.strip().lower(),
+                                                             pin)["username"]
+        return self._actor
 
     @property
     def office(self):
@@ -96,11 +124,19 @@ def _print_plain(value, indent: str = "") -> None:
         click.echo(f"{indent}{value}")
 
 
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return str(os.getuid())
+
+
 def supervisor_options(fn):
     """--supervisor NAME and their PIN (NAFITHA_SUPERVISOR_PIN, or asked): what a command
     that only a supervisor may authorise takes (void, approve, reject, revoke, ...)."""
-    fn = click.option("--pin", prompt="Supervisor PIN", hide_input=True,
-                      envvar="NAFITHA_SUPERVISOR_PIN",
+    fn = click.option("--pin", envvar="NAFITHA_SUPERVISOR_PIN",
+                      callback=lambda _ctx, _param, pin: ask_pin("Supervisor PIN")
+                      if pin is None else pin,
                       help="The supervisor's PIN (asked if not given).")(fn)
     return click.option("--supervisor", required=True,
                         help="The supervisor authorising it (recorded as the actor).")(fn)

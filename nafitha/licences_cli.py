@@ -30,7 +30,7 @@ def issue_cmd(ctx, number, and_print):
     Example:
         nafitha issue MUH-D01-A2026-000001 --print
     """
-    with ctx.office.acting_as(ctx.user):
+    with ctx.office.acting_as(ctx.actor()):
         if not and_print:
             return ctx.office.licences.issue(number), _licence_line
         lic = ctx.office.printing.issue_licence(number)  # issued and queued together

@@ -8,12 +8,17 @@ import inspect
 import click
 
 from core.errors import DeviceError, NafithaError
+from core.printing import ANSWERS, STATES
 from core.text import LANGUAGES
 from nafitha.commands import Group, command
 
 
 class PrintFailed(NafithaError):
     code = "print_failed"
+
+
+class PrintUncertain(NafithaError):
+    code = "print_uncertain"
 
 
 def _transport(ctx):
@@ -52,6 +57,11 @@ def print_and_report(ctx, job) -> tuple[dict, object]:
         transport.close()
     row = ctx.office.printing.get(job["id"])
     waiting = worker.status.waiting_for
+    if row["state"] == "uncertain":
+        # Left printing by a process that died: it may have come out; a person must say.
+        raise PrintUncertain(f"job {row['seq']} (licence) may have come out before a stop: "
+                             f"ask the person at the printer, then nafitha print answer "
+                             f"{row['seq']} --came-out yes|no|unsure", job=row["id"])
     if row["state"] == "failed":
         # Not "printed": the job will not print as it is, and scripts must see that.
         raise PrintFailed(f"job {row['seq']} ({row['kind']}) failed and will not print: "
@@ -130,7 +140,7 @@ def printer_test(ctx):
 
 @command(printer, "jobs")
 @click.option("--state", "states", multiple=True,
-              type=click.Choice(("pending", "printing", "done", "failed", "expired")))
+              type=click.Choice(STATES))
 def printer_jobs(ctx, states):
     """Recent print jobs, newest first.
 
@@ -195,6 +205,31 @@ _print_command("licence", "LICENCE (number or id)", "nafitha print licence MUH-2
 _print_command("z_report", "of SHIFT (number or id)", "nafitha print z-report 1")
 
 
+@command(print_group, "answer")
+@click.argument("job")
+@click.option("--came-out", "came_out", required=True, type=click.Choice(ANSWERS),
+              help="yes: it came out (done); no: print the original now; unsure: no other "
+                   "original (a later print is a counted COPY).")
+def print_answer(ctx, job, came_out):
+    """Say whether a licence came out after printing stopped mid-job (a crash, a power cut):
+    such a job is `uncertain` and never printed again by itself (nafitha printer jobs
+    --state uncertain). The answer is audited under --user; with `no` the original prints
+    now.
+
+    \b
+    Example:
+        nafitha print answer 12 --came-out no
+    """
+    with ctx.office.acting_as(ctx.actor()):
+        row = ctx.office.printing.answer(job, came_out)
+    if row["state"] == "pending":
+        return print_and_report(ctx, row)
+
+    def human(j):
+        click.echo(f"job {j['seq']} is {j['state']}: {j['last_error']}")
+    return row, human
+
+
 @click.group(cls=Group)
 def reprint():
     """Reprint a licence as a COPY (counted and audited).
@@ -216,7 +251,7 @@ def reprint_licence(ctx, ref, reason, lang):
     Example:
         nafitha reprint licence MUH-2026-D01-000001 --reason "paper jam"
     """
-    with ctx.office.acting_as(ctx.user):
+    with ctx.office.acting_as(ctx.actor()):
         job = ctx.office.printing.reprint_licence(ref, reason, lang)["print_job"]
     return print_and_report(ctx, job)
 

@@ -31,7 +31,7 @@ def ticket_take(ctx, service, priority):
     Example:
         nafitha ticket take residence-certificate
     """
-    with ctx.office.acting_as(ctx.user):
+    with ctx.office.acting_as(ctx.actor()):
         t = ctx.office.queue.take_ticket(service, priority)
 
     def human(t):
@@ -82,7 +82,7 @@ def queue_call(ctx, counter, services):
     Example:
         nafitha queue call --counter 3 --service R --service A
     """
-    with ctx.office.acting_as(ctx.user):
+    with ctx.office.acting_as(ctx.actor()):
         t = ctx.office.queue.call_next(counter, list(services) or None)
     if t is None:
         return None, lambda _: click.echo("nobody waiting")
@@ -93,7 +93,7 @@ def _ticket_command(name, method, doc, counter_help=None):
     """A queue command on one TICKET; with counter_help, it also takes an optional
     --counter passed on to the method."""
     def cmd(ctx, ticket, **counter):
-        with ctx.office.acting_as(ctx.user):
+        with ctx.office.acting_as(ctx.actor()):
             return getattr(ctx.office.queue, method)(ticket, **counter), _ticket_line
     if counter_help:
         cmd = click.option("--counter", help=counter_help)(cmd)
@@ -155,7 +155,7 @@ def queue_transfer(ctx, ticket, service):
     Example:
         nafitha queue transfer R004 building-permit-small
     """
-    with ctx.office.acting_as(ctx.user):
+    with ctx.office.acting_as(ctx.actor()):
         return ctx.office.queue.transfer(ticket, service), _ticket_line
 
 

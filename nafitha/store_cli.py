@@ -99,7 +99,7 @@ def outbox_retry(ctx, event):
     Example:
         nafitha outbox retry 01JD8T2Q4V3X0Y9Z7W6V5U4T3S
     """
-    result = ctx.office.retry_held_event(event, ctx.user)
+    result = ctx.office.retry_held_event(event, ctx.actor())
     return result, lambda r: click.echo(
         f"{len(r['retried'])} held event(s) will be sent again" if "retried" in r
         else f"{r['id']} will be sent again")

@@ -31,7 +31,7 @@ def user_add(ctx, username, role, pin):
     Example:
         nafitha user add sara --role clerk
     """
-    with ctx.office.acting_as(ctx.user):
+    with ctx.office.acting_as(ctx.actor()):
         return ctx.office.users.create(username, role, pin), None
 
 

@@ -52,10 +52,14 @@ REQUIRED_DATA: dict[str, dict[str, type | tuple]] = {
                        "valid_until": TEXT, "signed_payload": TEXT},
     "licence.reprinted": {"id": TEXT, "number": TEXT, "reprint_count": WHOLE},
     "licence.revoked": {"id": TEXT, "number": TEXT, "revoked_at": TEXT, "revoke_reason": TEXT},
-    "shift.opened": _SHIFT, "shift.closed": _SHIFT,
+    # Whether a licence came out after its printing stopped mid-job (core/printing.py).
+    "print.answered": {"id": TEXT, "number": TEXT, "came_out": TEXT},
+    "shift.opened": _SHIFT, "shift.closed": _SHIFT, "shift.reconciled": _SHIFT,
     **{f"user.{t}": _USER for t in ("created", "pin_failed", "locked", "unlocked")},
-    # A service centre's hub pairs and revokes its kiosks, counters and boards.
-    **{f"device.{t}": {"name": TEXT, "role": TEXT} for t in ("paired", "revoked")},
+    # A service centre's hub pairs and revokes its kiosks, counters and boards; a device
+    # renews its token past half its life.
+    **{f"device.{t}": {"name": TEXT, "role": TEXT}
+       for t in ("paired", "revoked", "token_renewed")},
     # A supervisor cancelled the waiting tickets one paired device took (core/queue.py).
     "queue.bulk_cancelled": {"device": TEXT, "reason": TEXT},
     # The operator retried or voided an event central had refused (core/outbox.py).

@@ -143,7 +143,7 @@ def test_licence_verifies_elsewhere_and_revocation_reaches_it(run, tmp_path):
     """Issued on one data directory; verified on another that shares only root.pub."""
     root = ceremony(run, tmp_path / "root")
     app = as_json(run("apply", "residence-certificate", *RESIDENT, "--json"))
-    run("shift", "open", "--clerk", "admin")
+    run("shift", "open")  # the shift of cli:<login name>
     run("pay", app["number"], "--method", "card", "--reference", "T-9")
     text = as_json(run("issue", app["number"], "--json"))["signed_payload"]
 
@@ -224,7 +224,7 @@ def test_verify_reads_the_qr_from_an_image(run, tmp_path):
 
     ceremony(run, tmp_path / "root")
     app = as_json(run("apply", "residence-certificate", *RESIDENT, "--json"))
-    run("shift", "open", "--clerk", "admin")
+    run("shift", "open")  # the shift of cli:<login name>
     run("pay", app["number"], "--method", "online", "--reference", "PG-1")
     text = as_json(run("issue", app["number"], "--json"))["signed_payload"]
     photo = tmp_path / "licence.png"

@@ -1,4 +1,5 @@
 """Printing from the command line: the preview printer by default, durable jobs, clear faults."""
+import getpass
 import json
 import time
 
@@ -13,7 +14,7 @@ from test_cli import RESIDENT, as_json, ceremony
 def issued_licence(run, tmp_path) -> dict:
     ceremony(run, tmp_path / "root")
     app = as_json(run("apply", "residence-certificate", *RESIDENT, "--json"))
-    run("shift", "open", "--clerk", "admin")
+    run("shift", "open")  # the shift of cli:<login name>
     run("pay", app["number"], "--method", "online", "--reference", "PG-1")
     return app
 
@@ -136,7 +137,7 @@ def test_issue_print_refuses_a_licence_whose_code_would_not_fit(run, tmp_path):
     ceremony(run, tmp_path / "root")
     app = as_json(run("apply", "building-permit-small", *RESIDENT, "-f", "parcel=12-3",
                       "-f", "area_m2=40", "--json"))
-    run("shift", "open", "--clerk", "admin")
+    run("shift", "open")  # the shift of cli:<login name>
     run("pay", app["number"], "--method", "online", "--reference", "PG-1")
     run("user", "add", "huda", "--role", "supervisor", env={"NAFITHA_NEW_PIN": "999999"})
     supervisor = {"NAFITHA_SUPERVISOR_PIN": "999999"}
@@ -153,3 +154,42 @@ def test_issue_print_refuses_a_licence_whose_code_would_not_fit(run, tmp_path):
     failed = run("issue", app["number"], "--print", expect=1)
     assert "licence not issued" in failed.stderr and "58 mm paper" in failed.stderr
     assert as_json(run("printer", "jobs", "--json")) == []
+
+
+def test_a_licence_left_printing_by_a_crash_is_asked_about_not_printed_again(run, tmp_path):
+    """A print that died mid-job: `print licence` does not send it again but says how to
+    answer; `print answer` records who answered and prints the original only on `no`."""
+    from core.office import Office
+    from core.settings import load_settings
+    app = issued_licence(run, tmp_path)
+    lic = as_json(run("issue", app["number"], "--json"))
+    office = Office.open(load_settings(tmp_path / "data", environ={}))
+    try:  # what a process killed while printing leaves behind
+        job = office.printing.enqueue("licence", lic["number"])
+        office.printing.mark_printing(job["id"])
+    finally:
+        office.close()
+    prints = tmp_path / "data" / "prints"
+    again = run("print", "licence", lic["number"], expect=1)
+    assert "may have come out" in again.stderr
+    assert f"nafitha print answer {job['seq']} --came-out" in again.stderr
+    assert not list(prints.glob("*.bin"))  # nothing sent again by itself
+    waiting = as_json(run("printer", "jobs", "--state", "uncertain", "--json"))
+    assert [j["id"] for j in waiting] == [job["id"]]
+    for bad, code in ((["--came-out", "maybe"], 2), ([], 2)):
+        run("print", "answer", str(job["seq"]), *bad, expect=code)
+    assert "no print job '999'" in run("print", "answer", "999", "--came-out", "no",
+                                       expect=1).stderr
+    done = as_json(run("print", "answer", str(job["seq"]), "--came-out", "no", "--json"))
+    assert done["state"] == "done" and done["copy"] == 0
+    assert len(list(prints.glob("*.bin"))) == 1  # the original, once
+    twice = run("print", "answer", str(job["seq"]), "--came-out", "no", expect=1)
+    assert "nothing to answer" in twice.stderr
+    assert "was printed as the original" in run("print", "licence", lic["number"],
+                                                expect=1).stderr
+    import sqlite3
+    db = sqlite3.connect(tmp_path / "data" / "nafitha.db")
+    answers = db.execute("SELECT actor, json_extract(data, '$.came_out') FROM audit WHERE "
+                         "action = 'print.answered'").fetchall()
+    db.close()
+    assert answers == [(f"cli:{getpass.getuser()}", "no")]  # no --user: no person

@@ -46,10 +46,96 @@ def test_a_failed_send_goes_back_to_pending_and_keeps_its_error(office, issued):
         office.printing.mark_printing(job["id"])
 
 
-def test_a_job_left_printing_by_a_crash_is_taken_again(office, issued):
+def test_a_receipt_left_printing_by_a_crash_is_taken_again(office, issued):
+    issued()
+    receipt = office.store.one("SELECT receipt_number FROM payments")["receipt_number"]
+    job = office.printing.enqueue("receipt", receipt)
+    office.printing.mark_printing(job["id"])
+    assert office.printing.next_job()["id"] == job["id"]  # better twice than never
+    assert office.printing.recover() == []
+
+
+def test_a_licence_left_printing_by_a_crash_is_not_sent_again_but_asked(office, issued):
+    lic = issued()
+    job = office.printing.enqueue("licence", lic["id"])
+    office.printing.mark_printing(job["id"])
+    later = office.printing.enqueue("licence", issued()["id"])
+    # The worker's next look skips it: it may have come out.
+    assert office.printing.next_job()["id"] == later["id"]
+    asked = office.printing.recover()
+    assert [(j["id"], j["state"], j["licence_number"]) for j in asked] == \
+        [(job["id"], "uncertain", lic["number"])]
+    assert office.printing.recover(printer="counter-2") == []  # another printer's own
+    with pytest.raises(InvalidState):
+        office.printing.mark_printing(job["id"])
+    with pytest.raises(InvalidState, match="may have come out") as refused:
+        office.printing.enqueue("licence", lic["number"])
+    assert refused.value.details["reason"] == "print_uncertain"
+
+
+@pytest.mark.parametrize("came_out, state, prints_again", [
+    ("yes", "done", False), ("no", "pending", True), ("unsure", "unknown", False)])
+def test_the_answer_decides_and_is_audited_with_who_answered(office, issued, came_out, state,
+                                                             prints_again):
+    lic = issued()
+    job = office.printing.enqueue("licence", lic["id"])
+    office.printing.mark_printing(job["id"])
+    office.printing.recover()
+    with office.acting_as("sara"):
+        answered = office.printing.answer(str(job["seq"]), came_out)
+    assert answered["state"] == state and "sara" in answered["last_error"]
+    assert (answered["printed_at"] is not None) == (came_out == "yes")
+    entry = office.store.one("SELECT * FROM audit ORDER BY seq DESC LIMIT 1")
+    assert (entry["action"], entry["actor"], entry["entity_id"]) == \
+        ("print.answered", "sara", lic["id"])
+    assert f'"came_out":"{came_out}"' in entry["data"].replace(" ", "")
+    assert office.printing.recover() == []
+    next_job = office.printing.next_job()
+    assert (next_job is not None and next_job["id"] == job["id"]) == prints_again
+    if not prints_again:  # it came out, or may have: another print is a COPY
+        with pytest.raises(InvalidState) as refused:
+            office.printing.enqueue("licence", lic["id"])
+        assert refused.value.details["reason"] == "original_printed"
+        copy = office.printing.reprint_licence(lic["id"], "not sure it came out")
+        assert copy["print_job"]["copy"] == 1 and copy["reprint_count"] == 1
+
+
+def test_someone_who_finds_out_may_answer_an_unknown_job(office, issued):
     job = office.printing.enqueue("licence", issued()["id"])
     office.printing.mark_printing(job["id"])
-    assert office.printing.next_job()["id"] == job["id"]
+    office.printing.recover()
+    office.printing.answer(job["id"], "unsure")
+    with pytest.raises(InvalidState):
+        office.printing.answer(job["id"], "unsure")  # asked once already
+    assert office.printing.answer(job["id"], "no")["state"] == "pending"
+
+
+def test_bad_answers_change_nothing(office, issued, db_state):
+    lic = issued()
+    done = office.printing.enqueue("licence", lic["id"])
+    office.printing.mark_printing(done["id"])
+    office.printing.mark_done(done["id"], 10)
+    job = office.printing.enqueue("licence", issued()["id"])
+    office.printing.mark_printing(job["id"])
+    office.printing.recover()
+    before = db_state()
+    for args, error in [((job["id"], "maybe"), ValidationError),
+                        ((job["id"], None), ValidationError),
+                        (("no-such-job", "yes"), NotFound), (("999", "yes"), NotFound),
+                        ((done["id"], "no"), InvalidState),  # printed: nothing to answer
+                        ((job["id"], "yes", "kiosk-7"), NotFound)]:  # another printer's
+        with pytest.raises(error):
+            office.printing.answer(*args)
+    assert db_state() == before
+
+
+def test_a_licence_copy_is_only_a_counted_reprint(office, issued, db_state):
+    lic = issued()
+    before = db_state()
+    with pytest.raises(InvalidState) as refused:
+        office.printing.enqueue("licence", lic["id"], copy=True)  # uncounted: refused
+    assert refused.value.details["reason"] == "reprint_needed"
+    assert db_state() == before
 
 
 def test_reprint_is_a_counted_audited_copy_with_the_same_number(office, issued):

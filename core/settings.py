@@ -9,7 +9,10 @@
     [payment]           transport (simulated | serial | none), port, baudrate, timeout_s
     [counter]           name, services, language, lock_after_s, screen_dpi
     [hub]               url (a kiosk's or counter's hub), host, port (what `hub serve` listens
-                        on), pairing_minutes, timeout_s
+                        on, HTTPS), board_port (the board's plain HTTP), pairing_minutes,
+                        token_days, timeout_s; the server's limits: max_connections,
+                        max_connections_per_address, header_timeout_s, body_timeout_s,
+                        min_body_bytes_per_s, keepalive_s
 
 Environment overrides use a double underscore between section and key:
 NAFITHA_OFFICE__CODE=MUH, NAFITHA_QUEUE__CALL_LIMIT=4. The data directory is NAFITHA_DATA
@@ -163,7 +166,23 @@ class HubSettings:
     host: str = "0.0.0.0"  # `nafitha hub serve` listens here (the centre's LAN)
     port: int = 8470
     pairing_minutes: int = 10  # how long a pairing code shown on the hub stays usable
+    # The display board's plain-HTTP listener (a TV's browser cannot pin the hub's
+    # certificate; the board carries only what the hall's screen shows). 0: none.
+    board_port: int = 8471
+    token_days: int = 30  # a device token's life; devices renew theirs past half of it
     timeout_s: float = 5.0  # a kiosk's or counter's wait for one answer from the hub
+    # The hub server's limits (hub/server.py, docs/hub.md "Limits"): open connections per
+    # listener (more are refused at once); seconds to send a request's head (slowloris),
+    # then its body (plus one second per min_body_bytes_per_s of declared length); seconds
+    # an idle keep-alive connection stays open. Event streams are never cut by them.
+    max_connections: int = 1000
+    # Of those, open from one address (a kiosk holds a few: its calls and an event stream);
+    # a flood from one device then cannot close or keep out the others' connections.
+    max_connections_per_address: int = 64
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    min_body_bytes_per_s: int = 16384
+    keepalive_s: float = 30.0
     # Operations' per-device limits (per_minute in core/faces): off only for a benchmark's
     # closed loop, which takes tickets far faster than any person.
     rate_limits: bool = True
@@ -352,10 +371,28 @@ def _check(settings: Settings, where: str) -> None:
         fail("hub.url", f"must be an http:// or https:// URL, not {h.url!r}")
     if not 1 <= h.port <= 65535:
         fail("hub.port", "must be between 1 and 65535")
+    if not 0 <= h.board_port <= 65535 or h.board_port == h.port:
+        fail("hub.board_port", "must be between 1 and 65535 and not hub.port (0: no board "
+                               "listener)")
+    if not 1 <= h.token_days <= 365:
+        fail("hub.token_days", "must be between 1 and 365 days")
     if not 1 <= h.pairing_minutes <= 1440:
         fail("hub.pairing_minutes", "must be between 1 and 1440 minutes")
     if not 0.5 <= h.timeout_s <= 120:
         fail("hub.timeout_s", "must be between 0.5 and 120 seconds")
+    if not 16 <= h.max_connections <= 100_000:
+        fail("hub.max_connections", "must be between 16 and 100000")
+    if not 4 <= h.max_connections_per_address <= 100_000:
+        fail("hub.max_connections_per_address", "must be between 4 and 100000 (a kiosk or "
+                                                "counter holds a few connections at once)")
+    if not 1 <= h.header_timeout_s <= 300:
+        fail("hub.header_timeout_s", "must be between 1 and 300 seconds")
+    if not 1 <= h.body_timeout_s <= 3600:
+        fail("hub.body_timeout_s", "must be between 1 and 3600 seconds")
+    if not 1024 <= h.min_body_bytes_per_s <= 1_000_000_000:
+        fail("hub.min_body_bytes_per_s", "must be between 1024 and 1000000000 bytes a second")
+    if not 1 <= h.keepalive_s <= 3600:
+        fail("hub.keepalive_s", "must be between 1 and 3600 seconds")
     pay = settings.payment
     if pay.transport not in PAYMENT_TRANSPORTS:
         fail("payment.transport", f"unknown payment transport {pay.transport!r} (use "

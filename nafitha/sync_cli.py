@@ -172,24 +172,41 @@ def central_init_root(ctx):
               help="Serve HTTPS with this certificate (PEM) ...")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False),
               help="... and this private key (PEM).")
-def central_serve(ctx, host, port, workers, tls_cert, tls_key):
-    """Serve the API (OpenAPI document at /openapi.json) until stopped.
+@click.option("--max-connections", default=1000, show_default=True,
+              type=click.IntRange(16, 100_000),
+              help="Open connections per worker; more are refused at once (503).")
+def central_serve(ctx, host, port, workers, tls_cert, tls_key, max_connections):
+    """Serve the API (OpenAPI document at /openapi.json) until stopped. A request's head
+    must arrive within 10 s and its body within 60 s plus a second per 16 KiB; idle
+    connections close after 75 s; a repeated error is logged once a minute (docs/sync.md).
 
     \b
     Example:
         nafitha central --home ./central serve --host 0.0.0.0 --port 8700
     """
-    import uvicorn
     from central.service import Central
+    from hub.server import LimitedH11Protocol, Listener, ServerLimits, serve
     Central.open(ctx.central_home, ctx.central_db).close()  # migrate once, before workers
     os.environ["NAFITHA_CENTRAL_HOME"] = str(ctx.central_home)
     os.environ["NAFITHA_CENTRAL_DB"] = ctx.central_db or ""
-    uvicorn.run("central.app:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level="warning", ssl_certfile=tls_cert,
-                ssl_keyfile=tls_key,
-                # Longer than a device's pause between batches: a connection closing just as
-                # the device reuses it would look like a network fault.
-                timeout_keep_alive=75)
+    # Keep-alive longer than a device's pause between batches: a connection closing just as
+    # the device reuses it would look like a network fault. A body's deadline leaves time
+    # for the protocol's largest batch (16 MiB) on a slow link.
+    limits = ServerLimits(max_connections=max_connections, header_timeout_s=10,
+                          body_timeout_s=60, keepalive_s=75)
+    if workers == 1:
+        from central.app import app_from_environment
+        serve([Listener(app_from_environment(), host, port, certfile=tls_cert,
+                        keyfile=tls_key, name="central", limits=limits)])
+    else:
+        # uvicorn's supervisor runs the workers; each uses our protocol (the head and body
+        # deadlines) and answers 503 past max_connections once a request arrives.
+        import uvicorn
+        uvicorn.run("central.app:app_from_environment", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning", ssl_certfile=tls_cert,
+                    ssl_keyfile=tls_key, http=LimitedH11Protocol,
+                    limit_concurrency=max_connections,
+                    timeout_keep_alive=limits.keepalive_s)
     return {"stopped": True}, lambda r: None
 
 

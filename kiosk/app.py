@@ -123,11 +123,30 @@ class KioskApp(ShellApp):
             self.admin_pad.say(self, "admin.wrong")
             return
 
+        def leave(*_):
+            log.warning("kiosk closed by staff")
+            self._leaving = True
+            self.stop()
+
+        def day_closed(z_report):
+            if z_report is not None:
+                check = z_report.get("card_check")
+                log.warning("kiosk shift %s closed: %s", z_report.get("shift"),
+                            f"{check['matched']} card payments matched, {check['differences']} "
+                            f"differences" if check else "not reconciled (no terminal report)")
+            leave()
+
+        def day_not_closed(exc):
+            log.warning("the kiosk's day could not be closed (%s): reconcile it later with "
+                        "`nafitha payments reconcile`", getattr(exc, "message", exc))
+            leave()
+
         def checked(ok):
             if ok:
-                log.warning("kiosk closed by staff")
-                self._leaving = True
-                self.stop()
+                # Staff close the kiosk at the end of its day: its card shift closes,
+                # reconciled against the terminal's batch report (docs/payment.md).
+                worker.run_in_background(self.flow.close_day, on_done=day_closed,
+                                         on_error=day_not_closed)
                 return
             self.admin_wrong += 1
             if self.admin_wrong >= ADMIN_MAX_WRONG:

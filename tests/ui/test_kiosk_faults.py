@@ -112,7 +112,12 @@ def test_every_touch_target_is_at_least_15_mm_and_large_text_grows_them(kiosk_mo
 
 
 def test_staff_leave_only_with_the_hidden_gesture_and_the_admin_pin(kiosk_mode):
+    """... and leaving closes the kiosk's day: its card shift, reconciled against the
+    terminal's own batch report."""
     p = kiosk_mode.pilot
+    apply_and_pay(kiosk_mode)  # a card payment on the kiosk's shift
+    p.tap("done")
+    kiosk_mode.wait_screen("home")
     for _ in range(4):
         p.tap("admin_corner")
     assert kiosk_mode.state()["admin_pad"] is False
@@ -130,3 +135,11 @@ def test_staff_leave_only_with_the_hidden_gesture_and_the_admin_pin(kiosk_mode):
         pass  # the app may close before the tap's reply
     p.proc.wait(timeout=30)
     assert p.returncode == 0
+    import sqlite3
+    db = sqlite3.connect(kiosk_mode.data / "nafitha.db")
+    shifts = db.execute("SELECT clerk, closed_at FROM shifts").fetchall()
+    checks = db.execute("SELECT card_check FROM payments WHERE method = 'card'").fetchall()
+    reconciled = db.execute("SELECT COUNT(*) FROM card_reconciliations").fetchone()[0]
+    db.close()
+    assert len(shifts) == 1 and shifts[0][0] == "kiosk" and shifts[0][1] is not None
+    assert checks == [("matched",)] and reconciled == 1

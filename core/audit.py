@@ -61,6 +61,16 @@ def append(store, at: str, actor: str, action: str, entity_type: str, entity_id:
     return {**entry, "hash": digest}, previous
 
 
+def latest(store, entity_type: str, entity_id: str, actions: tuple[str, ...],
+           limit: int) -> list[dict]:
+    """The newest entries of these actions about one entity, newest first, data decoded."""
+    marks = ", ".join("?" * len(actions))
+    rows = store.all(f"SELECT at, action, data FROM audit WHERE entity_type = ? AND "
+                     f"entity_id = ? AND action IN ({marks}) ORDER BY seq DESC LIMIT ?",
+                     (entity_type, entity_id, *actions, limit))
+    return [{**row, "data": json.loads(row["data"])} for row in rows]
+
+
 def signed_by(store, record: dict, public: bytes) -> bool:
     """Whether a head record carries `public`'s good signature over its seq and hash."""
     if not record or not record.get("signature") or record.get("signer") != public.hex():

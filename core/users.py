@@ -17,7 +17,8 @@ import re
 import threading
 from datetime import timedelta
 
-from .clock import iso
+from . import audit
+from .clock import iso, parse_iso
 from .errors import PermissionDenied, ValidationError
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ LOCK_MINUTES = 5
 DEVICE_FAILURES, DEVICE_WINDOW_S = 10, 15 * 60
 DEVICE_BLOCK_S, DEVICE_BLOCK_MAX_S = 60, 30 * 60
 WRONG = "wrong user name or PIN"  # one answer: whether a name exists is not told
+HISTORY = ("user.pin_failed", "user.locked", "user.unlocked")
 STAFF_EXIT = "staff-exit"  # the kiosk's staff exit counts its wrong PINs under this name
 # Where the PIN being checked was typed: "local" (this device), or "device:<id>" for a
 # device paired with this hub (set by the hub around each call, PinGuard.at).
@@ -89,6 +91,7 @@ class PinGuard:
         self._lock = threading.Lock()
         self._names: collections.OrderedDict = collections.OrderedDict()  # -> [count, until]
         self._devices: dict[str, dict] = {}  # -> {"times": deque, "until", "blocks"}
+        self._restored: set = set()  # (name, place) pairs read back from the audit
 
     @staticmethod
     @contextlib.contextmanager
@@ -155,6 +158,25 @@ class PinGuard:
         with self._lock:
             self._names.pop((username, source), None)
 
+    def needs_history(self, username: str, source: str) -> bool:
+        """True the first time this process checks a name at a place: what happened there
+        before (another CLI run, the app before a restart) is then read back (restore)."""
+        with self._lock:
+            if (username, source) in self._restored:
+                return False
+            self._restored.add((username, source))
+            return True
+
+    def restore(self, username: str, source: str, failures: int, locked_at) -> None:
+        """Wrong PINs at this place since the last success, and the time of a lock there."""
+        until = 0.0
+        if locked_at is not None:
+            until = locked_at.timestamp() + LOCK_MINUTES * 60
+        with self._lock:
+            key = (username, source)
+            count, known_until = self._names.get(key, (0, 0.0))
+            self._names[key] = (max(count, failures), max(known_until, until))
+
 
 # What a PIN is checked against when the name is unknown: the same work as a real check.
 _DECOY = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${'00' * 16}${'00' * 32}"
@@ -193,6 +215,8 @@ class Users:
         account, durably with an audit entry under it."""
         source = _SOURCE.get()
         username = username if isinstance(username, str) else ""
+        if username and self.guard.needs_history(username, source):
+            self._read_history(username, source)
         self.guard.check(username, source)
         row = self.store.one("SELECT * FROM users WHERE username = ?", (username,))
         right = isinstance(pin, str) and pin_matches(pin, row["pin_hash"] if row else _DECOY)
@@ -211,6 +235,23 @@ class Users:
             raise PermissionDenied(f"{username} is a {row['role']}; this needs a {role}",
                                    reason="role", needed=role)
         return {"username": username, "role": row["role"]}
+
+    def _read_history(self, username: str, source: str) -> None:
+        """Give the guard what the audit says of this name at this place, so a lock and its
+        count outlive the process (each CLI run is one; a restarted hub or app another):
+        the wrong PINs there since the last success, or a lock there still running."""
+        failures, locked_at = 0, None
+        for entry in audit.latest(self.store, "user", username, HISTORY, 4 * MAX_FAILURES):
+            if entry["action"] == "user.unlocked":
+                break  # a right PIN (anywhere) reset the account's count
+            if entry["data"].get("at") != source:
+                continue
+            if entry["action"] == "user.locked":
+                locked_at = parse_iso(entry["at"])
+                break  # the count started again after the lock
+            failures += 1
+        if failures or locked_at is not None:
+            self.guard.restore(username, source, failures, locked_at)
 
     def _failed(self, username: str, row: dict | None, source: str):
         """Count a wrong PIN and raise the answer: the same for a name that does not exist."""

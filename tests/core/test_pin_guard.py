@@ -98,3 +98,37 @@ def test_the_kiosks_staff_exit_counts_wrong_pins_like_a_sign_in(office, clock):
     with PinGuard.at("device:K03"):  # non-digits and wrong lengths count too
         for pin in ("12", "abcdef", None, "123456789"):
             assert check(pin, None) is False
+
+
+def test_a_lock_and_its_count_outlive_the_process_at_the_same_place(office, settings, clock,
+                                                                   ids):
+    """Each CLI run is a new process, and a hub or app may restart: the wrong PINs at a place
+    are read back from the audit, so five wrong PINs over five runs still lock the name
+    there (and only there), until the lock runs out or a right PIN resets it."""
+    from core.office import Office
+    office.users.create("huda", "supervisor", "987654")
+
+    def run(pin, place="cli"):  # one CLI run: a fresh Office, a fresh guard
+        again = Office.open(settings, clock=clock, ids=ids)
+        try:
+            with PinGuard.at(place):
+                return again.users.authenticate("huda", pin)
+        finally:
+            again.close()
+
+    for left in (4, 3, 2, 1):
+        with pytest.raises(PermissionDenied) as wrong:
+            run("111111")
+        assert wrong.value.details["attempts_left"] == left
+    with pytest.raises(PermissionDenied) as locked:
+        run("111111")
+    assert locked.value.details["reason"] == "locked_now"
+    with pytest.raises(PermissionDenied) as still:
+        run("987654")  # the right PIN, in the next run: still locked here
+    assert still.value.details["reason"] == "locked"
+    assert run("987654", place="device:K1")["username"] == "huda"  # elsewhere it works
+    clock.advance(minutes=6)
+    assert run("987654")["username"] == "huda"
+    with pytest.raises(PermissionDenied) as fresh:
+        run("111111")
+    assert fresh.value.details["attempts_left"] == 4  # the right PIN reset the count

@@ -175,7 +175,11 @@ def central_init_root(ctx):
 @click.option("--max-connections", default=1000, show_default=True,
               type=click.IntRange(16, 100_000),
               help="Open connections per worker; more are refused at once (503).")
-def central_serve(ctx, host, port, workers, tls_cert, tls_key, max_connections):
+@click.option("--max-connections-per-address", type=click.IntRange(4, 100_000),
+              help="Of those, open from one address (default: all of them: offices behind "
+                   "one NAT or a reverse proxy share an address; set it when they do not).")
+def central_serve(ctx, host, port, workers, tls_cert, tls_key, max_connections,
+                  max_connections_per_address):
     """Serve the API (OpenAPI document at /openapi.json) until stopped. A request's head
     must arrive within 10 s and its body within 60 s plus a second per 16 KiB; idle
     connections close after 75 s; a repeated error is logged once a minute (docs/sync.md).
@@ -193,7 +197,10 @@ def central_serve(ctx, host, port, workers, tls_cert, tls_key, max_connections):
     # the device reuses it would look like a network fault. A body's deadline leaves time
     # for the protocol's largest batch (16 MiB) on a slow link.
     limits = ServerLimits(max_connections=max_connections, header_timeout_s=10,
-                          body_timeout_s=60, keepalive_s=75)
+                          body_timeout_s=60, keepalive_s=75,
+                          max_connections_per_address=min(
+                              max_connections_per_address or max_connections,
+                              max_connections))
     if workers == 1:
         from central.app import app_from_environment
         serve([Listener(app_from_environment(), host, port, certfile=tls_cert,

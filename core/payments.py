@@ -278,7 +278,7 @@ class Payments:
             shift.update(changes)
             self.store.record("shift.closed", "shift", shift["id"], shift)
             if card_report is not None:
-                self._reconcile(shift, card_report, clerk)
+                self._reconcile(shift, card_report, clerk, relayed=True)
             return self.z_report(shift["id"])
 
     # --- card reconciliation -----------------------------------------------------------------
@@ -291,7 +291,11 @@ class Payments:
         counted (other_terminals), left unchecked and listed in disputes(). Every
         difference is flagged in the result, the audit (shift.reconciled), the Z report and
         disputes(). A shift is reconciled once: the same report again returns the same
-        result and changes nothing; another report is refused (reason already_reconciled).
+        result and changes nothing; another report is refused (reason already_reconciled),
+        except over a report a device relayed at its shift's close: the kiosk or counter
+        that recorded the approvals also carried that report, so a stolen device token could
+        have invented both. The operator's report (the acquirer's settlement file, or the
+        terminal read directly) then supersedes it, once.
         NotFound for an unknown shift, ValidationError for a malformed report."""
         report = check_batch_report(report, self.settings.validation.max_amount_minor)
         with self.store.atomic(actor=actor):
@@ -299,9 +303,11 @@ class Payments:
             if row["closed_at"] is None:
                 raise InvalidState(f"shift {row['number']} is still open: its card payments "
                                    f"are reconciled when it closes", reason="shift_open")
-            return self._reconcile(row, report, actor)
+            return self._reconcile(row, report, actor, relayed=False)
 
-    def _reconcile(self, shift: dict, report: dict, actor: str) -> dict:
+    def _reconcile(self, shift: dict, report: dict, actor: str, relayed: bool) -> dict:
+        """relayed: the report came from the device that recorded the payments (its shift's
+        close), not from the operator: a later operator's report may supersede it."""
         if not self.reconciling:
             raise InvalidState("this store's schema predates card reconciliation; open it "
                                "with this version of Nafitha to upgrade it")
@@ -310,9 +316,15 @@ class Payments:
         if done is not None:
             if done["report_hash"] == fingerprint:
                 return done["result"]  # the same report again: the same answer
-            raise InvalidState(f"shift {shift['number']} was already reconciled (at "
-                               f"{done['reconciled_at']} by {done['reconciled_by']}) against "
-                               f"another report", reason="already_reconciled")
+            if relayed or not done["result"].get("relayed"):
+                raise InvalidState(f"shift {shift['number']} was already reconciled (at "
+                                   f"{done['reconciled_at']} by {done['reconciled_by']}) "
+                                   f"against another report", reason="already_reconciled")
+            # The operator's report supersedes the one the device relayed: judged afresh.
+            self.store.conn.execute("DELETE FROM card_reconciliations WHERE shift_id = ?",
+                                    (shift["id"],))
+            self.store.conn.execute("UPDATE payments SET card_check = NULL WHERE shift_id = ? "
+                                    "AND method = 'card'", (shift["id"],))
         entries = {e["terminal_ref"]: e for e in report["entries"]}
         paid = self.store.all("SELECT * FROM payments WHERE shift_id = ? AND method = 'card' "
                               "ORDER BY taken_at", (shift["id"],))
@@ -352,8 +364,11 @@ class Payments:
                   "reconciled_by": actor, "matched": matched, "missing_from_terminal": missing,
                   "amount_differs": differs, "missing_from_office": unknown,
                   "charged_but_voided": voided, "other_shifts": len(elsewhere),
-                  "other_terminals": other_terminals,
+                  "other_terminals": other_terminals, "relayed": relayed,
                   "differences": len(missing) + len(differs) + len(unknown) + len(voided)}
+        if done is not None:
+            result["supersedes"] = {k: done["result"][k] for k in (
+                "reconciled_at", "reconciled_by", "terminal_id", "differences")}
         self.store.insert("card_reconciliations", {
             "shift_id": shift["id"], "terminal_id": report["terminal_id"],
             "report_hash": fingerprint, "result": json.dumps(result), "reconciled_at": now,

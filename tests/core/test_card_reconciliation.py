@@ -212,6 +212,34 @@ def test_the_kiosk_closes_its_day_with_the_terminal_report(office, kiosk, submit
     assert office.payments.open_shift_of("kiosk") is None
 
 
+def test_the_operators_report_supersedes_one_a_kiosk_relayed(office, kiosk, submit_valid,
+                                                            db_state):
+    """A stolen kiosk token can invent an approval and, at close_day, a report that lists
+    it: the acquirer's settlement file (or the terminal read by the operator) then judges
+    the shift afresh, once, and the invented payment is flagged."""
+    real, invented = submit_valid(), submit_valid()
+    kiosk.record_card_payment(real["number"], ref(1))
+    fake = kiosk.record_card_payment(invented["number"], ref(2))
+    z = kiosk.close_day(report(entry(ref(1)), entry(ref(2))))  # the kiosk's word for both
+    assert z["card_check"]["matched"] == 2
+    shift = z["shift_id"]
+    acquirer = report(entry(ref(1)))
+    result = office.payments.reconcile_cards(shift, acquirer, "huda")
+    assert result["relayed"] is False and result["supersedes"]["reconciled_by"] == "kiosk"
+    assert [f["receipt"] for f in result["missing_from_terminal"]] == [fake["receipt_number"]]
+    assert office.payments.get(fake["id"])["card_check"] == "unconfirmed"
+    assert fake["receipt_number"] in [d["receipt"] for d in
+                                      office.payments.disputes()["payments"]]
+    # the operator's judgement is final: neither another report nor the kiosk's again
+    before = db_state()
+    assert office.payments.reconcile_cards(shift, acquirer, "huda") == result
+    for other in (report(entry(ref(1)), entry(ref(2))), report()):
+        with pytest.raises(InvalidState) as info:
+            office.payments.reconcile_cards(shift, other, "huda")
+        assert info.value.details["reason"] == "already_reconciled"
+    assert db_state() == before
+
+
 def test_a_shift_closed_without_a_report_is_not_yet_reconciled(office, kiosk, submit_valid):
     kiosk.record_card_payment(submit_valid()["number"], ref(6))
     z = kiosk.close_day()  # the terminal could not be asked

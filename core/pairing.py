@@ -73,7 +73,7 @@ class Devices:
         self.store = office.store
         self.settings = office.settings
         self.monotonic = monotonic
-        self.tls = self.store.conn.execute("PRAGMA user_version").fetchone()[0] >= TLS_SCHEMA
+        self.tls = self.store.has_schema(TLS_SCHEMA)
         self._certificate: tls.HubCertificate | None = None
         self._wrong: dict[str, list[float]] = {}  # source -> times of its wrong codes
         self._seen: dict[str, float] = {}

@@ -24,6 +24,7 @@ from .errors import InvalidState, NotFound, ValidationError
 from .text import clean_text
 
 METHODS = ("cash", "card", "online")
+RECONCILING_SCHEMA = 15  # m015: payments.card_check, card_reconciliations
 # The reference the card terminal gives an approval (devices/payment, docs/payment.md): its
 # terminal id (8 capitals or digits), the sale's trace number (STAN, 6 digits) and the
 # issuer's authorisation code (6 capitals or digits): T0000001-000042-A1B2C3.
@@ -104,8 +105,7 @@ class Payments:
         self.settings = office.settings
         # A store whose schema predates card reconciliation (the migration tests run today's
         # code on old schemas) records card payments as that version did.
-        self.reconciling = any(c["name"] == "card_check" for c in self.store.all(
-            "SELECT name FROM pragma_table_info('payments')"))
+        self.reconciling = self.store.has_schema(RECONCILING_SCHEMA)
 
     def open_shift_of(self, clerk: str) -> dict | None:
         """The clerk's open shift, or None."""

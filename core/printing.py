@@ -148,7 +148,7 @@ class PrintQueue:
         come out, so they are not sent again by themselves; they wait, `uncertain`, for the
         person at the printer to say (`answer`). Returns the uncertain jobs, oldest first,
         each with its licence's `licence_number`."""
-        if not self._can_ask():
+        if not self.store.has_schema(UNCERTAIN_SCHEMA):
             return []  # an older schema (the migration tests): printed again, as before
         with self.store.atomic():
             self.store.conn.execute(
@@ -156,10 +156,6 @@ class PrintQueue:
                 "printing: it may have come out; ask the person at the printer' WHERE "
                 "printer = ? AND kind = 'licence' AND state = 'printing'", (printer,))
             return self.uncertain(printer)
-
-    def _can_ask(self) -> bool:
-        return self.store.conn.execute("PRAGMA user_version").fetchone()[0] >= \
-            UNCERTAIN_SCHEMA
 
     def uncertain(self, printer: str | None = None) -> list[dict]:
         """Licence jobs waiting for an answer (one printer's, or all), oldest first."""

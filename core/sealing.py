@@ -158,8 +158,7 @@ class Sealer:
     def __init__(self, store, data_key: DataKey):
         self.store = store
         self.data_key = data_key
-        version = store.conn.execute("PRAGMA user_version").fetchone()[0]
-        self.enabled = version >= SEALED_SCHEMA
+        self.enabled = store.has_schema(SEALED_SCHEMA)
 
     def create(self, application_id: str) -> None:
         """A new resident key for a new application (inside its transaction)."""

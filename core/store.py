@@ -237,6 +237,11 @@ class Store:
     def now(self) -> str:
         return iso(self.clock.now())
 
+    def has_schema(self, migration: int) -> bool:
+        """Whether this store's schema has migration N: code that writes a newer table or
+        column asks first (the migration tests run today's code on older schemas)."""
+        return self.conn.execute("PRAGMA user_version").fetchone()[0] >= migration
+
     @property
     def actor(self) -> str:
         """Who the operation running now is recorded under ("system" outside one)."""

@@ -69,6 +69,7 @@ def test_a_resident_who_does_not_know_is_sent_to_the_counter(xvfb_display, tmp_p
         lic = licence_left_printing(rig)
         rig.start()
         rig.pilot.wait_until(lambda s: s["print_question"]["shown"], timeout_s=20)
+        rig.pilot.screenshot(tmp_path / "print-question-en.png")
         rig.pilot.tap("print_unsure")
         state = rig.pilot.wait_until(lambda s: s["print_question"]["answered"]
                                      and not s["busy"], timeout_s=20)

@@ -19,10 +19,19 @@ meta = sa.Table(  # one-off values: the admin token's hash, the reference floor
     sa.Column("key", Text, primary_key=True),
     sa.Column("value", Text, nullable=False))
 
+municipalities = sa.Table(  # each owns offices; its staff see only its own (docs/console.md)
+    "municipalities", metadata,
+    sa.Column("code", Text, primary_key=True),  # 1-8 capital letters or digits
+    sa.Column("name_ar", Text, nullable=False),
+    sa.Column("name_en", Text, nullable=False),
+    sa.Column("created_at", Text, nullable=False))
+
 offices = sa.Table(
     "offices", metadata,
     sa.Column("code", Text, primary_key=True),
-    sa.Column("created_at", Text, nullable=False))
+    sa.Column("created_at", Text, nullable=False),
+    # None: not yet given to a municipality (seen by national staff only)
+    sa.Column("municipality", Text, index=True))
 
 enrol_codes = sa.Table(
     "enrol_codes", metadata,
@@ -176,6 +185,57 @@ revocation_lists = sa.Table(
     sa.Column("number", Int, primary_key=True),
     sa.Column("issued_at", Text, nullable=False),
     sa.Column("list", Text, nullable=False))  # base64 COSE, as devices install it
+
+
+# --- the console's people (central/staff.py owns these four) --------------------------------
+staff = sa.Table(
+    "staff", metadata,
+    sa.Column("username", Text, primary_key=True),
+    sa.Column("full_name", Text, nullable=False),
+    sa.Column("role", Text, nullable=False),  # staff.ROLES
+    sa.Column("municipality", Text),  # None: national staff, who see every municipality
+    sa.Column("language", Text, nullable=False, server_default="ar"),
+    sa.Column("password_hash", Text, nullable=False),
+    sa.Column("totp_secret", Text),  # base32; None until the person enrols a second factor
+    sa.Column("failed_count", Int, nullable=False, server_default="0"),
+    sa.Column("locked_until", Text),
+    sa.Column("active", Int, nullable=False, server_default="1"),
+    sa.Column("created_at", Text, nullable=False),
+    sa.Column("created_by", Text, nullable=False))
+
+console_sessions = sa.Table(
+    "console_sessions", metadata,
+    sa.Column("token_hash", Text, primary_key=True),  # sha256 of the cookie's value
+    sa.Column("username", Text, sa.ForeignKey("staff.username"), nullable=False),
+    sa.Column("csrf_token", Text, nullable=False),
+    sa.Column("second_factor", Int, nullable=False, server_default="0"),  # TOTP passed
+    sa.Column("created_at", Text, nullable=False),
+    sa.Column("last_seen_at", Text, nullable=False),
+    sa.Column("expires_at", Text, nullable=False),
+    sa.Index("console_sessions_username", "username"))
+
+api_keys = sa.Table(  # named keys for the CLI and automation, in place of one admin token
+    "api_keys", metadata,
+    sa.Column("name", Text, primary_key=True),
+    sa.Column("key_hash", Text, nullable=False, unique=True),
+    sa.Column("role", Text, nullable=False),
+    sa.Column("municipality", Text),
+    sa.Column("created_at", Text, nullable=False),
+    sa.Column("created_by", Text, nullable=False),
+    sa.Column("last_used_at", Text),
+    sa.Column("revoked_at", Text))
+
+console_audit = sa.Table(  # every console and API action, with the person's name
+    "console_audit", metadata,
+    sa.Column("id", Int, primary_key=True, autoincrement=True),
+    sa.Column("at", Text, nullable=False),
+    sa.Column("actor", Text, nullable=False),  # a username, or "key:<name>"
+    sa.Column("action", Text, nullable=False),
+    sa.Column("entity_type", Text, nullable=False),
+    sa.Column("entity_id", Text, nullable=False),
+    sa.Column("municipality", Text),
+    sa.Column("detail", Text, nullable=False, server_default="{}"),  # JSON, no personal data
+    sa.Index("console_audit_entity", "entity_type", "entity_id"))
 
 
 SQLITE_FILE = "central.db"

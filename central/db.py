@@ -197,6 +197,7 @@ staff = sa.Table(
     sa.Column("language", Text, nullable=False, server_default="ar"),
     sa.Column("password_hash", Text, nullable=False),
     sa.Column("totp_secret", Text),  # base32; None until the person enrols a second factor
+    sa.Column("totp_last_step", Big),  # the last code's time step: a code works once
     sa.Column("failed_count", Int, nullable=False, server_default="0"),
     sa.Column("locked_until", Text),
     sa.Column("active", Int, nullable=False, server_default="1"),

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column('language', sa.Text(), server_default='ar', nullable=False),
         sa.Column('password_hash', sa.Text(), nullable=False),
         sa.Column('totp_secret', sa.Text(), nullable=True),
+        sa.Column('totp_last_step', sa.BigInteger(), nullable=True),
         sa.Column('failed_count', sa.Integer(), server_default='0', nullable=False),
         sa.Column('locked_until', sa.Text(), nullable=True),
         sa.Column('active', sa.Integer(), server_default='1', nullable=False),

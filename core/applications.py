@@ -60,7 +60,7 @@ class Applications:
 
     def submit(self, service: str, fields: dict, ticket: str | None = None) -> dict:
         """Validate every field against the catalogue and submit; the fee is fixed now."""
-        svc = self.office.catalog.get(service)
+        svc = self.office.catalog.offered(service, self.settings.office.code)
         clean = self._validate(svc, fields, partial=False)
         with self.store.atomic():
             ticket_id = self.office.queue.ticket_row(ticket)["id"] if ticket else None
@@ -80,7 +80,7 @@ class Applications:
 
     def save_draft(self, service: str, fields: dict) -> dict:
         """Keep a half-filled form; values present are checked, missing ones are allowed."""
-        svc = self.office.catalog.get(service)
+        svc = self.office.catalog.offered(service, self.settings.office.code)
         clean = self._validate(svc, fields, partial=True)
         with self.store.atomic():
             now = self.store.now()
@@ -102,7 +102,7 @@ class Applications:
             if row["state"] != "draft":
                 raise InvalidState(f"application {row['number']} is {row['state']}, not a draft",
                                    state=row["state"])
-            svc = self.office.catalog.get(row["service_code"])
+            svc = self.office.catalog.offered(row["service_code"], self.settings.office.code)
             merged = {**self.fields_of(row), **(fields or {})}
             clean = self._validate(svc, merged, partial=False)
             now = self.store.now()

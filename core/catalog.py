@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from . import money
 from .errors import CatalogError, ValidationError
-from .text import LANGUAGES, check_national_id, clean_text, to_ascii_digits, too_long_means
+from .text import (BIDI_CONTROLS, LANGUAGES, check_national_id, clean_text, to_ascii_digits,
+                   too_long_means)
 
 DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent.parent / "assets" / "catalog"
 
@@ -26,6 +28,14 @@ ISSUE_MODES = ("instant", "review")
 PREFIX_RE = re.compile(r"^[A-Z]{1,3}$")
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 LICENCE_TYPE_RE = re.compile(r"^[A-Z]{2,8}$")
+OFFICE_CODE_RE = re.compile(r"^[A-Z0-9]{1,8}$")  # as core.settings and central name offices
+MAX_FEE_MAJOR = 100_000  # the largest fixed fee, in major units: 100,000.000 BHD
+MAX_DOCUMENTS = 20
+NAME_MAX = 120  # a service's name fits a kiosk card and a licence's title line
+TEXT_MAX = 200  # any other catalogue text: a document to bring, a field's label
+# Catalogue text is plain: markup-looking characters are refused, not escaped, so no page,
+# screen or paper that shows it has to be trusted to escape it.
+MARKUP_CHARS = set("<>")
 
 
 @dataclass(frozen=True)
@@ -74,10 +84,20 @@ class Service:
     documents: tuple[Text, ...]
     fields: tuple[Field, ...]
     source: str = ""
+    offices: tuple[str, ...] | None = None  # the offices that offer it; None: every office
 
     @property
     def instant(self) -> bool:
         return self.issue == "instant"
+
+    def offered_at(self, office: str) -> bool:
+        return self.offices is None or office in self.offices
+
+    def fee_display(self, lang: str, digits_setting: str = "latin") -> str | None:
+        """The fixed fee as the kiosk shows it ("1.000 د.ب"); None when it is assessed."""
+        if self.fee_from_field:
+            return None
+        return money.format_money(self.fee_minor, self.currency, lang, digits_setting)
 
     def field(self, key: str) -> Field:
         for f in self.fields:
@@ -95,6 +115,7 @@ class Service:
                     "display": (money.format_amount(self.fee_minor, self.currency)
                                 if not self.fee_from_field else None)},
             "documents": [vars(d) for d in self.documents],
+            "offices": list(self.offices) if self.offices is not None else None,
             "fields": [{"key": f.key, "type": f.type, "label": vars(f.label),
                         "required": f.required, "keyboard": f.keyboard,
                         **({"max_length": f.max_length} if f.max_length else {}),
@@ -128,11 +149,14 @@ class Service:
         fee = {"amount": self.fee_minor, "currency": self.currency}
         if self.fee_from_field:
             fee["from_field"] = self.fee_from_field
-        return {"code": self.code, "prefix": self.prefix, "name": vars(self.name),
-                "issue": self.issue, "licence_type": self.licence_type,
-                "validity_days": self.validity_days, "fee": fee,
-                "documents": [vars(d) for d in self.documents],
-                "fields": [field_settings(f) for f in self.fields]}
+        out = {"code": self.code, "prefix": self.prefix, "name": vars(self.name),
+               "issue": self.issue, "licence_type": self.licence_type,
+               "validity_days": self.validity_days, "fee": fee,
+               "documents": [vars(d) for d in self.documents],
+               "fields": [field_settings(f) for f in self.fields]}
+        if self.offices is not None:
+            out["offices"] = list(self.offices)
+        return out
 
 
 class Catalog:
@@ -156,14 +180,66 @@ class Catalog:
                 field="service")
         return service
 
+    def offered(self, code_or_prefix: str, office: str) -> Service:
+        """The service, if `office` offers it: what a new ticket or application asks for.
+        (get() still finds a withdrawn service, for the applications already made.)"""
+        service = self.get(code_or_prefix)
+        if not service.offered_at(office):
+            raise ValidationError(f"{service.code} is not offered at office {office}",
+                                  field="service", reason="not_offered", service=service.code)
+        return service
 
-def _text(value, where: str) -> Text:
+    def offered_at(self, office: str) -> list[Service]:
+        return [s for s in self.services if s.offered_at(office)]
+
+
+def _text(value, where: str, max_length: int = TEXT_MAX) -> Text:
     if not isinstance(value, dict) or set(value) != set(LANGUAGES):
         raise CatalogError(f"{where}: needs exactly an Arabic and an English text {{ar, en}}")
     for lang in LANGUAGES:
-        if not isinstance(value[lang], str) or not value[lang].strip():
+        text = value[lang]
+        if not isinstance(text, str) or not text.strip():
             raise CatalogError(f"{where}: the {lang} text is empty")
+        if len(text) > max_length:
+            raise CatalogError(f"{where}: the {lang} text is longer than {max_length} "
+                               f"characters")
+        for ch in text:
+            if ch in BIDI_CONTROLS or unicodedata.category(ch) == "Cc":
+                # A direction control can make shown text read unlike what is stored.
+                raise CatalogError(f"{where}: the {lang} text contains the invisible "
+                                   f"character U+{ord(ch):04X}; type it without it")
+            if ch in MARKUP_CHARS:
+                raise CatalogError(f"{where}: the {lang} text contains {ch!r}; catalogue "
+                                   f"text is plain, without markup")
     return Text(value["ar"], value["en"])
+
+
+def max_fee_minor(currency: str) -> int:
+    return MAX_FEE_MAJOR * 10 ** money.exponent(currency)
+
+
+def fee_text(minor: int, currency: str) -> str:
+    """1500 BHD -> "1.500": what parse_fee reads back."""
+    return money.format_amount(minor, currency, with_code=False).replace(",", "")
+
+
+def parse_fee(text, currency: str) -> int:
+    """A fee typed in the currency's units ("1.500" BHD) -> minor units (1500), by the
+    catalogue's rules: above zero, at most MAX_FEE_MAJOR, no more decimals than the
+    currency has (not even trailing zeros: "1.5000" BHD is a typing slip)."""
+    if currency not in money.CURRENCY_EXPONENT:
+        raise CatalogError(f"fee: currency {currency!r} is not known")
+    exp = money.exponent(currency)
+    raw = text.strip() if isinstance(text, str) else text
+    if not isinstance(raw, str) or not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", raw):
+        raise CatalogError(f"fee: {text!r} is not an amount like "
+                           f"{money.format_amount(1500, currency, with_code=False)}")
+    if "." in raw and len(raw.split(".")[1]) > exp:
+        raise CatalogError(f"fee: {raw} has more than {exp} decimals ({currency} has {exp})")
+    try:
+        return money.parse_amount(raw, currency, "fee", max_fee_minor(currency))
+    except ValidationError as exc:
+        raise CatalogError(exc.message) from None
 
 
 def _decimal(value, where: str) -> Decimal | None:
@@ -178,7 +254,7 @@ def _decimal(value, where: str) -> Decimal | None:
 
 
 KNOWN_SERVICE_KEYS = {"code", "prefix", "name", "issue", "licence_type", "validity_days", "fee",
-                      "documents", "fields"}
+                      "documents", "fields", "offices"}
 KNOWN_FIELD_KEYS = {"key", "type", "label", "required", "min_length", "max_length",
                     "min_exclusive", "max_exclusive", "options"}
 
@@ -250,7 +326,7 @@ def parse_service(raw, where_file: str) -> Service:
             fail(f"unknown setting(s) {', '.join(sorted(unknown))}")
         if not isinstance(raw.get("prefix"), str) or not PREFIX_RE.match(raw["prefix"]):
             fail("prefix must be 1-3 capital letters")
-        name = _text(raw.get("name"), f"{where} name")
+        name = _text(raw.get("name"), f"{where} name", NAME_MAX)
         if raw.get("issue") not in ISSUE_MODES:
             fail(f"issue must be 'instant' or 'review', got {raw.get('issue')!r}")
         if not isinstance(raw.get("licence_type"), str) or \
@@ -269,11 +345,23 @@ def parse_service(raw, where_file: str) -> Service:
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             fail("fee amount must be a whole number of minor units (1 BHD = 1000), not "
                  f"{amount!r}")
+        if amount > max_fee_minor(currency):
+            largest = money.format_amount(max_fee_minor(currency), currency)
+            fail(f"fee amount {money.format_amount(amount, currency)} is above the largest "
+                 f"fee the catalogue takes, {largest}")
         from_field = fee.get("from_field")
         docs = raw.get("documents", [])
-        if not isinstance(docs, list):
-            fail("documents must be a list")
+        if not isinstance(docs, list) or len(docs) > MAX_DOCUMENTS:
+            fail(f"documents must be a list of at most {MAX_DOCUMENTS}")
         documents = tuple(_text(d, f"{where} document") for d in docs)
+        offices = raw.get("offices")
+        if offices is not None:
+            if not isinstance(offices, list) or \
+                    not all(isinstance(o, str) and OFFICE_CODE_RE.match(o) for o in offices):
+                fail("offices must be a list of office codes (1-8 capital letters or digits)")
+            if len(set(offices)) != len(offices):
+                fail("offices names an office twice")
+            offices = tuple(offices)
         fields_raw = raw.get("fields")
         if not isinstance(fields_raw, list) or not fields_raw:
             fail("needs at least one field")
@@ -300,7 +388,8 @@ def parse_service(raw, where_file: str) -> Service:
     return Service(code=code, prefix=raw["prefix"], name=name, issue=raw["issue"],
                    licence_type=raw["licence_type"], validity_days=validity,
                    fee_minor=amount, currency=currency, fee_from_field=from_field,
-                   documents=documents, fields=tuple(fields), source=where_file)
+                   documents=documents, fields=tuple(fields), source=where_file,
+                   offices=offices)
 
 
 def load_catalog(directory: str | Path | None = None) -> Catalog:
@@ -309,6 +398,16 @@ def load_catalog(directory: str | Path | None = None) -> Catalog:
     if not files:
         raise CatalogError(f"{directory}: no service files (*.toml)", file=str(directory))
     return catalog_of([load_service(p) for p in files])
+
+
+def overlay(shipped: Catalog, published: list[Service]) -> Catalog:
+    """The office's one catalogue: the shipped files with central's published services laid
+    over them by code (central's wins, whole); a service central added comes after. A shipped
+    service whose ticket prefix central gave to another service gives way."""
+    by_code = {s.code: s for s in shipped}
+    by_code.update({s.code: s for s in published})
+    taken = {s.prefix: s.code for s in published}
+    return catalog_of([s for s in by_code.values() if taken.get(s.prefix, s.code) == s.code])
 
 
 def catalog_of(services: list[Service]) -> Catalog:

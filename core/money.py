@@ -74,3 +74,47 @@ def format_amount(minor: int, currency: str, with_code: bool = True) -> str:
     whole, frac = divmod(abs(minor), 10 ** exp)
     text = f"{sign}{whole:,}" + (f".{frac:0{exp}d}" if exp else "")
     return f"{text} {currency}" if with_code else text
+
+
+# --- amounts as people read them (the kiosk, the counter, central's kiosk preview) ---------
+
+DIGIT_SETTINGS = ("latin", "arabic")
+_TO_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+# With Arabic-Indic digits the separators are the Arabic ones too (١٬٠٠٠٫٥٠٠).
+_TO_ARABIC_NUMBER = str.maketrans("0123456789.,", "٠١٢٣٤٥٦٧٨٩٫٬")
+# How an amount's currency is written after the number.
+CURRENCY_AR = {"BHD": "د.ب", "KWD": "د.ك", "OMR": "ر.ع", "JOD": "د.أ", "SAR": "ر.س",
+               "AED": "د.إ", "QAR": "ر.ق", "USD": "دولار", "EUR": "يورو"}
+
+
+def check_digits_setting(digits_setting: str) -> None:
+    if digits_setting not in DIGIT_SETTINGS:
+        raise ValueError(f"digits setting must be latin or arabic, not {digits_setting!r}")
+
+
+def format_digits(text: str, lang: str, digits_setting: str) -> str:
+    """ASCII digits as Arabic-Indic (٠١٢٣٤٥٦٧٨٩) when the screen is in Arabic and the office
+    shows Arabic digits (`settings.office.digits`); otherwise the text unchanged."""
+    check_digits_setting(digits_setting)
+    if lang == "ar" and digits_setting == "arabic":
+        return text.translate(_TO_ARABIC_INDIC)
+    return text
+
+
+def format_number(text: str, lang: str, digits_setting: str) -> str:
+    """A number as text ("1,000.5"), with Arabic digits and separators if so set."""
+    check_digits_setting(digits_setting)
+    if lang == "ar" and digits_setting == "arabic":
+        return text.translate(_TO_ARABIC_NUMBER)
+    return text
+
+
+def currency_name(currency: str, lang: str) -> str:
+    return CURRENCY_AR.get(currency, currency) if lang == "ar" else currency
+
+
+def format_money(minor: int, currency: str, lang: str, digits_setting: str) -> str:
+    """1000 BHD -> "1.000 BHD" in English, "1.000 د.ب" in Arabic, "١٫٠٠٠ د.ب" in Arabic with
+    Arabic digits (the Arabic decimal and thousands separators go with Arabic digits)."""
+    number = format_amount(minor, currency, with_code=False)  # "1,000.000"
+    return f"{format_number(number, lang, digits_setting)} {currency_name(currency, lang)}"

@@ -10,7 +10,7 @@ from typing import Callable
 
 from . import audit, outbox, reference, sync_state
 from .applications import Applications
-from .catalog import Catalog, catalog_of, load_catalog, parse_service
+from .catalog import Catalog, load_catalog, overlay, parse_service
 from .clock import Clock, SystemClock, UlidFactory, iso
 from .credentials import ceremony, keys
 from .credentials.licence import REASONS, VerificationResult, verify
@@ -34,7 +34,9 @@ class Office:
     def __init__(self, settings: Settings, store: Store, catalog: Catalog):
         self.settings = settings
         self.store = store
-        self.catalog = catalog
+        # The shipped files; `catalog` is them with what central published laid over them.
+        self.shipped_catalog = catalog
+        self.catalog = office_catalog(store, catalog)
         # The device key signs the audit head at every commit (docs/audit.md).
         store.head_key = keys.KeyFile(device_key_path(settings.data_dir))
         if store.schema_opened < SIGNED_HEADS_SCHEMA and store.head_key.private():
@@ -65,12 +67,11 @@ class Office:
         store = Store.open(Path(settings.db_path), clock, ids, device_id=settings.device.id,
                            office_code=settings.office.code,
                            busy_timeout_ms=settings.store.busy_timeout_ms)
-        catalog = catalog or reference_catalog(store) or load_catalog(settings.catalog_dir)
-        return cls(settings, store, catalog)
+        return cls(settings, store, catalog or load_catalog(settings.catalog_dir))
 
     def reload_catalog(self) -> None:
-        """After a pull: central's catalogue and fees replace the shipped files."""
-        self.catalog = reference_catalog(self.store) or self.catalog
+        """After a pull: central's services and fees, laid over the shipped files."""
+        self.catalog = office_catalog(self.store, self.shipped_catalog)
 
     def acting_as(self, actor: str):
         """`with office.acting_as("sara"):` records sara as the actor of what runs inside."""
@@ -186,10 +187,9 @@ class Office:
         self.store.close()
 
 
-def reference_catalog(store: Store) -> Catalog | None:
-    """The catalogue central sent (reference kind 'service'), if the office has pulled one."""
-    services = reference.rows(store, "service")
-    if not services:
-        return None
-    return catalog_of([parse_service(r["body"], f"central service {r['key']!r}")
-                       for r in services])
+def office_catalog(store: Store, shipped: Catalog) -> Catalog:
+    """What the office shows and charges: the shipped catalogue with the latest service
+    central published for each code (reference kind 'service', as the bundles brought it)
+    laid over it (docs/catalog.md)."""
+    return overlay(shipped, [parse_service(r["body"], f"central service {r['key']!r}")
+                             for r in reference.rows(store, "service")])

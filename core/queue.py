@@ -94,7 +94,7 @@ class Queue:
     def take_ticket(self, service: str, priority: str | None = None,
                     taken_by: str | None = None) -> dict:
         """taken_by: the paired device that took it (a kiosk through the hub)."""
-        svc = self.office.catalog.get(service)
+        svc = self.office.catalog.offered(service, self.settings.office.code)
         if priority is not None and priority not in PRIORITIES:
             raise ValidationError(f"priority must be one of {', '.join(PRIORITIES)}",
                                   field="priority")

@@ -9,7 +9,7 @@ from nafitha.commands import Group, command, service_catalog
 
 @click.group(cls=Group)
 def catalog():
-    """The services offered (assets/catalog/).
+    """The services offered: assets/catalog/ with central's published changes laid over it.
 
     \b
     Example:
@@ -19,19 +19,23 @@ def catalog():
 
 @command(catalog, "list")
 def catalog_list(ctx):
-    """List services with prefix, fee and how they are issued.
+    """List services with prefix, fee (as charged here) and how they are issued; a service
+    central withdrew from this office shows as "not offered here".
 
     \b
     Example:
         nafitha catalog list --json
     """
-    services = [s.to_dict() for s in service_catalog(ctx)]
+    office = ctx.settings.office.code
+    services = [{**s.to_dict(), "offered_here": s.offered_at(office)}
+                for s in service_catalog(ctx)]
 
     def human(rows):
         for s in rows:
             fee = s["fee"]["display"] or f"amount due ({s['fee']['from_field']})"
+            note = "" if s["offered_here"] else "  (not offered here)"
             click.echo(f"{s['prefix']:<3} {s['code']:<34} {fee:<14} {s['issue']:<8} "
-                       f"{s['name']['en']} / {s['name']['ar']}")
+                       f"{s['name']['en']} / {s['name']['ar']}{note}")
     return services, human
 
 
@@ -44,7 +48,9 @@ def catalog_show(ctx, service):
     Example:
         nafitha catalog show building-permit-small
     """
-    return service_catalog(ctx).get(service).to_dict(), None
+    found = service_catalog(ctx).get(service)
+    return {**found.to_dict(), "offered_here": found.offered_at(ctx.settings.office.code)}, \
+        None
 
 
 def register(root: click.Group) -> None:

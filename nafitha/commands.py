@@ -10,6 +10,7 @@ import inspect
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -171,6 +172,9 @@ def parse_money(text: str, field: str, ctx: Context, currency: str = "BHD") -> i
 
 
 def service_catalog(ctx: Context):
-    """The services offered (the catalogue in ctx.settings.catalog_dir)."""
+    """The catalogue this office shows and charges: the files in ctx.settings.catalog_dir
+    with what central published laid over them; before set-up (no store yet), the files."""
     from core.catalog import load_catalog
-    return load_catalog(ctx.settings.catalog_dir)
+    if not Path(ctx.settings.db_path).exists():
+        return load_catalog(ctx.settings.catalog_dir)
+    return ctx.office.catalog

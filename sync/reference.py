@@ -102,8 +102,11 @@ def apply_bundle(office, payload: dict) -> dict:
 
 def _apply_one(office, change: dict, summary: dict, now: str) -> str | None:
     kind, body = change["kind"], change["body"]
-    if kind == "service":
+    if kind == "service":  # kept as sent; office.reload_catalog() lays it over the files
         summary["services"] += 1
+        offices = body.get("offices")
+        if offices is not None and office.settings.office.code not in offices:
+            return "not offered at this office"
     elif kind == "user":
         summary["users"] += 1
         office.users.put_from_central(body, now)

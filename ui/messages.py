@@ -17,17 +17,12 @@ import re
 from decimal import Decimal
 
 from core import money
+# How numbers and amounts are shown lives in core.money (central's kiosk preview uses it too).
+from core.money import CURRENCY_AR, DIGIT_SETTINGS, format_digits, format_money  # noqa: F401
+from core.money import check_digits_setting as _check_setting
+from core.money import format_number as _number
 from core.text import LANGUAGES
 
-DIGIT_SETTINGS = ("latin", "arabic")
-
-_TO_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
-# With Arabic-Indic digits the separators are the Arabic ones too (١٬٠٠٠٫٥٠٠).
-_TO_ARABIC_NUMBER = str.maketrans("0123456789.,", "٠١٢٣٤٥٦٧٨٩٫٬")
-
-# How an amount's currency is written after the number.
-CURRENCY_AR = {"BHD": "د.ب", "KWD": "د.ك", "OMR": "ر.ع", "JOD": "د.أ", "SAR": "ر.س",
-               "AED": "د.إ", "QAR": "ر.ق", "USD": "دولار", "EUR": "يورو"}
 UNIT_AR = {"m²": "متر مربع"}
 
 GENERIC = {"en": "This value is not accepted. Please check it and try again.",
@@ -145,22 +140,6 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def format_digits(text: str, lang: str, digits_setting: str) -> str:
-    """ASCII digits as Arabic-Indic (٠١٢٣٤٥٦٧٨٩) when the screen is in Arabic and the office
-    shows Arabic digits (`settings.office.digits`); otherwise the text unchanged."""
-    _check_setting(digits_setting)
-    if lang == "ar" and digits_setting == "arabic":
-        return text.translate(_TO_ARABIC_INDIC)
-    return text
-
-
-def format_money(minor: int, currency: str, lang: str, digits_setting: str) -> str:
-    """1000 BHD -> "1.000 BHD" in English, "1.000 د.ب" in Arabic, "١٫٠٠٠ د.ب" in Arabic with
-    Arabic digits (the Arabic decimal and thousands separators go with Arabic digits)."""
-    number = money.format_amount(minor, currency, with_code=False)  # "1,000.000"
-    return f"{_number(number, lang, digits_setting)} {_currency(currency, lang)}"
-
-
 def field_error(error, field_label=None, lang: str = "en", *,
                 digits_setting: str = "latin") -> str:
     """One short sentence for the resident about `error` (a core ValidationError), in `lang`.
@@ -190,23 +169,6 @@ def has_message(problem: str) -> bool:
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-def _check_setting(digits_setting: str) -> None:
-    if digits_setting not in DIGIT_SETTINGS:
-        raise ValueError(f"digits setting must be latin or arabic, not {digits_setting!r}")
-
-
-def _number(text: str, lang: str, digits_setting: str) -> str:
-    """A number as text ("1,000.5"), with Arabic digits and separators if so set."""
-    _check_setting(digits_setting)
-    if lang == "ar" and digits_setting == "arabic":
-        return text.translate(_TO_ARABIC_NUMBER)
-    return text
-
-
-def _currency(currency: str, lang: str) -> str:
-    return CURRENCY_AR.get(currency, currency) if lang == "ar" else currency
-
 
 def _or_list(items: list[str], lang: str) -> str:
     if lang == "ar":

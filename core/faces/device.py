@@ -20,7 +20,8 @@ class CatalogueReader:
     hub a copy the client refreshes."""
 
     def services(self) -> list:
-        return list(self.catalog)
+        """The services this office offers (central may withdraw one from an office)."""
+        return self.catalog.offered_at(self.settings.office.code)
 
     def service(self, code: str):
         return self.catalog.get(code)

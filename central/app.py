@@ -20,6 +20,7 @@ from core.http_policy import HttpPolicy
 from sync import protocol
 
 from .service import Central, CentralError
+from .staff import Person, Staff
 
 RETRY_AFTER_S = 2
 
@@ -115,6 +116,8 @@ BATCH_SCHEMA = {
     "properties": {
         "device": {"type": "string"}, "office": {"type": "string"},
         "sent_at": {"type": "string"}, "pending": {"type": "integer", "minimum": 0},
+        "oldest_pending_at": {"type": ["string", "null"], "maxLength": 40},
+        "app_version": {"type": "string", "minLength": 1, "maxLength": 64},
         "events": {"type": "array", "maxItems": protocol.MAX_BATCH_EVENTS, "items": {
             "type": "object", "required": list(protocol.ENVELOPE),
             "additionalProperties": False,
@@ -202,35 +205,71 @@ def create_app(central: Central) -> FastAPI:
     def licence_status(number: str):
         return central.licence_status(number)
 
+    staff = Staff(central) if central is not None else None  # None: only the OpenAPI text
+    app.state.staff = staff
+
+    def admin(authorization: str | None, permission: str, kind: str | None = None,
+              number: str | None = None) -> tuple[Person, str | None]:
+        """The key's person if its role has `permission`, and the municipality of the
+        application or licence `number` (another municipality's is 404, as if absent)."""
+        person = staff.authenticate_key(authorization)
+        if not person.can(permission):
+            raise CentralError(403, "not_permitted", f"the key {person.full_name!r} (role "
+                                                     f"{person.role}) may not do this "
+                                                     f"({permission})")
+        municipality = None
+        if kind is not None:
+            found, municipality = staff.municipality_of(kind, number)
+            if found and not person.sees(municipality):
+                raise CentralError(404, f"unknown_{kind}", f"no {kind} {number}")
+        return person, municipality
+
     @app.get("/v1/admin/offices", responses=ERRORS)
     def admin_offices(authorization: str | None = Header(default=None)) -> list[dict]:
-        central.check_admin(authorization)
-        return central.offices()
+        person, _ = admin(authorization, "read")
+        seen = {o["code"] for o in staff.offices(person)}
+        return [o for o in central.offices() if o["office"] in seen]
 
     @app.get("/v1/admin/rejections", responses=ERRORS)
     def admin_rejections(authorization: str | None = Header(default=None)) -> list[dict]:
-        central.check_admin(authorization)
+        admin(authorization, "read")
         return central.rejections()
 
     @app.post("/v1/admin/applications/{number}/decision", responses=ERRORS)
     def admin_decide(number: str, request: DecisionRequest,
                      authorization: str | None = Header(default=None)) -> dict:
-        central.check_admin(authorization)
-        return central.decide(number, request.decision, request.reason, request.conditions)
+        person, municipality = admin(authorization, "decide", "application", number)
+        result = central.decide(number, request.decision, request.reason, request.conditions,
+                                by=person.actor)
+        staff.audit(person, "application.decide", "application", number, municipality,
+                    {"decision": request.decision})
+        return result
 
     @app.post("/v1/admin/licences/{number}/revoke", responses=ERRORS)
     def admin_revoke(number: str, request: RevokeRequest,
                      authorization: str | None = Header(default=None)) -> dict:
-        central.check_admin(authorization)
-        return central.revoke_licence(number, request.reason)
+        person, municipality = admin(authorization, "revoke_licence", "licence", number)
+        result = central.revoke_licence(number, request.reason, by=person.actor)
+        staff.audit(person, "licence.revoke", "licence", number, municipality, {})
+        return result
 
     @app.post("/v1/admin/erasures", responses=ERRORS)
     def admin_erase(request: EraseRequest,
                     authorization: str | None = Header(default=None)) -> dict:
         """Erase residents' personal data (docs/privacy.md): numbers in the body, not the
-        URL."""
-        central.check_admin(authorization)
-        return central.erase_resident(request.numbers, request.reason)
+        URL. Admin keys only."""
+        person, _ = admin(authorization, "erase")
+        owners = {n: staff.municipality_of("application", n) for n in request.numbers}
+        for number, (found, municipality) in owners.items():
+            if found and not person.sees(municipality):
+                raise CentralError(404, "unknown_application", f"no application {number}")
+        result = central.erase_resident(request.numbers, request.reason, by=person.actor)
+        for number, (_found, municipality) in owners.items():
+            staff.audit(person, "resident.erase", "application", number, municipality, {})
+        return result
+
+    from .console import mount
+    mount(app, central, staff)
 
     return app
 

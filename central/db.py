@@ -62,6 +62,9 @@ devices = sa.Table(
     sa.Column("backlog", Big),  # the device's outbox after its last batch, as it reported
     sa.Column("clock_skew_s", Int),
     sa.Column("last_device_time", Text),
+    # As the device's latest batch said (docs/sync.md); None: an older device ("unknown")
+    sa.Column("oldest_pending_at", Text),
+    sa.Column("app_version", Text),
     sa.UniqueConstraint("office", "device_id"))
 
 events = sa.Table(
@@ -79,7 +82,8 @@ events = sa.Table(
     # Kept so the device's audit chain stays whole; a resend is judged again.
     sa.Column("refused", Text),
     sa.Column("refused_reason", Text),
-    sa.UniqueConstraint("device_key", "seq"))
+    sa.UniqueConstraint("device_key", "seq"),
+    sa.Index("events_entity", "entity_id"))  # an application's history (central/backoffice.py)
 
 audit = sa.Table(
     "audit", metadata,
@@ -103,7 +107,8 @@ rejections = sa.Table(
     sa.Column("reason", Text, nullable=False),
     # What was refused, identified, never kept: "sha256:<hex>:<bytes>" (a body may hold
     # residents' names and IDs; docs/privacy.md).
-    sa.Column("body", Text))
+    sa.Column("body", Text),
+    sa.Index("rejections_at", "at"))
 
 applications = sa.Table(
     "applications", metadata,
@@ -117,7 +122,8 @@ applications = sa.Table(
     sa.Column("fee_minor", Big, nullable=False),
     sa.Column("currency", Text, nullable=False),
     sa.Column("body", Text, nullable=False),
-    sa.Column("source_seq", Big, nullable=False))
+    sa.Column("source_seq", Big, nullable=False),
+    sa.Column("submitted_at", Text))  # at the office, UTC; None while a draft
 
 payments = sa.Table(
     "payments", metadata,
@@ -131,7 +137,8 @@ payments = sa.Table(
     sa.Column("currency", Text, nullable=False),
     sa.Column("voided_at", Text),
     sa.Column("body", Text, nullable=False),
-    sa.Column("source_seq", Big, nullable=False))
+    sa.Column("source_seq", Big, nullable=False),
+    sa.Index("payments_application", "application_id"))
 
 licences = sa.Table(
     "licences", metadata,
@@ -148,7 +155,9 @@ licences = sa.Table(
     sa.Column("revoke_reason", Text),
     sa.Column("revoked_by", Text),  # "office" (revoked at the counter) or "central"
     sa.Column("signed_payload", Text, nullable=False),
-    sa.Column("source_seq", Big, nullable=False))
+    sa.Column("source_seq", Big, nullable=False),
+    sa.Index("licences_application", "application_id"),
+    sa.Index("licences_issued", "issued_at", "id"))  # the licences page, newest first
 
 reference = sa.Table(  # the reference stream: every change gets the next version
     "reference", metadata,
@@ -179,6 +188,24 @@ resident_keys = sa.Table(  # docs/privacy.md: each application's key, wrapped by
     sa.Column("erased_at", Text),
     sa.Column("erase_reason", Text),
     sa.Column("erased_by", Text))
+
+# --- what the back office reads (central/backoffice.py owns these two) ---------------------
+awaiting = sa.Table(  # applications waiting for a back-office decision: a few thousand of 1M
+    "awaiting", metadata,
+    sa.Column("application_id", Text, primary_key=True),
+    sa.Column("number", Text, nullable=False),
+    sa.Column("office", Text, nullable=False),
+    sa.Column("service_code", Text, nullable=False),
+    sa.Column("submitted_at", Text, nullable=False),
+    sa.Index("awaiting_order", "submitted_at", "application_id"),
+    sa.Index("awaiting_office", "office", "submitted_at"),
+    sa.Index("awaiting_service", "service_code", "submitted_at"))
+
+search_tags = sa.Table(  # blind index: HMAC of a national ID or a name word, by home/search.key
+    "search_tags", metadata,
+    sa.Column("tag", Text, primary_key=True),
+    sa.Column("application_id", Text, primary_key=True),
+    sa.Index("search_tags_application", "application_id"))
 
 revocation_lists = sa.Table(
     "revocation_lists", metadata,

@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.catalog import DEFAULT_CATALOG_DIR, parse_service
+from core.catalog import DEFAULT_CATALOG_DIR, fee_text, parse_service
 from core.clock import Clock, SystemClock, iso, parse_iso
 from core.credentials import ceremony, keys, qr_fit, revocation
 from core.credentials.licence import device_key, epoch, verify, worst_case_code
@@ -28,7 +28,7 @@ from core.users import ROLES, hash_pin, pin_problem
 from sync import protocol
 from sync.protocol import ProtocolError, canonical_json
 
-from . import authority, db
+from . import authority, backoffice, db
 from .db import (applications, audit, decisions, devices, enrol_codes, events, licences, meta,
                  offices, payments, reference, rejections, resident_keys, revocation_lists)
 
@@ -120,6 +120,14 @@ def _printable(text) -> str | None:
     return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
+def _utc(text) -> str | None:
+    """A device's time as UTC ISO text (sorts as text); None when it is not a time."""
+    try:
+        return iso(parse_iso(text)) if isinstance(text, str) else None
+    except (ValueError, OverflowError):
+        return None
+
+
 def _among(conn, column, values: list) -> list:
     """`column IN values` as few clauses as it takes: one array parameter on PostgreSQL (a
     500-item IN list costs more to plan than to run), chunks within SQLite's limits."""
@@ -157,6 +165,8 @@ class Central:
         self.trust = TrustStore({keys.key_id(self.root_public): self.root_public})
         # Wraps the residents' keys (docs/privacy.md); a file beside root.key, never a table.
         self.data_key = DataKey(self.home / "data.key")
+        # Keys the back office's blind search index (central/backoffice.py); beside data.key.
+        self.search_key = DataKey(self.home / "search.key")
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
     # --- set-up ------------------------------------------------------------------------------
@@ -168,7 +178,9 @@ class Central:
             ensure_private(home / db.SQLITE_FILE)
         engine = db.make_engine(db.url_for(home, url), pool_size=pool_size)
         db.migrate(engine)
-        return cls(home, engine, clock)
+        central = cls(home, engine, clock)
+        backoffice.backfill(central)  # once: applications from before the search index
+        return central
 
     @classmethod
     def init_root(cls, home: Path, url: str | None = None, clock: Clock | None = None,
@@ -192,6 +204,10 @@ class Central:
                                 {"public_key": central.root_public.hex()})
             for raw in services:
                 central._add_change(conn, "service", raw["code"], None, raw)
+        # The first API key (docs/console.md): named "root", a national admin, whose secret
+        # is what admin.token holds.
+        from .staff import Staff
+        Staff(central).add_key("init-root", "root", "admin", None, secret=admin_token)
         write_private(home / "admin.token", (admin_token + "\n").encode())
         return central, admin_token
 
@@ -434,6 +450,9 @@ class Central:
                 updates.update(clock_skew_s=skew, last_device_time=batch["sent_at"][:40])
                 if batch.get("pending") is not None:
                     updates["backlog"] = max(0, batch["pending"] - len(ids))
+                if batch.get("app_version") is not None:  # a device that says (docs/sync.md)
+                    updates.update(app_version=batch["app_version"],
+                                   oldest_pending_at=batch.get("oldest_pending_at"))
             conn.execute(sa.update(devices).where(devices.c.key == key).values(**updates))
             missing = self._gaps(conn, key, row.last_seq, row.received)
         result = {"acknowledged": [i for i in ids if i not in refused],
@@ -611,7 +630,8 @@ class Central:
                                  "device_key": key, "service_code": d["service_code"],
                                  "state": d["state"], "issue_mode": d.get("issue_mode"),
                                  "fee_minor": d["fee_minor"], "currency": d["currency"],
-                                 "body": canonical_json(d), "source_seq": seq}
+                                 "body": canonical_json(d), "source_seq": seq,
+                                 "submitted_at": _utc(d.get("submitted_at"))}
             elif t.startswith("payment."):
                 pays[d["id"]] = {"id": d["id"], "receipt_number": d["receipt_number"],
                                  "application_id": d["application_id"], "office": office,
@@ -642,6 +662,8 @@ class Central:
                 applications.c.id == sa.bindparam("app_id"),
                 applications.c.source_seq < sa.bindparam("seq")).values(
                 state=sa.bindparam("state"), source_seq=sa.bindparam("seq")), states)
+        backoffice.index(self, conn, [{"id": a["id"], "body": a["body"]} for a in apps.values()])
+        backoffice.refresh_awaiting(conn, [*apps, *(s["app_id"] for s in states)])
         if issued:
             # A reprint or revocation that reached us before its licence: apply it now.
             earlier = conn.execute(sa.select(events.c.body).where(
@@ -728,28 +750,18 @@ class Central:
         return {"removed": removed, "floor": horizon, "head": head}
 
     def services(self) -> list[dict]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(reference.c.body).where(
-                reference.c.kind == "service").order_by(reference.c.version)).scalars().all()
-        latest = {}
-        for body in rows:
-            raw = json.loads(body)
-            latest[raw["code"]] = raw
-        return list(latest.values())
+        from .catalogue import Catalogue  # the catalogue's owner (it imports this module)
+        return Catalogue(self).services()
 
     # --- back office -----------------------------------------------------------------------------
-    def set_fee(self, service: str, amount_minor: int) -> dict:
-        current = {s["code"]: s for s in self.services()}
-        if service not in current:
-            raise CentralError(404, "unknown_service", f"no service {service!r}")
-        if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or \
-                not 0 < amount_minor <= 100_000_000:
-            raise CentralError(422, "invalid_amount", "amount: whole minor units, above 0")
-        raw = {**current[service], "fee": {**current[service]["fee"], "amount": amount_minor}}
-        check_service(raw)
-        with self.engine.begin() as conn:
-            self._add_change(conn, "service", service, None, raw)
-        return raw
+    def set_fee(self, service: str, amount_minor: int, by: str = "cli") -> dict:
+        """`nafitha central fee`: a fee in minor units, published as any catalogue change."""
+        from .catalogue import Catalogue
+        if isinstance(amount_minor, bool) or not isinstance(amount_minor, int):
+            raise CentralError(422, "invalid_fee", "amount: whole minor units", field="fee")
+        catalogue = Catalogue(self)
+        currency = catalogue.service(service)["fee"]["currency"]
+        return catalogue.change(service, by=by, fee=fee_text(amount_minor, currency))["service"]
 
     def add_user(self, office: str, username: str, role: str, pin: str) -> dict:
         if not CODE_RE.match(office or ""):
@@ -820,6 +832,7 @@ class Central:
             row = {"application_id": app["id"], "state": decision, "reason": reason,
                    "conditions": conditions or "", "decided_by": by, "decided_at": self.now()}
             conn.execute(sa.insert(decisions).values(**row))
+            backoffice.refresh_awaiting(conn, [app["id"]])
             self._add_change(conn, "decision", app["id"], app["office"],
                              {**row, "number": app["number"]})
         return {**row, "number": app["number"], "office": app["office"]}
@@ -878,6 +891,7 @@ class Central:
                 self._add_change(conn, "erasure", app["id"], app["office"],
                                  {"application_id": app["id"], "number": app["number"]})
                 erased.append(app["number"])
+            backoffice.forget(conn, [a["id"] for a in apps])  # no longer found by name or ID
         return {"erased": erased, "already": [a["number"] for a in apps
                                               if a["number"] not in erased]}
 
@@ -1004,8 +1018,9 @@ def load_raw_catalog(directory: Path) -> list[dict]:
     return out
 
 
-def check_service(raw: dict) -> None:
+def check_service(raw: dict, setting: str = "service") -> None:
+    """The catalogue loader's rules; the refusal's code and field name `setting`."""
     try:
-        parse_service(raw, f"service {raw.get('code')!r}")
+        parse_service(raw, "central")
     except CatalogError as exc:
-        raise CentralError(422, "invalid_service", exc.message)
+        raise CentralError(422, f"invalid_{setting}", exc.message, field=setting) from None

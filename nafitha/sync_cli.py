@@ -404,6 +404,181 @@ def central_compact(ctx):
     return _central(ctx).compact(), None
 
 
+# --- the console's people, municipalities and API keys (docs/console.md) ------------------------
+CONSOLE_ROLES = ("officer", "operations", "finance", "admin", "auditor")  # central.staff.ROLES
+NEW_PASSWORD_ENV = "NAFITHA_NEW_PASSWORD"
+CLI_ACTOR = "cli"  # how the console audit names what the CLI did
+
+
+def _staff(ctx):
+    from central.staff import Staff
+    return Staff(_central(ctx))
+
+
+@central.group("staff", cls=Group)
+def central_staff():
+    """The console's staff: officers, operations, finance, admins and auditors.
+
+    \b
+    Example:
+        nafitha central staff add huda --role admin --full-name "Huda Saleh"
+        nafitha central staff list
+    """
+
+
+@command(central_staff, "add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(CONSOLE_ROLES))
+@click.option("--municipality", help="The municipality's code (default: national staff, who "
+                                     "see every municipality).")
+@click.option("--full-name", required=True, help="As shown in the console and its audit.")
+@click.option("--language", default="ar", show_default=True, type=click.Choice(("ar", "en")))
+def central_staff_add(ctx, username, role, municipality, full_name, language):
+    """Add a member of staff. The password (at least 12 characters) comes from
+    NAFITHA_NEW_PASSWORD or is asked twice with hidden input. An admin sets up a second factor
+    (TOTP) at their first sign-in.
+
+    \b
+    Example:
+        nafitha central staff add sara --role officer --municipality CAP --full-name "Sara Ali"
+    """
+    password = os.environ.get(NEW_PASSWORD_ENV) or click.prompt(
+        f"Password for {username}", hide_input=True, confirmation_prompt=True)
+    return _staff(ctx).add(CLI_ACTOR, username, full_name, role, municipality, password,
+                           language), None
+
+
+@command(central_staff, "list")
+def central_staff_list(ctx):
+    """Every member of staff: role, municipality, active, second factor, lock.
+
+    \b
+    Example:
+        nafitha central staff list --json
+    """
+    def human(rows):
+        for r in rows:
+            click.echo(f"{r['username']:<20} {r['role']:<10} {r['municipality'] or 'national':<9} "
+                       f"{'active' if r['active'] else 'disabled'}"
+                       f"{', totp' if r['has_totp'] else ''}"
+                       f"{', locked until ' + r['locked_until'] if r['locked_until'] else ''}")
+    return _staff(ctx).list(), human
+
+
+@command(central_staff, "disable")
+@click.argument("username")
+def central_staff_disable(ctx, username):
+    """Disable a member of staff: their sessions end at once.
+
+    \b
+    Example:
+        nafitha central staff disable sara
+    """
+    return _staff(ctx).disable(CLI_ACTOR, username), None
+
+
+@central.group("municipality", cls=Group)
+def central_municipality():
+    """Municipalities: each owns offices, and its staff see only those.
+
+    \b
+    Example:
+        nafitha central municipality add CAP --name-ar "أمانة العاصمة" --name-en "Capital"
+    """
+
+
+@command(central_municipality, "add")
+@click.argument("code")
+@click.option("--name-ar", required=True)
+@click.option("--name-en", required=True)
+def central_municipality_add(ctx, code, name_ar, name_en):
+    """Add a municipality (code: 1-8 capital letters or digits).
+
+    \b
+    Example:
+        nafitha central municipality add CAP --name-ar "أمانة العاصمة" --name-en "Capital"
+    """
+    return _staff(ctx).add_municipality(CLI_ACTOR, code, name_ar, name_en), None
+
+
+@central.group("office", cls=Group)
+def central_office():
+    """Offices: which municipality each belongs to.
+
+    \b
+    Example:
+        nafitha central office assign MUH CAP
+    """
+
+
+@command(central_office, "assign")
+@click.argument("office")
+@click.argument("municipality")
+def central_office_assign(ctx, office, municipality):
+    """Give OFFICE to MUNICIPALITY (an office not yet known is added).
+
+    \b
+    Example:
+        nafitha central office assign MUH CAP
+    """
+    return _staff(ctx).assign_office(CLI_ACTOR, office, municipality), None
+
+
+@central.group("api-key", cls=Group)
+def central_api_key():
+    """Named API keys for /v1/admin (scripts, automation), each with a role.
+
+    \b
+    Example:
+        nafitha central api-key add reports --role auditor
+    """
+
+
+@command(central_api_key, "add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(CONSOLE_ROLES))
+@click.option("--municipality", help="Limit the key to one municipality (default: national).")
+def central_api_key_add(ctx, name, role, municipality):
+    """Create a key and print it once (only its hash is kept): send it as
+    `Authorization: Bearer <key>`.
+
+    \b
+    Example:
+        nafitha central api-key add decisions-bot --role officer --municipality CAP
+    """
+    secret = _staff(ctx).add_key(CLI_ACTOR, name, role, municipality)
+    return {"name": name, "role": role, "municipality": municipality, "key": secret}, \
+        lambda r: click.echo(f"API key {r['name']} (shown once, keep it safe): {r['key']}")
+
+
+@command(central_api_key, "list")
+def central_api_key_list(ctx):
+    """Every key: role, municipality, last use, revoked (never the key itself).
+
+    \b
+    Example:
+        nafitha central api-key list
+    """
+    def human(rows):
+        for r in rows:
+            click.echo(f"{r['name']:<20} {r['role']:<10} {r['municipality'] or 'national':<9} "
+                       f"last used {r['last_used_at'] or 'never'}"
+                       f"{', revoked ' + r['revoked_at'] if r['revoked_at'] else ''}")
+    return _staff(ctx).keys(), human
+
+
+@command(central_api_key, "revoke")
+@click.argument("name")
+def central_api_key_revoke(ctx, name):
+    """Revoke a key: calls with it are refused (401) from now on.
+
+    \b
+    Example:
+        nafitha central api-key revoke decisions-bot
+    """
+    return _staff(ctx).revoke_key(CLI_ACTOR, name), None
+
+
 def register(root: click.Group) -> None:
     root.add_command(enrol_cmd)
     root.add_command(sync)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import importlib.metadata
 import json
 import logging
 import os
@@ -27,6 +28,10 @@ from . import protocol
 from .reference import apply_bundle, check_addressed
 
 USER_AGENT = "nafitha-sync/1"
+try:  # told to central with each batch (the back office's offices page)
+    APP_VERSION = importlib.metadata.version("nafitha")
+except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+    APP_VERSION = "unknown"
 log = logging.getLogger("nafitha.sync")
 # Failures that mean "central is not there": while they last a cheap probe notices it back.
 AWAY_KINDS = ("offline", "busy", "server", "protocol")
@@ -206,8 +211,10 @@ class SyncAgent:
             bodies = [r["body"] for r in rows]
             keys = self.office.sealer.keys_for(protocol.applications_named(
                 json.loads(b) for b in bodies))
+            after = outbox.pending(self.store, 1, after_seq=rows[-1]["seq"])
             body = protocol.encode_batch(settings.device.id, settings.office.code,
-                                         self.store.now(), bodies, pending, keys)
+                                         self.store.now(), bodies, pending, keys,
+                                         after[0]["at"] if after else None, APP_VERSION)
             reply = self._request("POST", protocol.API + "/events", data=body, headers={
                 "Content-Encoding": "gzip", "Content-Type": "application/json"})
             acknowledged = reply.get("acknowledged") if isinstance(reply, dict) else None

@@ -9,6 +9,7 @@ import base64
 import gzip
 import json
 import zlib
+from datetime import datetime
 
 from core.credentials import keys as credential_keys
 from core.audit import audit_hash
@@ -186,14 +187,21 @@ def check_audit_chain(events: list[dict], previous: tuple[int, str] | None = Non
 
 # --- batches -----------------------------------------------------------------------------------
 def encode_batch(device: str, office: str, sent_at: str, bodies: list[str],
-                 pending: int | None = None, keys: dict[str, str] | None = None) -> bytes:
+                 pending: int | None = None, keys: dict[str, str] | None = None,
+                 oldest_pending_at: str | None = None, app_version: str | None = None) -> bytes:
     """A gzip JSON batch from outbox bodies (already canonical JSON: not parsed again).
     pending: the device's whole backlog, this batch included (shown to the back office).
     keys: the resident keys of the applications the events name (core/sealing.py), beside
-    the events and so outside every audit chain: erasing one breaks no chain."""
+    the events and so outside every audit chain: erasing one breaks no chain.
+    oldest_pending_at: when the oldest event left unsent after this batch happened;
+    app_version: the device's release (both optional, for the back office's offices page)."""
     head = {"device": device, "office": office, "sent_at": sent_at}
     if pending is not None:
         head["pending"] = pending
+    if oldest_pending_at is not None:
+        head["oldest_pending_at"] = oldest_pending_at
+    if app_version is not None:
+        head["app_version"] = app_version
     if keys:
         head["keys"] = keys
     head = canonical_json(head)[:-1]
@@ -235,13 +243,15 @@ def decode_batch(body: bytes, content_encoding: str | None, with_text: bool = Fa
     for key in ("device", "office", "sent_at"):
         if not isinstance(batch.get(key), str):
             raise ProtocolError(f"the batch needs '{key}' (text)", status=422)
-    extra = sorted(set(batch) - {"device", "office", "sent_at", "events", "pending", "keys"})
+    extra = sorted(set(batch) - {"device", "office", "sent_at", "events", "pending", "keys",
+                                 "oldest_pending_at", "app_version"})
     if extra:
         raise ProtocolError(f"unknown batch fields: {', '.join(extra)}", status=422)
     pending = batch.get("pending")
     if pending is not None and (isinstance(pending, bool) or not isinstance(pending, int)
                                 or pending < 0):
         raise ProtocolError("pending must be a whole number, 0 or more", status=422)
+    _check_device_report(batch)
     if len(batch["events"]) > MAX_BATCH_EVENTS:
         raise ProtocolError(f"{len(batch['events'])} events in one batch; the limit is "
                             f"{MAX_BATCH_EVENTS}", status=413)
@@ -249,6 +259,20 @@ def decode_batch(body: bytes, content_encoding: str | None, with_text: bool = Fa
         check_envelope(event)
     batch["keys"] = _resident_keys(batch.get("keys", {}), batch["events"])
     return (batch, raw) if with_text else batch
+
+
+def _check_device_report(batch: dict) -> None:
+    """The optional oldest_pending_at (a time, or null) and app_version (short text)."""
+    version, oldest = batch.get("app_version"), batch.get("oldest_pending_at")
+    if version is not None and (not isinstance(version, str) or not 1 <= len(version) <= 64
+                                or not version.isprintable()):
+        raise ProtocolError("app_version must be text of 1-64 printable characters")
+    if oldest is not None:
+        try:
+            assert isinstance(oldest, str) and len(oldest) <= 40
+            datetime.fromisoformat(oldest)
+        except (AssertionError, ValueError):
+            raise ProtocolError("oldest_pending_at must be an ISO-8601 time (or null)")
 
 
 def applications_named(events) -> set[str]:

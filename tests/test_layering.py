@@ -41,7 +41,7 @@ ALLOWED = {"ui": {"testing.pilot", "testing.screenshot"}}  # ui/hooks.py, only w
 # of sync only the wire protocol.
 CENTRAL_MAY_USE = ("core.catalog", "core.clock", "core.credentials", "core.errors",
                    "core.users", "core.canonical", "core.private_files", "core.http_policy",
-                   "core.sealing",
+                   "core.sealing", "core.text", "core.totp",
                    "sync.protocol")
 
 

@@ -1,0 +1,701 @@
+"""Every string the console shows, Arabic first, with its English. Templates call
+`t("key")` (the page's language) or `t("key", name=...)` for a {name} placeholder; a key
+missing here fails loudly (KeyError) so a test catches it. One entry per key: {"ar", "en"}."""
+from __future__ import annotations
+
+from jinja2 import pass_context
+
+LANGUAGES = ("ar", "en")
+
+STRINGS: dict[str, dict[str, str]] = {
+    "app.name": {"ar": "نافذة", "en": "Nafitha"},
+    "app.console": {"ar": "لوحة تحكم البلدية", "en": "Municipal console"},
+    "app.skip": {"ar": "انتقل إلى المحتوى", "en": "Skip to content"},
+    "lang.ar": {"ar": "العربية", "en": "العربية"},
+    "lang.en": {"ar": "English", "en": "English"},
+    "nav.label": {"ar": "القائمة الرئيسية", "en": "Main menu"},
+    "nav.home": {"ar": "الرئيسية", "en": "Home"},
+    "nav.applications": {"ar": "الطلبات", "en": "Applications"},
+    "nav.licences": {"ar": "الرخص", "en": "Licences"},
+    "nav.catalogue": {"ar": "دليل الخدمات", "en": "Catalogue"},
+    "nav.offices": {"ar": "المكاتب", "en": "Offices"},
+    "nav.staff": {"ar": "الموظفون", "en": "Staff"},
+    "nav.municipalities": {"ar": "البلديات", "en": "Municipalities"},
+    "nav.api_keys": {"ar": "مفاتيح الواجهة البرمجية", "en": "API keys"},
+    "nav.audit": {"ar": "سجل التدقيق", "en": "Audit log"},
+    "nav.account": {"ar": "حسابي", "en": "My account"},
+    "header.language": {"ar": "اللغة", "en": "Language"},
+    "header.switch": {"ar": "تغيير", "en": "Change"},
+    "header.sign_out": {"ar": "تسجيل الخروج", "en": "Sign out"},
+    "header.national": {"ar": "كل البلديات", "en": "All municipalities"},
+    "role.officer": {"ar": "موظف ترخيص", "en": "Licensing officer"},
+    "role.operations": {"ar": "العمليات", "en": "Operations"},
+    "role.finance": {"ar": "المالية", "en": "Finance"},
+    "role.admin": {"ar": "مدير النظام", "en": "Administrator"},
+    "role.auditor": {"ar": "مدقق", "en": "Auditor"},
+    "common.yes": {"ar": "نعم", "en": "Yes"},
+    "common.no": {"ar": "لا", "en": "No"},
+    "common.save": {"ar": "حفظ", "en": "Save"},
+    "common.back": {"ar": "رجوع إلى الرئيسية", "en": "Back to home"},
+    "common.actions": {"ar": "إجراءات", "en": "Actions"},
+    "common.status": {"ar": "الحالة", "en": "Status"},
+    "common.done": {"ar": "تم الحفظ.", "en": "Saved."},
+    "common.never": {"ar": "لم يُستخدم", "en": "never"},
+    "common.none": {"ar": "لا يوجد", "en": "none"},
+    "sign_in.title": {"ar": "تسجيل الدخول", "en": "Sign in"},
+    "sign_in.intro": {"ar": "للموظفين المخوّلين فقط. يُسجَّل كل إجراء باسمك.",
+                      "en": "For authorised staff only. Every action is recorded in your "
+                            "name."},
+    "sign_in.username": {"ar": "اسم المستخدم", "en": "Username"},
+    "sign_in.password": {"ar": "كلمة المرور", "en": "Password"},
+    "sign_in.submit": {"ar": "دخول", "en": "Sign in"},
+    "sign_in.signed_out": {"ar": "تم تسجيل خروجك.", "en": "You are signed out."},
+    "totp.title": {"ar": "التحقق بخطوتين", "en": "Two-step verification"},
+    "totp.hint": {"ar": "أدخل الرمز المكوّن من ستة أرقام الظاهر الآن في تطبيق المصادقة على "
+                        "هاتفك.",
+                  "en": "Enter the six-digit code your phone's authenticator app shows now."},
+    "totp.code": {"ar": "رمز التحقق", "en": "Verification code"},
+    "totp.submit": {"ar": "تحقق", "en": "Verify"},
+    "enrol.title": {"ar": "إعداد التحقق بخطوتين", "en": "Set up two-step verification"},
+    "enrol.intro": {"ar": "يتطلب حسابك عاملًا ثانيًا قبل أي إجراء آخر. امسح الرمز بتطبيق "
+                          "المصادقة على هاتفك، أو أدخل المفتاح يدويًا، ثم اكتب الرمز الذي "
+                          "يظهر.",
+                    "en": "Your account needs a second factor before anything else. Scan the "
+                          "code with your phone's authenticator app, or type the key in, then "
+                          "enter the code it shows."},
+    "enrol.qr": {"ar": "رمز QR لإضافة الحساب إلى تطبيق المصادقة",
+                 "en": "QR code that adds the account to an authenticator app"},
+    "enrol.secret": {"ar": "المفتاح (للإدخال اليدوي)", "en": "Key (to type in)"},
+    "home.title": {"ar": "الرئيسية", "en": "Home"},
+    "home.welcome": {"ar": "مرحبًا، {name}.", "en": "Welcome, {name}."},
+    "home.intro": {"ar": "اختر من القائمة ما تريد العمل عليه.",
+                   "en": "Choose what to work on from the menu."},
+    "error.title": {"ar": "تعذّر إكمال الطلب", "en": "The request could not be completed"},
+    "error.forbidden": {"ar": "ليست لديك صلاحية لهذه الصفحة أو لهذا الإجراء.",
+                        "en": "Your role does not allow this page or action."},
+    "error.csrf": {"ar": "لم يُقبل النموذج: رمز الحماية مفقود أو غير صحيح، ولم يتغيّر شيء. "
+                         "افتح الصفحة من جديد وأعد المحاولة.",
+                   "en": "The form was refused: its security token is missing or wrong, and "
+                         "nothing was changed. Open the page again and retry."},
+    "error.not_found": {"ar": "الصفحة أو العنصر المطلوب غير موجود.",
+                        "en": "There is no such page or item."},
+    "error.bad_request": {"ar": "الطلب غير صالح.", "en": "The request is not valid."},
+    "error.wrong_credentials": {"ar": "اسم المستخدم أو كلمة المرور غير صحيحة.",
+                                "en": "The username or the password is not right."},
+    "error.locked": {"ar": "الحساب مقفل بسبب محاولات فاشلة متكررة حتى الساعة {until} بالتوقيت "
+                           "العالمي. حاول بعد ذلك أو اطلب المساعدة من مدير النظام.",
+                     "en": "Too many failed attempts: the account is locked until {until} "
+                           "UTC. Try again then, or ask an administrator."},
+    "error.wrong_code": {"ar": "الرمز غير صحيح أو سبق استخدامه. انتظر الرمز التالي وأعد "
+                               "المحاولة.",
+                         "en": "The code is not right, or was used already. Wait for the next "
+                               "code and retry."},
+    "error.weak_password": {"ar": "يجب ألا تقل كلمة المرور عن 12 حرفًا وألا تكون هي اسم "
+                                  "المستخدم.",
+                            "en": "A password needs at least 12 characters and must not be "
+                                  "the username."},
+    "error.wrong_password": {"ar": "كلمة المرور الحالية غير صحيحة.",
+                             "en": "The current password is not right."},
+    "error.invalid_full_name": {"ar": "الاسم الكامل: من حرف واحد إلى 100 حرف، دون رموز تحكم "
+                                      "أو رموز تغيير اتجاه النص.",
+                                "en": "Full name: 1 to 100 characters, without control or "
+                                      "text-direction characters."},
+    "error.invalid_username": {"ar": "اسم المستخدم: من حرفين إلى 32 حرفًا لاتينيًا صغيرًا "
+                                     "يبدأ بحرف، ويجوز فيه الأرقام و . و _ و -.",
+                               "en": "Username: 2-32 characters, a small letter first, then "
+                                     "small letters, digits, '.', '_' or '-'."},
+    "error.invalid_role": {"ar": "الدور غير معروف.", "en": "Unknown role."},
+    "error.invalid_language": {"ar": "اللغة: العربية أو الإنجليزية.",
+                               "en": "Language: Arabic or English."},
+    "error.staff_exists": {"ar": "يوجد موظف بهذا الاسم من قبل.",
+                           "en": "There is already a member of staff with this username."},
+    "error.unknown_staff": {"ar": "لا يوجد موظف بهذا الاسم.",
+                            "en": "There is no such member of staff."},
+    "error.own_account": {"ar": "لا يمكنك تعطيل حسابك.",
+                          "en": "You cannot disable your own account."},
+    "error.other_municipality": {"ar": "تدير موظفي بلديتك ومفاتيحها فقط.",
+                                 "en": "You manage only your own municipality's staff and "
+                                       "keys."},
+    "error.unknown_municipality": {"ar": "البلدية غير موجودة. أضفها أولًا.",
+                                   "en": "There is no such municipality: add it first."},
+    "error.invalid_municipality": {"ar": "رمز البلدية: من 1 إلى 8 أحرف لاتينية كبيرة أو "
+                                         "أرقام.",
+                                   "en": "Municipality code: 1-8 capital letters or digits."},
+    "error.municipality_exists": {"ar": "توجد بلدية بهذا الرمز من قبل.",
+                                  "en": "There is already a municipality with this code."},
+    "error.invalid_office": {"ar": "رمز المكتب: من 1 إلى 8 أحرف لاتينية كبيرة أو أرقام.",
+                             "en": "Office code: 1-8 capital letters or digits."},
+    "error.national_only": {"ar": "هذا الإجراء لموظفي المستوى الوطني فقط.",
+                            "en": "Only national staff may do this."},
+    "error.invalid_key_name": {"ar": "اسم المفتاح: من 1 إلى 40 حرفًا لاتينيًا صغيرًا أو "
+                                     "رقمًا، ويجوز فيه . و _ و -.",
+                               "en": "Key name: 1-40 small letters, digits, '.', '_' or "
+                                     "'-'."},
+    "error.key_exists": {"ar": "يوجد مفتاح بهذا الاسم من قبل.",
+                         "en": "There is already a key with this name."},
+    "error.unknown_key": {"ar": "لا يوجد مفتاح بهذا الاسم.", "en": "There is no such key."},
+    "error.key_revoked": {"ar": "المفتاح ملغى من قبل.", "en": "The key is already revoked."},
+    "error.has_second_factor": {"ar": "التحقق بخطوتين مُعدّ من قبل.",
+                                "en": "Two-step verification is already set up."},
+    "error.no_second_factor": {"ar": "أعدّ التحقق بخطوتين أولًا.",
+                               "en": "Set up two-step verification first."},
+    "staff.title": {"ar": "الموظفون", "en": "Staff"},
+    "staff.username": {"ar": "اسم المستخدم", "en": "Username"},
+    "staff.full_name": {"ar": "الاسم الكامل", "en": "Full name"},
+    "staff.role": {"ar": "الدور", "en": "Role"},
+    "staff.municipality": {"ar": "البلدية", "en": "Municipality"},
+    "staff.language": {"ar": "لغة الواجهة", "en": "Console language"},
+    "staff.national": {"ar": "المستوى الوطني (كل البلديات)",
+                       "en": "National (every municipality)"},
+    "staff.password": {"ar": "كلمة المرور الأولى (12 حرفًا على الأقل)",
+                       "en": "First password (at least 12 characters)"},
+    "staff.add": {"ar": "إضافة موظف", "en": "Add a member of staff"},
+    "staff.active": {"ar": "نشط", "en": "Active"},
+    "staff.disabled": {"ar": "معطّل", "en": "Disabled"},
+    "staff.locked": {"ar": "مقفل حتى {until}", "en": "Locked until {until}"},
+    "staff.totp": {"ar": "التحقق بخطوتين", "en": "Two-step"},
+    "staff.disable": {"ar": "تعطيل", "en": "Disable"},
+    "staff.new_password": {"ar": "كلمة مرور جديدة لـ {name}", "en": "New password for {name}"},
+    "staff.reset_password": {"ar": "تعيين كلمة المرور", "en": "Set password"},
+    "staff.reset_totp": {"ar": "إعادة ضبط التحقق بخطوتين", "en": "Reset two-step"},
+    "muni.title": {"ar": "البلديات", "en": "Municipalities"},
+    "muni.code": {"ar": "الرمز", "en": "Code"},
+    "muni.name_ar": {"ar": "الاسم بالعربية", "en": "Name in Arabic"},
+    "muni.name_en": {"ar": "الاسم بالإنجليزية", "en": "Name in English"},
+    "muni.offices": {"ar": "المكاتب", "en": "Offices"},
+    "muni.add": {"ar": "إضافة بلدية", "en": "Add a municipality"},
+    "muni.assign": {"ar": "إسناد مكتب إلى بلدية", "en": "Give an office to a municipality"},
+    "muni.office": {"ar": "رمز المكتب", "en": "Office code"},
+    "muni.assign_submit": {"ar": "إسناد", "en": "Assign"},
+    "muni.unassigned": {"ar": "مكاتب غير مسندة", "en": "Offices not yet assigned"},
+    "keys.title": {"ar": "مفاتيح الواجهة البرمجية", "en": "API keys"},
+    "keys.intro": {"ar": "مفاتيح مسمّاة للأنظمة والسكربتات، لكل منها دور وبلدية.",
+                   "en": "Named keys for systems and scripts, each with a role and a "
+                         "municipality."},
+    "keys.name": {"ar": "اسم المفتاح", "en": "Key name"},
+    "keys.created": {"ar": "أُنشئ", "en": "Created"},
+    "keys.last_used": {"ar": "آخر استخدام", "en": "Last used"},
+    "keys.revoked": {"ar": "ملغى منذ {at}", "en": "Revoked {at}"},
+    "keys.revoke": {"ar": "إلغاء", "en": "Revoke"},
+    "keys.add": {"ar": "إنشاء مفتاح", "en": "Create a key"},
+    "keys.shown_once": {"ar": "هذا هو المفتاح. انسخه الآن واحفظه في مكان آمن: لن يظهر مرة "
+                              "أخرى.",
+                        "en": "This is the key. Copy it now and keep it safe: it will not be "
+                              "shown again."},
+    "keys.secret": {"ar": "المفتاح {name}", "en": "Key {name}"},
+    "audit.title": {"ar": "سجل التدقيق", "en": "Audit log"},
+    "audit.at": {"ar": "الوقت (UTC)", "en": "Time (UTC)"},
+    "audit.actor": {"ar": "المنفِّذ", "en": "By"},
+    "audit.action": {"ar": "الإجراء", "en": "Action"},
+    "audit.entity": {"ar": "العنصر", "en": "Item"},
+    "audit.detail": {"ar": "التفاصيل", "en": "Detail"},
+    "audit.older": {"ar": "الأقدم", "en": "Older"},
+    "audit.empty": {"ar": "لا توجد سجلات.", "en": "Nothing recorded."},
+    "account.title": {"ar": "حسابي", "en": "My account"},
+    "account.password": {"ar": "تغيير كلمة المرور", "en": "Change password"},
+    "account.current": {"ar": "كلمة المرور الحالية", "en": "Current password"},
+    "account.new": {"ar": "كلمة المرور الجديدة (12 حرفًا على الأقل)",
+                    "en": "New password (at least 12 characters)"},
+    "account.changed": {"ar": "تم تغيير كلمة المرور، وأُنهيت جلساتك الأخرى.",
+                        "en": "Password changed; your other sessions were ended."},
+    # --- applications and licences pages (central/console/applications.py, licences.py) -----
+    "apps.title": {"ar": "الطلبات بانتظار القرار", "en": "Applications awaiting a decision"},
+    "apps.scope": {"ar": "النطاق: {scope}", "en": "Scope: {scope}"},
+    "apps.filter": {"ar": "تصفية القائمة", "en": "Filter the list"},
+    "apps.office": {"ar": "المكتب", "en": "Office"},
+    "apps.service": {"ar": "الخدمة", "en": "Service"},
+    "apps.all": {"ar": "الكل", "en": "All"},
+    "apps.older": {"ar": "أقدم من (أيام)", "en": "Older than (days)"},
+    "apps.apply": {"ar": "تطبيق", "en": "Apply"},
+    "apps.clear": {"ar": "إظهار القائمة كاملة", "en": "Show the whole list"},
+    "apps.search": {"ar": "بحث", "en": "Search"},
+    "apps.search_label": {"ar": "رقم الطلب أو الرقم الشخصي أو الاسم",
+                          "en": "Application number, national ID or name"},
+    "apps.search_submit": {"ar": "ابحث", "en": "Search"},
+    "apps.results": {"ar": "نتائج البحث: {n}", "en": "Search results: {n}"},
+    "apps.caption": {"ar": "الأقدم أولًا", "en": "Oldest first"},
+    "apps.number": {"ar": "رقم الطلب", "en": "Application number"},
+    "apps.applicant": {"ar": "مقدّم الطلب", "en": "Applicant"},
+    "apps.submitted": {"ar": "تاريخ التقديم", "en": "Submitted"},
+    "apps.waiting": {"ar": "مدة الانتظار", "en": "Waiting"},
+    "apps.days.0": {"ar": "أقل من يوم", "en": "under a day"},
+    "apps.days.1": {"ar": "يوم واحد", "en": "1 day"},
+    "apps.days.2": {"ar": "يومان", "en": "2 days"},
+    "apps.days.few": {"ar": "{n} أيام", "en": "{n} days"},
+    "apps.days.many": {"ar": "{n} يومًا", "en": "{n} days"},
+    "apps.fee": {"ar": "الرسوم", "en": "Fee"},
+    "apps.paid": {"ar": "مدفوعة", "en": "Paid"},
+    "apps.unpaid": {"ar": "غير مدفوعة", "en": "Not paid"},
+    "apps.erased": {"ar": "بيانات محذوفة", "en": "Data erased"},
+    "apps.empty": {"ar": "لا توجد طلبات بانتظار القرار.",
+                   "en": "No application is waiting for a decision."},
+    "apps.next": {"ar": "الصفحة التالية", "en": "Next page"},
+    "apps.bad_age": {"ar": "«أقدم من»: عدد أيام من 0 إلى 3650.",
+                     "en": "\"Older than\": a number of days, 0 to 3650."},
+    "apps.bad_text": {"ar": "النص: سطر واحد لا يتجاوز {limit} حرفًا، دون رموز تحكم أو رموز "
+                            "تغيير اتجاه النص. لم يتغيّر شيء.",
+                      "en": "The text: one line of at most {limit} characters, without control "
+                            "or text-direction characters. Nothing was changed."},
+    "apps.bad_decision": {"ar": "القرار: موافقة أو رفض.", "en": "The decision: approve or "
+                                                               "reject."},
+    "apps.already_decided": {"ar": "سبق اتخاذ قرار في هذا الطلب ({at})، ولم يتغيّر شيء.",
+                             "en": "This application was already decided ({at}); nothing was "
+                                   "changed."},
+    "apps.not_open": {"ar": "لا يمكن البت في هذا الطلب: حالته في المكتب «{state}». لم يتغيّر "
+                            "شيء.",
+                      "en": "This application can no longer be decided: the office has it as "
+                            "\"{state}\". Nothing was changed."},
+    "apps.state.draft": {"ar": "مسودة", "en": "Draft"},
+    "apps.state.submitted": {"ar": "مقدَّم", "en": "Submitted"},
+    "apps.state.paid": {"ar": "مدفوع", "en": "Paid"},
+    "apps.state.approved": {"ar": "موافَق عليه", "en": "Approved"},
+    "apps.state.issued": {"ar": "صدرت الرخصة", "en": "Licence issued"},
+    "apps.state.rejected": {"ar": "مرفوض", "en": "Rejected"},
+    "apps.state.withdrawn": {"ar": "ملغى", "en": "Cancelled"},
+    "apps.event.application.drafted": {"ar": "حُفظت مسودة", "en": "Draft saved"},
+    "apps.event.application.submitted": {"ar": "قُدِّم الطلب", "en": "Submitted"},
+    "apps.event.application.approved": {"ar": "وافق المكتب", "en": "Approved at the office"},
+    "apps.event.application.rejected": {"ar": "رفض المكتب", "en": "Rejected at the office"},
+    "apps.event.application.withdrawn": {"ar": "أُلغي الطلب", "en": "Cancelled"},
+    "apps.event.payment.taken": {"ar": "دُفعت الرسوم", "en": "Fee paid"},
+    "apps.event.payment.voided": {"ar": "أُلغي الإيصال", "en": "Receipt voided"},
+    "apps.event.licence.issued": {"ar": "صدرت الرخصة", "en": "Licence issued"},
+    "apps.event.licence.reprinted": {"ar": "أُعيدت طباعة الرخصة", "en": "Licence reprinted"},
+    "apps.event.licence.revoked": {"ar": "أُلغيت الرخصة", "en": "Licence revoked"},
+    "apps.method.cash": {"ar": "نقدًا", "en": "Cash"},
+    "apps.method.card": {"ar": "بطاقة", "en": "Card"},
+    "apps.method.online": {"ar": "دفع إلكتروني", "en": "Online"},
+    "appl.title": {"ar": "الطلب {number}", "en": "Application {number}"},
+    "appl.heading": {"ar": "الطلب", "en": "Application"},
+    "appl.back": {"ar": "العودة إلى الطلبات", "en": "Back to the applications"},
+    "appl.done_approved": {"ar": "تمت الموافقة. سيطبّقها المكتب عند مزامنته التالية.",
+                           "en": "Approved. The office applies it at its next sync."},
+    "appl.done_rejected": {"ar": "تم الرفض. سيطبّقه المكتب عند مزامنته التالية.",
+                           "en": "Rejected. The office applies it at its next sync."},
+    "appl.summary": {"ar": "الملخص", "en": "Summary"},
+    "appl.payment": {"ar": "الدفع", "en": "Payment"},
+    "appl.paid_at": {"ar": "مدفوعة في {at}", "en": "Paid {at}"},
+    "appl.licence": {"ar": "الرخصة", "en": "Licence"},
+    "appl.no_licence": {"ar": "لم تصدر بعد", "en": "Not issued yet"},
+    "appl.decision": {"ar": "قرار البلدية", "en": "The municipality's decision"},
+    "appl.decision_state": {"ar": "القرار", "en": "Decision"},
+    "appl.decided_by": {"ar": "بواسطة", "en": "By"},
+    "appl.decided_at": {"ar": "في", "en": "At"},
+    "appl.conditions": {"ar": "شروط الرخصة", "en": "Licence conditions"},
+    "appl.reason": {"ar": "السبب", "en": "Reason"},
+    "appl.reached": {"ar": "وصل القرار إلى المكتب في {at}.",
+                     "en": "Reached the office at {at}."},
+    "appl.not_reached": {"ar": "بانتظار مزامنة المكتب.", "en": "Waiting for the office to "
+                                                            "sync."},
+    "appl.instant": {"ar": "خدمة فورية: الدفع يعني الموافقة، ولا تحتاج إلى قرار.",
+                     "en": "An instant service: paying approves it; no decision is needed."},
+    "appl.awaiting": {"ar": "لم يُتخذ قرار بعد.", "en": "No decision yet."},
+    "appl.closed_at_office": {"ar": "أُغلق الطلب في المكتب دون قرار من البلدية.",
+                              "en": "The office closed this application without a decision "
+                                    "from central."},
+    "appl.approve_title": {"ar": "الموافقة", "en": "Approve"},
+    "appl.conditions_label": {"ar": "شروط الرخصة (اختياري، سطر واحد، حتى {n} حرف)",
+                              "en": "Licence conditions (optional, one line, up to {n} "
+                                    "characters)"},
+    "appl.conditions_hint": {"ar": "تُطبع على الرخصة كما تُكتب هنا.",
+                             "en": "Printed on the licence as typed here."},
+    "appl.approve": {"ar": "موافقة", "en": "Approve"},
+    "appl.reject_title": {"ar": "الرفض", "en": "Reject"},
+    "appl.reason_label": {"ar": "سبب الرفض (مطلوب، سطر واحد، حتى {n} حرف)",
+                          "en": "Reason for rejecting (required, one line, up to {n} "
+                                "characters)"},
+    "appl.reason_hint": {"ar": "يُبلَّغ به مقدّم الطلب.", "en": "The resident is shown it."},
+    "appl.reject": {"ar": "رفض", "en": "Reject"},
+    "appl.fields": {"ar": "بيانات الطلب", "en": "What the resident filled in"},
+    "appl.erased": {"ar": "حُذفت البيانات الشخصية لمقدّم الطلب بناءً على طلبه.",
+                    "en": "The resident's personal data was erased at their request."},
+    "appl.no_fields": {"ar": "لا تتوفر البيانات لدى البلدية.",
+                       "en": "Central cannot read these fields."},
+    "appl.receipts": {"ar": "الإيصالات", "en": "Receipts"},
+    "appl.receipt": {"ar": "رقم الإيصال", "en": "Receipt number"},
+    "appl.method": {"ar": "طريقة الدفع", "en": "Method"},
+    "appl.amount": {"ar": "المبلغ", "en": "Amount"},
+    "appl.taken_at": {"ar": "وقت الدفع", "en": "Taken"},
+    "appl.voided": {"ar": "ملغى ({at})", "en": "Voided ({at})"},
+    "appl.valid_receipt": {"ar": "ساري", "en": "Valid"},
+    "appl.no_receipts": {"ar": "لا توجد إيصالات.", "en": "No receipts."},
+    "appl.history": {"ar": "السجل كما أبلغ عنه المكتب (الأقدم أولًا)",
+                     "en": "History as the office reported it (oldest first)"},
+    "appl.event": {"ar": "الحدث", "en": "Event"},
+    "appl.at_office": {"ar": "الوقت في المكتب", "en": "At the office"},
+    "appl.received": {"ar": "وصل إلى البلدية", "en": "Reached central"},
+    "appl.device": {"ar": "الجهاز", "en": "Device"},
+    "appl.by": {"ar": "الموظف", "en": "By"},
+    "appl.refused": {"ar": "مرفوض", "en": "Refused"},
+    "appl.no_history": {"ar": "لا توجد أحداث.", "en": "No events."},
+    "lic.title": {"ar": "الرخص", "en": "Licences"},
+    "lic.search_label": {"ar": "رقم الرخصة أو رقم الطلب",
+                         "en": "Licence number or application number"},
+    "lic.caption": {"ar": "الأحدث إصدارًا أولًا", "en": "Newest issued first"},
+    "lic.number": {"ar": "رقم الرخصة", "en": "Licence number"},
+    "lic.type": {"ar": "نوع الرخصة", "en": "Type"},
+    "lic.application": {"ar": "الطلب", "en": "Application"},
+    "lic.issued": {"ar": "تاريخ الإصدار", "en": "Issued"},
+    "lic.valid_until": {"ar": "سارية حتى", "en": "Valid until"},
+    "lic.reprints": {"ar": "مرات إعادة الطباعة", "en": "Reprints"},
+    "lic.status.valid": {"ar": "سارية", "en": "Valid"},
+    "lic.status.revoked": {"ar": "ملغاة", "en": "Revoked"},
+    "lic.status.expired": {"ar": "منتهية", "en": "Expired"},
+    "lic.empty": {"ar": "لا توجد رخص.", "en": "No licences."},
+    "lic.bad_status": {"ar": "الحالة: سارية أو ملغاة أو منتهية.",
+                       "en": "Status: valid, revoked or expired."},
+    "lic.page_title": {"ar": "الرخصة {number}", "en": "Licence {number}"},
+    "lic.heading": {"ar": "الرخصة", "en": "Licence"},
+    "lic.back": {"ar": "العودة إلى الرخص", "en": "Back to the licences"},
+    "lic.done": {"ar": "أُلغيت الرخصة. ستصل قائمة الإلغاء إلى المكاتب عند مزامنتها التالية.",
+                 "en": "Licence revoked. The offices get the revocation list at their next "
+                       "sync."},
+    "lic.revocation": {"ar": "الإلغاء", "en": "Revocation"},
+    "lic.revoked_at": {"ar": "أُلغيت في", "en": "Revoked at"},
+    "lic.not_revoked": {"ar": "الرخصة غير ملغاة.", "en": "The licence is not revoked."},
+    "lic.reason_label": {"ar": "سبب الإلغاء (مطلوب، سطر واحد، حتى {n} حرف)",
+                         "en": "Reason for revoking (required, one line, up to {n} "
+                               "characters)"},
+    "lic.reason_hint": {"ar": "يظهر لكل من يتحقق من الرخصة. لا يمكن التراجع عن الإلغاء.",
+                        "en": "Shown to whoever checks the licence. A revocation cannot be "
+                              "undone."},
+    "lic.revoke": {"ar": "إلغاء الرخصة", "en": "Revoke the licence"},
+    "lic.already_revoked": {"ar": "هذه الرخصة ملغاة من قبل، ولم يتغيّر شيء.",
+                            "en": "This licence is already revoked; nothing was changed."},
+    "lic.reason_required": {"ar": "يلزم ذكر سبب الإلغاء. لم يتغيّر شيء.",
+                            "en": "A revocation needs a reason. Nothing was changed."},
+    "error.reason_required": {"ar": "يلزم ذكر سبب (سطر واحد). لم يتغيّر شيء.",
+                              "en": "A reason is needed (one line). Nothing was changed."},
+    "error.invalid_reason": {"ar": "السبب: سطر واحد لا يتجاوز 500 حرف.",
+                             "en": "The reason: one line of at most 500 characters."},
+    "error.invalid_conditions": {"ar": "الشروط: سطر واحد لا يتجاوز 300 حرف.",
+                                 "en": "The conditions: one line of at most 300 characters."},
+    "error.conditions_too_long": {"ar": "هذه الشروط لا تتسع على الرخصة المطبوعة على أضيق ورق. "
+                                        "اختصرها (الحرف العربي يُحسب بحرفين).",
+                                  "en": "These conditions do not fit on a licence printed on "
+                                        "the narrowest paper: shorten them (an Arabic letter "
+                                        "counts as two)."},
+    "error.already_decided": {"ar": "سبق البت في هذا الطلب أو لم يعد مفتوحًا. لم يتغيّر شيء.",
+                              "en": "This application is already decided or no longer open. "
+                                    "Nothing was changed."},
+    "error.not_for_review": {"ar": "خدمة فورية: الدفع يعني الموافقة، ولا تحتاج إلى قرار.",
+                             "en": "An instant service: paying approves it; no decision is "
+                                   "needed."},
+    "error.already_revoked": {"ar": "هذه الرخصة ملغاة من قبل، ولم يتغيّر شيء.",
+                              "en": "This licence is already revoked; nothing was changed."},
+    "error.personal_data_erased": {"ar": "حُذفت بيانات مقدّم الطلب، فلا يمكن إصدار رخصة بشروط "
+                                         "له.",
+                                   "en": "The resident's data was erased: a licence with "
+                                         "conditions cannot be made for it."},
+    "error.invalid_search": {"ar": "البحث: رقم أو رقم شخصي أو اسم (حتى 8 كلمات)، في سطر واحد "
+                                   "لا يتجاوز 100 حرف.",
+                             "en": "Search: a number, a national ID or a name (up to 8 "
+                                   "words), one line of at most 100 characters."},
+    "error.invalid_cursor": {"ar": "رابط الصفحة التالية غير صالح. افتح القائمة من جديد.",
+                             "en": "The next-page link is not valid. Open the list again."},
+    "error.invalid_service": {"ar": "رمز الخدمة غير صالح.", "en": "Not a service code."},
+    "error.invalid_age": {"ar": "«أقدم من»: عدد أيام من 0 إلى 3650.",
+                          "en": "\"Older than\": a number of days, 0 to 3650."},
+    "error.invalid_status": {"ar": "الحالة: سارية أو ملغاة أو منتهية.",
+                             "en": "Status: valid, revoked or expired."},
+    # --- end of the applications and licences pages ------------------------------------------
+    # --- operations: offices and devices, enrolment codes, revoking a device, the front page's
+    # alerts and counts (central/console/offices.py, home.py; offices.html, enrol_code.html,
+    # revoke_device.html, home.html's `home` block) ---------------------------------------------
+    "age.now": {"ar": "أقل من دقيقة", "en": "less than a minute"},
+    "age.ago": {"ar": "منذ {d}", "en": "{d} ago"},
+    "age.ahead": {"ar": "متقدّمة بمقدار {d}", "en": "{d} ahead"},
+    "age.behind": {"ar": "متأخّرة بمقدار {d}", "en": "{d} behind"},
+    "age.in_step": {"ar": "مضبوطة", "en": "in step"},
+    "age.minute.1": {"ar": "دقيقة واحدة", "en": "1 minute"},
+    "age.minute.2": {"ar": "دقيقتين", "en": "2 minutes"},
+    "age.minute.few": {"ar": "{n} دقائق", "en": "{n} minutes"},
+    "age.minute.many": {"ar": "{n} دقيقة", "en": "{n} minutes"},
+    "age.hour.1": {"ar": "ساعة واحدة", "en": "1 hour"},
+    "age.hour.2": {"ar": "ساعتين", "en": "2 hours"},
+    "age.hour.few": {"ar": "{n} ساعات", "en": "{n} hours"},
+    "age.hour.many": {"ar": "{n} ساعة", "en": "{n} hours"},
+    "age.day.1": {"ar": "يوم واحد", "en": "1 day"},
+    "age.day.2": {"ar": "يومين", "en": "2 days"},
+    "age.day.few": {"ar": "{n} أيام", "en": "{n} days"},
+    "age.day.many": {"ar": "{n} يومًا", "en": "{n} days"},
+    "age.day.hundred": {"ar": "{n} يوم", "en": "{n} days"},
+    "live.updated": {"ar": "آخر تحديث: {at} بالتوقيت العالمي. تتحدّث الصفحة وحدها كل {s} ثانية.",
+                     "en": "Last updated {at} UTC. The page updates itself every {s} seconds."},
+    "live.pause": {"ar": "إيقاف التحديث التلقائي", "en": "Pause automatic updates"},
+    "live.resume": {"ar": "استئناف التحديث التلقائي", "en": "Resume automatic updates"},
+    "live.stale": {"ar": "تعذّر تحديث الصفحة (ربما انتهت الجلسة). أعد تحميلها.",
+                   "en": "The page could not be updated (perhaps the session ended). Reload "
+                         "it."},
+    "ops.title": {"ar": "المكاتب والأجهزة", "en": "Offices and devices"},
+    "ops.summary": {"ar": "المكاتب: {offices} · الأجهزة العاملة: {devices} · تحتاج إلى متابعة: "
+                          "{trouble}",
+                    "en": "Offices: {offices} · Devices in service: {devices} · Need "
+                          "attention: {trouble}"},
+    "ops.thresholds": {"ar": "يُعدّ الجهاز صامتًا بعد {silent} دون اتصال، وتُعدّ الأحداث "
+                             "المنتظرة متأخرة بعد {backlog}، وفرق الساعة كبيرًا فوق {skew}.",
+                       "en": "A device counts as silent after {silent} without contact, a "
+                             "backlog as old after {backlog}, and a clock skew as large "
+                             "above {skew}."},
+    "ops.office": {"ar": "المكتب {office}", "en": "Office {office}"},
+    "ops.municipality": {"ar": "البلدية: {m}", "en": "Municipality: {m}"},
+    "ops.unassigned": {"ar": "غير مسند إلى بلدية", "en": "not yet given to a municipality"},
+    "ops.no_devices": {"ar": "لا أجهزة مسجّلة في هذا المكتب.",
+                       "en": "No device is enrolled at this office."},
+    "ops.no_offices": {"ar": "لا مكاتب بعد.", "en": "No offices yet."},
+    "ops.devices_of": {"ar": "أجهزة المكتب {office}", "en": "Devices of office {office}"},
+    "ops.device": {"ar": "الجهاز", "en": "Device"},
+    "ops.role": {"ar": "النوع", "en": "Kind"},
+    "ops.contact": {"ar": "آخر اتصال", "en": "Last contact"},
+    "ops.backlog": {"ar": "أحداث لم تصل", "en": "Backlog"},
+    "ops.gaps": {"ar": "فجوات", "en": "Gaps"},
+    "ops.clock": {"ar": "ساعة الجهاز", "en": "Device clock"},
+    "ops.version": {"ar": "الإصدار", "en": "Version"},
+    "ops.never": {"ar": "لم يتصل بعد", "en": "never"},
+    "ops.unknown": {"ar": "غير معروف", "en": "unknown"},
+    "ops.oldest": {"ar": "أقدمها {ago}", "en": "oldest {ago}"},
+    "ops.missing": {"ar": "ناقص: {n} (التسلسل {ranges})", "en": "missing {n} (seq {ranges})"},
+    "ops.enrolled": {"ar": "سُجّل {ago}", "en": "enrolled {ago}"},
+    "ops.revoked_at": {"ar": "أُلغي {ago}", "en": "revoked {ago}"},
+    "ops.revoke": {"ar": "إلغاء الجهاز", "en": "Revoke"},
+    "ops.make_code": {"ar": "إنشاء رمز تسجيل جهاز", "en": "Make a device enrolment code"},
+    "ops.make_code_for": {"ar": "رمز تسجيل لهذا المكتب", "en": "Enrolment code for this office"},
+    "ops.revoked_done": {"ar": "أُلغي الجهاز {device}: لم يعد رمز دخوله يعمل.",
+                         "en": "Device {device} is revoked: its token no longer works."},
+    "device_role.hub": {"ar": "خادم المكتب", "en": "Office hub"},
+    "device_role.counter": {"ar": "شباك", "en": "Counter"},
+    "device_role.kiosk": {"ar": "كشك خدمة ذاتية", "en": "Kiosk"},
+    "device_role.board": {"ar": "شاشة الانتظار", "en": "Queue board"},
+    "badge.silent": {"ar": "صامت", "en": "Silent"},
+    "badge.backlog_old": {"ar": "أحداث متأخرة", "en": "Backlog old"},
+    "badge.skew": {"ar": "فرق في الساعة", "en": "Clock skew"},
+    "badge.gaps": {"ar": "أحداث ناقصة", "en": "Missing events"},
+    "badge.revoked": {"ar": "ملغى", "en": "Revoked"},
+    "badge.ok": {"ar": "سليم", "en": "OK"},
+    "enrol_code.title": {"ar": "رمز تسجيل جهاز", "en": "Device enrolment code"},
+    "enrol_code.intro": {"ar": "يُدخَل الرمز مرة واحدة في الجهاز الجديد عند إعداده "
+                               "(nafitha enrol). يصلح لجهاز واحد في المكتب المختار، حتى "
+                               "انتهاء صلاحيته.",
+                         "en": "The code is typed once into the new device when it is set up "
+                               "(nafitha enrol). It serves one device of the chosen office "
+                               "until it expires."},
+    "enrol_code.office": {"ar": "المكتب", "en": "Office"},
+    "enrol_code.new_office": {"ar": "أو رمز مكتب جديد (حتى 8 أحرف لاتينية كبيرة أو أرقام)",
+                              "en": "Or a new office code (up to 8 capital letters or digits)"},
+    "enrol_code.choose": {"ar": "— مكتب جديد (اكتب رمزه) —", "en": "— a new office (type its "
+                                                                  "code) —"},
+    "enrol_code.role": {"ar": "نوع الجهاز", "en": "Kind of device"},
+    "enrol_code.hours": {"ar": "مدة الصلاحية بالساعات (من 1 إلى 720)",
+                         "en": "Valid for, in hours (1 to 720)"},
+    "enrol_code.submit": {"ar": "إنشاء الرمز", "en": "Make the code"},
+    "enrol_code.none": {"ar": "لا مكاتب لبلديتك بعد: يُسند مدير النظام المكاتب إلى البلديات.",
+                        "en": "Your municipality has no offices yet: an administrator gives "
+                              "offices to municipalities."},
+    "enrol_code.made": {"ar": "رمز تسجيل جهاز في المكتب {office}: {role}",
+                        "en": "Enrolment code for office {office}: {role}"},
+    "enrol_code.code": {"ar": "الرمز", "en": "Code"},
+    "enrol_code.qr": {"ar": "رمز QR يحمل رمز التسجيل {code}",
+                      "en": "QR code holding the enrolment code {code}"},
+    "enrol_code.expires": {"ar": "ينتهي {at} بالتوقيت العالمي (بعد {d}).",
+                           "en": "Expires {at} UTC (in {d})."},
+    "enrol_code.once": {"ar": "يظهر الرمز هنا مرة واحدة فقط ولا يُحفظ: انقله الآن إلى "
+                              "الجهاز أو امسحه منه.",
+                        "en": "The code is shown only here, once, and is not kept: take it "
+                              "to the device now, or scan it from there."},
+    "enrol_code.another": {"ar": "رمز آخر", "en": "Another code"},
+    "enrol_code.back": {"ar": "العودة إلى المكاتب", "en": "Back to offices"},
+    "revoke.title": {"ar": "إلغاء جهاز", "en": "Revoke a device"},
+    "revoke.what": {"ar": "بعد الإلغاء يرفض المركز رمز دخول هذا الجهاز فورًا، وتُرفض الرخص التي "
+                          "يوقّعها من الآن. لا يمكن التراجع: يعود الجهاز برمز تسجيل جديد فقط.",
+                    "en": "Once revoked, central refuses this device's token at once and the "
+                          "licences it signs from now on. This cannot be undone: the device "
+                          "comes back only with a new enrolment code."},
+    "revoke.confirm": {"ar": "أفهم أن الجهاز {device} سيتوقف عن المزامنة فورًا.",
+                       "en": "I understand that device {device} stops syncing at once."},
+    "revoke.submit": {"ar": "إلغاء الجهاز نهائيًا", "en": "Revoke the device"},
+    "revoke.cancel": {"ar": "تراجع", "en": "Cancel"},
+    "error.invalid_ttl": {"ar": "مدة الصلاحية: عدد صحيح من الساعات من 1 إلى 720 (30 يومًا).",
+                          "en": "Valid for: a whole number of hours from 1 to 720 (30 days)."},
+    "error.device_revoked": {"ar": "هذا الجهاز ملغى من قبل، ولم يتغيّر شيء.",
+                             "en": "This device is already revoked; nothing was changed."},
+    "error.confirm_revoke": {"ar": "ضع علامة على «أفهم» لتأكيد الإلغاء. لم يتغيّر شيء.",
+                             "en": "Tick “I understand” to confirm. Nothing was changed."},
+    "home.alerts": {"ar": "تنبيهات", "en": "Alerts"},
+    "home.no_alerts": {"ar": "لا تنبيهات الآن.", "en": "No alerts now."},
+    "home.thresholds": {"ar": "يُنبَّه عن مكتب لم يتصل أي من أجهزته منذ {silent}، وعن أحداث "
+                              "تنتظر الإرسال منذ أكثر من {backlog}، وعن كل رفض خلال آخر 24 "
+                              "ساعة.",
+                        "en": "An alert is raised for an office none of whose devices has "
+                              "been in touch for {silent}, for events waiting to be sent for "
+                              "more than {backlog}, and for every refusal in the last 24 "
+                              "hours."},
+    "home.alert_silent": {"ar": "المكتب {office} صامت: لم يتصل أي جهاز منذ {at} ({ago}).",
+                          "en": "Office {office} is silent: no device in touch since {at} "
+                                "({ago})."},
+    "home.alert_backlog": {"ar": "الجهاز {device}: أحداث لم تصل بعد (العدد: {count})، "
+                                 "أقدمها {ago}.",
+                           "en": "Device {device}: {count} event(s) not sent yet, the oldest "
+                                 "{ago}."},
+    "home.alert_refused": {"ar": "الجهاز {device}: رُفض ما أرسله (العدد: {count}) خلال آخر "
+                                 "24 ساعة، آخرها {ago}.",
+                           "en": "Device {device}: {count} refusal(s) in the last 24 hours, "
+                                 "the latest {ago}."},
+    "home.alert_reason": {"ar": "السبب المسجّل:", "en": "Reason recorded:"},
+    "home.open_office": {"ar": "افتح المكتب {office}", "en": "Open office {office}"},
+    "home.kind.silent": {"ar": "مكتب صامت", "en": "Silent office"},
+    "home.kind.backlog": {"ar": "أحداث متأخرة", "en": "Old backlog"},
+    "home.kind.refused": {"ar": "رفض", "en": "Refused"},
+    "home.counts": {"ar": "بالأرقام", "en": "At a glance"},
+    "home.awaiting": {"ar": "طلبات تنتظر قرارًا", "en": "Applications awaiting a decision"},
+    "home.online": {"ar": "أجهزة اتصلت خلال الساعة الأخيرة",
+                    "en": "Devices in touch in the last hour"},
+    "home.offices": {"ar": "مكاتب", "en": "Offices"},
+    # --- end of operations' strings --------------------------------------------------------------
+    # --- catalogue and fees pages (central/console/catalogue.py) ---------------------------------
+    "catalogue.title": {"ar": "دليل الخدمات", "en": "Service catalogue"},
+    "catalogue.intro": {"ar": "كل خدمة ورسومها كما ينشرها المركز الآن إلى المكاتب.",
+                        "en": "Every service and its fee as central publishes them to the "
+                              "offices now."},
+    "catalogue.name_ar": {"ar": "الاسم بالعربية", "en": "Name in Arabic"},
+    "catalogue.name_en": {"ar": "الاسم بالإنجليزية", "en": "Name in English"},
+    "catalogue.fee": {"ar": "الرسوم", "en": "Fee"},
+    "catalogue.validity": {"ar": "مدة الصلاحية", "en": "Valid for"},
+    "catalogue.issue": {"ar": "طريقة الإصدار", "en": "Issued"},
+    "catalogue.instant": {"ar": "فورًا بعد الدفع", "en": "At once, when paid"},
+    "catalogue.review": {"ar": "بعد مراجعة البلدية", "en": "After the municipality's review"},
+    "catalogue.offered_at": {"ar": "تُقدَّم في", "en": "Offered at"},
+    "catalogue.all_offices": {"ar": "كل المكاتب", "en": "Every office"},
+    "catalogue.assessed": {"ar": "حسب التقدير: يُدخل المبلغ في خانة «{field}»",
+                           "en": "As assessed: the amount entered as “{field}”"},
+    "catalogue.days_one": {"ar": "يوم واحد", "en": "1 day"},
+    "catalogue.days_two": {"ar": "يومان", "en": "2 days"},
+    "catalogue.days_few": {"ar": "{n} أيام", "en": "{n} days"},
+    "catalogue.days_many": {"ar": "{n} يومًا", "en": "{n} days"},
+    "catalogue.days": {"ar": "{n} يوم", "en": "{n} days"},
+    "catalogue.open": {"ar": "تفاصيل {name}", "en": "Details of {name}"},
+    "catalogue.details": {"ar": "بيانات الخدمة", "en": "The service"},
+    "catalogue.code": {"ar": "رمز الخدمة", "en": "Service code"},
+    "catalogue.prefix": {"ar": "حرف التذكرة", "en": "Ticket letter"},
+    "catalogue.licence_type": {"ar": "نوع الرخصة", "en": "Licence type"},
+    "catalogue.version": {"ar": "إصدار البيانات المرجعية", "en": "Reference data version"},
+    "catalogue.preview": {"ar": "معاينة شاشة الكشك", "en": "Kiosk preview"},
+    "catalogue.preview_intro": {"ar": "هكذا تعرض أجهزة الكشك هذه الخدمة بعد أن تصلها النسخة "
+                                      "المنشورة.",
+                                "en": "How the kiosks show this service once the published "
+                                      "version reaches them."},
+    "catalogue.preview_ar": {"ar": "بالعربية", "en": "In Arabic"},
+    "catalogue.preview_en": {"ar": "بالإنجليزية", "en": "In English"},
+    "catalogue.fee_form": {"ar": "تعديل الرسوم", "en": "Change the fee"},
+    "catalogue.fee_label": {"ar": "الرسوم ({currency})", "en": "Fee ({currency})"},
+    "catalogue.fee_hint": {"ar": "مبلغ مثل {example}، وعدد المنازل العشرية {decimals} على "
+                                 "الأكثر، ولا يزيد على {largest}.",
+                           "en": "An amount like {example}, with at most {decimals} decimals, "
+                                 "and no more than {largest}."},
+    "catalogue.fee_assessed_note": {"ar": "رسوم هذه الخدمة هي المبلغ المقدَّر الذي يُدخل مع "
+                                          "الطلب، فلا رسوم ثابتة لتعديلها.",
+                                    "en": "This service's fee is the assessed amount entered "
+                                          "with the application: there is no fixed fee to "
+                                          "change."},
+    "catalogue.save_fee": {"ar": "نشر الرسوم الجديدة", "en": "Publish the new fee"},
+    "catalogue.settings_form": {"ar": "الصلاحية والمستندات والمكاتب",
+                                "en": "Validity, documents and offices"},
+    "catalogue.validity_label": {"ar": "مدة الصلاحية بالأيام (من 1 إلى 36500)",
+                                 "en": "Valid for, in days (1 to 36500)"},
+    "catalogue.documents": {"ar": "المستندات المطلوبة", "en": "Documents to bring"},
+    "catalogue.documents_hint": {"ar": "مستند واحد في كل سطر، والسطر نفسه بالعربية "
+                                       "وبالإنجليزية: {most} مستندًا على الأكثر، و{chars} "
+                                       "حرف على الأكثر في السطر.",
+                                 "en": "One document a line, the same line in Arabic and in "
+                                       "English: at most {most} documents and {chars} "
+                                       "characters a line."},
+    "catalogue.documents_ar": {"ar": "المستندات بالعربية", "en": "Documents in Arabic"},
+    "catalogue.documents_en": {"ar": "المستندات بالإنجليزية", "en": "Documents in English"},
+    "catalogue.offices_legend": {"ar": "المكاتب التي تقدّم الخدمة",
+                                 "en": "Offices that offer it"},
+    "catalogue.offices_all": {"ar": "كل المكاتب، ومنها ما يُضاف لاحقًا",
+                              "en": "Every office, including offices added later"},
+    "catalogue.offices_some": {"ar": "المكاتب المختارة هنا فقط", "en": "Only the offices "
+                                                                        "ticked here"},
+    "catalogue.save_settings": {"ar": "نشر التعديلات", "en": "Publish the changes"},
+    "catalogue.published": {"ar": "تم النشر في إصدار البيانات المرجعية {version}، ويصل إلى "
+                                  "المكاتب مع مزامنتها التالية.",
+                            "en": "Published as reference data version {version}; offices "
+                                  "receive it at their next sync."},
+    "catalogue.unchanged": {"ar": "لم يتغيّر شيء: هذه القيم منشورة من قبل.",
+                            "en": "Nothing changed: these values are already published."},
+    "catalogue.view_only": {"ar": "للاطلاع فقط: لا يسمح دورك بتعديل هذه الخدمة.",
+                            "en": "View only: your role does not change this service."},
+    "catalogue.national": {"ar": "الدليل وطني، برسوم واحدة في كل البلديات: يعدّله موظفو "
+                                 "المستوى الوطني فقط.",
+                           "en": "The catalogue is national, one fee in every municipality: "
+                                 "only national staff change it."},
+    "catalogue.detail": {"ar": "التفصيل التقني:", "en": "Technical detail:"},
+    "catalogue.back": {"ar": "رجوع إلى دليل الخدمات", "en": "Back to the catalogue"},
+    "catalogue.error.invalid_fee": {"ar": "الرسوم: مبلغ أكبر من صفر ولا يزيد على {largest} "
+                                          "{currency}، وعدد منازله العشرية {decimals} على "
+                                          "الأكثر، مثل {example}. لم يُنشر شيء.",
+                                    "en": "Fee: an amount above zero and at most {largest} "
+                                          "{currency}, with at most {decimals} decimals, like "
+                                          "{example}. Nothing was published."},
+    "catalogue.error.assessed": {"ar": "رسوم هذه الخدمة مبلغ مقدَّر، فلا رسوم ثابتة لتعديلها. "
+                                       "لم يُنشر شيء.",
+                                 "en": "This service's fee is assessed: there is no fixed fee "
+                                       "to change. Nothing was published."},
+    "catalogue.error.invalid_validity_days": {"ar": "مدة الصلاحية: عدد صحيح من الأيام من 1 "
+                                                    "إلى 36500. لم يُنشر شيء.",
+                                              "en": "Valid for: a whole number of days from 1 "
+                                                    "to 36500. Nothing was published."},
+    "catalogue.error.invalid_documents": {"ar": "المستندات المطلوبة: لكل سطر نص بالعربية ونص "
+                                                "بالإنجليزية لا يزيد على {chars} حرف، دون "
+                                                "الرمزين < و> ودون رموز التحكم أو تغيير "
+                                                "اتجاه النص، و{most} مستندًا على الأكثر. لم "
+                                                "يُنشر شيء.",
+                                          "en": "Documents to bring: each line has an Arabic "
+                                                "and an English text of at most {chars} "
+                                                "characters, without < or > or control and "
+                                                "text-direction characters, and there are at "
+                                                "most {most}. Nothing was published."},
+    "catalogue.error.documents_unpaired": {"ar": "المستندات المطلوبة: عدد الأسطر بالعربية "
+                                                 "يختلف عن عددها بالإنجليزية؛ اكتب كل مستند "
+                                                 "باللغتين في السطر نفسه. لم يُنشر شيء.",
+                                           "en": "Documents to bring: the Arabic and the "
+                                                 "English lists have different numbers of "
+                                                 "lines; write each document in both, on the "
+                                                 "same line. Nothing was published."},
+    "catalogue.error.unknown_office": {"ar": "المكاتب: أحد المكاتب المختارة غير معروف للمركز. "
+                                             "لم يُنشر شيء.",
+                                       "en": "Offices: one of the offices chosen is not known "
+                                             "to central. Nothing was published."},
+    "catalogue.error.invalid_offices": {"ar": "المكاتب: اختر كل المكاتب أو مكاتب معروفة دون "
+                                              "تكرار. لم يُنشر شيء.",
+                                        "en": "Offices: choose every office, or known offices "
+                                              "each once. Nothing was published."},
+    "catalogue.error.no_office": {"ar": "المكاتب: اختر مكتبًا واحدًا على الأقل، أو كل المكاتب. "
+                                        "لم يُنشر شيء.",
+                                  "en": "Offices: tick at least one office, or choose every "
+                                        "office. Nothing was published."},
+    "catalogue.error.changed_meanwhile": {"ar": "نشر شخص آخر تعديلًا على هذه الخدمة بعد أن "
+                                                "فتحتَ الصفحة، فلم يُنشر تعديلك. تعرض الصفحة "
+                                                "الآن القيم الحالية؛ أعد تعديلك عليها.",
+                                          "en": "Someone else published a change to this "
+                                                "service after you opened the page, so yours "
+                                                "was not published. The page now shows the "
+                                                "current values: make your change again."},
+    "catalogue.error.unknown_service": {"ar": "لا توجد هذه الخدمة في الدليل.",
+                                        "en": "There is no such service in the catalogue."},
+    # --- end of the catalogue and fees pages' strings -------------------------------------------
+}
+
+ROLE_KEYS = {role: f"role.{role}" for role in ("officer", "operations", "finance", "admin",
+                                               "auditor")}
+
+
+def t(key: str, lang: str = "ar", **values) -> str:
+    text = STRINGS[key][lang if lang in LANGUAGES else "ar"]
+    return text.format(**values) if values else text
+
+
+@pass_context
+def template_t(context, key: str, **values) -> str:
+    """The template global `t`: the page's language comes from the context's `lang`."""
+    return t(key, context.get("lang", "ar"), **values)

@@ -79,6 +79,8 @@ bench: setup
 	$(PY) bench/printing.py
 	$(PY) bench/scanning.py
 	$(PY) bench/sync.py
+	$(PY) bench/console.py
+	$(PY) bench/national.py
 	$(PY) bench/kiosk.py
 	$(PY) bench/counter.py
 	$(PY) bench/hub.py

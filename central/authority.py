@@ -153,10 +153,12 @@ def _remember(event: dict, office: str, known: Known) -> None:
 
 
 def lookups(conn, device_key: str, tables: dict, events_table, decisions_table,
-            events: list[dict], among) -> Known:
+            events: list[dict], select_among) -> Known:
     """Read what central holds of the objects these events name, in a few queries. Only
     this device's own refused events count against it: another office's refused event
-    about an id must not block the id's owner."""
+    about an id must not block the id's owner. `select_among(conn, name, build, values,
+    **params)` gives the rows of the statement `build(among)` (built once per `name`) for
+    `among(column, "among")` bound to the values, a chunk at a time (central/service.py)."""
     known = Known()
     wanted_ids = {t: set() for t in NUMBERS}
     wanted_numbers = {t: set() for t in NUMBERS}
@@ -173,25 +175,37 @@ def lookups(conn, device_key: str, tables: dict, events_table, decisions_table,
             wanted_ids["applications"].add(data["application_id"])
     for name, table in tables.items():
         number_col = table.c[NUMBERS[name][0]]
-        for column, values in ((table.c.id, wanted_ids[name]),
-                               (number_col, wanted_numbers[name])):
-            if not values:
-                continue
-            for clause in among(conn, column, sorted(values)):
-                for row in conn.execute(sa.select(table.c.id, number_col, table.c.office)
-                                        .where(clause)):
-                    known.hold(name, {"id": row[0], "number": row[1], "office": row[2]})
+        ids, numbers = sorted(wanted_ids[name]), sorted(wanted_numbers[name])
+        if ids and numbers and (conn.dialect.name == "postgresql"
+                                or len(ids) + len(numbers) <= 900):
+            # one query for both: a row found by id and by number is held once all the same
+            rows = select_among(
+                conn, f"lookups:{table.name}.id+number",
+                lambda among, table=table, number_col=number_col:
+                sa.select(table.c.id, number_col, table.c.office).where(sa.or_(
+                    among(table.c.id, "among"), among(number_col, "numbers"))),
+                ids, numbers=numbers)
+        else:
+            rows = (row for column, values in ((table.c.id, ids), (number_col, numbers))
+                    if values for row in select_among(
+                        conn, f"lookups:{table.name}.{column.name}",
+                        lambda among, table=table, number_col=number_col, column=column:
+                        sa.select(table.c.id, number_col, table.c.office)
+                        .where(among(column, "among")), values))
+        for row in rows:
+            known.hold(name, {"id": row[0], "number": row[1], "office": row[2]})
     every_id = sorted(set().union(*wanted_ids.values()))
     if every_id:
-        for clause in among(conn, events_table.c.entity_id, every_id):
-            for entity, event_id in conn.execute(
-                    sa.select(events_table.c.entity_id, events_table.c.id).where(
-                        clause, events_table.c.device_key == device_key,
-                        events_table.c.refused.is_not(None))):
-                known.refused_by.setdefault(entity, set()).add(event_id)
+        for entity, event_id in select_among(
+                conn, f"lookups:refused:{events_table.name}", lambda among: sa.select(
+                    events_table.c.entity_id, events_table.c.id).where(
+                    among(events_table.c.entity_id, "among"),
+                    events_table.c.device_key == sa.bindparam("device_key"),
+                    events_table.c.refused.is_not(None)), every_id, device_key=device_key):
+            known.refused_by.setdefault(entity, set()).add(event_id)
         app_ids = sorted(wanted_ids["applications"])
-        for clause in among(conn, decisions_table.c.application_id, app_ids or [""]):
-            known.decisions.update(conn.execute(
-                sa.select(decisions_table.c.application_id, decisions_table.c.state)
-                .where(clause)).all())
+        known.decisions.update(tuple(r) for r in select_among(
+            conn, f"lookups:decisions:{decisions_table.name}", lambda among: sa.select(
+                decisions_table.c.application_id, decisions_table.c.state).where(
+                among(decisions_table.c.application_id, "among")), app_ids or [""]))
     return known

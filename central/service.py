@@ -137,6 +137,43 @@ def _among(conn, column, values: list) -> list:
     return [column.in_(values[i:i + 900]) for i in range(0, len(values), 900)]
 
 
+# Statements of the ingest path, built once per dialect: building a select() and its cache key
+# for every call cost more than running it (SQLAlchemy memoizes both on the statement).
+_PREPARED: dict = {}
+
+
+def _prepared(conn, name: str, build):
+    """The statement `build(among)` makes, built on the first call for this dialect; `among(
+    column, param)` is `column IN :param` in the dialect's form (see `_select_among`)."""
+    dialect = conn.dialect.name
+    stmt = _PREPARED.get((dialect, name))
+    if stmt is None:
+        stmt = _PREPARED[(dialect, name)] = build(
+            lambda column, param: _among_param(dialect, column, param))
+    return stmt
+
+
+def _among_param(dialect: str, column, param: str):
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(param, type_=postgresql.ARRAY(column.type)))
+    return column.in_(sa.bindparam(param, expanding=True))
+
+
+def _chunks(conn, values: list) -> list:
+    """The lists `_among` would make its clauses of: one on PostgreSQL, 900 at most on SQLite."""
+    if conn.dialect.name == "postgresql":
+        return [list(values)]
+    return [values[i:i + 900] for i in range(0, len(values), 900)]
+
+
+def _select_among(conn, name: str, build, values: list, **params):
+    """The rows of the prepared statement `build(among)` for every chunk of values (bound to
+    :among), as `_among` would query them."""
+    stmt = _prepared(conn, name, build)
+    for chunk in _chunks(conn, values):
+        yield from conn.execute(stmt, {"among": chunk, **params})
+
+
 def _insert_many(conn, table, columns: tuple, rows: list[tuple]) -> None:
     """Bulk insert: COPY on PostgreSQL (one INSERT per row otherwise: the main cost of a
     batch there), executemany on SQLite."""
@@ -402,14 +439,14 @@ class Central:
         now = self.now()
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":  # one ingest per device at a time
-                conn.execute(sa.select(devices.c.key).where(devices.c.key == key)
-                             .with_for_update())
-            held = {}
+                conn.execute(_prepared(conn, "lock_device", lambda among: sa.select(
+                    devices.c.key).where(devices.c.key == sa.bindparam("key"))
+                    .with_for_update()), {"key": key})
             ids = list(by_id)
-            for among in _among(conn, events.c.id, ids):
-                held.update({r.id: r for r in conn.execute(
-                    sa.select(events.c.id, events.c.body_hash, events.c.refused,
-                              events.c.refused_reason).where(among))})
+            held = {r.id: r for r in _select_among(
+                conn, "held_events", lambda among: sa.select(
+                    events.c.id, events.c.body_hash, events.c.refused,
+                    events.c.refused_reason).where(among(events.c.id, "among")), ids)}
             new, again = [], []
             for eid, event in by_id.items():
                 digest = hashlib.sha256(event["_text"].encode("utf-8")).hexdigest()
@@ -426,9 +463,11 @@ class Central:
                 self._check_new(conn, key, new)
             judged = sorted(new + again, key=lambda e: e["seq"])
             batch_keys = batch["keys"]
+            resident = self._resident_rows(conn, judged) if judged else {}
             refused = authority.judge(device, judged, authority.lookups(
-                conn, key, ENTITY_TABLES, events, decisions, judged, _among),
-                lambda e: self._content_problem(conn, key, e, batch_keys)) if judged else {}
+                conn, key, ENTITY_TABLES, events, decisions, judged, _select_among),
+                lambda e: self._content_problem(conn, key, e, batch_keys, resident)) \
+                if judged else {}
             self._keep_keys(conn, device, [e for e in judged if e["id"] not in refused],
                             batch_keys, now)
             if new:
@@ -439,8 +478,9 @@ class Central:
                     {"at": now, "device_key": key, "event_id": eid, "status": 422,
                      "reason": _printable(f"{code}: {reason}"[:2000]), "body": None}
                     for eid, (code, reason) in refused.items()])
-            row = conn.execute(sa.select(devices.c.last_seq, devices.c.received).where(
-                devices.c.key == key)).first()
+            row = conn.execute(_prepared(conn, "device_seqs", lambda among: sa.select(
+                devices.c.last_seq, devices.c.received).where(
+                devices.c.key == sa.bindparam("key"))), {"key": key}).first()
             skew = self._skew(batch["sent_at"])
             updates = {"last_contact_at": now}
             newest = max((e["seq"] for e in batch["events"]), default=0) >= row.last_seq
@@ -453,7 +493,11 @@ class Central:
                 if batch.get("app_version") is not None:  # a device that says (docs/sync.md)
                     updates.update(app_version=batch["app_version"],
                                    oldest_pending_at=batch.get("oldest_pending_at"))
-            conn.execute(sa.update(devices).where(devices.c.key == key).values(**updates))
+            conn.execute(_prepared(conn, f"device_contact:{','.join(updates)}",
+                                   lambda among: sa.update(devices).where(
+                                       devices.c.key == sa.bindparam("dev")).values(
+                                       {c: sa.bindparam(f"v_{c}") for c in updates})),
+                         {"dev": key, **{f"v_{c}": v for c, v in updates.items()}})
             missing = self._gaps(conn, key, row.last_seq, row.received)
         result = {"acknowledged": [i for i in ids if i not in refused],
                   "refused": [{"id": eid, "code": code, "reason": reason}
@@ -475,9 +519,11 @@ class Central:
     def _check_new(self, conn, key: str, new: list[dict]) -> None:
         seqs = [e["seq"] for e in new]
         clash = None
-        for among in _among(conn, events.c.seq, seqs):
-            clash = clash or conn.execute(sa.select(events.c.id, events.c.seq).where(
-                events.c.device_key == key, among)).first()
+        stmt = _prepared(conn, "seq_clash", lambda among: sa.select(
+            events.c.id, events.c.seq).where(events.c.device_key == sa.bindparam("key"),
+                                             among(events.c.seq, "among")))
+        for chunk in _chunks(conn, seqs):
+            clash = clash or conn.execute(stmt, {"key": key, "among": chunk}).first()
         if clash:
             raise ProtocolError(f"sequence {clash.seq} of {key} is already held by event "
                                 f"{clash.id}; refused", next(e["id"] for e in new
@@ -488,34 +534,67 @@ class Central:
         neighbours = sorted({s - 1 for s in audit_seqs} | {s + 1 for s in audit_seqs}
                             | audit_seqs)
         known = {}
-        for among in _among(conn, audit.c.seq, neighbours):
-            for r in conn.execute(sa.select(audit.c.seq, audit.c.prev_hash, audit.c.hash).where(
-                    audit.c.device_key == key, among)):
-                known[r.seq] = (r.prev_hash, r.hash)
+        for r in _select_among(conn, "audit_neighbours", lambda among: sa.select(
+                audit.c.seq, audit.c.prev_hash, audit.c.hash).where(
+                audit.c.device_key == sa.bindparam("key"), among(audit.c.seq, "among")),
+                neighbours, key=key):
+            known[r.seq] = (r.prev_hash, r.hash)
         protocol.check_audit_links(new, known)
 
     # --- residents' keys (docs/privacy.md) ----------------------------------------------------
-    def _resident_key(self, conn, application_id: str, batch_keys: dict) -> bytes | None:
+    def _resident_rows(self, conn, judged: list[dict]) -> dict:
+        """{application id: its resident_keys row, None when none is held} for every
+        application whose sealed values the judged events may open, in one query: judging
+        writes no resident key, so each event's own query would read the same."""
+        rows = {}
+        for event in judged:
+            kind, data = event["type"], event["data"]
+            if kind == "licence.issued":
+                application_id = data.get("application_id")
+            elif kind.startswith("application."):
+                application_id = data.get("id")
+            else:
+                continue
+            if isinstance(application_id, str):
+                rows[application_id] = None
+        for r in _select_among(conn, "resident_rows", lambda among: sa.select(
+                resident_keys.c.application_id, resident_keys.c.wrapped,
+                resident_keys.c.erased_at).where(
+                among(resident_keys.c.application_id, "among")), sorted(rows)):
+            if r.application_id in rows:
+                rows[r.application_id] = r
+        return rows
+
+    @staticmethod
+    def _resident_row(conn, application_id, resident: dict | None):
+        if resident is not None and isinstance(application_id, str) \
+                and application_id in resident:
+            return resident[application_id]
+        return conn.execute(sa.select(resident_keys.c.wrapped, resident_keys.c.erased_at)
+                            .where(resident_keys.c.application_id == application_id)).first()
+
+    def _resident_key(self, conn, application_id: str, batch_keys: dict,
+                      resident: dict | None = None) -> bytes | None:
         """An application's resident key: as held here (None once erased), else as the
-        batch brought it."""
-        row = conn.execute(sa.select(resident_keys.c.wrapped).where(
-            resident_keys.c.application_id == application_id)).first()
+        batch brought it. `resident`: rows read beforehand (_resident_rows)."""
+        row = self._resident_row(conn, application_id, resident)
         if row is not None:
             return None if row.wrapped is None else self.data_key.unwrap(row.wrapped,
                                                                           application_id)
         return batch_keys.get(application_id)
 
-    @staticmethod
-    def _erased(conn, application_id: str) -> bool:
-        return conn.execute(sa.select(resident_keys.c.erased_at).where(
-            resident_keys.c.application_id == application_id)).scalar() is not None
+    @classmethod
+    def _erased(cls, conn, application_id: str, resident: dict | None = None) -> bool:
+        row = cls._resident_row(conn, application_id, resident)
+        return row is not None and row.erased_at is not None
 
-    def _opened(self, conn, application_id: str, value, batch_keys: dict | None = None):
+    def _opened(self, conn, application_id: str, value, batch_keys: dict | None = None,
+                resident: dict | None = None):
         """A sealed value in clear (a value sent in clear by an older device as it is);
         None when its key is not here."""
         if not is_sealed(value):
             return value
-        key = self._resident_key(conn, application_id, batch_keys or {})
+        key = self._resident_key(conn, application_id, batch_keys or {}, resident)
         return None if key is None else unseal(key, application_id, value)
 
     def _keep_keys(self, conn, device: dict, accepted: list[dict], batch_keys: dict,
@@ -525,17 +604,18 @@ class Central:
         wanted = protocol.applications_named(accepted) & set(batch_keys)
         if not wanted:
             return
-        held = set()
-        for among in _among(conn, resident_keys.c.application_id, sorted(wanted)):
-            held.update(conn.execute(sa.select(resident_keys.c.application_id)
-                                     .where(among)).scalars())
+        held = {r.application_id for r in _select_among(
+            conn, "held_resident_keys", lambda among: sa.select(
+                resident_keys.c.application_id).where(
+                among(resident_keys.c.application_id, "among")), sorted(wanted))}
         rows = [{"application_id": a, "office": device["office"], "device_key": device["key"],
                  "wrapped": self.data_key.wrap(batch_keys[a], a), "received_at": now}
                 for a in sorted(wanted - held)]
         if rows:
             conn.execute(sa.insert(resident_keys), rows)
 
-    def _content_problem(self, conn, key: str, event: dict, batch_keys: dict):
+    def _content_problem(self, conn, key: str, event: dict, batch_keys: dict,
+                         resident: dict | None = None):
         """(code, detail) when an application's or licence's event cannot be read or does
         not hold; None when it does."""
         data = event["data"]
@@ -546,11 +626,12 @@ class Central:
         else:
             return None
         try:
-            value = self._opened(conn, application_id, sealed, batch_keys)
+            value = self._opened(conn, application_id, sealed, batch_keys, resident)
         except SealingError:
             return "key_missing", "its sealed values do not open with the key sent"
         if value is None:
-            if event["type"] != "licence.issued" and self._erased(conn, application_id):
+            if event["type"] != "licence.issued" and \
+                    self._erased(conn, application_id, resident):
                 return None  # held sealed, readable by no one: the resident was erased
             return "key_missing", f"no resident key for application {application_id}"
         if event["type"] == "licence.issued":
@@ -590,11 +671,13 @@ class Central:
                                    "entity_id", "prev_hash", "hash"),
                      [(key, e["audit_seq"], e["at"], e["actor"], e["type"], e["entity_type"],
                        e["entity_id"], e["audit_prev_hash"], e["audit_hash"]) for e in new])
-        conn.execute(sa.update(devices).where(devices.c.key == key).values(
-            last_seq=sa.func.max(devices.c.last_seq, new[-1]["seq"])
+        conn.execute(_prepared(conn, "device_received", lambda among: sa.update(devices).where(
+            devices.c.key == sa.bindparam("dev")).values(
+            last_seq=sa.func.max(devices.c.last_seq, sa.bindparam("newest", type_=sa.BigInteger))
             if conn.dialect.name == "sqlite" else
-            sa.func.greatest(devices.c.last_seq, new[-1]["seq"]),
-            received=devices.c.received + len(new)))
+            sa.func.greatest(devices.c.last_seq, sa.bindparam("newest", type_=sa.BigInteger)),
+            received=devices.c.received + sa.bindparam("count", type_=sa.BigInteger))),
+            {"dev": key, "newest": new[-1]["seq"], "count": len(new)})
         accepted = [e for e in new if e["id"] not in refused]
         if accepted:
             self._apply(conn, key, office, accepted)
@@ -605,8 +688,10 @@ class Central:
         accepted = [e for e in again if e["id"] not in refused]
         for event in again:
             code, reason = refused.get(event["id"], (None, None))
-            conn.execute(sa.update(events).where(events.c.id == event["id"]).values(
-                refused=code, refused_reason=reason))
+            conn.execute(_prepared(conn, "rejudged", lambda among: sa.update(events).where(
+                events.c.id == sa.bindparam("event_id")).values(
+                refused=sa.bindparam("v_refused"), refused_reason=sa.bindparam("v_reason"))),
+                {"event_id": event["id"], "v_refused": code, "v_reason": reason})
         if accepted:
             self._apply(conn, device["key"], device["office"], accepted)
 
@@ -614,11 +699,14 @@ class Central:
     def _upsert(self, conn, table, rows: list[dict], index: str) -> None:
         if not rows:
             return
-        stmt = self._insert(table)
-        cols = {c: stmt.excluded[c] for c in rows[0] if c != index}
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=[index], set_=cols,
-            where=table.c.source_seq < stmt.excluded.source_seq), rows)
+        def build(among):
+            stmt = self._insert(table)
+            cols = {c: stmt.excluded[c] for c in rows[0] if c != index}
+            return stmt.on_conflict_do_update(
+                index_elements=[index], set_=cols,
+                where=table.c.source_seq < stmt.excluded.source_seq)
+        conn.execute(_prepared(conn, f"upsert:{table.name}:{index}:{','.join(rows[0])}", build),
+                     rows)
 
     def _apply(self, conn, key: str, office: str, new: list[dict]) -> None:
         apps, pays, issued, states, licence_changes = {}, {}, {}, [], []
@@ -658,19 +746,22 @@ class Central:
         self._upsert(conn, payments, list(pays.values()), "id")
         self._upsert(conn, licences, list(issued.values()), "id")
         if states:
-            conn.execute(sa.update(applications).where(
+            conn.execute(_prepared(conn, "application_states", lambda among: sa.update(
+                applications).where(
                 applications.c.id == sa.bindparam("app_id"),
                 applications.c.source_seq < sa.bindparam("seq")).values(
-                state=sa.bindparam("state"), source_seq=sa.bindparam("seq")), states)
+                state=sa.bindparam("state"), source_seq=sa.bindparam("seq"))), states)
         backoffice.index(self, conn, [{"id": a["id"], "body": a["body"]} for a in apps.values()])
         backoffice.refresh_awaiting(conn, [*apps, *(s["app_id"] for s in states)])
         if issued:
             # A reprint or revocation that reached us before its licence: apply it now.
-            earlier = conn.execute(sa.select(events.c.body).where(
-                events.c.device_key == key, events.c.type.in_(("licence.reprinted",
-                                                               "licence.revoked")),
-                events.c.entity_id.in_(list(issued)),
-                events.c.refused.is_(None))).scalars().all()
+            earlier = conn.execute(_prepared(conn, "earlier_licence_changes", lambda among:
+                sa.select(events.c.body).where(
+                events.c.device_key == sa.bindparam("dev"),
+                events.c.type.in_(("licence.reprinted", "licence.revoked")),
+                events.c.entity_id.in_(sa.bindparam("issued", expanding=True)),
+                events.c.refused.is_(None))), {"dev": key, "issued": list(issued)}
+            ).scalars().all()
             licence_changes = [json.loads(b) for b in earlier] + licence_changes
         for e in sorted(licence_changes, key=lambda e: e["seq"]):
             d = e["data"]

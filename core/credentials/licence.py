@@ -220,6 +220,30 @@ def _fail(reason, detail="", **kw) -> VerificationResult:
     return VerificationResult(False, reason, REASONS[reason], detail=detail, **kw)
 
 
+# Device certificates a root key signed, as (root key, protected header, payload, signature):
+# whether a key signed given bytes is a pure function of those bytes (Ed25519 verification is
+# deterministic), and a certificate's bytes never change, so a "yes" may be remembered. Only
+# "yes" is kept, so forgeries cannot fill it. Everything that depends on time, trust or
+# revocation (the root still being trusted, validity periods, licence types, revoked devices
+# and licences) is still checked for every licence.
+_SIGNED_CERTIFICATES: set = set()
+_SIGNED_CERTIFICATES_MAX = 4096
+
+
+def _certificate_signed_by(sign1: cose.Sign1, root: bytes) -> bool:
+    key = (root, sign1.protected_bytes, sign1.payload, sign1.signature)
+    if not all(type(part) is bytes for part in key):
+        return sign1.signed_by(root)
+    if key in _SIGNED_CERTIFICATES:
+        return True
+    if not sign1.signed_by(root):
+        return False
+    if len(_SIGNED_CERTIFICATES) >= _SIGNED_CERTIFICATES_MAX:
+        _SIGNED_CERTIFICATES.clear()
+    _SIGNED_CERTIFICATES.add(key)
+    return True
+
+
 def _verify(text, trust, now: int) -> VerificationResult:
     if isinstance(text, bytes):
         if len(text) > MAX_TEXT:
@@ -252,7 +276,7 @@ def _verify(text, trust, now: int) -> VerificationResult:
     if root is None:
         return _fail("unknown_issuer", f"root key {cert.root_kid.hex()} is not trusted",
                      certificate=cert_info)
-    if not cert.sign1.signed_by(root):
+    if not _certificate_signed_by(cert.sign1, root):
         return _fail("unknown_issuer", "the device certificate is not signed by a trusted root",
                      certificate=cert_info)
     if sign1.kid != cert.device_id.encode() or not sign1.signed_by(cert.public_key):

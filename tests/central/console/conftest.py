@@ -17,6 +17,9 @@
     sign_in      sign_in(page, username, password=PASSWORD, secret=None) signs in through the
                  real form (entering the TOTP code when `secret` is given) and lands on
                  /console
+    work         NORTH (office MUH) and SOUTH (office RIF) have worked and pushed
+                 (tests/central_offices.py do_work): the permits, a certificate, its licence,
+                 and the two Offices (closed afterwards)
     db_rows      db_rows(central) -> every row of the console's tables, to prove nothing
                  changed
 """
@@ -37,6 +40,7 @@ from core import totp
 from core.clock import FrozenClock
 from core.credentials import keys
 
+from central_offices import do_work, north_and_south
 from central_servers import ServerThread
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "hub"))
@@ -155,3 +159,14 @@ def db_rows():
             return {t.name: sorted(tuple(map(str, r)) for r in conn.execute(sa.select(t)))
                     for t in CONSOLE_TABLES}
     return rows
+
+
+@pytest.fixture
+def work(site, tmp_path):
+    """NORTH (office MUH) and SOUTH (office RIF) have worked and pushed: see do_work."""
+    north, south = north_and_south(tmp_path, site.url, site.central, site.clock,
+                                   lambda code, offices: site.municipality(code, offices))
+    done = do_work(north, south, site.clock)
+    yield {**done, "north": north, "south": south}
+    north.close()
+    south.close()

@@ -20,20 +20,9 @@ from central.staff import Person
 from sync.agent import SyncAgent
 
 from axe_check import axe_violations
-from central_offices import PEOPLE, do_work, nid, north_and_south
+from central_offices import PEOPLE, nid
 
 SHOTS = Path("/tmp/console_shots")
-
-
-@pytest.fixture
-def work(site, tmp_path):
-    """NORTH (office MUH) and SOUTH (office RIF) have worked and pushed: see do_work."""
-    north, south = north_and_south(tmp_path, site.url, site.central, site.clock,
-                                   lambda code, offices: site.municipality(code, offices))
-    done = do_work(north, south, site.clock)
-    yield {**done, "north": north, "south": south}
-    north.close()
-    south.close()
 
 
 def everything(central) -> dict:

@@ -18,7 +18,6 @@ import requests
 from sync.agent import SyncAgent
 
 from axe_check import axe_violations
-from central_offices import do_work, north_and_south
 from conftest import PASSWORD
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots" / "console"
@@ -32,20 +31,15 @@ HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
 
 @pytest.fixture
-def world(site, tmp_path):
-    north, south = north_and_south(tmp_path, site.url, site.central, site.clock,
-                                   site.municipality)
-    work = do_work(north, south, site.clock)
+def world(site, work):
     # A decided permit (conditions with markup in them, as an officer might paste) and a
     # revoked licence, so every state of every page has something to show.
     site.central.decide(work["permits"]["fatima"]["number"], "approved", None, HOSTILE,
                         by="mariam")
-    SyncAgent(north).once()
+    SyncAgent(work["north"]).once()
     site.central.revoke_licence(work["licence"]["number"], "issued in error", by="mariam")
     site.clock.advance(hours=30)  # the south is silent by now: an alert on the front page
-    yield work
-    north.close()
-    south.close()
+    return work
 
 
 def pages(work) -> list[tuple[str, str]]:

@@ -11,20 +11,9 @@ import pytest
 from central.staff import Person
 
 from axe_check import axe_violations
-from central_offices import do_work, north_and_south
 from test_applications_pages import csrf_of, everything, submit
 
 SHOTS = Path("/tmp/console_shots")
-
-
-@pytest.fixture
-def work(site, tmp_path):
-    north, south = north_and_south(tmp_path, site.url, site.central, site.clock,
-                                   lambda code, offices: site.municipality(code, offices))
-    done = do_work(north, south, site.clock)
-    yield {**done, "north": north, "south": south}
-    north.close()
-    south.close()
 
 
 def listed(page) -> list[str]:

@@ -14,7 +14,7 @@ from core.errors import NafithaError
 metadata = sa.MetaData()
 Text, Int, Big = sa.Text, sa.Integer, sa.BigInteger
 
-meta = sa.Table(  # one-off values: the admin token's hash, the reference floor
+meta = sa.Table(  # one-off values: the reference floor, the search index's backfill
     "meta", metadata,
     sa.Column("key", Text, primary_key=True),
     sa.Column("value", Text, nullable=False))

@@ -234,9 +234,6 @@ class Central:
         admin_token = secrets.token_urlsafe(32)
         services = load_raw_catalog(catalog_dir or DEFAULT_CATALOG_DIR)
         with central.engine.begin() as conn:
-            conn.execute(sa.delete(meta).where(meta.c.key == "admin_token_hash"))
-            conn.execute(sa.insert(meta), [{"key": "admin_token_hash",
-                                            "value": _sha256(admin_token)}])
             central._add_change(conn, "root", keys.key_id(central.root_public).hex(), None,
                                 {"public_key": central.root_public.hex()})
             for raw in services:
@@ -374,15 +371,6 @@ class Central:
             conn.execute(sa.update(devices).where(devices.c.key == row["key"])
                          .values(last_contact_at=now))
         return {**dict(row), "last_contact_at": now}
-
-    def check_admin(self, authorization: str | None) -> None:
-        token = (authorization or "").removeprefix("Bearer ").strip()
-        with self.engine.connect() as conn:
-            stored = conn.execute(sa.select(meta.c.value).where(
-                meta.c.key == "admin_token_hash")).scalar()
-        if not token or stored is None or not secrets.compare_digest(_sha256(token), stored):
-            raise CentralError(401, "not_admin", "back-office calls need the admin token "
-                                                 "(central home: admin.token)")
 
     # --- ingest ----------------------------------------------------------------------------------
     def ingest(self, device: dict, body: bytes, content_encoding: str | None) -> dict:

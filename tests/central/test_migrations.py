@@ -162,3 +162,33 @@ def test_upgrading_scrubs_refused_bodies_and_gives_old_devices_the_hub_role(engi
     with engine.connect() as conn:
         assert conn.execute(sa.select(db.devices.c.role)).scalars().all() == ["hub"]
         assert conn.execute(sa.select(db.rejections.c.body)).scalars().all() == [None]
+
+
+def test_upgrading_keeps_the_admin_token_working_as_the_root_key(engine, tmp_path):
+    """0006: the admin token of a central made before named keys becomes the key "root"."""
+    import hashlib
+
+    from alembic import command
+    from alembic.config import Config
+
+    from central.staff import Staff
+    from core.clock import FrozenClock
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    token = "an-old-admin-token-from-before-named-keys"
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0005")
+        conn.execute(sa.text("INSERT INTO meta (key, value) VALUES ('admin_token_hash', :h)"),
+                     {"h": hashlib.sha256(token.encode()).hexdigest()})
+    assert db.migrate(engine) == head_revision()
+
+    class Holder:  # what Staff needs of a Central: its engine and clock
+        pass
+    holder = Holder()
+    holder.engine, holder.clock = engine, FrozenClock("2026-12-06T08:00:00+00:00")
+    person = Staff(holder).authenticate_key(f"Bearer {token}")
+    assert (person.username, person.role, person.municipality) == ("key:root", "admin", None)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(db.meta.c.key)).scalars().all() == []

@@ -77,6 +77,12 @@ def upgrade() -> None:
         sa.Column('detail', sa.Text(), server_default='{}', nullable=False),
         sa.PrimaryKeyConstraint('id'))
     op.create_index('console_audit_entity', 'console_audit', ['entity_type', 'entity_id'])
+    # The admin token of a central made before named keys becomes the key "root" (its hash is
+    # the same sha256 a key is kept as), so admin.token keeps working after the upgrade.
+    op.execute("INSERT INTO api_keys (name, key_hash, role, municipality, created_at, "
+               "created_by) SELECT 'root', value, 'admin', NULL, '2026-12-06T00:00:00+00:00', "
+               "'migration 0006' FROM meta WHERE key = 'admin_token_hash'")
+    op.execute("DELETE FROM meta WHERE key = 'admin_token_hash'")
 
 
 def downgrade() -> None:

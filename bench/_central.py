@@ -119,3 +119,39 @@ class Postgres:
 
     def stop(self) -> None:
         self.server.cleanup()
+
+
+# --- CPU from /proc ------------------------------------------------------------------------------
+def proc_table() -> tuple[dict, dict]:
+    """Every process's parent and CPU seconds (user + system) from /proc."""
+    parents, times = {}, {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(pid)] = int(fields[1])
+        times[int(pid)] = (int(fields[11]) + int(fields[12])) / tick
+    return parents, times
+
+
+def tree_seconds(root: int, table=None) -> float:
+    """CPU seconds of a process and all its descendants (a server and its workers)."""
+    parents, times = table or proc_table()
+    tree, grew = {root}, True
+    while grew:
+        more = {p for p, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(times.get(p, 0.0) for p in tree)
+
+
+def machine_ticks():
+    """(busy, total) ticks of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as fh:
+        v = [int(x) for x in fh.readline().split()[1:]]
+    return sum(v) - v[3] - v[4], sum(v)

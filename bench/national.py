@@ -80,7 +80,7 @@ sys.path.append(str(HERE))  # bench/_central.py, bench/_national_events.py
 
 import _national_events as streams
 import httpx
-from _central import CentralProcess, Postgres
+from _central import CentralProcess, Postgres, machine_ticks, proc_table, tree_seconds
 
 TARGET_EVENTS_PER_S = 5_000
 TARGET_P99_MS = 500
@@ -117,39 +117,6 @@ def console_pages(licence_numbers: list[str]) -> list[str]:
         if i % 3 == 2:
             pages.append("/v1/admin/offices")
     return pages
-
-
-# --- CPU from /proc ------------------------------------------------------------------------------
-def _proc_table() -> tuple[dict, dict]:
-    parents, times = {}, {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(pid)] = int(fields[1])
-        times[int(pid)] = (int(fields[11]) + int(fields[12])) / tick
-    return parents, times
-
-
-def tree_seconds(root: int, table=None) -> float:
-    parents, times = table or _proc_table()
-    tree, grew = {root}, True
-    while grew:
-        more = {p for p, parent in parents.items() if parent in tree} - tree
-        tree |= more
-        grew = bool(more)
-    return sum(times.get(p, 0.0) for p in tree)
-
-
-def machine_ticks():
-    with open("/proc/stat") as fh:
-        v = [int(x) for x in fh.readline().split()[1:]]
-    return sum(v) - v[3] - v[4], sum(v)
 
 
 def postmaster_pid(pgdata: Path) -> int:
@@ -463,7 +430,7 @@ def run_one(ctx: dict, workers: int, mode: str, n: int) -> dict:
             sampler = PgSampler(url)
             time.sleep(max(0.0, start_at - time.time()))
             before = pg_stats(url)
-            table = _proc_table()
+            table = proc_table()
             c0, p0 = tree_seconds(server.proc.pid, table), tree_seconds(ctx["postmaster"], table)
             m0, w0 = machine_ticks(), time.perf_counter()
             self0 = time.process_time()
@@ -471,7 +438,7 @@ def run_one(ctx: dict, workers: int, mode: str, n: int) -> dict:
             try:
                 procs["send"].wait(ctx["max_s"] + 60)
             finally:
-                table = _proc_table()
+                table = proc_table()
                 c1, p1 = tree_seconds(server.proc.pid, table), \
                     tree_seconds(ctx["postmaster"], table)
                 m1, wall = machine_ticks(), time.perf_counter() - w0

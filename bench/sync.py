@@ -61,7 +61,7 @@ sys.path.append(str(HERE))  # bench/_central.py
 
 import httpx  # noqa: E402
 
-from _central import CentralProcess, Postgres  # noqa: E402
+from _central import CentralProcess, Postgres, machine_ticks, tree_seconds  # noqa: E402
 from central.service import Central  # noqa: E402
 from core.clock import SystemClock, UlidFactory, iso  # noqa: E402
 from core.credentials import keys  # noqa: E402
@@ -109,31 +109,13 @@ class CpuMeter:
     @staticmethod
     def _machine():
         try:
-            with open("/proc/stat") as fh:
-                v = [int(x) for x in fh.readline().split()[1:]]
-            return sum(v) - v[3] - v[4], sum(v)
+            return machine_ticks()
         except OSError:
             return None
 
     def _tree_seconds(self) -> float | None:
         try:
-            parents, times = {}, {}
-            for pid in os.listdir("/proc"):
-                if not pid.isdigit():
-                    continue
-                try:
-                    with open(f"/proc/{pid}/stat") as fh:
-                        fields = fh.read().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                parents[int(pid)] = int(fields[1])
-                times[int(pid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            tree, grew = {self.server_pid}, True
-            while grew:
-                more = {p for p, parent in parents.items() if parent in tree} - tree
-                tree |= more
-                grew = bool(more)
-            return sum(times.get(p, 0.0) for p in tree)
+            return tree_seconds(self.server_pid)
         except OSError:
             return None
 

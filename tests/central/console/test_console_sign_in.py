@@ -225,3 +225,30 @@ def test_the_session_cookie_is_secure_over_https(site):
                   if h.startswith("nafitha_console="))
     assert all(part in cookie.lower() for part in ("secure", "httponly", "samesite=strict",
                                                    "path=/console"))
+
+
+def test_a_live_pages_own_refresh_does_not_keep_an_idle_session_alive(site):
+    """static/live.js sends X-Nafitha-Refresh: those fetches are answered but are not the
+    person at work, so the session still ends 30 minutes after the last real request."""
+    import requests
+
+    from central.staff import COOKIE
+    site.person("mariam", "officer")
+    token = site.staff.sign_in("mariam", "correct horse battery")
+    cookies = {COOKIE: token}
+    refresh = {"X-Nafitha-Refresh": "1"}
+    for _ in range(3):
+        site.clock.advance(minutes=9)
+        answer = requests.get(f"{site.url}/console/offices", cookies=cookies, headers=refresh,
+                              allow_redirects=False)
+        assert answer.status_code == 200
+    site.clock.advance(minutes=4)  # 31 minutes since signing in, the last real request
+    answer = requests.get(f"{site.url}/console/offices", cookies=cookies, headers=refresh,
+                          allow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/sign-in"
+    # A real request, by contrast, counts as activity.
+    token = site.staff.sign_in("mariam", "correct horse battery")
+    for _ in range(4):
+        site.clock.advance(minutes=9)
+        assert requests.get(f"{site.url}/console/offices", cookies={COOKIE: token},
+                            allow_redirects=False).status_code == 200

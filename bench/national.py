@@ -466,6 +466,13 @@ def run_one(ctx: dict, workers: int, mode: str, n: int) -> dict:
             "bench_sampler": round(self_cpu / wall, 2),
             "machine_busy_share": round((m1[0] - m0[0]) / max(1, m1[1] - m0[1]), 2),
             "machine_cores": os.cpu_count(), "wall_s": round(wall, 1)}
+        # What one event costs the whole machine (central, PostgreSQL, the load itself) and
+        # so the most this machine could take if every core did nothing else.
+        spent = (c1 - c0) + (p1 - p0) + send["generator_cpu_s"] + console["cpu_s"]
+        per_event_ms = 1000 * spent / max(1, send["events_sent"])
+        result["cpu_cores"]["cpu_ms_per_event"] = round(per_event_ms, 3)
+        result["cpu_cores"]["machine_ceiling_events_per_s"] = round(
+            (os.cpu_count() or 1) * 1000 / max(per_event_ms, 1e-6))
         result["postgresql"] = {"activity": sampler.result(),
                                 **{k: after[k] - before[k] for k in after}}
         result["postgresql"]["commits_per_s"] = round(result["postgresql"]["xact_commit"] /
@@ -625,7 +632,9 @@ def main(argv=None) -> int:
                                     for r in unpaced} if unpaced else {},
             "cpu_cores": {f"{r['mode']} {r['workers']}": {
                 k: r["cpu_cores"][k] for k in ("central_workers", "postgresql", "generator",
-                                               "console_load", "machine_busy_share")}
+                                               "console_load", "machine_busy_share",
+                                               "cpu_ms_per_event",
+                                               "machine_ceiling_events_per_s")}
                 for r in runs},
             "meets_target_with_workers": [r["workers"] for r in meeting],
             "every_event_acknowledged_once": all(r["acknowledged_exactly_once"] and

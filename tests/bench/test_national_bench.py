@@ -63,6 +63,11 @@ def test_the_json_has_the_figures(report):
         assert run["console"]["latency_ms"]["p50"] is not None
         assert set(run["cpu_cores"]) >= {"central_workers", "postgresql", "generator",
                                          "console_load", "machine_busy_share"}
+        # The ceiling is the machine's cores over what one event costs all of it.
+        cores = run["cpu_cores"]
+        assert cores["cpu_ms_per_event"] > 0
+        assert cores["machine_ceiling_events_per_s"] == pytest.approx(
+            cores["machine_cores"] * 1000 / cores["cpu_ms_per_event"], rel=0.01)
         assert "activity" in run["postgresql"]
         assert isinstance(run["meets_target"], bool)
     summary = report["summary"]

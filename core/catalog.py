@@ -29,6 +29,7 @@ PREFIX_RE = re.compile(r"^[A-Z]{1,3}$")
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 LICENCE_TYPE_RE = re.compile(r"^[A-Z]{2,8}$")
 OFFICE_CODE_RE = re.compile(r"^[A-Z0-9]{1,8}$")  # as core.settings and central name offices
+DOCUMENT_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 MAX_FEE_MAJOR = 100_000  # the largest fixed fee, in major units: 100,000.000 BHD
 MAX_DOCUMENTS = 20
 NAME_MAX = 120  # a service's name fits a kiosk card and a licence's title line
@@ -45,6 +46,25 @@ class Text:
 
     def get(self, lang: str) -> str:
         return self.ar if lang == "ar" else self.en
+
+
+@dataclass(frozen=True)
+class DocumentType:
+    """A document the service asks for: `key` names it on every page captured for it
+    (core/attachments.py); `required`: a decision waits until it has a page; `at_kiosk`: a
+    resident may capture it at the kiosk. `.ar`, `.en` and `.get(lang)` as a Text."""
+    key: str
+    ar: str
+    en: str
+    required: bool = False
+    at_kiosk: bool = False
+
+    def get(self, lang: str) -> str:
+        return self.ar if lang == "ar" else self.en
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "ar": self.ar, "en": self.en, "required": self.required,
+                "at_kiosk": self.at_kiosk}
 
 
 @dataclass(frozen=True)
@@ -81,7 +101,7 @@ class Service:
     fee_minor: int
     currency: str
     fee_from_field: str | None
-    documents: tuple[Text, ...]
+    documents: tuple[DocumentType, ...]
     fields: tuple[Field, ...]
     source: str = ""
     offices: tuple[str, ...] | None = None  # the offices that offer it; None: every office
@@ -105,6 +125,17 @@ class Service:
                 return f
         raise KeyError(key)
 
+    def document(self, key: str) -> DocumentType:
+        """The document type `key`, or ValidationError (reason document_not_asked): what a
+        page captured for a document the service does not ask for gets."""
+        for d in self.documents:
+            if d.key == key:
+                return d
+        raise ValidationError(f"{self.code} does not ask for a document {key!r} (it asks "
+                              f"for: {', '.join(d.key for d in self.documents) or 'none'})",
+                              field="doc_key", reason="document_not_asked",
+                              service=self.code)
+
     def to_dict(self) -> dict:
         return {
             "code": self.code, "prefix": self.prefix, "name": vars(self.name),
@@ -114,7 +145,7 @@ class Service:
                     "from_field": self.fee_from_field,
                     "display": (money.format_amount(self.fee_minor, self.currency)
                                 if not self.fee_from_field else None)},
-            "documents": [vars(d) for d in self.documents],
+            "documents": [d.to_dict() for d in self.documents],
             "offices": list(self.offices) if self.offices is not None else None,
             "fields": [{"key": f.key, "type": f.type, "label": vars(f.label),
                         "required": f.required, "keyboard": f.keyboard,
@@ -152,7 +183,7 @@ class Service:
         out = {"code": self.code, "prefix": self.prefix, "name": vars(self.name),
                "issue": self.issue, "licence_type": self.licence_type,
                "validity_days": self.validity_days, "fee": fee,
-               "documents": [vars(d) for d in self.documents],
+               "documents": [d.to_dict() for d in self.documents],
                "fields": [field_settings(f) for f in self.fields]}
         if self.offices is not None:
             out["offices"] = list(self.offices)
@@ -255,8 +286,33 @@ def _decimal(value, where: str) -> Decimal | None:
 
 KNOWN_SERVICE_KEYS = {"code", "prefix", "name", "issue", "licence_type", "validity_days", "fee",
                       "documents", "fields", "offices"}
+KNOWN_DOCUMENT_KEYS = {"key", "ar", "en", "required", "at_kiosk"}
 KNOWN_FIELD_KEYS = {"key", "type", "label", "required", "min_length", "max_length",
                     "min_exclusive", "max_exclusive", "options"}
+
+
+def _load_document(raw, position: int, where: str) -> DocumentType:
+    """One [[documents]] entry; without a key it is "document_<position>" (1-based), so a
+    catalogue written before documents had keys still loads."""
+    where = f"{where} document #{position}"
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: expected a table {{key, ar, en, required, at_kiosk}}")
+    unknown = set(raw) - KNOWN_DOCUMENT_KEYS
+    if unknown:
+        raise CatalogError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))} (a "
+                           f"document has {', '.join(sorted(KNOWN_DOCUMENT_KEYS))})")
+    key = raw.get("key", f"document_{position}")
+    if not isinstance(key, str) or not DOCUMENT_KEY_RE.match(key):
+        raise CatalogError(f"{where}: key must be lower_snake_case, a letter first, at most "
+                           f"32 characters, got {key!r}")
+    where = f"{where} ({key})"
+    flags = {}
+    for flag in ("required", "at_kiosk"):
+        flags[flag] = raw.get(flag, False)
+        if not isinstance(flags[flag], bool):
+            raise CatalogError(f"{where}: {flag} must be true or false, got {flags[flag]!r}")
+    text = _text({k: v for k, v in raw.items() if k in ("ar", "en")}, where)
+    return DocumentType(key=key, ar=text.ar, en=text.en, **flags)
 
 
 def _load_field(raw, where: str) -> Field:
@@ -353,7 +409,12 @@ def parse_service(raw, where_file: str) -> Service:
         docs = raw.get("documents", [])
         if not isinstance(docs, list) or len(docs) > MAX_DOCUMENTS:
             fail(f"documents must be a list of at most {MAX_DOCUMENTS}")
-        documents = tuple(_text(d, f"{where} document") for d in docs)
+        documents = tuple(_load_document(d, i + 1, where) for i, d in enumerate(docs))
+        doc_keys = [d.key for d in documents]
+        twice = sorted({k for k in doc_keys if doc_keys.count(k) > 1})
+        if twice:
+            fail(f"documents: the key {twice[0]!r} is used twice (each document's key is "
+                 f"unique within the service)")
         offices = raw.get("offices")
         if offices is not None:
             if not isinstance(offices, list) or \

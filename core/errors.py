@@ -27,6 +27,11 @@ class StoreError(NafithaError):
     code = "store_unusable"
 
 
+class DocumentStorageFull(StoreError):
+    """The disk is full: a supporting document's page could not be stored, and nothing of
+    it was (no file, no row). details: reason "disk_full"."""
+
+
 class ValidationError(NafithaError):
     """Bad input from a person or a caller; `field` names what was wrong.
 

@@ -19,7 +19,8 @@ SECURITY_HEADERS = (
 
 class HttpPolicy:
     """ASGI middleware. max_body: the limit in bytes for any route; body_limits: {path:
-    bytes} for the routes that take more (central's event batches)."""
+    bytes} for the routes that take more (central's event batches, a page of a document); a
+    path ending in "/" covers every path under it (one upload path per file)."""
 
     def __init__(self, app, max_body: int = DEFAULT_MAX_BODY,
                  body_limits: dict[str, int] | None = None):
@@ -27,11 +28,17 @@ class HttpPolicy:
         self.max_body = max_body
         self.body_limits = dict(body_limits or {})
 
+    def limit_for(self, path: str) -> int:
+        if path in self.body_limits:
+            return self.body_limits[path]
+        return next((limit for prefix, limit in self.body_limits.items()
+                     if prefix.endswith("/") and path.startswith(prefix)), self.max_body)
+
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.body_limits.get(scope.get("path", ""), self.max_body)
+        limit = self.limit_for(scope.get("path", ""))
         refused = False
 
         async def send_with_headers(message):

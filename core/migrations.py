@@ -296,12 +296,36 @@ def m016_uncertain_prints(db):
                "WHERE state IN ('pending', 'printing')")
 
 
+def m017_supporting_documents(db):
+    """Supporting documents (core/attachments.py): each file once by its SHA-256, each page
+    of an application's document, and the back office's requests for a document."""
+    db.execute("""CREATE TABLE document_files (
+        sha256 TEXT PRIMARY KEY, bytes INTEGER NOT NULL CHECK (bytes > 0),
+        media_type TEXT NOT NULL, stored_at TEXT NOT NULL, confirmed_at TEXT,
+        purged_at TEXT)""")
+    db.execute("""CREATE TABLE application_documents (
+        application_id TEXT NOT NULL REFERENCES applications(id), doc_key TEXT NOT NULL,
+        page INTEGER NOT NULL CHECK (page >= 1),
+        sha256 TEXT NOT NULL REFERENCES document_files(sha256),
+        bytes INTEGER NOT NULL, media_type TEXT NOT NULL, source TEXT NOT NULL,
+        added_at TEXT NOT NULL, added_by TEXT NOT NULL, event_id TEXT NOT NULL,
+        answers_request TEXT, removed_at TEXT, removed_by TEXT,
+        PRIMARY KEY (application_id, doc_key, page))""")
+    db.execute("CREATE INDEX application_documents_sha ON application_documents(sha256)")
+    db.execute("""CREATE TABLE document_requests (
+        id TEXT PRIMARY KEY, application_id TEXT NOT NULL REFERENCES applications(id),
+        doc_key TEXT NOT NULL, note TEXT NOT NULL, requested_by TEXT NOT NULL,
+        requested_at TEXT NOT NULL, received_at TEXT NOT NULL, answered_at TEXT)""")
+    db.execute("CREATE INDEX document_requests_open ON document_requests(application_id) "
+               "WHERE answered_at IS NULL")
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
               m005_application_slips, m006_parked_tickets, m007_hub_devices,
               m008_recent_service_times, m009_held_events, m010_signed_audit_head,
               m011_ticket_taken_by, m012_sealed_personal_data,
               m013_hub_replies, m014_hub_tls_pairing, m015_card_reconciliation,
-              m016_uncertain_prints]
+              m016_uncertain_prints, m017_supporting_documents]
 
 
 def apply(store) -> None:

@@ -10,6 +10,7 @@ from typing import Callable
 
 from . import audit, outbox, reference, sync_state
 from .applications import Applications
+from .attachments import Attachments
 from .catalog import Catalog, load_catalog, overlay, parse_service
 from .clock import Clock, SystemClock, UlidFactory, iso
 from .credentials import ceremony, keys
@@ -54,6 +55,7 @@ class Office:
         self.licences = Licences(self)
         self.users = Users(self)
         self.printing = PrintQueue(self)
+        self.attachments = Attachments(self)  # supporting documents (docs/documents.md)
         if self.sealer.enabled and 0 < store.schema_opened < SEALED_SCHEMA:
             with store.atomic():  # upgraded from clear personal values: seal them now
                 self.applications.seal_legacy()

@@ -24,3 +24,12 @@ def write_private(path: Path, data: bytes, *, overwrite: bool = True) -> None:
     os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_TRUNC
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a file's creation or rename in `directory` durable (a crash keeps the name)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

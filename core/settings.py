@@ -5,6 +5,7 @@
     [queue]             call_limit, number_start, number_end, priority_head_start_minutes, ...
     [validation]        national_id_pattern, national_id_check, phone_pattern, max_amount_minor
     [store]             busy_timeout_ms, keep_personal_days (docs/privacy.md)
+    [documents]         retention_days, scanner, import_folder (docs/documents.md)
     [kiosk]             language, idle_s, idle_warning_s, fullscreen, account, admin_pin_hash, ...
     [payment]           transport (simulated | serial | none), port, baudrate, timeout_s
     [counter]           name, services, language, lock_after_s, screen_dpi
@@ -82,6 +83,17 @@ class StoreSettings:
     # A closed case's personal values (sealed) are purged this many days after it closed,
     # once central has them; 0 keeps them. 400: a one-year licence can be reprinted here.
     keep_personal_days: int = 400
+
+
+@dataclass
+class DocumentSettings:
+    # A supporting document's file leaves this device this many days after central
+    # confirmed it has the file (its record stays: docs/documents.md).
+    retention_days: int = 30
+    # The counter's document scanner: a SANE device name ("" none; "fake:<image or folder>"
+    # plays one in tests and demos) and the folder "From file" lists (a USB stick's mount).
+    scanner: str = ""
+    import_folder: str = "/media"
 
 
 @dataclass
@@ -205,6 +217,7 @@ class Settings:
     queue: QueueSettings = field(default_factory=QueueSettings)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
@@ -231,7 +244,7 @@ def default_data_dir() -> Path:
 
 
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in
-            ("office", "device", "queue", "validation", "store", "printer",
+            ("office", "device", "queue", "validation", "store", "documents", "printer",
                            "scanner", "sync", "kiosk", "payment", "counter", "hub")}
 
 
@@ -307,6 +320,9 @@ def _check(settings: Settings, where: str) -> None:
         fail("store.busy_timeout_ms", "must not be negative")
     if not 0 <= settings.store.keep_personal_days <= 3650:
         fail("store.keep_personal_days", "must be between 0 (keep) and 3650 days")
+    if not 0 <= settings.documents.retention_days <= 3650:
+        fail("documents.retention_days", "must be between 0 (leave once central has it) and "
+                                         "3650 days")
     p = settings.printer
     if p.transport not in PRINTER_TRANSPORTS:
         fail("printer.transport", f"unknown printer transport {p.transport!r} (use "

@@ -31,7 +31,7 @@ from core.faces.printing import PrintJobs
 from core.pairing import ROLES, Devices
 
 from .live import Live, sse
-from .routes import add_face_routes, bearer, device_of, hub_route
+from .routes import add_face_routes, bearer, body_limits, device_of, hub_route
 
 # The faces a paired device reaches, each at /api/v1/{face.name}/... (hub/routes.py).
 FACES = (KioskFace, CounterFace, PrintJobs)
@@ -98,8 +98,9 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
                               "applications, counters call and serve, display boards show "
                               "the calls (docs/hub.md).")
     app.state.office, app.state.devices, app.state.live = office, devices, live
-    # Bodies over 64 KiB are refused before they are read; security headers on every answer.
-    app.add_middleware(HttpPolicy)
+    # Bodies over 64 KiB are refused before they are read (a page of a document excepted);
+    # security headers on every answer.
+    app.add_middleware(HttpPolicy, body_limits=body_limits(FACES))
 
     @app.exception_handler(NafithaError)
     async def nafitha_error(_request, exc: NafithaError):

@@ -6,7 +6,8 @@ parameters, else a POST whose JSON body is a model made from the operation's typ
 parameters (unknown keys refused). Its metadata decides the rest: the device roles whose
 token opens it, the clerk's session it needs (`X-Clerk-Session`; a clerk's operation runs
 as that clerk), a session started or ended, and a poke to the live updates when it changes
-the queue. The OpenAPI document shows the metadata under `x-nafitha`."""
+the queue, a request body above the default limit (a page of a document). The OpenAPI
+document shows the metadata under `x-nafitha`."""
 from __future__ import annotations
 
 import collections
@@ -106,6 +107,13 @@ class PerMinute:
             calls.append(now)
 
 
+def body_limits(faces) -> dict[str, int]:
+    """{path: bytes} for the face operations whose request body may exceed the default (a
+    page of a document), for the app's HttpPolicy."""
+    return {f"/api/v1/{face.name}/{op.path}": op.max_body
+            for face in faces for op in operations_of(face).values() if op.max_body}
+
+
 def _add_route(app, face, op: Operation, office, devices, live) -> None:
     model = body_model(face, op)
     names = {p.name: (f"{p.name}_" if hasattr(BaseModel, p.name) else p.name)
@@ -199,6 +207,8 @@ def metadata(op: Operation) -> dict:
         out["per_minute"] = op.per_minute  # calls a minute from one device (429 beyond)
     if op.scope:
         out["scope"] = op.scope  # what it confines the device to (core.faces.SCOPES)
+    if op.max_body:
+        out["max_body"] = op.max_body  # its request body's limit in bytes (413 beyond)
     return out
 
 

@@ -21,6 +21,7 @@ import typing
 from dataclasses import dataclass
 from typing import Annotated, Callable
 
+from ..attachments import MAX_PAGE_BASE64
 from ..text import LANGUAGES
 
 # Who must be signed in (beyond the device's own token, which every operation needs):
@@ -70,6 +71,11 @@ CodeList = Annotated[list[str], Bounds(max_length=50)]
 QrText = Annotated[str, Bounds(min_length=1, max_length=4000)]  # what a camera read
 # A card terminal's batch report ({"terminal_id", "entries"}: core.payments checks the rest)
 BatchReport = Annotated[dict, Bounds(max_length=2)]
+# One page of a supporting document, base64 (core/attachments.py: at most MAX_PAGE_BYTES).
+PageData = Annotated[str, Bounds(min_length=1, max_length=MAX_PAGE_BASE64)]
+# The request body an operation taking a page may send: the page in base64 and the rest of
+# the JSON, far above every other operation's (core/http_policy.DEFAULT_MAX_BODY).
+PAGE_BODY_BYTES = MAX_PAGE_BASE64 + 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,7 @@ class Operation:
     summary: str
     per_minute: int | None = None  # how often one device may call it (the hub enforces)
     scope: str | None = None       # what it confines the device to (SCOPES)
+    max_body: int | None = None    # its request body's limit in bytes, when above the default
 
     @property
     def path(self) -> str:
@@ -93,12 +100,13 @@ class Operation:
 def operation(*, who: str = "device", reads: bool = False, changes_queue: bool = False,
               retry: str | None = None, roles: tuple[str, ...] | None = None,
               session: str | None = None, per_minute: int | None = None,
-              scope: str | None = None) -> Callable:
+              scope: str | None = None, max_body: int | None = None) -> Callable:
     """Mark a face's method as an operation. Reads are always safe to retry; writes say
     whether a repeat is harmless (retry="safe") or would do it twice (retry="keyed").
     per_minute: at most this many calls a minute from one device (what a person at it can
     do, with room to spare; a script doing more is refused). scope: what the operation
-    confines the device to (SCOPES), shown with its route."""
+    confines the device to (SCOPES), shown with its route. max_body: the bytes its request
+    body may hold when that is more than the hub's default (a page of a document)."""
     if who not in WHO or session not in SESSION:
         raise ValueError(f"who is one of {WHO}, session one of {SESSION}")
     if scope not in SCOPES:
@@ -111,7 +119,7 @@ def operation(*, who: str = "device", reads: bool = False, changes_queue: bool =
     def mark(fn):
         fn.__operation__ = dict(who=who, reads=reads, changes_queue=changes_queue,
                                 retry=retry, roles=roles, session=session,
-                                per_minute=per_minute, scope=scope)
+                                per_minute=per_minute, scope=scope, max_body=max_body)
         return fn
     return mark
 
@@ -138,7 +146,8 @@ def operations_of(face: type) -> dict[str, Operation]:
                                 who=marks["who"], changes_queue=marks["changes_queue"],
                                 retry=marks["retry"], reads=marks["reads"],
                                 session=marks["session"], summary=doc.split("\n\n")[0],
-                                per_minute=marks["per_minute"], scope=marks.get("scope"))
+                                per_minute=marks["per_minute"], scope=marks.get("scope"),
+                                max_body=marks.get("max_body"))
     return found
 
 

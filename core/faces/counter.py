@@ -8,11 +8,13 @@ clerk's session over the hub); supervisor operations check the supervisor's PIN 
 whoever is signed in."""
 from __future__ import annotations
 
+import typing
 from typing import Annotated, Literal
 
-from ..errors import PermissionDenied, ValidationError
-from . import (BatchReport, Bounds, Code, CodeList, Fields, Lang, Minor, Pin, Query, Text,
-               UserName, operation)
+from ..attachments import decode_page, encode_page, sniff
+from ..errors import NotFound, PermissionDenied, ValidationError
+from . import (PAGE_BODY_BYTES, BatchReport, Bounds, Code, CodeList, Fields, Lang, Minor,
+               PageData, Pin, Query, Text, UserName, operation)
 from .device import DeviceFace
 from .printing import CameOut
 
@@ -24,6 +26,11 @@ Step = Literal["recall", "no_show", "park", "resume", "finish", "start_serving",
 Decision = Literal["approve", "reject"]
 Method = Literal["cash", "card"]
 Reference = Annotated[str, Bounds(max_length=100)]
+DocKey = Annotated[str, Bounds(min_length=1, max_length=32)]
+MediaType = Annotated[str, Bounds(max_length=40)]
+Sha256 = Annotated[str, Bounds(pattern="^[0-9a-f]{64}$")]
+PageNumber = Annotated[int, Bounds(ge=1, le=10_000)]
+PageSource = Literal["camera", "scanner", "import"]
 
 
 class CounterFace(DeviceFace):
@@ -159,6 +166,46 @@ class CounterFace(DeviceFace):
             else:
                 raise ValidationError(f"no decision {decision!r}", field="decision")
         return self.application(application)
+
+    # --- supporting documents ---------------------------------------------------------------
+    @operation(who="session", reads=True)
+    def document_checklist(self, application_id: Code) -> list[dict]:
+        """Each document the application's service asks for, with its pages and the back
+        office's open request for it (None when there is none)."""
+        return self.office.attachments.checklist(application_id)
+
+    @operation(who="clerk", retry="keyed", max_body=PAGE_BODY_BYTES)
+    def add_document_page(self, clerk: str, application_id: Code, doc_key: DocKey,
+                          data: PageData, media_type: MediaType, source: PageSource) -> dict:
+        """Add a page (base64 JPEG, PNG or WebP, at most 2 MB) to one of the application's
+        documents, recorded under the clerk; it answers the back office's open request for
+        that document. Refused, changing nothing: a document the service does not ask for,
+        bytes that are not that image, a page or an application over its limit, a full
+        disk."""
+        if source not in typing.get_args(PageSource):  # the kiosk's is the kiosk's own
+            raise ValidationError(f"a counter's page comes from one of "
+                                  f"{', '.join(typing.get_args(PageSource))}", field="source",
+                                  reason="unknown_source")
+        page = decode_page(data)
+        return self.office.attachments.add_page(application_id, doc_key, page, media_type,
+                                                source, clerk)
+
+    @operation(who="clerk", retry="keyed")
+    def remove_document_page(self, clerk: str, application_id: Code, doc_key: DocKey,
+                             page: PageNumber) -> dict:
+        """Take a page off a document (a retake), recorded under the clerk; NotFound when
+        there is no such page (removing it twice included)."""
+        return self.office.attachments.remove_page(application_id, doc_key, page, clerk)
+
+    @operation(who="session", reads=True)
+    def document_page(self, application_id: Code, sha256: Sha256) -> dict:
+        """A page's file, checked against its SHA-256: {media_type, data (base64)}. Only
+        a page of that application (NotFound otherwise)."""
+        attachments = self.office.attachments
+        if not attachments.has_page(application_id, sha256):
+            raise NotFound("no such page of this application", sha256=sha256)
+        data = attachments.read(sha256)  # checked against its hash: an image we took
+        return {"media_type": sniff(data), "data": encode_page(data)}
 
     # --- payments and shifts ----------------------------------------------------------------
     @operation(who="clerk", retry="keyed")

@@ -21,14 +21,18 @@ from typing import Annotated
 
 from .. import codes
 from ..applications import resident_view
+from ..attachments import decode_page
 from ..clock import iso
 from ..errors import NotFound, PermissionDenied
 from ..printing import KINDS as PRINT_KINDS
-from . import BatchReport, Bounds, Code, Fields, Lang, Pin, Query, Text, operation
+from . import (PAGE_BODY_BYTES, BatchReport, Bounds, Code, Fields, Lang, PageData, Pin, Query,
+               Text, operation)
 from .device import DeviceFace
 from .printing import CameOut
 
 Priority = Annotated[str, Bounds(max_length=20)]
+DocKey = Annotated[str, Bounds(min_length=1, max_length=32)]
+MediaType = Annotated[str, Bounds(max_length=40)]
 
 # A kiosk's journey: what it produced or took up in the last JOURNEY_MINUTES (a resident's
 # whole visit, a slow card payment included, is far shorter; the kiosk wipes a visit after
@@ -208,6 +212,29 @@ class KioskFace(DeviceFace):
                 raise NotFound(f"slip of office {office}", other_office=office)
             reference = number
         return self.office.applications.row(reference.strip().upper())
+
+    # --- supporting documents ---------------------------------------------------------------
+    # A resident holds each page to the camera: a few a minute, with room for retakes.
+    @operation(retry="keyed", scope="own_journey", per_minute=30, max_body=PAGE_BODY_BYTES)
+    def add_document_page(self, application: Code, doc_key: DocKey, data: PageData,
+                          media_type: MediaType) -> dict:
+        """Add a page the resident held to the camera (base64 JPEG, PNG or WebP) to a
+        document the service lets residents capture at the kiosk, of the application this
+        kiosk submitted in its current journey (PermissionDenied otherwise: reason
+        not_at_kiosk, not_your_journey). The page's number and hash, nothing personal."""
+        try:
+            app = self.office.applications.row(application)
+        except NotFound:
+            raise not_your_journey(f"application {application}") from None
+        if self._taken_up(("submitted",), app["id"]) is None:
+            raise not_your_journey(f"application {application}")
+        document = self.office.catalog.get(app["service_code"]).document(doc_key)
+        if not document.at_kiosk:
+            raise PermissionDenied(f"{document.en} is captured at the counter, not at a kiosk",
+                                   reason="not_at_kiosk", doc_key=doc_key)
+        page = decode_page(data)
+        return self.office.attachments.add_page(app["id"], doc_key, page, media_type,
+                                                "kiosk", self.account)
 
     # --- payment and the licence ------------------------------------------------------------
     @operation(retry="keyed", per_minute=10)  # each waits on a card at the terminal

@@ -89,6 +89,13 @@ def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fiel
     a_review = rec.one("application.submitted", apps.submit, "B", valid_fields("B"))
     a_reject = submit_valid("E")
     a_withdraw = submit_valid("W")
+    docs, jpeg = office.attachments, b"\xff\xd8\xff\xe0" + bytes(200)
+    rec.one("application.document_added", docs.add_page, a_review["id"], "title_deed", jpeg,
+            "image/jpeg", "camera", "sara")
+    rec.refused(ValidationError, docs.add_page, a_review["id"], "passport", jpeg,
+                "image/jpeg", "camera", "sara")
+    rec.one("application.document_removed", docs.remove_page, a_review["id"], "title_deed",
+            1, "sara")
     rec.one("application.approved", apps.approve, a_review["id"])
     rec.one("application.rejected", apps.reject, a_reject["id"], "incomplete plan")
     rec.one("application.withdrawn", apps.withdraw, a_withdraw["id"])

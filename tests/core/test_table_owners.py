@@ -26,6 +26,8 @@ OWNERS = {
     "hub_sessions": "core/pairing.py",
     "resident_keys": "core/sealing.py",
     "hub_replies": "core/idempotency.py",
+    "document_files": "core/attachments.py", "application_documents": "core/attachments.py",
+    "document_requests": "core/attachments.py",
 }
 SHIPPED = ("core", "devices", "ui", "kiosk", "counter", "hub", "hubclient", "sync", "nafitha")
 SCHEMA = {"core/migrations.py"}
@@ -91,6 +93,7 @@ PRIVATE_ACCESS_ALLOWED = {
     ("devices/payment/simulator.py", "terminal._stop"),  # the simulator's own pty side
     ("devices/payment/simulator.py", "terminal._master"),
     ("devices/printing/escpos_encode.py", "printer._raw"),  # python-escpos's raw-bytes call
+    ("devices/documents/scanner.py", "sane._sane"),  # python-sane's only error class
     ("ui/env.py", "handler._nafitha"),                   # a mark on our own log handler
 }
 PRIVATE = re.compile(r"\b(?!self\b|cls\b)([a-z_][\w.]*\._[a-z]\w*)")

@@ -45,6 +45,7 @@ def test_every_operation_has_its_route_with_its_metadata(paths, face_op):
                 "retry": op.retry, **({"session": op.session} if op.session else {}),
                 **({"per_minute": op.per_minute} if op.per_minute else {}),
                 **({"scope": op.scope} if op.scope else {}),
+                **({"max_body": op.max_body} if op.max_body else {}),
                 "credentials": ["device token"]
                 + (["clerk session"] if op.who != "device" else [])
                 + (["supervisor PIN"] if op.who == "supervisor" else []),

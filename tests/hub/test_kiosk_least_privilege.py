@@ -288,7 +288,7 @@ def test_each_routes_scope_is_declared_and_published(hub):
     assert {n for n, op in kiosk_ops.items() if op.scope == "resident_view"} == \
         {"submit", "application", "find_application"}
     assert {n for n, op in kiosk_ops.items() if op.scope == "own_journey"} == \
-        {"enqueue_print", "issue_licence"}
+        {"enqueue_print", "issue_licence", "add_document_page"}
     assert declared("/api/v1/counter/application")["roles"] == ["counter"]
     assert declared("/api/v1/counter/application")["who"] == "session"
     assert "scope" not in declared("/api/v1/counter/application")

@@ -8,10 +8,11 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from fastapi import FastAPI, Header, Query, Request
+from fastapi import FastAPI, Header, Path as PathParam, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
@@ -100,6 +101,13 @@ class RevokeRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class UploadState(BaseModel):
+    received: int = Field(description="bytes of the file central holds from this device: "
+                                      "the next chunk starts here")
+    complete: bool = Field(description="central holds the whole file, its hash checked")
+    size: int = Field(description="the file's size, as its document_added event says")
+
+
 class EraseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     numbers: list[str] = Field(min_length=1, max_length=100)
@@ -109,6 +117,11 @@ class EraseRequest(BaseModel):
 HTTP_ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 
 ERRORS = {s: {"model": Problem} for s in (400, 401, 403, 404, 409, 410, 413, 415, 422, 503)}
+
+UPLOAD_PREFIX = protocol.DOCUMENTS + "/"
+SHA256_PARAM = PathParam(pattern=protocol.SHA256_PATTERN, description="the file's SHA-256, "
+                                                                      "64 lower-case hex digits")
+
 
 BATCH_SCHEMA = {
     "type": "object", "required": ["device", "office", "sent_at", "events"],
@@ -141,8 +154,11 @@ def create_app(central: Central) -> FastAPI:
                               "(docs/sync.md).")
     app.state.central = central
     # Bodies are refused over their limit before they are read (a batch: the protocol's
-    # uncompressed limit; anything else 64 KiB); security headers on every answer.
-    app.add_middleware(HttpPolicy, body_limits={"/v1/events": protocol.MAX_BATCH_BYTES})
+    # uncompressed limit; a document's chunk: the protocol's largest; anything else 64 KiB);
+    # security headers on every answer.
+    app.add_middleware(HttpPolicy, body_limits={
+        "/v1/events": protocol.MAX_BATCH_BYTES,
+        UPLOAD_PREFIX: protocol.MAX_UPLOAD_CHUNK_BYTES})
 
     @app.exception_handler(CentralError)
     async def central_error(_request, exc: CentralError):
@@ -158,12 +174,19 @@ def create_app(central: Central) -> FastAPI:
                             status_code=422)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request, exc: HTTPException):
+    async def http_error(request, exc: HTTPException):
         # FastAPI's own refusals (a body it cannot parse: 400; no such path: 404; 405) in the
-        # same shape.
+        # same shape. A 405's Allow names every method of the path (Starlette names only the
+        # first route's: /v1/documents/{sha256} has a GET route and a PUT route).
+        headers = exc.headers
+        if exc.status_code == 405:
+            allowed = sorted({m for r in app.routes if isinstance(r, APIRoute)
+                              and r.path_regex.match(request.url.path) for m in r.methods})
+            if allowed:
+                headers = {**(headers or {}), "Allow": ", ".join(allowed)}
         return JSONResponse({"error": HTTP_ERROR_CODES.get(exc.status_code, "http_error"),
                              "message": str(exc.detail)},
-                            status_code=exc.status_code, headers=exc.headers)
+                            status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(OperationalError)
     async def busy(_request, exc: OperationalError):
@@ -200,6 +223,32 @@ def create_app(central: Central) -> FastAPI:
     def reference_bundle(cursor: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000),
                          authorization: str | None = Header(default=None)):
         return central.bundle(central.authenticate(authorization), cursor, limit)
+
+    @app.get(UPLOAD_PREFIX + "{sha256}", response_model=UploadState, responses=ERRORS)
+    def document_state(sha256: str = SHA256_PARAM,
+                       authorization: str | None = Header(default=None)):
+        """How much of a document file central holds from this device (docs/sync.md,
+        "Documents"): resume the upload from `received`."""
+        return central.documents.state(central.authenticate(authorization), sha256)
+
+    @app.put(UPLOAD_PREFIX + "{sha256}", response_model=UploadState, responses=ERRORS,
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/octet-stream": {"schema": {
+                     "type": "string", "format": "binary",
+                     "maxLength": protocol.MAX_UPLOAD_CHUNK_BYTES}}}}})
+    async def document_chunk(request: Request, sha256: str = SHA256_PARAM,
+                             content_range: str = Header(
+                                 max_length=64, description="bytes <start>-<end>/<total>: "
+                                 "start must be what central holds (else 409 with "
+                                 "`received`)"),
+                             authorization: str | None = Header(default=None)):
+        """One chunk of a document file a document_added event of this device named. The
+        last chunk completes it: central checks the whole file's hash (a mismatch: 422
+        hash_mismatch, the file is discarded and sent again from 0)."""
+        device = await run_in_threadpool(central.authenticate, authorization)
+        body = await request.body()
+        return await run_in_threadpool(central.documents.put_chunk, device, sha256,
+                                       content_range, body)
 
     @app.get("/v1/licences/{number}", response_model=LicenceStatus, responses=ERRORS)
     def licence_status(number: str):

@@ -214,6 +214,44 @@ revocation_lists = sa.Table(
     sa.Column("list", Text, nullable=False))  # base64 COSE, as devices install it
 
 
+# --- supporting documents (central/documents.py owns these three) ---------------------------
+document_pages = sa.Table(  # the pages offices' events name: one row per document_added event
+    "document_pages", metadata,
+    sa.Column("event_id", Text, primary_key=True),
+    sa.Column("office", Text, nullable=False),
+    sa.Column("device_key", Text, nullable=False),
+    sa.Column("application_id", Text, nullable=False),
+    sa.Column("doc_key", Text, nullable=False),
+    sa.Column("page", Int, nullable=False),
+    sa.Column("sha256", Text, nullable=False),
+    sa.Column("bytes", Big, nullable=False),
+    sa.Column("media_type", Text, nullable=False),
+    sa.Column("source", Text),
+    sa.Column("added_at", Text, nullable=False),
+    sa.Column("removed_at", Text),  # a document_removed event for this page arrived
+    sa.Index("document_pages_application", "application_id", "doc_key", "page"),
+    sa.Index("document_pages_sha", "sha256", "device_key"))
+
+document_files = sa.Table(  # files held, each once: home/documents/<sha[:2]>/<sha>
+    "document_files", metadata,
+    sa.Column("sha256", Text, primary_key=True),
+    sa.Column("bytes", Big, nullable=False),
+    sa.Column("media_type", Text, nullable=False),
+    sa.Column("stored_at", Text, nullable=False))
+
+document_requests = sa.Table(  # "please bring ...": published to the office's devices
+    "document_requests", metadata,
+    sa.Column("id", Text, primary_key=True),
+    sa.Column("application_id", Text, nullable=False),
+    sa.Column("office", Text, nullable=False),
+    sa.Column("doc_key", Text, nullable=False),
+    sa.Column("note", Text, nullable=False, server_default=""),
+    sa.Column("requested_by", Text, nullable=False),
+    sa.Column("requested_at", Text, nullable=False),
+    sa.Column("answered_at", Text),
+    sa.Index("document_requests_application", "application_id"))
+
+
 # --- the console's people (central/staff.py owns these four) --------------------------------
 staff = sa.Table(
     "staff", metadata,

@@ -11,6 +11,7 @@ import re
 import secrets
 import tomllib
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -46,6 +47,8 @@ SKEW_WARN_S = 300
 INT64_MAX = 2 ** 63 - 1  # BigInteger columns, on SQLite and PostgreSQL alike
 INT32_MAX = 2 ** 31 - 1  # Integer columns (clock_skew_s)
 MAX_DEPTH = 32  # nesting of a batch; a device's events are a few levels deep
+# A page added to or removed from an application (central/documents.py records them).
+DOCUMENT_EVENTS = ("application.document_added", "application.document_removed")
 
 
 class CentralError(NafithaError):
@@ -126,6 +129,14 @@ def _utc(text) -> str | None:
         return iso(parse_iso(text)) if isinstance(text, str) else None
     except (ValueError, OverflowError):
         return None
+
+
+def _as_judged(event: dict) -> dict:
+    """The event as central/authority.py judges it: a document event touches its application
+    (named by data.application_id), which must be the device's office's."""
+    if event["type"] not in DOCUMENT_EVENTS:
+        return event
+    return {**event, "data": {"id": event["data"]["application_id"]}}
 
 
 def _among(conn, column, values: list) -> list:
@@ -247,6 +258,12 @@ class Central:
 
     def now(self) -> str:
         return iso(self.clock.now())
+
+    @cached_property
+    def documents(self):
+        """Supporting documents: pages, files, uploads, requests (central/documents.py)."""
+        from .documents import Documents
+        return Documents(self)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -452,8 +469,9 @@ class Central:
             judged = sorted(new + again, key=lambda e: e["seq"])
             batch_keys = batch["keys"]
             resident = self._resident_rows(conn, judged) if judged else {}
-            refused = authority.judge(device, judged, authority.lookups(
-                conn, key, ENTITY_TABLES, events, decisions, judged, _select_among),
+            viewed = [_as_judged(e) for e in judged]
+            refused = authority.judge(device, viewed, authority.lookups(
+                conn, key, ENTITY_TABLES, events, decisions, viewed, _select_among),
                 lambda e: self._content_problem(conn, key, e, batch_keys, resident)) \
                 if judged else {}
             self._keep_keys(conn, device, [e for e in judged if e["id"] not in refused],
@@ -607,6 +625,8 @@ class Central:
         """(code, detail) when an application's or licence's event cannot be read or does
         not hold; None when it does."""
         data = event["data"]
+        if event["type"] in DOCUMENT_EVENTS:
+            return None  # names a file by its hash; the upload checks the file
         if event["type"] == "licence.issued":
             application_id, sealed = data["application_id"], data["signed_payload"]
         elif event["type"].startswith("application."):
@@ -699,9 +719,12 @@ class Central:
     def _apply(self, conn, key: str, office: str, new: list[dict]) -> None:
         apps, pays, issued, states, licence_changes = {}, {}, {}, [], []
         revoked_any = False
+        pages = []
         for e in new:  # in sequence order: the last snapshot of an entity wins
             t, d, seq = e["type"], e["data"], e["seq"]
-            if t.startswith("application."):
+            if t in DOCUMENT_EVENTS:
+                pages.append(e)
+            elif t.startswith("application."):
                 apps[d["id"]] = {"id": d["id"], "number": d["number"], "office": office,
                                  "device_key": key, "service_code": d["service_code"],
                                  "state": d["state"], "issue_mode": d.get("issue_mode"),
@@ -733,6 +756,8 @@ class Central:
         self._upsert(conn, applications, list(apps.values()), "id")
         self._upsert(conn, payments, list(pays.values()), "id")
         self._upsert(conn, licences, list(issued.values()), "id")
+        if pages:
+            self.documents.record(conn, key, office, pages)
         if states:
             conn.execute(_prepared(conn, "application_states", lambda among: sa.update(
                 applications).where(

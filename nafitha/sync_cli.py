@@ -56,17 +56,27 @@ def _status_line(s: dict) -> None:
     click.echo(f"reference version: {s['cursor']}; central: {s['central_url'] or '-'}")
     if s["clock_skew_s"]:
         click.echo(f"warning: this device's clock is {s['clock_skew_s']} s off central's")
+    documents = s.get("documents")
+    if documents is not None:
+        click.echo(f"documents waiting for central: {documents['files']} file(s), "
+                   f"{documents['bytes']} bytes")
+
+
+def _with_documents(office) -> dict:
+    """The sync status with the supporting documents' files central has not confirmed."""
+    return {**office.sync_status(), "documents": office.attachments.pending()}
 
 
 @command(sync, "status")
 def sync_status(ctx):
-    """Events waiting, last success, last error and backlog age (no network needed).
+    """Events waiting, last success, last error and backlog age, and documents' files not
+    yet confirmed by central (no network needed).
 
     \b
     Example:
         nafitha --data ./data sync status --json
     """
-    return ctx.office.sync_status(), _status_line
+    return _with_documents(ctx.office), _status_line
 
 
 @command(sync, "once")

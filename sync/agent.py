@@ -165,6 +165,8 @@ class SyncAgent:
         self.backoff = self.loop.backoff
         self._next_probe = 0.0
         self._next_purge = 0.0
+        from .uploads import Uploader  # it builds on this module's SyncError
+        self.uploader = Uploader(self)
 
     # --- HTTP --------------------------------------------------------------------------------
     def _request(self, method: str, path: str, **kw) -> dict:
@@ -272,18 +274,23 @@ class SyncAgent:
 
     # --- cycles --------------------------------------------------------------------------------
     def once(self) -> dict:
-        """Push everything pending, then pull. Records the outcome in sync_state."""
+        """Push everything pending, pull, then upload documents' files (after their
+        application's events, sync/uploads.py). Records the outcome in sync_state."""
         sync_state.put(self.store, last_attempt_at=self.store.now())
         try:
             sent = self.push()
             pulled = self.pull()
+            uploaded = self.uploader.upload_all()
         except SyncError as exc:
             sync_state.put(self.store, last_error=f"{exc.kind}: {exc.message}",
                            last_error_at=self.store.now())
             raise
         sync_state.put(self.store, last_success_at=self.store.now(), last_error=None,
                        central_url=self.url)
-        result = {"sent": sent, "pulled": pulled, "status": sync_state.status(self.store)}
+        # Files central confirmed leave this device after documents.retention_days.
+        uploaded["purged"] = self.office.attachments.purge(self.store.clock.now())["purged"]
+        result = {"sent": sent, "pulled": pulled, "uploaded": uploaded,
+                  "status": sync_state.status(self.store)}
         if time.monotonic() >= self._next_purge:  # central confirmed: old cases' data goes
             self._next_purge = time.monotonic() + PURGE_EVERY_S
             result["purged"] = self.office.purge_personal_data()["purged"]
@@ -298,7 +305,9 @@ class SyncAgent:
 
     def _cycle(self):
         self.last_result = self.once()
-        return IDLE
+        # Files still waiting after this round's time: go on at once (not "more" when only
+        # files central refused are left).
+        return "uploading" if self.last_result["uploaded"]["more"] else IDLE
 
     def _should_wake(self, failing: bool) -> bool:
         """While central is away: probe it every probe_interval_s and end the backoff when

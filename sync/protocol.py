@@ -65,6 +65,13 @@ REQUIRED_DATA: dict[str, dict[str, type | tuple]] = {
     "queue.bulk_cancelled": {"device": TEXT, "reason": TEXT},
     # The operator retried or voided an event central had refused (core/outbox.py).
     **{f"outbox.{t}": {"event_id": TEXT, "type": TEXT} for t in ("retried", "voided")},
+    # A page of a supporting document added to or removed from an application, named by its
+    # file's SHA-256 (core/attachments.py; the file itself is uploaded after the events).
+    "application.document_added": {"application_id": TEXT, "doc_key": TEXT, "page": WHOLE,
+                                   "sha256": TEXT, "bytes": WHOLE, "media_type": TEXT,
+                                   "source": TEXT},
+    "application.document_removed": {"application_id": TEXT, "doc_key": TEXT, "page": WHOLE,
+                                     "sha256": TEXT},
 }
 # Keys central reads when present.
 OPTIONAL_DATA = {"issue_mode": MAYBE_TEXT, "reprint_count": (int, type(None)),
@@ -324,7 +331,8 @@ def gaps(seqs_held: list[int], upto: int) -> list[list[int]]:
 
 
 # --- the reference bundle ------------------------------------------------------------------------
-REFERENCE_KINDS = ("service", "user", "revocations", "root", "device", "decision", "erasure")
+REFERENCE_KINDS = ("service", "user", "revocations", "root", "device", "decision", "erasure",
+                   "document_request")
 
 
 def sign_bundle(payload: dict, root_key) -> dict:
@@ -363,3 +371,36 @@ def open_bundle(envelope, roots: dict[bytes, bytes]) -> dict:
                 not isinstance(change.get("version"), int):
             raise ProtocolError(f"a reference change has the wrong shape: {change!r:.120}")
     return payload
+
+
+# --- supporting documents: the upload (docs/sync.md, "Documents") ----------------------------------
+# PUT /v1/documents/<sha256> with `Content-Range: bytes <start>-<end>/<total>`, the chunk as the
+# body; GET the same path for {"received", "complete", "size"}. Central takes a chunk only at
+# the offset it holds, so a device resumes where central stands and re-sends at most the chunk
+# that was in flight.
+DOCUMENTS = API + "/documents"
+UPLOAD_CHUNK_BYTES = 256 * 1024  # the first chunk; the uploader sizes later ones to the link
+MIN_UPLOAD_CHUNK_BYTES = 64 * 1024
+MAX_UPLOAD_CHUNK_BYTES = 1024 * 1024  # central refuses a larger chunk (413)
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+def content_range(start: int, end: int, total: int) -> str:
+    """The Content-Range of bytes start..end (inclusive) of a file of `total` bytes."""
+    return f"bytes {start}-{end}/{total}"
+
+
+def parse_content_range(text) -> tuple[int, int, int]:
+    """(start, end inclusive, total) of `bytes <start>-<end>/<total>`; ProtocolError when
+    it is not one, or the range is empty or reaches past the total."""
+    import re
+    found = re.fullmatch(r"bytes (\d{1,15})-(\d{1,15})/(\d{1,15})", (text or "").strip()) \
+        if isinstance(text, str) else None
+    if found is None:
+        raise ProtocolError("Content-Range: bytes <start>-<end>/<total> (e.g. bytes "
+                            "0-262143/1048576)", status=400)
+    start, end, total = (int(g) for g in found.groups())
+    if not start <= end < total:
+        raise ProtocolError(f"Content-Range {text!r}: the range must lie inside the file "
+                            f"(start <= end < total)", status=400)
+    return start, end, total

@@ -48,6 +48,10 @@ def _check_change(change: dict) -> None:
             assert isinstance(body.get("application_id"), str)
         elif kind == "erasure":
             assert isinstance(body.get("application_id"), str)
+        elif kind == "document_request":  # the back office asks for a document
+            assert all(isinstance(body.get(k), str) for k in
+                       ("id", "application_id", "doc_key", "requested_by", "requested_at"))
+            assert isinstance(body.get("note", ""), str)
         elif kind == "revocations":
             base64.b64decode(body["list"], validate=True)
         elif kind == "root":
@@ -116,7 +120,24 @@ def _apply_one(office, change: dict, summary: dict, now: str) -> str | None:
         erased = office.sealer.forget([body["application_id"]], "erased")
         summary["erased"] += erased
         return "erased" if erased else "no key at this device"
+    elif kind == "document_request":  # the counter shows it until a page answers it
+        return _apply_document_request(office, body, summary)
     return None
+
+
+def _apply_document_request(office, body: dict, summary: dict) -> str | None:
+    """Recorded by office.attachments (idempotent by id); one the office cannot take (an
+    application not at this device) is noted, as a decision is, and the rest goes on."""
+    request = {k: body.get(k) for k in ("id", "application_id", "doc_key", "note",
+                                        "requested_by", "requested_at")}
+    request["note"] = request["note"] or ""
+    try:
+        with office.store.savepoint("document_request"):
+            office.attachments.apply_request(request)
+    except NafithaError as exc:
+        return f"not applied: {exc.message}"
+    summary["document_requests"] = summary.get("document_requests", 0) + 1
+    return "applied"
 
 
 def _apply_decision(office, body: dict, summary: dict) -> str | None:

@@ -8,8 +8,11 @@ agent pushes them, exactly as in production.
 """
 from __future__ import annotations
 
+import io
 import random
 from pathlib import Path
+
+from PIL import Image
 
 from core.clock import UlidFactory
 from core.office import Office
@@ -20,6 +23,24 @@ from sync.agent import SyncAgent, enrol
 FORM = {"phone": "33334444", "block": "204", "road": "15", "building": "12"}
 PERMIT = {**FORM, "parcel": "02-1234", "area_m2": "45"}
 PEOPLE = {"ahmad": "أحمد محمد الحسن", "fatima": "فاطمة علي", "john": "John Smith"}
+
+
+def page_image(label: str) -> bytes:
+    """A small real PNG page, different for each label."""
+    shade = sum(label.encode()) % 200
+    out = io.BytesIO()
+    Image.new("RGB", (120, 160), (255, 255 - shade // 4, 200 + shade // 4)).save(out, "PNG")
+    return out.getvalue()
+
+
+def attach_required(office: Office, application_id: str, clerk: str = "sara") -> list[dict]:
+    """A page of each document the application's service requires before a decision
+    (issue 20: the console approves only once they reached central), captured at the
+    office; its sync agent sends the events and the files."""
+    app = office.applications.get(application_id)
+    return [office.attachments.add_page(application_id, d.key, page_image(d.key), "image/png",
+                                        "camera", clerk)
+            for d in office.catalog.get(app["service_code"]).documents if d.required]
 
 
 def nid(n: int) -> str:

@@ -3,6 +3,13 @@ a search by number, national ID or name only as a POST, so nothing personal reac
 or a log), an application's whole page, and the decision (approve with conditions or
 reject with a reason) through Central.decide, audited.
 
+Its supporting documents (central/documents.py holds them): beside the fields, each document
+type the service asks for with its pages (thumbnails; static/documents.js opens the viewer)
+and its requests; the page images at /applications/{number}/documents/{sha256}, served only
+to whoever may open the application page (another municipality's: 404) and only for a page
+of that application; "Ask for a document" (officers, audited). Approving is refused while a
+required document type has no page central has received; rejecting stays possible.
+
 Central.decide itself refuses control characters and lengths; the console also refuses the
 bidirectional overrides, embeddings and isolates (U+202A-202E, U+2066-2069, LRM/RLM/ALM) in
 a reason or conditions: they are printed on the licence and shown to the resident, where
@@ -13,17 +20,20 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from central.backoffice import BackOffice
+from central.documents import MAX_NOTE, Documents
 from central.service import CentralError
 from central.staff import Person
-from core.catalog import fee_text
+from core.catalog import fee_text, parse_service
 from core.clock import parse_iso
+from core.errors import NafithaError
 from core.text import BIDI_CONTROLS
 
 from . import i18n
 from .web import (audit, console, form, page, redirect, refusal, render, require,
-                  visible)
+                  not_found, visible)
 
 # Central does not know each office's time zone; Nafitha's offices default to Bahrain's
 # (core/settings.py, office.timezone), so times are shown as the office reads its clock.
@@ -31,6 +41,7 @@ OFFICE_TZ = ZoneInfo("Asia/Bahrain")
 PAGE_SIZE = 50
 OPEN_STATES = ("submitted", "paid")
 MAX_CONDITIONS, MAX_REASON = 300, 500
+SHA256_HEX = frozenset("0123456789abcdef")
 MONTHS = {
     "ar": ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
            "أكتوبر", "نوفمبر", "ديسمبر"),
@@ -197,27 +208,150 @@ def _fields(app: dict, services: dict, lang: str) -> list[tuple[str, str]]:
     return out
 
 
+# --- its supporting documents -------------------------------------------------------------------
+def documents(request: Request) -> Documents:
+    return Documents(console(request).central)
+
+
+def asked_documents(services: dict, code: str) -> list:
+    """The document types (core.catalog DocumentType: key, ar, en, required) the service
+    asks for, read by the catalogue's own loader; [] for a service central does not hold."""
+    raw = services.get(code)
+    if not isinstance(raw, dict):
+        return []
+    try:
+        return list(parse_service({k: v for k, v in raw.items() if k != "version"},
+                                  "central").documents)
+    except NafithaError:
+        return []
+
+
+def _staff_names(request: Request) -> dict:
+    return {s["username"]: s["full_name"] for s in console(request).staff.list()}
+
+
+def _documents_view(request: Request, app: dict, services: dict, lang: str) -> list[dict]:
+    """Each document type the service asks for, with its pages (received or only named by
+    an event so far; each received page's place in the viewer's order) and its requests,
+    then any pages of a type the service no longer asks for."""
+    store = documents(request)
+    pages, requests = store.pages(app["id"]), store.requests(app["id"])
+    names = _staff_names(request) if requests else {}
+    kinds = [{"key": d.key, "name": d.get(lang), "required": d.required, "asked": True}
+             for d in asked_documents(services, app["service"])]
+    known = {k["key"] for k in kinds}
+    kinds += [{"key": key, "name": key, "required": False, "asked": False}
+              for key in dict.fromkeys(p["doc_key"] for p in pages) if key not in known]
+    base = f"/console/applications/{app['number']}/documents/"
+    index, out = 0, []
+    for kind in kinds:
+        shown = []
+        for p in sorted((p for p in pages if p["doc_key"] == kind["key"]),
+                        key=lambda p: p["page"]):
+            received = bool(p.get("received"))
+            shown.append({"page": p["page"], "sha256": p["sha256"], "received": received,
+                          "url": base + p["sha256"], "index": index if received else None})
+            index += received
+        asked = [{**r, "by_name": names.get(r["requested_by"]) or r["requested_by"]}
+                 for r in requests if r["doc_key"] == kind["key"]]
+        out.append({**kind, "pages": shown, "requests": asked,
+                    "received": any(p["received"] for p in shown)})
+    return out
+
+
+def _missing_required(docs: list[dict]) -> list[dict]:
+    return [d for d in docs if d["required"] and not d["received"]]
+
+
 def _application_page(request: Request, person: Person, number: str, status_code: int = 200,
-                      error: str = "", entered: dict | None = None, done: str = ""):
+                      error: str = "", entered: dict | None = None, done: str = "",
+                      doc_error: str = "", ask_entered: dict | None = None, asked: bool = False):
     app = _application(request, person, number)
     helpers = _helpers(request, person)
     can_decide = person.can("decide") and app["issue_mode"] == "review" and \
         app["state"] in OPEN_STATES and app["decision"] is None
+    docs = _documents_view(request, app, helpers["services"], person.language)
     return render(request, person, "application.html", status_code=status_code, error=error,
                   app=app, fields=_fields(app, helpers["services"], person.language),
                   can_decide=can_decide, entered=entered or {}, done=done,
-                  max_conditions=MAX_CONDITIONS, max_reason=MAX_REASON, **helpers)
+                  max_conditions=MAX_CONDITIONS, max_reason=MAX_REASON,
+                  documents=docs, asked_types=[d for d in docs if d["asked"]],
+                  viewer_pages=sum(p["received"] for d in docs for p in d["pages"]),
+                  can_ask=person.can("decide") and app["state"] in OPEN_STATES and
+                  app["decision"] is None,
+                  max_note=MAX_NOTE, doc_error=doc_error, ask_entered=ask_entered or {},
+                  asked=asked, **helpers)
 
 
 @page("/applications/{number}")
 def application(request: Request, number: str, person: Person = require("read")):
     done = request.query_params.get("done")
     return _application_page(request, person, number,
-                             done=done if done in ("approved", "rejected") else "")
+                             done=done if done in ("approved", "rejected") else "",
+                             asked=request.query_params.get("asked") == "1")
 
 
-def _check_decision(person: Person, app: dict, choice: str, text: str) -> str | None:
-    """Why the console refuses this decision before asking central (None: ask central)."""
+@page("/applications/{number}/documents/{sha256}")
+def document_page(request: Request, number: str, sha256: str,
+                  person: Person = require("read")):
+    """One page image of this application: for whoever may open the application page, only
+    a page of this application, only once central holds it (else 404, as if absent)."""
+    app = _application(request, person, number)  # 404 for another municipality's
+    if len(sha256) != 64 or not set(sha256) <= SHA256_HEX:
+        raise not_found(person)
+    store = documents(request)
+    found = next((p for p in store.pages(app["id"]) if p["sha256"] == sha256
+                  and p["received"]), None)
+    if found is None:
+        raise not_found(person)
+    try:
+        data = store.read(sha256, app["id"])
+    except CentralError as exc:
+        if exc.status == 404:
+            raise not_found(person) from None
+        raise
+    return Response(data, media_type=found["media_type"], headers={
+        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+
+
+@page("/applications/{number}/documents/requests", methods=("POST",))
+async def ask_for_document(request: Request, number: str, person: Person = require("decide")):
+    """Ask the office for a document the service asks for (a missing or unreadable one)."""
+    fields = await form(request, person)
+    app = await run_in_threadpool(_application, request, person, number)  # 404 if not theirs
+    lang = person.language
+    doc_key = fields.get("doc_key", "")
+    note = fields.get("note", "").strip()
+    entered = {"doc_key": doc_key, "note": note}
+    problem, status = "", 422
+    # Which documents the service asks for, whether it is still open: Documents.request's
+    # own checks (its refusals are shown in the person's language). The console adds the
+    # text rule it applies to every line a resident or a clerk is shown.
+    if not one_line(note, MAX_NOTE):
+        problem = i18n.t("docs.bad_note", lang, limit=MAX_NOTE)
+    else:
+        try:
+            made = await run_in_threadpool(documents(request).request, app["id"], doc_key,
+                                           note or None, person.username)
+        except CentralError as exc:
+            problem, status = refusal(person, exc), exc.status
+    if problem:
+        return await run_in_threadpool(_application_page, request, person, number, status,
+                                       "", None, "", problem, entered)
+    _, municipality = await run_in_threadpool(console(request).staff.municipality_of,
+                                              "application", app["number"])
+    await run_in_threadpool(
+        audit, request, person, "application.document_request", "application", app["number"],
+        municipality, {"office": app["office"], "doc_key": doc_key, "request": made["id"],
+                       "with_note": bool(note)})
+    return redirect(f"/console/applications/{app['number']}?asked=1#documents")
+
+
+def _check_decision(person: Person, app: dict, choice: str, text: str,
+                    missing: list[str] = ()) -> str | None:
+    """Why the console refuses this decision before asking central (None: ask central).
+    missing: the names of the required document types with no received page (approving
+    waits for them; rejecting does not)."""
     lang = person.language
     if app["decision"] is not None:
         return i18n.t("apps.already_decided", lang,
@@ -230,6 +364,9 @@ def _check_decision(person: Person, app: dict, choice: str, text: str) -> str | 
     limit = MAX_CONDITIONS if choice == "approved" else MAX_REASON
     if not one_line(text, limit):
         return i18n.t("apps.bad_text", lang, limit=limit)
+    if choice == "approved" and missing:
+        return i18n.t("docs.missing_required", lang,
+                      names="، ".join(missing) if lang == "ar" else ", ".join(missing))
     return None
 
 
@@ -243,7 +380,13 @@ async def decide(request: Request, number: str, person: Person = require("decide
                                        i18n.t("apps.bad_decision", person.language))
     text = fields.get("conditions" if choice == "approved" else "reason", "").strip()
     entered = {"conditions" if choice == "approved" else "reason": text}
-    problem = _check_decision(person, app, choice, text)
+    missing = []
+    if choice == "approved":
+        services = await run_in_threadpool(services_by_code, request)
+        docs = await run_in_threadpool(_documents_view, request, app, services,
+                                       person.language)
+        missing = [d["name"] for d in _missing_required(docs)]
+    problem = _check_decision(person, app, choice, text, missing)
     if problem:
         status = 409 if app["decision"] is not None or app["state"] not in OPEN_STATES \
             else 422

@@ -328,6 +328,78 @@ STRINGS: dict[str, dict[str, str]] = {
     "appl.by": {"ar": "الموظف", "en": "By"},
     "appl.refused": {"ar": "مرفوض", "en": "Refused"},
     "appl.no_history": {"ar": "لا توجد أحداث.", "en": "No events."},
+    # --- supporting documents on the application page (issue 20) ------------------------------
+    "apps.event.application.document_added": {"ar": "أُضيفت صفحة مستند",
+                                              "en": "Document page added"},
+    "apps.event.application.document_removed": {"ar": "حُذفت صفحة مستند",
+                                                "en": "Document page removed"},
+    "docs.title": {"ar": "المستندات المرفقة", "en": "Supporting documents"},
+    "docs.none_asked": {"ar": "لا تطلب هذه الخدمة مستندات.",
+                        "en": "This service asks for no documents."},
+    "docs.required": {"ar": "مطلوب قبل القرار", "en": "Required before a decision"},
+    "docs.optional": {"ar": "اختياري", "en": "Optional"},
+    "docs.no_pages": {"ar": "لم تُرفق صفحات بعد.", "en": "No pages yet."},
+    "docs.pages": {"ar": "الصفحات: {n}", "en": "Pages: {n}"},
+    "docs.page_of": {"ar": "{name}، الصفحة {page}", "en": "{name}, page {page}"},
+    "docs.open_page": {"ar": "عرض {name}، الصفحة {page}", "en": "View {name}, page {page}"},
+    "docs.not_received": {"ar": "الصفحة {page}: لم تصل بعد من المكتب",
+                          "en": "Page {page}: not received yet from the office"},
+    "docs.asked": {"ar": "طُلب في {at} من {by}: بانتظار المكتب",
+                   "en": "Asked for on {at} by {by}: waiting for the office"},
+    "docs.answered": {"ar": "طُلب في {at} من {by}، وأضافه المكتب في {done}",
+                      "en": "Asked for on {at} by {by}; the office added it on {done}"},
+    "docs.note": {"ar": "ملاحظة: {note}", "en": "Note: {note}"},
+    "docs.ask_title": {"ar": "طلب مستند", "en": "Ask for a document"},
+    "docs.ask_type": {"ar": "المستند", "en": "Document"},
+    "docs.ask_note": {"ar": "ملاحظة للمكتب (اختياري، سطر واحد، حتى {n} حرف)",
+                      "en": "A note for the office (optional, one line, up to {n} "
+                            "characters)"},
+    "docs.ask_hint": {"ar": "يظهر الطلب لموظف المكتب، ويبقى الطلب بانتظار المستند.",
+                      "en": "The office's clerk is shown the request; the application waits "
+                            "for the document."},
+    "docs.ask": {"ar": "اطلب المستند", "en": "Ask for it"},
+    "docs.asked_done": {"ar": "أُرسل الطلب إلى المكتب مع مزامنته التالية.",
+                        "en": "The request goes to the office with its next sync."},
+    "error.document_not_asked": {"ar": "هذه الخدمة لا تطلب هذا المستند. لم يُسجَّل شيء.",
+                                 "en": "This service does not ask for that document. Nothing "
+                                       "was recorded."},
+    "error.invalid_doc_key": {"ar": "المستند غير معروف. اختر أحد المستندات التي تطلبها الخدمة. "
+                                    "لم يُسجَّل شيء.",
+                              "en": "Unknown document: choose one the service asks for. "
+                                    "Nothing was recorded."},
+    "error.already_requested": {"ar": "سبق طلب هذا المستند ولم يُضفه المكتب بعد. لم يُسجَّل "
+                                      "شيء.",
+                                "en": "This document was already asked for and the office has "
+                                      "not added it yet. Nothing was recorded."},
+    "docs.bad_note": {"ar": "الملاحظة: سطر واحد لا يتجاوز {limit} حرفًا، دون رموز تحكم أو "
+                            "رموز تغيير اتجاه النص. لم يُسجَّل شيء.",
+                      "en": "The note: one line of at most {limit} characters, without control "
+                            "or text-direction characters. Nothing was recorded."},
+    "docs.missing_required": {"ar": "لا يمكن الموافقة قبل أن تصل من المكتب صفحات المستندات "
+                                    "المطلوبة: {names}. لم يتغيّر شيء، ويمكن الرفض.",
+                              "en": "Cannot approve before the pages of the required documents "
+                                    "have reached central: {names}. Nothing was changed; "
+                                    "rejecting is still possible."},
+    "docs.viewer": {"ar": "عارض المستندات", "en": "Document viewer"},
+    "docs.position": {"ar": "الصفحة {n} من {of}", "en": "Page {n} of {of}"},
+    "docs.previous": {"ar": "الصفحة السابقة", "en": "Previous page"},
+    "docs.next": {"ar": "الصفحة التالية", "en": "Next page"},
+    "docs.zoom_in": {"ar": "تكبير", "en": "Zoom in"},
+    "docs.zoom_out": {"ar": "تصغير", "en": "Zoom out"},
+    "docs.rotate": {"ar": "تدوير 90°", "en": "Rotate 90°"},
+    "docs.close": {"ar": "إغلاق", "en": "Close"},
+    "docs.zoom_level": {"ar": "التكبير: {p}٪", "en": "Zoom: {p}%"},
+    "docs.keys": {"ar": "لوحة المفاتيح: الأسهم للتنقل بين الصفحات، + و − للتكبير والتصغير، "
+                        "R للتدوير، Esc للإغلاق.",
+                  "en": "Keyboard: arrows page through, + and − zoom, R rotates, Esc "
+                        "closes."},
+    "ops.documents": {"ar": "مستندات لم تُرفع بعد", "en": "Documents not yet uploaded"},
+    "ops.documents_pending": {"ar": "عدد الملفات {files}، الحجم {size}",
+                              "en": "files: {files}, size: {size}"},
+    "ops.documents_none": {"ar": "لا شيء", "en": "none"},
+    "size.bytes": {"ar": "{n} بايت", "en": "{n} bytes"},
+    "size.kb": {"ar": "{n} ك.ب", "en": "{n} kB"},
+    "size.mb": {"ar": "{n} م.ب", "en": "{n} MB"},
     "lic.title": {"ar": "الرخص", "en": "Licences"},
     "lic.search_label": {"ar": "رقم الرخصة أو رقم الطلب",
                          "en": "Licence number or application number"},

@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from central import db
 from central.backoffice import BackOffice
+from central.documents import Documents
 from central.service import CODE_RE, DEVICE_ROLES, SKEW_WARN_S, CentralError
 from central.staff import Person
 
@@ -135,17 +136,35 @@ def _device_view(d: dict, now: datetime, lang: str) -> dict:
         "badges": badges, "trouble": any(b != "revoked" for b in badges)}
 
 
+def size_text(n: int, lang: str) -> str:
+    """Bytes as a reader counts them: 950 bytes, 12.5 kB, 3.2 MB (powers of 1000)."""
+    if n < 1000:
+        return i18n.t("size.bytes", lang, n=n)
+    if n < 1_000_000:
+        return i18n.t("size.kb", lang, n=f"{n / 1000:.1f}".removesuffix(".0"))
+    return i18n.t("size.mb", lang, n=f"{n / 1_000_000:.1f}".removesuffix(".0"))
+
+
+def _pending_documents(central) -> dict:
+    """{office: {"files", "bytes"}}: document pages an office's events named that central
+    has not received yet (central/documents.py)."""
+    return Documents(central).pending_by_office()
+
+
 def offices_view(request: Request, person: Person) -> dict:
     central = console(request).central
     now = central.clock.now()
     lang = person.language
     found = BackOffice(central).offices(person.municipality)
+    pending = _pending_documents(central)
     offices = []
     for o in found:
         devices = [_device_view(d, now, lang) for d in o["devices"]]
         devices.sort(key=lambda d: (d["revoked"], not d["trouble"], d["key"]))
+        waiting = pending.get(o["office"]) or {"files": 0, "bytes": 0}
         offices.append({"code": o["office"], "municipality": o["municipality"],
-                        "devices": devices, "trouble": sum(d["trouble"] for d in devices)})
+                        "devices": devices, "trouble": sum(d["trouble"] for d in devices),
+                        "documents": {**waiting, "size": size_text(waiting["bytes"], lang)}})
     offices.sort(key=lambda o: (not o["trouble"], o["code"]))
     live = [d for o in offices for d in o["devices"] if not d["revoked"]]
     return {"offices": offices, "device_count": len(live),

@@ -20,7 +20,7 @@ from central.staff import Person
 from sync.agent import SyncAgent
 
 from axe_check import axe_violations
-from central_offices import PEOPLE, nid
+from central_offices import PEOPLE, attach_required, nid
 
 SHOTS = Path("/tmp/console_shots")
 
@@ -86,6 +86,9 @@ def test_an_officer_approves_a_permit_with_conditions_and_it_leaves_the_list(
     assert [h.split("\t")[0] for h in history] == ["قُدِّم الطلب", "دُفعت الرسوم"]
     assert "لم يُتخذ قرار بعد" in page.inner_text("#decision")
 
+    # The title deed and the drawing reach central (approving waits for them).
+    attach_required(work["north"], permits["ahmad"]["id"])
+    SyncAgent(work["north"]).once()
     page.fill("#conditions", "no work after 5 pm")
     answer = submit(page, "#approve button")
     assert answer.status == 200 and page.url.endswith("?done=approved")
@@ -129,6 +132,8 @@ def test_a_rejection_needs_a_reason_and_the_resident_is_told_it(site, work, page
 
 def test_deciding_twice_is_refused_and_changes_nothing(site, work, page, sign_in, browser):
     number = work["permits"]["john"]["number"]
+    attach_required(work["north"], work["permits"]["john"]["id"])
+    SyncAgent(work["north"]).once()
     officer(site, sign_in, page)
     page.goto(f"{site.url}/console/applications/{number}")
     second = page.context.new_page()  # the same officer, the page open in another tab
@@ -258,6 +263,8 @@ def test_filters_and_the_next_page(site, work, page, sign_in, monkeypatch):
 def test_html_and_a_right_to_left_override_are_shown_literally_or_refused(
         site, work, page, sign_in):
     p = work["permits"]
+    attach_required(work["north"], p["ahmad"]["id"])
+    SyncAgent(work["north"]).once()
     officer(site, sign_in, page)
     dialogs = []
     page.on("dialog", lambda dialog: dialogs.append(dialog.message) or dialog.dismiss())

@@ -13,7 +13,8 @@ import pytest
 from core.faces.counter import CounterFace
 from sync.agent import SyncAgent
 
-from central_offices import PERMIT, nid
+from central.documents import Documents
+from central_offices import PERMIT, attach_required, nid
 from ops_devices import Devices
 
 CONDITIONS = "العمل من ٧ صباحًا حتى ٥ مساءً"
@@ -43,17 +44,19 @@ def test_an_officer_approves_a_permit_from_an_offline_field_office(site, page, s
     permit = field.applications.submit("building-permit-small", {
         **PERMIT, "full_name": "أحمد محمد الحسن", "national_id": nid(7)})
     field.payments.take(permit["id"], "cash", "sara", tendered_minor=20_000)
+    attach_required(field, permit["id"])  # the title deed and the drawing, captured
     for _ in range(30):
         field.queue.take_ticket("residence-certificate")
     site.clock.advance(hours=3)
 
-    # The link comes back for a moment: batches get through until the permit is at central,
-    # then it drops again.
+    # The link comes back for a moment: batches get through until the permit and its
+    # pages' events are at central, the pages go up, then it drops again.
     for _ in range(4):
         devices.push_one_batch(field)
-        if site.central.counts()["applications"]:
+        if len(Documents(site.central).pages(permit["id"])) == 2:
             break
     assert site.central.counts()["applications"] == 1
+    assert SyncAgent(field).uploader.upload_all()["uploaded"] == 2
     left = field.store.one("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")["n"]
     assert left > 20
 

@@ -6,6 +6,10 @@ import pytest
 
 from bench_loader import load_bench, run_quick
 
+# The smallest PNG the office store takes: 1x1, white.
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108020000009077"
+                    "53de0000000c4944415408d763f8ffff3f0005fe02fea7d6a9e40000000049454e44ae426082")
+
 
 @pytest.fixture(scope="module")
 def report():
@@ -34,15 +38,21 @@ def test_text_pages_are_small_and_legible_and_photos_are_kept_as_photos(report):
     assert report["corner_error_px_max"] <= 6
 
 
-def test_store_writes_each_content_once_under_its_hash(tmp_path):
+def test_pages_are_stored_by_the_office_store_each_content_once(tmp_path):
     bench = load_bench("documents")
-    first = bench.store(b"page one", tmp_path)
-    digest = hashlib.sha256(b"page one").hexdigest()
-    assert first == tmp_path / digest[:2] / digest and first.read_bytes() == b"page one"
-    assert bench.store(b"page one", tmp_path) == first
-    bench.store(b"page two", tmp_path)
-    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
-        [digest, hashlib.sha256(b"page two").hexdigest()])  # no temp file left behind
+    store = bench.OfficeStore(tmp_path)
+    try:
+        first = store.add(PNG, "image/png")
+        again = store.add(PNG, "image/png")
+        attachments = store.office.attachments
+        pages = attachments.pages(first["application_id"])
+        assert [p["page"] for p in pages] == [1, 2] and first["sha256"] == again["sha256"]
+        assert first["sha256"] == hashlib.sha256(PNG).hexdigest()
+        assert attachments.read(first["sha256"]) == PNG
+        files = [f for f in (tmp_path / "documents").rglob("*") if f.is_file()]
+        assert [f.name for f in files] == [first["sha256"]]  # once, and no temp file left
+    finally:
+        store.close()
 
 
 def test_the_upload_figures_come_from_the_sync_side_hook_when_it_is_there(tmp_path,

@@ -23,7 +23,6 @@ is reported under "upload".
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import json
 import os

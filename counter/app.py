@@ -261,9 +261,10 @@ class CounterApp(ShellApp):
             preview.start()
 
     def _preview(self):
-        for child in self.current.column(0).children:
-            if getattr(child, "item_class", "") == "CCamera":
-                return child.ids.preview
+        for index in range(3):  # the documents screen has it in its middle column
+            for child in self.current.column(index).children:
+                if getattr(child, "item_class", "") == "CCamera":
+                    return child.ids.preview
         return None
 
     def scanned(self, text: str):
@@ -286,10 +287,20 @@ class CounterApp(ShellApp):
                 "ticket": d.ticket, "application": jsonable(d.application),
                 "overview": jsonable(d.overview), "notice": notice, "chrome": chrome,
                 "screen_data": jsonable(self.screen_data), "printed": self.devices.printed,
-                "z": jsonable(d.z),
+                "z": jsonable(d.z), "documents": self._documents_state(),
                 "print_question": {"shown": self.print_question.shown,
                                    "title": self.print_question.title,
                                    "body": self.print_question.body}}
+
+    def _documents_state(self) -> dict | None:
+        docs = self.desk.documents
+        if docs is None:
+            return None
+        return {"key": docs.key, "source": docs.source, "files": list(docs.files),
+                "review": [{"media_type": p.media_type, "bytes": len(p.data),
+                            "source": p.source, "size": list(p.preview.shape[:2])}
+                           for p in docs.review],
+                "checklist": jsonable(docs.checklist)}
 
     def pilot_call(self, name: str, *args):
         if name == "layout":

@@ -18,11 +18,13 @@ from core.errors import NafithaError, NotFound, PermissionDenied, ValidationErro
 from core.faces.counter import SUPERVISOR_ACTIONS
 from ui.steps import slow
 
+from .documents import DocumentSteps
+
 log = logging.getLogger("nafitha.counter")
 
 # Views of a signed-in clerk (sign-in and the lock screen come from the session itself).
 VIEWS = ("shift_open", "desk", "search", "apply", "payment", "authorise", "reason",
-         "transfer", "verify", "shift_close", "z_report")
+         "transfer", "verify", "shift_close", "z_report", "documents")
 SCREENS = ("signin", "locked") + VIEWS
 # The keyboard shortcuts, listed on screen (counter/screens/chrome.kv) and in docs/counter.md.
 SHORTCUTS = (("f2", "call_next"), ("f3", "recall"), ("f4", "finish"), ("f5", "park"),
@@ -70,7 +72,7 @@ class Notice:
     error: Exception | None = None
 
 
-class Desk:
+class Desk(DocumentSteps):
     def __init__(self, backend, devices, lang: str = "ar", services: list[str] | None = None):
         self.backend = backend
         self.settings = backend.settings
@@ -261,6 +263,7 @@ class Desk:
         self.user, self.locked, self.shift, self._saved_form = None, False, None, None
         self.ticket, self.application, self.results = None, None, []
         self.verification, self.z, self.notice, self.view = None, None, None, "desk"
+        self.documents = None
         self._signin_form()
 
     # --- the shift --------------------------------------------------------------------------
@@ -313,7 +316,7 @@ class Desk:
 
     # --- the desk and the queue ---------------------------------------------------------------
     def _to_desk(self, notice: Notice | None = None) -> None:
-        self.view, self.form = "desk", None
+        self.view, self.form, self.documents = "desk", None, None
         self.notice = notice
         self.refresh()
 
@@ -336,8 +339,9 @@ class Desk:
         """Reads only (the app's background refresh runs it beside the clerk's
         steps and applies it only if no step ran meanwhile)."""
         number = self.application["number"] if self.application else None
+        app = self.backend.application(number) if number else None
         return {"overview": self.backend.queue_overview(), "mine": self.backend.my_tickets(),
-                "application": self.backend.application(number) if number else None}
+                "application": app, "requested": self.fetch_requested(app)}
 
     def apply_refresh(self, data: dict) -> None:
         self.overview, self.mine = data["overview"], data["mine"]
@@ -346,6 +350,7 @@ class Desk:
         if self.application and data["application"] and \
                 data["application"]["number"] == self.application["number"]:
             self.application = data["application"]
+        self.requested = data.get("requested")
 
     def _show_ticket_application(self) -> None:
         self.application = self.backend.ticket_application(self.ticket["id"]) \

@@ -7,6 +7,7 @@ the clerk is still there to hand it over. The printer's loop (devices.printing.w
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from ui.scanner import CameraScanner
 
@@ -22,7 +23,8 @@ class CounterDevices:
 
     def __init__(self, backend, printer=None, scanner_spec=None, scanner_size=(1280, 720),
                  debounce_s: float = 2.0, printer_problem: str | None = None,
-                 print_language: str | None = None):
+                 print_language: str | None = None, document_scanner=None,
+                 import_folder: str = ""):
         from devices.printing.worker import printer_loop
 
         self.backend = backend
@@ -30,6 +32,10 @@ class CounterDevices:
         self.printer_problem = printer_problem
         self.print_language = print_language
         self.camera = CameraScanner(scanner_spec, scanner_size, debounce_s)
+        # Supporting documents: a document scanner (devices.documents.scanner) or None, and
+        # the folder files are imported from (where a USB stick is mounted).
+        self.document_scanner = document_scanner
+        self.import_folder = import_folder
         self.loop = printer_loop(printer, IDLE_S, MAX_BACKOFF_S) if printer is not None \
             else None
         self.printed = 0  # jobs printed since start (status and benchmark)
@@ -44,8 +50,12 @@ class CounterDevices:
         settings = backend.settings
         printer, problem = open_print_worker(backend.print_jobs())
         sc = settings.scanner
+        # documents.scanner / documents.import_folder (core/settings.py DocumentSettings).
+        documents = settings.documents
         return cls(backend, printer, sc.source, (sc.width, sc.height), sc.debounce_s,
-                   printer_problem=problem, print_language=settings.printer.language)
+                   printer_problem=problem, print_language=settings.printer.language,
+                   document_scanner=open_document_scanner(documents.scanner),
+                   import_folder=documents.import_folder)
 
     # --- printing -------------------------------------------------------------------------
     def start(self) -> None:
@@ -86,9 +96,40 @@ class CounterDevices:
     def close_scanner(self) -> None:
         self.camera.close()
 
+    # --- supporting documents -------------------------------------------------------------
+    @property
+    def has_document_scanner(self) -> bool:
+        return self.document_scanner is not None
+
+    def scan_document(self):
+        """One page from the document scanner (a BGR picture; a worker calls this: a scan
+        takes seconds). DeviceError when there is none or it fails."""
+        from devices.scanning.capture import ScannerError
+
+        if self.document_scanner is None:
+            raise ScannerError("no document scanner is configured")
+        return self.document_scanner.scan()
+
     def close(self) -> None:
         self.close_scanner()
         if self.loop is not None:
             self.loop.stop()
         if self.printer is not None:
             self.printer.transport.close()
+
+
+def open_document_scanner(spec: str):
+    """documents.scanner: "" none; "fake:<image or folder>" a recording fake that scans
+    those pictures in turn (tests, demos); otherwise a SANE device name
+    ("epson2:libusb:001:004"), opened at the first scan."""
+    spec = (spec or "").strip()
+    if not spec:
+        return None
+    if spec.startswith("fake:"):
+        from devices.documents.scanner import FakeScanner
+        from devices.scanning.capture import FolderSource, ImageSource
+        path = Path(spec[len("fake:"):])
+        source = FolderSource(path) if path.is_dir() else ImageSource(path)
+        return FakeScanner(list(iter(source.read, None)))
+    from devices.documents.scanner import SaneScanner
+    return SaneScanner(spec)

@@ -2,8 +2,9 @@
 kiosk/main.py, which prepares Kivy's environment before this module imports Kivy.
 
 A resident's whole visit by touch, in Arabic (the default) or English: a queue ticket, an
-application paid by card or at the counter, a licence checked by camera, an application
-followed by its slip. The flow (kiosk/flow.py) holds the state; each screen (kiosk/screens/:
+application paid by card or at the counter (and, where the service allows, its documents
+photographed by the camera), a licence checked by camera, an application followed by its
+slip. The flow (kiosk/flow.py) holds the state; each screen (kiosk/screens/:
 a .py, a .kv and a view-model) renders it; store and device work runs where the flow's
 steps are marked to (ui/steps.py)."""
 from __future__ import annotations
@@ -44,7 +45,8 @@ SCREEN_CLASSES = {
     "priority": "priority.PriorityScreen", "ticket": "ticket.TicketScreen",
     "service": "service.ServiceScreen", "form": "form.FormScreen",
     "review": "review.ReviewScreen", "payment": "payment.PaymentScreen",
-    "result": "result.ResultScreen", "verify": "verify.VerifyScreen",
+    "result": "result.ResultScreen", "documents": "documents.DocumentsScreen",
+    "verify": "verify.VerifyScreen",
     "verified": "verified.VerifiedScreen", "status": "status.StatusScreen",
     "status_result": "status_result.StatusResultScreen"}
 
@@ -289,6 +291,8 @@ class KioskApp(ShellApp):
         screen = self.screens[self.flow.screen]
         visit = dataclasses.asdict(self.flow.visit)
         visit["error"] = str(self.flow.visit.error.problem) if self.flow.visit.error else None
+        docs = self.flow.visit.documents
+        visit["documents"] = docs.summary() if docs is not None else None  # not the pictures
         return {"screen": self.flow.screen, "lang": self.flow.lang, "busy": self.busy,
                 "rtl": self.rtl, "large_text": self.flow.large_text,
                 "idle_prompt": self.idle_prompt.shown, "admin_pad": self.admin_pad.shown,

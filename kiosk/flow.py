@@ -14,10 +14,12 @@ from core.errors import InvalidState, NafithaError, NotFound, ValidationError
 from ui.messages import fault_of
 from ui.steps import own_thread, slow, slow_when_remote
 
+from .documents import DocumentSteps, KioskDocuments
+
 log = logging.getLogger("nafitha.kiosk")
 
 SCREENS = ("home", "services", "priority", "ticket", "service", "form", "review", "payment",
-           "result", "verify", "verified", "status", "status_result")
+           "result", "documents", "verify", "verified", "status", "status_result")
 # How a card payment can end without money taken ("pending": the terminal may still approve
 # an earlier attempt; the resident waits or sees the counter, the kiosk never charges again).
 PAYMENT_ENDINGS = ("declined", "timeout", "cancelled", "offline", "pending")
@@ -26,7 +28,8 @@ PAYMENT_ENDINGS = ("declined", "timeout", "cancelled", "offline", "pending")
 @dataclass
 class Visit:
     """One resident's visit. Personal data: `values`, `application`, `payment`, `licence`,
-    `found`, `typed`, `verification` (a licence holder's name)."""
+    `found`, `typed`, `verification` (a licence holder's name), `documents` (pictures of
+    the resident's papers)."""
     mode: str | None = None  # "ticket" | "apply"
     service: str | None = None
     step: int = 0
@@ -49,9 +52,11 @@ class Visit:
     # "store": an operation failed; "hub": the centre's hub did not answer. Shown as a
     # banner; what the resident entered is kept, and the same tap works once it is back.
     fault: str | None = None
+    # The pages a resident adds at the kiosk after submitting (kiosk/documents.py).
+    documents: KioskDocuments | None = None
 
 
-class KioskFlow:
+class KioskFlow(DocumentSteps):
     def __init__(self, backend, devices, language: str = "ar"):
         self.backend = backend
         self.devices = devices
@@ -119,7 +124,8 @@ class KioskFlow:
             return self.previous_step()
         target = {"services": "home", "priority": "services", "service": "services",
                   "review": "form", "verify": "home", "status": "home",
-                  "verified": "verify", "status_result": "status"}.get(s, "home")
+                  "verified": "verify", "status_result": "status",
+                  "documents": "result"}.get(s, "home")
         if s == "review":
             v.step = len(self.fields()) - 1
             v.draft = v.values.get(self.fields()[v.step].key, "")

@@ -287,6 +287,80 @@ def error_text(exc: BaseException | None, t, lang: str, digits_setting: str = "l
     return t("error.failed")
 
 
+# --- a document's page or file refused: the kiosk's and the counter's words ------------------
+# The error's `reason` (or its code) -> DOCUMENT_ERRORS key. Anything else is phrased by
+# error_text like every other refusal.
+PAGE_ERRORS = {
+    # the camera and the document scanner (devices/documents, devices/scanning)
+    "no_page_found": "no_page", "scanner_problem": "camera",
+    "document_scanner_unavailable": "scanner", "document_scan_failed": "scan_failed",
+    # a file refused by devices.documents.imports (ImportRefused reasons)
+    "unreadable": "unreadable", "too_large": "too_large", "empty": "empty",
+    "unsupported_type": "unsupported_type", "not_an_image": "not_an_image",
+    "extension_lies": "extension_lies", "damaged": "damaged",
+    "pdf_password": "pdf_password", "too_many_pages": "too_many_pages",
+    "pdf_javascript": "pdf_javascript", "document_import_refused": "file_refused",
+    # a page the office's store refuses (core.attachments)
+    "page_too_large": "page_too_large", "application_too_large": "application_too_large",
+    "disk_full": "disk_full", "document_not_asked": "not_asked",
+}
+
+DOCUMENT_ERRORS: dict[str, dict[str, str]] = {
+    "no_page": {"ar": "لم يُعثر على صفحة: ضع الصفحة كاملة أمام الكاميرا.",
+                "en": "No page found: hold the whole page in view."},
+    "camera": {"ar": "الكاميرا لا تعطي صورة. تحقق من توصيلها.",
+               "en": "The camera gives no picture. Check it is connected."},
+    "scanner": {"ar": "الماسح الضوئي غير متاح. تحقق من توصيله وتشغيله.",
+                "en": "The document scanner is not available. Check it is connected and on."},
+    "scan_failed": {"ar": "لم يتم المسح. تأكد من وجود الصفحة في الماسح، ثم حاول مرة أخرى.",
+                    "en": "The scan did not work. Check the page is in the scanner, "
+                          "then try again."},
+    "unreadable": {"ar": "لا يمكن فتح هذا الملف. لم يُستورد.",
+                   "en": "This file cannot be opened. It was not imported."},
+    "too_large": {"ar": "هذا الملف أكبر مما يُسمح به. لم يُستورد.",
+                  "en": "This file is too large. It was not imported."},
+    "empty": {"ar": "هذا الملف فارغ. لم يُستورد.",
+              "en": "This file is empty. It was not imported."},
+    "unsupported_type": {"ar": "لا تُستورد ملفات من هذا النوع. "
+                               "استخدم صورة أو مستندا بصيغة بي دي إف.",
+                         "en": "Files of this kind are not imported: use an image or a PDF."},
+    "not_an_image": {"ar": "هذا الملف ليس صورة ولا مستندا مقروءا. لم يُستورد.",
+                     "en": "This file is not an image or a readable PDF. It was not imported."},
+    "extension_lies": {"ar": "محتوى هذا الملف لا يطابق امتداد اسمه. لم يُستورد.",
+                       "en": "This file is not what its name says. It was not imported."},
+    "damaged": {"ar": "هذا الملف تالف ولا يمكن قراءته. لم يُستورد.",
+                "en": "This file is damaged and cannot be read. It was not imported."},
+    "too_many_pages": {"ar": "في هذا الملف صفحات أكثر مما يُسمح به. قسّمه إلى ملفات أصغر.",
+                       "en": "This file has too many pages. Split it into smaller files."},
+    "pdf_javascript": {"ar": "في هذا الملف برنامج مدمج، فلا يُستورد حماية للجهاز.",
+                       "en": "This PDF contains JavaScript, so it is refused."},
+    "pdf_password": {"ar": "هذا الملف محمي بكلمة مرور. اطلب نسخة بلا كلمة مرور.",
+                     "en": "This PDF is protected by a password. Ask for a copy without one."},
+    "file_refused": {"ar": "لا يمكن استيراد هذا الملف.", "en": "This file cannot be imported."},
+    "page_too_large": {"ar": "الصفحة أكبر من الحد المسموح به. أعد التقاطها.",
+                       "en": "This page is too large to keep. Take it again."},
+    "application_too_large": {"ar": "بلغت مستندات هذا الطلب الحجم الأقصى.",
+                              "en": "This application's documents have reached their size "
+                                    "limit."},
+    "disk_full": {"ar": "لا مساحة كافية على الجهاز. لم يُحفظ شيء.",
+                  "en": "The device's disk is full. Nothing was saved."},
+    "not_asked": {"ar": "هذه الخدمة لا تطلب هذا المستند.",
+                  "en": "This service does not ask for this document."},
+}
+
+
+def document_error(exc: BaseException | None, lang: str) -> str | None:
+    """The words for a refused page or file (PAGE_ERRORS, chosen by the error's reason or
+    code, never its message), in `lang`; None when `exc` is not one of those."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    details = getattr(exc, "details", None) or {}
+    for code in (details.get("reason"), getattr(exc, "code", None)):
+        if isinstance(code, str) and code in PAGE_ERRORS:
+            return DOCUMENT_ERRORS[PAGE_ERRORS[code]][lang]
+    return None
+
+
 def fault_of(exc: BaseException) -> str:
     """What a resident is told when a step failed: "hub" (the centre's system cannot be
     reached: try again) or "store" (nothing was saved)."""

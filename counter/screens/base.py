@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from core.errors import NafithaError
-from ui.messages import error_text, format_money
+from ui.messages import document_error, error_text, format_money
 from ui.screens import AppScreen, ViewModel, load_kv
 
 from . import items
@@ -62,7 +62,9 @@ class CounterViewModel(ViewModel):
 
     def error_text(self, exc: Exception | None) -> str:
         """A refusal in the clerk's language (core's English message is for the log)."""
-        return error_text(exc, self.t, self.lang, self.settings.office.digits, self.when)
+        # A refused page or file: the words the kiosk uses too (ui.messages.PAGE_ERRORS).
+        return document_error(exc, self.lang) or \
+            error_text(exc, self.t, self.lang, self.settings.office.digits, self.when)
 
     def notice(self) -> dict:
         n = self.desk.notice

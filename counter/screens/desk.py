@@ -98,6 +98,9 @@ class DeskViewModel(CounterViewModel):
         items.append({"type": "banner", "text": self.state_text(app),
                       "tone": "error" if app["state"] in ("rejected", "withdrawn") else
                       "ok" if app["state"] in ("approved", "issued") else "info"})
+        for asked in d.requested_documents():  # the back office waits for these
+            items.append({"type": "banner", "tone": "warn", "text": self.t(
+                "documents.asked_for", name=asked.get(self.lang) or asked["key"])})
         # The next step first: the clerk should not have to scroll for it.
         actions = [("pay", "go"), ("issue", "go"), ("approve", "go"), ("print_receipt",
                                                                         "secondary"),
@@ -115,6 +118,10 @@ class DeskViewModel(CounterViewModel):
         if buttons:
             items.append({"type": "buttons", "key": "application", "grid": 2,
                           "buttons": buttons})
+        if d.can_open_documents():  # what the service asks the resident to bring
+            items.append({"type": "buttons", "key": "documents", "buttons": [
+                self.button("documents", self.t("documents.open"), "open_documents",
+                            kind="secondary")]})
         service = None
         try:
             service = d.backend.service(app["service_code"])

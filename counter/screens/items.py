@@ -15,7 +15,8 @@ from ui.widgets import KButton, make
 
 # item type -> the kv class that shows it
 ITEM_CLASSES = {"heading": "CHeading", "text": "CText", "fact": "CFact", "field": "CField",
-                "banner": "CBanner", "buttons": "CButtons", "camera": "CCamera"}
+                "banner": "CBanner", "buttons": "CButtons", "camera": "CCamera",
+                "page": "CPage"}
 
 
 class CButtons(GridLayout):

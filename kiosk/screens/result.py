@@ -1,5 +1,7 @@
 """The end of an application: the certificate issued, or the application received (paid or
-to be paid at the counter), its number, and whether the paper came out."""
+to be paid at the counter), its number, and whether the paper came out. When the service
+lets residents capture documents at the kiosk, it offers to add them now (the documents
+screen) or to skip; after them, how many pages were added."""
 from __future__ import annotations
 
 from ui.screens import AppScreen, ViewModel, load_kv
@@ -27,7 +29,26 @@ class ResultViewModel(ViewModel):
                  else "" if printed or nothing_printed
                  else tr.get("result.printer_fault", lang),
                  "done": tr.get("common.done", lang)}
-        return texts, [], {"printed": printed, "licence": bool(v.licence)}
+        texts.update(self.documents(flow, tr))
+        return texts, [], {"printed": printed, "licence": bool(v.licence),
+                           "documents_offer": flow.documents_offered}
+
+    @staticmethod
+    def documents(flow, tr) -> dict:
+        """The offer to add the at_kiosk documents now (kiosk/documents.py), or once gone
+        through, how many pages were added."""
+        lang, docs = flow.lang, flow.visit.documents
+        if flow.documents_offered:
+            names = "، ".join(d[lang] for d in flow.kiosk_documents()) if lang == "ar" \
+                else ", ".join(d[lang] for d in flow.kiosk_documents())
+            return {"documents": tr.get("result.documents_offer", lang, names=names),
+                    "documents_add": tr.get("result.documents_add", lang),
+                    "documents_skip": tr.get("result.documents_skip", lang)}
+        if docs is not None and docs.finished:
+            n = docs.pages_saved
+            return {"documents": tr.get("result.documents_added", lang, n=n) if n
+                    else tr.get("result.documents_none", lang)}
+        return {"documents": ""}
 
 
 class ResultScreen(AppScreen):

@@ -32,7 +32,8 @@ from core.errors import CatalogError, NafithaError
 from core.private_files import fsync_directory
 from sync import protocol
 
-from .db import decisions, document_files, document_pages, document_requests
+from .db import (decisions, document_files, document_pages, document_requests,
+                 resident_keys)
 from .service import CentralError
 
 ADDED, REMOVED = "application.document_added", "application.document_removed"
@@ -112,7 +113,41 @@ class Documents:
             raise CentralError(404, "unknown_document",
                                "no accepted event of this device names this document; send "
                                "its application's events first")
+        if self._erased(conn, sha256):
+            raise CentralError(410, "erased", "the resident of this document's application "
+                                              "was erased: central keeps no copy of it")
         return row.bytes, row.media_type
+
+    def forget(self, conn, application_ids: list[str]) -> list[Path]:
+        """A resident's erasure (Central.erase_resident, in its transaction): the files of
+        these applications' pages are no longer held, unless a page of an application not
+        erased names the same bytes. Returns the paths to delete once the erasure commits;
+        the page rows (hashes, sizes) stay as the record."""
+        if not application_ids:
+            return []
+        others = sa.select(document_pages.c.sha256).where(
+            ~document_pages.c.application_id.in_(application_ids),
+            document_pages.c.removed_at.is_(None),
+            ~document_pages.c.application_id.in_(
+                sa.select(resident_keys.c.application_id).where(
+                    resident_keys.c.erased_at.is_not(None))))
+        doomed = [r.sha256 for r in conn.execute(
+            sa.select(document_pages.c.sha256).distinct().where(
+                document_pages.c.application_id.in_(application_ids),
+                document_pages.c.sha256.not_in(others)))]
+        if doomed:
+            conn.execute(sa.delete(document_files).where(document_files.c.sha256.in_(doomed)))
+        return [self.path(sha) for sha in doomed]
+
+    def _erased(self, conn, sha256: str) -> bool:
+        """Every application naming this file has had its resident erased."""
+        names = sa.select(document_pages.c.application_id).where(
+            document_pages.c.sha256 == sha256)
+        kept = conn.execute(sa.select(sa.func.count()).select_from(
+            names.where(~document_pages.c.application_id.in_(
+                sa.select(resident_keys.c.application_id).where(
+                    resident_keys.c.erased_at.is_not(None)))).subquery())).scalar()
+        return kept == 0
 
     def _stored(self, conn, sha256: str) -> bool:
         return conn.execute(sa.select(document_files.c.sha256).where(

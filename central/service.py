@@ -996,6 +996,10 @@ class Central:
                                  {"application_id": app["id"], "number": app["number"]})
                 erased.append(app["number"])
             backoffice.forget(conn, [a["id"] for a in apps])  # no longer found by name or ID
+            # Their documents' pages show the resident too: the files go once this commits.
+            files = self.documents.forget(conn, [a["id"] for a in apps])
+        for path in files:
+            path.unlink(missing_ok=True)
         return {"erased": erased, "already": [a["number"] for a in apps
                                               if a["number"] not in erased]}
 

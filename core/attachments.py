@@ -396,18 +396,40 @@ class Attachments:
                 "SELECT sha256, bytes FROM document_files WHERE purged_at IS NULL AND "
                 "confirmed_at IS NOT NULL AND confirmed_at <= ? AND stored_at <= ?",
                 (cutoff, cutoff))
-            for r in rows:
-                try:
-                    self.path_of(r["sha256"]).unlink(missing_ok=True)
-                except OSError as exc:
-                    raise StoreError(f"a document file could not be deleted from "
-                                     f"{self.root}: {exc.strerror}", reason="purge_failed",
-                                     sha256=r["sha256"]) from None
-            self.store.conn.executemany(
-                "UPDATE document_files SET purged_at = ? WHERE sha256 = ?",
-                [(iso(now), r["sha256"]) for r in rows])
+            self._delete_files(rows, iso(now))
         return {"purged": len(rows), "bytes": sum(r["bytes"] for r in rows),
                 "retention_days": days}
+
+
+    def erase(self, application_id: str, now: str) -> dict:
+        """The resident's erasure (central's reference data): the files of the application's
+        pages leave this device at once, sent or not, unless a page of another application
+        names the same bytes. Their rows stay, marked purged: the record of what was
+        captured (hashes, sizes, the audit chain) stays, the content goes."""
+        if not self.ready:
+            return {"erased": 0, "bytes": 0}
+        with self.store.atomic():
+            rows = self.store.all(
+                "SELECT DISTINCT f.sha256, f.bytes FROM document_files f JOIN "
+                "application_documents d ON d.sha256 = f.sha256 WHERE d.application_id = ? "
+                "AND f.purged_at IS NULL AND NOT EXISTS (SELECT 1 FROM application_documents "
+                "o WHERE o.sha256 = f.sha256 AND o.application_id != ? AND o.removed_at IS "
+                "NULL)", (application_id, application_id))
+            self._delete_files(rows, now)
+        return {"erased": len(rows), "bytes": sum(r["bytes"] for r in rows)}
+
+    def _delete_files(self, rows: list[dict], now: str) -> None:
+        """Delete these files and mark them purged (inside the caller's transaction; a file
+        deleted whose mark did not commit is marked by the next purge or erasure)."""
+        for r in rows:
+            try:
+                self.path_of(r["sha256"]).unlink(missing_ok=True)
+            except OSError as exc:
+                raise StoreError(f"a document file could not be deleted from "
+                                 f"{self.root}: {exc.strerror}", reason="purge_failed",
+                                 sha256=r["sha256"]) from None
+        self.store.conn.executemany("UPDATE document_files SET purged_at = ? WHERE sha256 = ?",
+                                    [(now, r["sha256"]) for r in rows])
 
 
 def _request(row: dict) -> dict:

@@ -118,6 +118,8 @@ def _apply_one(office, change: dict, summary: dict, now: str) -> str | None:
         return _apply_decision(office, body, summary)
     elif kind == "erasure":  # the resident's key goes: their values here become unreadable
         erased = office.sealer.forget([body["application_id"]], "erased")
+        # Its documents' pages show the resident too: their files go with the key.
+        office.attachments.erase(body["application_id"], office.store.now())
         summary["erased"] += erased
         return "erased" if erased else "no key at this device"
     elif kind == "document_request":  # the counter shows it until a page answers it

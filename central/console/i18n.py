@@ -344,6 +344,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "docs.open_page": {"ar": "عرض {name}، الصفحة {page}", "en": "View {name}, page {page}"},
     "docs.not_received": {"ar": "الصفحة {page}: لم تصل بعد من المكتب",
                           "en": "Page {page}: not received yet from the office"},
+    "docs.erased": {"ar": "الصفحة {page}: حُذفت مع بيانات مقدّم الطلب",
+                    "en": "Page {page}: deleted with the resident's data"},
     "docs.asked": {"ar": "طُلب في {at} من {by}: بانتظار المكتب",
                    "en": "Asked for on {at} by {by}: waiting for the office"},
     "docs.answered": {"ar": "طُلب في {at} من {by}، وأضافه المكتب في {done}",

@@ -25,6 +25,7 @@ import requests
 import sqlalchemy as sa
 
 from central.db import document_files
+from central.service import CentralError
 from sync import protocol
 from sync.agent import SyncAgent, SyncError
 
@@ -520,3 +521,55 @@ def test_a_request_the_office_cannot_take_is_noted_and_the_rest_applies(
     assert applied["R2"] == "applied" and applied["R1"].startswith("not applied")
     assert apply_bundle(office, {**payload, "cursor": 3})["document_requests"] == 1  # once
     assert len(office.store.all("SELECT id FROM document_requests")) == 1
+
+
+# --- a resident's erasure -----------------------------------------------------------------------
+def test_erasing_the_resident_deletes_the_pages_files_at_central_and_at_the_office(
+        make_central, serve, make_office):
+    """The pages show the resident (a title deed names its owner): erasure takes their files
+    at central at once, and at the office on its next pull, sent or not. A file another
+    application's page also names stays. The rows (hashes, sizes) stay as the record; a
+    device that still has an erased file cannot upload it again (410)."""
+    central = make_central()
+    server = serve(central)
+    office = make_office(central, server.url)
+    erased_app, kept_app = permit(office, 1), permit(office, 2)
+    sent = add_pages(office, erased_app, 2, 60_000, seed=21)
+    shared = add_pages(office, kept_app, 1, 60_000, seed=22)[0]
+    again = office.attachments.add_page(erased_app["id"], "title_deed",
+                                        office.attachments.read(shared["sha256"]),
+                                        "image/jpeg", "camera", "sara")
+    agent = SyncAgent(office, url=server.url)
+    agent.once()
+    unsent = add_pages(office, erased_app, 1, 60_000, seed=23)[0]  # captured, not sent yet
+    agent.push()  # its event reaches central, its file does not
+    assert held(central) == {p["sha256"] for p in sent} | {shared["sha256"]}
+
+    result = central.erase_resident([erased_app["number"]], "resident's request")
+    assert result["erased"] == [erased_app["number"]]
+    assert held(central) == {shared["sha256"]}  # the shared bytes stay for the other one
+    for p in sent:
+        assert not central.documents.path(p["sha256"]).exists()
+    assert central.documents.path(shared["sha256"]).exists()
+    assert {p["sha256"] for p in central.documents.pages(erased_app["id"])} == {
+        *(p["sha256"] for p in sent), again["sha256"], unsent["sha256"]}  # the record stays
+    with pytest.raises(CentralError) as refused:
+        central.documents.state({"key": agent_key(central, office)}, unsent["sha256"])
+    assert (refused.value.status, refused.value.code) == (410, "erased")
+
+    # The office pulls the erasure: the files leave at once, confirmed or not.
+    agent.once()
+    for p in (*sent, unsent):
+        assert not office.attachments.path_of(p["sha256"]).exists()
+    assert office.attachments.path_of(shared["sha256"]).exists()
+    assert office.attachments.pending() == {"files": 0, "bytes": 0}
+    assert office.attachments.to_upload() == []
+    assert office.attachments.read(shared["sha256"])  # the other application's page stays
+
+
+def agent_key(central, office) -> str:
+    """The device key central knows this office's device by."""
+    from central.db import devices
+    with central.engine.connect() as conn:
+        return conn.execute(sa.select(devices.c.key).where(
+            devices.c.office == office.settings.office.code)).scalar_one()

@@ -442,6 +442,20 @@ def test_the_offices_page_counts_each_office_s_document_bytes_not_yet_uploaded(
     assert page.locator("#office-MUH .pending-documents").get_attribute("data-files") == "0"
 
 
+def test_after_the_resident_is_erased_the_pages_say_so_and_their_images_are_gone(
+        site, pages, page, sign_in):
+    ahmad = pages["permits"]["ahmad"]
+    site.central.erase_resident([ahmad["number"]], "resident's request")
+    officer(site, sign_in, page)
+    page.goto(f"{site.url}/console/applications/{ahmad['number']}")
+    assert page.locator("a.thumb").count() == 0
+    assert page.inner_text("#doc-title_deed .thumb.missing") == \
+        "الصفحة 1: حُذفت مع بيانات مقدّم الطلب"
+    answer = page.request.get(f"{site.url}/console/applications/{ahmad['number']}/documents/"
+                              f"{sha(TITLE)}")
+    assert answer.status == 404
+
+
 @pytest.mark.parametrize("n, ar, en", [(0, "0 بايت", "0 bytes"), (999, "999 بايت", "999 bytes"),
                                        (1000, "1 ك.ب", "1 kB"), (43_210, "43.2 ك.ب", "43.2 kB"),
                                        (3_250_000, "3.2 م.ب", "3.2 MB"),

@@ -5,21 +5,29 @@ CentralError into a JSON error with its status."""
 from __future__ import annotations
 
 import os
+import threading
+import time
+from collections import deque
 from pathlib import Path
 from typing import Literal
 
 from fastapi import FastAPI, Header, Path as PathParam, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from core.verify_page import (INDEX as VERIFY_INDEX, asset as verify_asset_of,
+                              headers as verify_headers)
+from core.verify_words import words as verify_words_of
+from core.credentials.licence import MAX_TEXT, verify as verify_text
 from core.http_policy import HttpPolicy
 from sync import protocol
 
+from . import trust_list
 from .service import Central, CentralError
 from .staff import Person, Staff
 
@@ -114,9 +122,79 @@ class EraseRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class TrustListEnvelope(BaseModel):
+    format: Literal["NTL1"]
+    payload: str = Field(description="base64 of the payload's UTF-8 JSON bytes: format, "
+                                     "version, issued_at, roots, revocation_list "
+                                     "(docs/verify.md)")
+    kid: str = Field(description="the signing root's key id, 16 hex digits")
+    signature: str = Field(description="Ed25519 signature over the payload bytes, base64")
+
+
+class VerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=2 * MAX_TEXT,
+                      description=f"the QR's text as read (NF1:...); over {MAX_TEXT} "
+                                  f"characters the verdict is too_large")
+
+
+class VerifyResult(BaseModel):
+    verdict: str = Field(description="valid, or the precise reason it is not "
+                                     "(docs/credential-format.md): too_large, malformed, "
+                                     "unsupported_version, unknown_issuer, bad_signature, "
+                                     "wrong_issuer, certificate_not_yet_valid, "
+                                     "certificate_expired, issued_outside_certificate, "
+                                     "type_not_allowed, device_revoked, revoked, "
+                                     "issued_in_future, licence_expired")
+    ok: bool = Field(description="the licence is genuine, in force and not revoked")
+    message: str
+    claims: dict | None = Field(description="what the QR itself says, once its signature "
+                                            "verified; null before that")
+    revocation_list: int | None = Field(description="the number of the revocation list "
+                                                    "checked against")
+
+
+class VerifyStatus(BaseModel):
+    status: Literal["valid", "revoked", "unknown"]
+    revoked_at: str | None = None
+    as_of: str
+
+
 HTTP_ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 
 ERRORS = {s: {"model": Problem} for s in (400, 401, 403, 404, 409, 410, 413, 415, 422, 503)}
+VERIFY_RATE = (30, 60.0)  # POST /v1/verify: requests per client address per window (s)
+VERIFY_BODY_BYTES = 16 * 1024  # {"text": ...}: a QR's 4096 characters and room to spare
+
+
+class RateLimit:
+    """At most `limit` calls per key in any `window` seconds (a sliding window, in memory:
+    each worker counts its own). `clock` gives seconds; injected for tests."""
+
+    def __init__(self, limit: int, window: float, clock=time.monotonic, max_keys: int = 10_000):
+        self.limit, self.window, self.clock, self.max_keys = limit, window, clock, max_keys
+        self._calls: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float | None:
+        """None when the call may go ahead (and it is counted), else the seconds to wait."""
+        now = self.clock()
+        with self._lock:
+            calls = self._calls.get(key)
+            if calls is None:
+                if len(self._calls) >= self.max_keys:  # forget the idle, then the oldest
+                    for other in [k for k, c in self._calls.items()
+                                  if not c or c[-1] <= now - self.window]:
+                        del self._calls[other]
+                    while len(self._calls) >= self.max_keys:
+                        del self._calls[next(iter(self._calls))]
+                calls = self._calls[key] = deque()
+            while calls and calls[0] <= now - self.window:
+                calls.popleft()
+            if len(calls) >= self.limit:
+                return max(0.0, calls[0] + self.window - now)
+            calls.append(now)
+            return None
 
 UPLOAD_PREFIX = protocol.DOCUMENTS + "/"
 SHA256_PARAM = PathParam(pattern=protocol.SHA256_PATTERN, description="the file's SHA-256, "
@@ -146,7 +224,8 @@ BATCH_SCHEMA = {
 }
 
 
-def create_app(central: Central) -> FastAPI:
+def create_app(central: Central, verify_rate: tuple[int, float] = VERIFY_RATE,
+               rate_clock=time.monotonic) -> FastAPI:
     # No /docs or /redoc (Swagger UI from a CDN); /openapi.json stays.
     app = FastAPI(title="Nafitha central", version="1", docs_url=None, redoc_url=None,
                   description="Devices push outbox events and pull signed reference data; "
@@ -158,7 +237,8 @@ def create_app(central: Central) -> FastAPI:
     # security headers on every answer.
     app.add_middleware(HttpPolicy, body_limits={
         "/v1/events": protocol.MAX_BATCH_BYTES,
-        UPLOAD_PREFIX: protocol.MAX_UPLOAD_CHUNK_BYTES})
+        UPLOAD_PREFIX: protocol.MAX_UPLOAD_CHUNK_BYTES,
+        "/v1/verify": VERIFY_BODY_BYTES})
 
     @app.exception_handler(CentralError)
     async def central_error(_request, exc: CentralError):
@@ -254,6 +334,8 @@ def create_app(central: Central) -> FastAPI:
     def licence_status(number: str):
         return central.licence_status(number)
 
+    add_verify_routes(app, central, RateLimit(*verify_rate, clock=rate_clock))
+
     staff = Staff(central) if central is not None else None  # None: only the OpenAPI text
     app.state.staff = staff
 
@@ -321,6 +403,73 @@ def create_app(central: Central) -> FastAPI:
     mount(app, central, staff)
 
     return app
+
+
+def add_verify_routes(app: FastAPI, central: Central, rate: RateLimit) -> None:
+    """The browser verifier (assets/verify/ at /verify/), its trust list and words, a
+    licence's status, and POST /v1/verify for other systems (docs/verify.md). No sign-in:
+    nothing here says more than a licence's QR already does."""
+    verifier = trust_list.Verifier(central) if central is not None else None
+
+    @app.post("/v1/verify", response_model=VerifyResult,
+              responses={**ERRORS, 429: {"model": Problem, "description": "too many requests "
+                                         "from this address; Retry-After says when to retry"}})
+    def verify_qr(body: VerifyRequest, request: Request):
+        """Verify a licence's QR text with central's roots and its newest revocation list:
+        the verdict and, once the signature verified, what the QR says. Rate-limited per
+        client address."""
+        wait = rate.take(request.client.host if request.client else "unknown")
+        if wait is not None:
+            return JSONResponse({"error": "too_many_requests",
+                                 "message": "too many verifications from this address; "
+                                            "retry later"}, status_code=429,
+                                headers={"Retry-After": str(max(1, int(wait + 0.999)))})
+        trust = verifier.trust()
+        result = verify_text(body.text, trust, int(central.clock.now().timestamp()))
+        # claims are set only once the licence's signature verified
+        return {"verdict": result.reason, "ok": result.valid, "message": result.message,
+                "claims": result.claims or None,
+                "revocation_list": trust.revocations.number if trust.revocations else None}
+
+    @app.get("/verify", include_in_schema=False)
+    def verify_home():
+        return RedirectResponse("/verify/", status_code=308)
+
+    @app.get("/verify/trust-list.json", response_model=TrustListEnvelope, responses=ERRORS)
+    def verify_trust_list():
+        """Central's roots and newest revocation list, signed (NTL1, docs/verify.md): a
+        page keeps it only when its signature verifies and its version is newer."""
+        return JSONResponse(trust_list.latest(central), headers={"Cache-Control": "no-cache"})
+
+    @app.get("/verify/words.json", responses=ERRORS)
+    def verify_words() -> dict:
+        """The verifier page's words in Arabic and English (the kiosk's)."""
+        return verify_words_of()
+
+    @app.get("/verify/status/{number}", response_model=VerifyStatus, responses=ERRORS)
+    def verify_status(number: str = PathParam(max_length=64)):
+        """Whether central knows the licence and holds it revoked, now (`as_of`)."""
+        found = central.licence_status(number)
+        status = {"revoked": "revoked", "valid": "valid", "expired": "valid"}.get(
+            found["status"], "unknown")
+        return {"status": status, "revoked_at": found.get("revoked_at"),
+                "as_of": central.now()}
+
+    @app.get("/verify/", include_in_schema=False)
+    def verify_index():
+        return _verify_asset(VERIFY_INDEX)
+
+    @app.get("/verify/{name:path}", include_in_schema=False)
+    def verify_asset(name: str):
+        return _verify_asset(name)
+
+
+def _verify_asset(name: str):
+    found = verify_asset_of(name)
+    if found is None:
+        raise CentralError(404, "not_found", "no such file of the verifier page")
+    path, media = found
+    return FileResponse(path, media_type=media, headers=verify_headers(name))
 
 
 def app_from_environment() -> FastAPI:

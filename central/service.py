@@ -29,7 +29,7 @@ from core.users import ROLES, hash_pin, pin_problem
 from sync import protocol
 from sync.protocol import ProtocolError, canonical_json
 
-from . import authority, backoffice, db
+from . import authority, backoffice, db, trust_list
 from .db import (applications, audit, decisions, devices, enrol_codes, events, licences, meta,
                  offices, payments, reference, rejections, resident_keys, revocation_lists)
 
@@ -228,6 +228,7 @@ class Central:
         db.migrate(engine)
         central = cls(home, engine, clock)
         backoffice.backfill(central)  # once: applications from before the search index
+        trust_list.ensure(central)  # once: the browser verifier's first trust list
         return central
 
     @classmethod
@@ -1043,6 +1044,7 @@ class Central:
                                                         list=encoded))
         self._add_change(conn, "revocations", "list", None,
                          {"number": last + 1, "list": encoded})
+        trust_list.publish(self, conn)  # the browser verifier's list carries it too
         return last + 1
 
     def revoke_device(self, office: str, device_id: str) -> dict:

@@ -29,3 +29,12 @@ def rows(store, kind: str) -> list[dict]:
     return [{**r, "body": json.loads(r["body"])} for r in store.all(
         "SELECT kind, key, version, body, applied_at, note FROM reference WHERE kind = ? "
         "ORDER BY key", (kind,))]
+
+
+def trust_list(store) -> dict | None:
+    """The trust list the office holds (kind "trust_list": central's NTL1 envelope, checked by
+    sync/reference.py before it was kept), as its row with the body parsed; None before the
+    first. The hub serves its body at /verify/trust-list.json."""
+    row = store.one("SELECT kind, key, version, body, applied_at, note FROM reference "
+                    "WHERE kind = 'trust_list' AND key = 'list'")
+    return None if row is None else {**row, "body": json.loads(row["body"])}

@@ -15,20 +15,25 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Literal
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Path as PathParam, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import (FileResponse, HTMLResponse, JSONResponse, RedirectResponse,
+                               StreamingResponse)
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.errors import NafithaError, PermissionDenied
+from core import reference, sync_state, verify_page
+from core.credentials.licence import NUMBER_RE
+from core.errors import NafithaError, NotFound, PermissionDenied
 from core.faces.counter import CounterFace
 from core.faces.device import DeviceFace
 from core.http_policy import HttpPolicy
 from core.faces.kiosk import KioskFace
 from core.faces.printing import PrintJobs
 from core.pairing import ROLES, Devices
+from core.verify_words import words as verify_words_of
 
 from .live import Live, sse
 from .routes import add_face_routes, bearer, body_limits, device_of, hub_route
@@ -59,9 +64,10 @@ class PairProof(BaseModel):
 
 
 # What the plain-HTTP listener serves (hub.board_port): the display board, whose page shows
-# only what the hall's screen shows, and the health probe. Everything a kiosk or counter
-# sends (tokens, PINs, residents' data) is on the HTTPS listener only.
-BOARD_PATHS = ("/board", "/api/v1/health")
+# only what the hall's screen shows, the health probe, and the public licence verifier
+# (its page says to use HTTPS there, where the browser lets it open the camera). Everything
+# a kiosk or counter sends (tokens, PINs, residents' data) is on the HTTPS listener only.
+BOARD_PATHS = ("/board", "/api/v1/health", "/verify")
 
 
 def _status(exc: NafithaError) -> int:
@@ -214,7 +220,78 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
                        lambda: [sse("snapshot", live.snapshot, live.marker)])
 
     app.mount("/board/static", StaticFiles(directory=BOARD_DIR), name="board-static")
+    add_verify_routes(app, office)
     return app
+
+
+class VerifyStatus(BaseModel):
+    status: Literal["valid", "revoked", "unknown"]
+    revoked_at: str | None = None
+    as_of: str = Field(description="when this office last heard from central (its "
+                                   "revocation list's news), else now")
+
+
+def add_verify_routes(app: FastAPI, office) -> None:
+    """The public licence verifier (assets/verify/ at /verify/, docs/verify.md), the trust
+    list central last sent this office, the page's words, and what the office knows of a
+    licence's status. No token: nothing here says more than a licence's QR does."""
+    public = hub_route((), [], "public: the licence verifier page")
+
+    @app.get("/verify", include_in_schema=False)
+    def verify_home():
+        return RedirectResponse("/verify/", status_code=308)
+
+    @app.get("/verify/trust-list.json", tags=["hub"], openapi_extra=public)
+    def verify_trust_list() -> JSONResponse:
+        """The NTL1 trust list (central's roots and revocation list, signed) this office
+        holds: the newest central sent, checked against the office's roots."""
+        held = reference.trust_list(office.store)
+        if held is None:
+            raise NotFound("this office has no trust list from central yet")
+        return JSONResponse(held["body"], headers={"Cache-Control": "no-cache"})
+
+    @app.get("/verify/words.json", tags=["hub"], openapi_extra=public)
+    def verify_words() -> dict:
+        """The verifier page's words in Arabic and English (the kiosk's)."""
+        return verify_words_of()
+
+    @app.get("/verify/status/{number}", tags=["hub"], openapi_extra=public)
+    def verify_status(number: str = PathParam(max_length=64)) -> VerifyStatus:
+        """Revoked when this office or central's revocation list (as this office last
+        received it) says so; valid when the licence was issued here and is not; else
+        unknown."""
+        status, revoked_at = "unknown", None
+        if NUMBER_RE.match(number):
+            revocations = office.trust().revocations
+            local = office.licences.local_revocation(number)
+            if local is not None:
+                status, revoked_at = "revoked", local["revoked_at"]
+            elif revocations is not None and number in revocations.licences:
+                status = "revoked"
+            else:
+                try:
+                    office.licences.get(number)
+                    status = "valid"
+                except NotFound:
+                    pass
+        as_of = sync_state.get(office.store, "last_pull_at") or office.store.now()
+        return VerifyStatus(status=status, revoked_at=revoked_at, as_of=as_of)
+
+    @app.get("/verify/", include_in_schema=False)
+    def verify_index():
+        return _verify_asset(verify_page.INDEX)
+
+    @app.get("/verify/{name:path}", include_in_schema=False)
+    def verify_asset(name: str):
+        return _verify_asset(name)
+
+
+def _verify_asset(name: str) -> FileResponse:
+    found = verify_page.asset(name)
+    if found is None:
+        raise NotFound("no such file of the verifier page")
+    path, media = found
+    return FileResponse(path, media_type=media, headers=verify_page.headers(name))
 
 
 def board_only(app, https_port: int | None = None):

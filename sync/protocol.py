@@ -332,7 +332,7 @@ def gaps(seqs_held: list[int], upto: int) -> list[list[int]]:
 
 # --- the reference bundle ------------------------------------------------------------------------
 REFERENCE_KINDS = ("service", "user", "revocations", "root", "device", "decision", "erasure",
-                   "document_request")
+                   "document_request", "trust_list")
 
 
 def sign_bundle(payload: dict, root_key) -> dict:
@@ -370,6 +370,99 @@ def open_bundle(envelope, roots: dict[bytes, bytes]) -> dict:
                 not isinstance(change.get("key"), str) or \
                 not isinstance(change.get("version"), int):
             raise ProtocolError(f"a reference change has the wrong shape: {change!r:.120}")
+    return payload
+
+
+# --- the trust list (docs/verify.md) ---------------------------------------------------------------
+# What the browser verifier holds: central's roots and its revocation list, signed by a root.
+# The envelope {"format", "payload", "kid", "signature"} carries the payload as base64 of its
+# canonical JSON bytes, and the Ed25519 signature over exactly those bytes.
+TRUST_LIST_FORMAT = "NTL1"
+TRUST_LIST_KIND, TRUST_LIST_KEY = "trust_list", "list"  # its reference change
+# A revocation list is at most 8 MB (core/credentials/revocation.py); base64 twice over
+MAX_TRUST_LIST_BYTES = 16 * 1024 * 1024
+_ENVELOPE_KEYS = {"format", "payload", "kid", "signature"}
+_PAYLOAD_KEYS = {"format", "version", "issued_at", "roots", "revocation_list"}
+
+
+class TrustListError(ProtocolError):
+    """A trust list that cannot be used; `code` is "malformed", "unknown_root" or
+    "bad_signature" (the browser's openTrustList names the same)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def sign_trust_list(version: int, issued_at: int, roots: list[bytes],
+                    revocation_list: bytes | None, root_key) -> dict:
+    """The NTL1 envelope of a trust list, signed by `root_key` (one of `roots`)."""
+    payload = {"format": TRUST_LIST_FORMAT, "version": version, "issued_at": issued_at,
+               "roots": [{"kid": credential_keys.key_id(public).hex(), "public_key": public.hex()}
+                         for public in roots],
+               "revocation_list": None if revocation_list is None
+               else base64.b64encode(revocation_list).decode("ascii")}
+    data = canonical_json(payload).encode("utf-8")
+    kid = credential_keys.key_id(credential_keys.public_bytes(root_key)).hex()
+    return {"format": TRUST_LIST_FORMAT, "payload": base64.b64encode(data).decode("ascii"),
+            "kid": kid, "signature": base64.b64encode(root_key.sign(data)).decode("ascii")}
+
+
+def _is_uint(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def open_trust_list(envelope, roots: dict[bytes, bytes]) -> dict:
+    """The payload of an NTL1 envelope whose signature verifies under one of `roots` (kid ->
+    public key), its shape checked; TrustListError otherwise. The signing root must be one
+    the list itself names (so a page holding nothing yet can check it against the list)."""
+    if not isinstance(envelope, dict) or set(envelope) != _ENVELOPE_KEYS or \
+            not all(isinstance(envelope[k], str) for k in _ENVELOPE_KEYS) or \
+            envelope["format"] != TRUST_LIST_FORMAT:
+        raise TrustListError("malformed", "a trust list is {format: NTL1, payload, kid, "
+                                          "signature}, all text")
+    if len(envelope["payload"]) > MAX_TRUST_LIST_BYTES:
+        raise TrustListError("malformed", "the trust list is too large")
+    try:
+        kid = bytes.fromhex(envelope["kid"])
+        data = base64.b64decode(envelope["payload"], validate=True)
+        signature = base64.b64decode(envelope["signature"], validate=True)
+    except ValueError:
+        raise TrustListError("malformed", "the trust list's kid, payload or signature is not "
+                                          "encoded properly")
+    public = roots.get(kid)
+    if public is None:
+        raise TrustListError("unknown_root", f"the trust list is signed by key "
+                                             f"{envelope['kid'][:16]}, which is not trusted")
+    if not credential_keys.signature_ok(public, signature, data):
+        raise TrustListError("bad_signature", "the trust list's signature does not verify")
+    try:
+        payload = json.loads(data.decode("utf-8"))
+    except ValueError:
+        raise TrustListError("malformed", "the trust list's payload is not JSON")
+    ok = isinstance(payload, dict) and set(payload) == _PAYLOAD_KEYS and \
+        payload["format"] == TRUST_LIST_FORMAT and _is_uint(payload["version"]) and \
+        payload["version"] >= 1 and _is_uint(payload["issued_at"]) and \
+        isinstance(payload["roots"], list) and payload["roots"] and \
+        isinstance(payload["revocation_list"], (str, type(None)))
+    named = set()
+    for root in payload["roots"] if ok else ():
+        try:
+            public_key = bytes.fromhex(root["public_key"])
+            ok = ok and set(root) == {"kid", "public_key"} and len(public_key) == 32 and \
+                root["kid"] == credential_keys.key_id(public_key).hex()
+            named.add(root["kid"])
+        except (TypeError, KeyError, ValueError):
+            ok = False
+    if ok and payload["revocation_list"] is not None:
+        try:
+            base64.b64decode(payload["revocation_list"], validate=True)
+        except ValueError:
+            ok = False
+    if not ok:
+        raise TrustListError("malformed", "the trust list's payload has the wrong shape")
+    if envelope["kid"] not in named:
+        raise TrustListError("malformed", "the trust list is signed by a root it does not name")
     return payload
 
 

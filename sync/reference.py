@@ -7,6 +7,7 @@ reference data only: the outbox, applications and payments are never touched by 
 from __future__ import annotations
 
 import base64
+import json
 
 from core import reference, sync_state
 from core.catalog import parse_service
@@ -14,7 +15,7 @@ from core.credentials.trust import RevocationListNotNewer
 from core.errors import CatalogError, NafithaError, NotFound
 from core.users import ROLES
 
-from .protocol import ProtocolError
+from .protocol import (TRUST_LIST_KIND, ProtocolError, TrustListError, open_trust_list)
 
 
 def check_addressed(payload: dict, office, cursor: int) -> None:
@@ -56,6 +57,8 @@ def _check_change(change: dict) -> None:
             base64.b64decode(body["list"], validate=True)
         elif kind == "root":
             assert len(bytes.fromhex(body["public_key"])) == 32
+        elif kind == TRUST_LIST_KIND:
+            assert all(isinstance(body.get(k), str) for k in ("payload", "kid", "signature"))
     except (CatalogError, AssertionError, KeyError, ValueError, TypeError) as exc:
         raise ProtocolError(f"reference {kind} {change['key']} cannot be used: "
                             f"{getattr(exc, 'message', exc) or 'wrong shape'}; nothing applied")
@@ -70,7 +73,10 @@ def apply_bundle(office, payload: dict) -> dict:
     summary = {"full": bool(payload.get("full")), "changes": len(changes), "services": 0,
                "users": 0, "decisions": 0, "decisions_skipped": [], "erased": 0,
                "revocation_list": None,
-               "roots": 0}
+               "roots": 0, "trust_list": None}
+    store = office.store
+    held = reference.trust_list(store)  # read before a full resync clears the table
+    offered = None
     for change in changes:  # files first: idempotent, and verified against our roots
         body = change["body"]
         if change["kind"] == "root":
@@ -88,7 +94,19 @@ def apply_bundle(office, payload: dict) -> dict:
             except NafithaError as exc:
                 raise ProtocolError(f"revocation list refused: {exc.message}; "
                                     f"nothing applied")
-    store = office.store
+        elif change["kind"] == TRUST_LIST_KIND:
+            offered = change  # the stream's latest wins; each is checked below
+            _check_trust_list(trust, body)
+    kept_note = None
+    if offered is not None and held is not None:
+        older = _trust_list_version(offered["body"]) <= _trust_list_version(held["body"])
+        if older:  # an older (or the same) list: the office keeps the one it holds
+            kept_note = (f"kept version {_trust_list_version(held['body'])}: version "
+                         f"{_trust_list_version(offered['body'])} offered is not newer")
+            summary["trust_list"] = {"kept": _trust_list_version(held["body"]),
+                                     "ignored": _trust_list_version(offered["body"])}
+    if offered is not None and kept_note is None:
+        summary["trust_list"] = {"installed": _trust_list_version(offered["body"])}
     now = store.now()
     with office.acting_as("central"):
         if payload.get("full"):
@@ -97,11 +115,38 @@ def apply_bundle(office, payload: dict) -> dict:
             office.users.disable_central_except(
                 {c["body"]["username"] for c in changes if c["kind"] == "user"}, now)
         for change in changes:
+            if change["kind"] == TRUST_LIST_KIND and (kept_note is not None
+                                                      or change is not offered):
+                continue  # only the newest is kept, and never one older than held
             reference.put(store, change, now, _apply_one(office, change, summary, now))
+        if kept_note is not None:
+            reference.put(store, held, now, kept_note)
         sync_state.put(store, cursor=payload["cursor"], last_pull_at=now)
     if summary["services"]:
         office.reload_catalog()
     return summary
+
+
+def _check_trust_list(trust, envelope: dict) -> dict:
+    """The trust list verifies under this office's roots and its revocation list under
+    them too; else the bundle is refused (nothing applied: the office keeps the list it
+    holds), as a revocation list that does not verify is."""
+    try:
+        payload = open_trust_list(envelope, trust.roots)
+        if payload["revocation_list"] is not None:
+            trust.check_revocations(base64.b64decode(payload["revocation_list"]))
+    except TrustListError as exc:
+        raise ProtocolError(f"trust list refused ({exc.code}): {exc.message}; nothing "
+                            f"applied")
+    except NafithaError as exc:
+        raise ProtocolError(f"trust list refused: its revocation list: {exc.message}; "
+                            f"nothing applied")
+    return payload
+
+
+def _trust_list_version(envelope: dict) -> int:
+    """The version of a list already checked (or held, so checked when it came)."""
+    return json.loads(base64.b64decode(envelope["payload"]))["version"]
 
 
 def _apply_one(office, change: dict, summary: dict, now: str) -> str | None:

@@ -42,7 +42,7 @@ ALLOWED = {"ui": {"testing.pilot", "testing.screenshot"}}  # ui/hooks.py, only w
 CENTRAL_MAY_USE = ("core.catalog", "core.clock", "core.credentials", "core.errors",
                    "core.users", "core.canonical", "core.private_files", "core.http_policy",
                    "core.sealing", "core.text", "core.totp", "core.verify_page",
-                   "core.verify_words", "sync.protocol")
+                   "core.verify_words", "core.bill_numbers", "sync.protocol")
 
 
 def imports(package: str) -> list[tuple[str, str]]:

@@ -76,6 +76,7 @@ class Applications:
                    "reason": None, "updated_at": now}
             self._insert(row, clean)
             self.store.record("application.submitted", "application", row["id"], public(row))
+            self.office.bills.issue_for(row)  # its fee due, payable later (core/bills.py)
             return self.view(row)
 
     def save_draft(self, service: str, fields: dict) -> dict:
@@ -112,6 +113,7 @@ class Applications:
             self.store.update("applications", "id", row["id"], changes)
             row.update(changes)
             self.store.record("application.submitted", "application", row["id"], public(row))
+            self.office.bills.issue_for(row)
             return self.view(row)
 
     def approve(self, application: str, reason: str | None = None,
@@ -127,7 +129,9 @@ class Applications:
             conditions = self._checked_conditions(row, conditions)
             self.store.update("applications", "id", row["id"], {"conditions": conditions})
             row["conditions"] = conditions
-            return self._decide(row, "approved", "application.approved", reason)
+            decided = self._decide(row, "approved", "application.approved", reason)
+            self.office.bills.issue_for(row)  # unpaid with no bill yet: one now
+            return decided
 
     def check_conditions(self, application: str, conditions: str | None) -> str:
         """The conditions cleaned, or ValidationError when they are not one line of text or
@@ -168,7 +172,9 @@ class Applications:
             if row["state"] not in ("submitted", "paid", "approved"):
                 raise InvalidState(f"application {row['number']} is {row['state']}; it can no "
                                    f"longer be rejected", state=row["state"])
-            return self._decide(row, "rejected", "application.rejected", reason)
+            decided = self._decide(row, "rejected", "application.rejected", reason)
+            self.office.bills.cancel_for(row, "rejected")
+            return decided
 
     def withdraw(self, application: str, reason: str | None = None) -> dict:
         with self.store.atomic():
@@ -177,7 +183,9 @@ class Applications:
                 raise InvalidState(f"application {row['number']} is {row['state']}; only a "
                                    f"draft or unpaid submitted application can be withdrawn",
                                    state=row["state"])
-            return self._decide(row, "withdrawn", "application.withdrawn", reason)
+            decided = self._decide(row, "withdrawn", "application.withdrawn", reason)
+            self.office.bills.cancel_for(row, "withdrawn")
+            return decided
 
     def _decide(self, row: dict, state: str, event: str, reason: str | None,
                 auto: bool = False) -> dict:
@@ -368,13 +376,18 @@ class Applications:
 # What a resident is shown of an application at a kiosk (following it, paying it, the
 # result): never the holder's name, national ID, phone or address, nor who decided it.
 RESIDENT_VIEW = ("id", "number", "service_code", "state", "fee_minor", "currency",
-                 "issue_mode", "submitted_at", "paid_at", "reason")
+                 "issue_mode", "submitted_at", "paid_at", "reason", "bill")
+# Of its bill (core/bills.py): what the resident pays it with at a network.
+RESIDENT_BILL = ("number", "amount_minor", "currency", "due_at", "state")
 
 
 def resident_view(app: dict) -> dict:
     """An application (a row or a view) as a kiosk shows it: its number, service, state and
-    fee; the reason only for a rejection (what the status screen says)."""
-    out = {k: app[k] for k in RESIDENT_VIEW}
+    fee; the reason only for a rejection (what the status screen says); its bill when the
+    caller put it in `app["bill"]` (else None)."""
+    out = {k: app[k] for k in RESIDENT_VIEW if k != "bill"}
+    bill = app.get("bill")
+    out["bill"] = {k: bill[k] for k in RESIDENT_BILL} if bill else None
     if app["state"] != "rejected":
         out["reason"] = None
     return out

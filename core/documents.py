@@ -86,7 +86,16 @@ def application(office, application_id: str) -> dict:
             "paid_receipt": live["receipt_number"] if paid and live else None,
             "next_step": next_step(app),
             "documents": [{"ar": d.ar, "en": d.en} for d in service.documents],
-            "qr_text": codes.application_code(office.settings.office.code, app["number"])}
+            "qr_text": codes.application_code(office.settings.office.code, app["number"]),
+            "bill": _open_bill(office, app["id"])}
+
+
+def _open_bill(office, application_id: str) -> dict | None:
+    """The bill the slip shows (core/bills.py): only while it can still be paid."""
+    bill = office.bills.for_application(application_id)
+    if bill is None or bill["state"] != "open":
+        return None
+    return {k: bill[k] for k in ("number", "amount_minor", "currency", "due_at")}
 
 
 def licence(office, licence_id: str, copy: bool = False) -> dict:

@@ -320,12 +320,50 @@ def m017_supporting_documents(db):
                "WHERE answered_at IS NULL")
 
 
+def m018_bills(db):
+    """Bills paid later through the national networks (core/bills.py, docs/bills.md), and
+    payments of method network: no shift (the Z report counts what the clerk took), and a
+    `refund` flag for one that must be paid back (the application was already paid at the
+    counter: double_payment). A flagged payment is not the application's live payment. The
+    CHECK on payments.method is widened by rebuilding the table."""
+    db.execute("""CREATE TABLE bills (
+        number TEXT PRIMARY KEY, application_id TEXT NOT NULL REFERENCES applications(id),
+        amount_minor INTEGER NOT NULL CHECK (amount_minor > 0), currency TEXT NOT NULL,
+        created_at TEXT NOT NULL, due_at TEXT NOT NULL, cancelled_at TEXT,
+        cancel_reason TEXT, paid_at TEXT, transaction_id TEXT, network TEXT)""")
+    db.execute("CREATE UNIQUE INDEX bills_one_open ON bills(application_id) "
+               "WHERE cancelled_at IS NULL")
+    db.execute("""CREATE TABLE payments_new (
+        id TEXT PRIMARY KEY, receipt_number TEXT NOT NULL UNIQUE,
+        application_id TEXT NOT NULL REFERENCES applications(id),
+        method TEXT NOT NULL CHECK (method IN ('cash','card','online','network')),
+        amount_minor INTEGER NOT NULL CHECK (amount_minor > 0), currency TEXT NOT NULL,
+        tendered_minor INTEGER, change_minor INTEGER, reference TEXT,
+        shift_id TEXT REFERENCES shifts(id), clerk TEXT NOT NULL,
+        taken_at TEXT NOT NULL, voided_at TEXT, voided_by TEXT, void_reason TEXT,
+        card_check TEXT CHECK (card_check IN ('matched', 'unconfirmed', 'amount_differs')),
+        refund TEXT CHECK (refund IN ('double_payment', 'not_payable', 'amount_differs')),
+        CHECK ((shift_id IS NULL) = (method = 'network')))""")
+    db.execute("INSERT INTO payments_new (id, receipt_number, application_id, method, "
+               "amount_minor, currency, tendered_minor, change_minor, reference, shift_id, "
+               "clerk, taken_at, voided_at, voided_by, void_reason, card_check) SELECT id, "
+               "receipt_number, application_id, method, amount_minor, currency, "
+               "tendered_minor, change_minor, reference, shift_id, clerk, taken_at, "
+               "voided_at, voided_by, void_reason, card_check FROM payments")
+    db.execute("DROP TABLE payments")
+    db.execute("ALTER TABLE payments_new RENAME TO payments")
+    db.execute("CREATE UNIQUE INDEX payments_one_live ON payments(application_id) "
+               "WHERE voided_at IS NULL AND refund IS NULL")
+    db.execute("CREATE INDEX payments_reference ON payments(method, reference) "
+               "WHERE reference IS NOT NULL")
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
               m005_application_slips, m006_parked_tickets, m007_hub_devices,
               m008_recent_service_times, m009_held_events, m010_signed_audit_head,
               m011_ticket_taken_by, m012_sealed_personal_data,
               m013_hub_replies, m014_hub_tls_pairing, m015_card_reconciliation,
-              m016_uncertain_prints, m017_supporting_documents]
+              m016_uncertain_prints, m017_supporting_documents, m018_bills]
 
 
 def apply(store) -> None:

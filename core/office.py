@@ -11,6 +11,7 @@ from typing import Callable
 from . import audit, outbox, reference, sync_state
 from .applications import Applications
 from .attachments import Attachments
+from .bills import Bills
 from .catalog import Catalog, load_catalog, overlay, parse_service
 from .clock import Clock, SystemClock, UlidFactory, iso
 from .credentials import ceremony, keys
@@ -52,6 +53,7 @@ class Office:
         self.queue = Queue(self)
         self.applications = Applications(self)
         self.payments = Payments(self)
+        self.bills = Bills(self)  # paid later through the national networks
         self.licences = Licences(self)
         self.users = Users(self)
         self.printing = PrintQueue(self)

@@ -23,8 +23,12 @@ from .canonical import canonical_json
 from .errors import InvalidState, NotFound, ValidationError
 from .text import clean_text
 
-METHODS = ("cash", "card", "online")
+METHODS = ("cash", "card", "online")  # what a clerk takes (the Z report's methods)
+# A payment made through a national bill-payment network (core/bills.py): no shift, no
+# clerk's till; recorded when central relays it.
+NETWORK = "network"
 RECONCILING_SCHEMA = 15  # m015: payments.card_check, card_reconciliations
+BILLS_SCHEMA = 18  # m018: payments.refund, method network
 # The reference the card terminal gives an approval (devices/payment, docs/payment.md): its
 # terminal id (8 capitals or digits), the sale's trace number (STAN, 6 digits) and the
 # issuer's authorisation code (6 capitals or digits): T0000001-000042-A1B2C3.
@@ -106,6 +110,9 @@ class Payments:
         # A store whose schema predates card reconciliation (the migration tests run today's
         # code on old schemas) records card payments as that version did.
         self.reconciling = self.store.has_schema(RECONCILING_SCHEMA)
+        # A payment flagged for refund (paid twice) is never the application's live one.
+        self._live = "voided_at IS NULL" + (" AND refund IS NULL"
+                                            if self.store.has_schema(BILLS_SCHEMA) else "")
 
     def open_shift_of(self, clerk: str) -> dict | None:
         """The clerk's open shift, or None."""
@@ -140,8 +147,8 @@ class Payments:
                 raise ValidationError(f"{method} needs the {label}", field="reference")
         with self.store.atomic(actor=clerk):
             app = self.office.applications.row(application)
-            live = self.store.one("SELECT receipt_number FROM payments WHERE application_id = ? "
-                                  "AND voided_at IS NULL", (app["id"],))
+            live = self.store.one(f"SELECT receipt_number FROM payments WHERE application_id "
+                                  f"= ? AND {self._live}", (app["id"],))
             if live:
                 raise InvalidState(f"application {app['number']} is already paid (receipt "
                                    f"{live['receipt_number']})", receipt=live["receipt_number"],
@@ -220,8 +227,39 @@ class Payments:
 
     def live_for(self, application_id: str) -> dict | None:
         """The application's payment that is not void, or None."""
-        return self.store.one("SELECT * FROM payments WHERE application_id = ? AND "
-                              "voided_at IS NULL", (application_id,))
+        return self.store.one(f"SELECT * FROM payments WHERE application_id = ? AND "
+                              f"{self._live}", (application_id,))
+
+    def network_payment(self, transaction_id: str) -> dict | None:
+        """The payment recorded for a network's transaction id, or None."""
+        return self.store.one("SELECT * FROM payments WHERE method = ? AND reference = ?",
+                              (NETWORK, transaction_id))
+
+    def record_network(self, app: dict, body: dict, refund: str | None) -> dict:
+        """Record a payment a network made (core/bills.py, inside its transaction): method
+        network, no shift, the transaction id as its reference; `refund` flags one to pay
+        back (double_payment: the application was already paid), which is then not the
+        application's live payment and counts in no revenue here."""
+        seq = self.store.next_sequence("receipt")
+        row = {"id": self.store.ids.new(),
+               "receipt_number": f"{self.settings.office.code}-{self.settings.device.id}-"
+                                 f"R{seq:07d}",
+               "application_id": app["id"], "method": NETWORK,
+               "amount_minor": body["amount_minor"], "currency": body["currency"],
+               "tendered_minor": None, "change_minor": None,
+               "reference": body["transaction_id"], "shift_id": None,
+               "clerk": body["network"], "taken_at": self.store.now(), "voided_at": None,
+               "voided_by": None, "void_reason": None, "refund": refund}
+        self.store.insert("payments", row)
+        return row
+
+    def refunds_due(self) -> list[dict]:
+        """Network payments flagged for refund (paid twice, or for an application that could
+        no longer be paid), oldest first."""
+        if not self.store.has_schema(BILLS_SCHEMA):
+            return []
+        return self.store.all("SELECT * FROM payments WHERE refund IS NOT NULL "
+                              "ORDER BY taken_at")
 
     def get(self, payment: str) -> dict:
         row = self.store.one("SELECT * FROM payments WHERE id = ? OR receipt_number = ?",

@@ -8,6 +8,7 @@
     [documents]         retention_days, scanner, import_folder (docs/documents.md)
     [kiosk]             language, idle_s, idle_warning_s, fullscreen, account, admin_pin_hash, ...
     [payment]           transport (simulated | serial | none), port, baudrate, timeout_s
+    [bills]             valid_days (a bill is due this many days after it is made)
     [counter]           name, services, language, lock_after_s, screen_dpi
     [hub]               url (a kiosk's or counter's hub), host, port (what `hub serve` listens
                         on, HTTPS), board_port (the board's plain HTTP), pairing_minutes,
@@ -211,6 +212,11 @@ class PaymentSettings:
 
 
 @dataclass
+class BillSettings:
+    valid_days: int = 30  # a bill (core/bills.py) is due this many days after it is made
+
+
+@dataclass
 class Settings:
     office: OfficeSettings = field(default_factory=OfficeSettings)
     device: DeviceSettings = field(default_factory=DeviceSettings)
@@ -223,6 +229,7 @@ class Settings:
     sync: SyncSettings = field(default_factory=SyncSettings)
     kiosk: KioskSettings = field(default_factory=KioskSettings)
     payment: PaymentSettings = field(default_factory=PaymentSettings)
+    bills: BillSettings = field(default_factory=BillSettings)
     counter: CounterSettings = field(default_factory=CounterSettings)
     hub: HubSettings = field(default_factory=HubSettings)
     data_dir: Path = field(default_factory=lambda: default_data_dir())
@@ -245,7 +252,7 @@ def default_data_dir() -> Path:
 
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in
             ("office", "device", "queue", "validation", "store", "documents", "printer",
-                           "scanner", "sync", "kiosk", "payment", "counter", "hub")}
+                           "scanner", "sync", "kiosk", "payment", "bills", "counter", "hub")}
 
 
 def _coerce(value: Any, typ: str, where: str, key: str, from_env: bool) -> Any:
@@ -419,6 +426,8 @@ def _check(settings: Settings, where: str) -> None:
         fail("payment.timeout_s", "must be between 5 and 600 seconds")
     if pay.baudrate not in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200):
         fail("payment.baudrate", "must be a standard rate (1200 ... 115200)")
+    if not 1 <= settings.bills.valid_days <= 365:
+        fail("bills.valid_days", "must be between 1 and 365 days")
 
 
 def load_settings(data_dir: str | Path | None = None, config_file: str | Path | None = None,

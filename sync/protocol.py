@@ -72,6 +72,12 @@ REQUIRED_DATA: dict[str, dict[str, type | tuple]] = {
                                    "source": TEXT},
     "application.document_removed": {"application_id": TEXT, "doc_key": TEXT, "page": WHOLE,
                                      "sha256": TEXT},
+    # A bill to pay later through the national networks (core/bills.py, docs/bills.md).
+    "bill.issued": {"number": TEXT, "application_id": TEXT, "application_number": TEXT,
+                    "amount_minor": WHOLE, "currency": TEXT, "due_at": TEXT, "office": TEXT},
+    "bill.cancelled": {"number": TEXT, "application_id": TEXT, "reason": TEXT},
+    "bill.paid": {"number": TEXT, "application_id": TEXT, "network": TEXT,
+                  "transaction_id": TEXT, "amount_minor": WHOLE, "paid_at": TEXT},
 }
 # Keys central reads when present.
 OPTIONAL_DATA = {"issue_mode": MAYBE_TEXT, "reprint_count": (int, type(None)),
@@ -81,7 +87,7 @@ TYPE_WORDS = {str: "text", int: "a whole number", dict: "an object",
 INT64 = 2 ** 63
 EVENT_TYPES = tuple(sorted(REQUIRED_DATA))
 ENTITY_TYPES = ("ticket", "application", "payment", "licence", "shift", "user", "device",
-                "event")
+                "event", "bill")
 
 
 class ProtocolError(ValueError):
@@ -332,7 +338,8 @@ def gaps(seqs_held: list[int], upto: int) -> list[list[int]]:
 
 # --- the reference bundle ------------------------------------------------------------------------
 REFERENCE_KINDS = ("service", "user", "revocations", "root", "device", "decision", "erasure",
-                   "document_request", "trust_list")
+                   "document_request", "trust_list",
+                   "bill_payment")  # a bill paid at a network (core/bills.py)
 
 
 def sign_bundle(payload: dict, root_key) -> dict:

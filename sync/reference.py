@@ -10,9 +10,10 @@ import base64
 import json
 
 from core import reference, sync_state
+from core.bills import check_payment
 from core.catalog import parse_service
 from core.credentials.trust import RevocationListNotNewer
-from core.errors import CatalogError, NafithaError, NotFound
+from core.errors import CatalogError, NafithaError, NotFound, ValidationError
 from core.users import ROLES
 
 from .protocol import (TRUST_LIST_KIND, ProtocolError, TrustListError, open_trust_list)
@@ -59,7 +60,9 @@ def _check_change(change: dict) -> None:
             assert len(bytes.fromhex(body["public_key"])) == 32
         elif kind == TRUST_LIST_KIND:
             assert all(isinstance(body.get(k), str) for k in ("payload", "kid", "signature"))
-    except (CatalogError, AssertionError, KeyError, ValueError, TypeError) as exc:
+        elif kind == "bill_payment":  # a bill paid at a national network (core/bills.py)
+            check_payment(body)
+    except (CatalogError, ValidationError, AssertionError, KeyError, ValueError, TypeError) as exc:
         raise ProtocolError(f"reference {kind} {change['key']} cannot be used: "
                             f"{getattr(exc, 'message', exc) or 'wrong shape'}; nothing applied")
 
@@ -169,7 +172,22 @@ def _apply_one(office, change: dict, summary: dict, now: str) -> str | None:
         return "erased" if erased else "no key at this device"
     elif kind == "document_request":  # the counter shows it until a page answers it
         return _apply_document_request(office, body, summary)
+    elif kind == "bill_payment":
+        return _apply_bill_payment(office, body, summary)
     return None
+
+
+def _apply_bill_payment(office, body: dict, summary: dict) -> str:
+    """office.bills.apply_payment, once per transaction; a payment the office cannot take
+    (a bill it never made) is noted, as a decision is, and the rest goes on."""
+    try:
+        with office.store.savepoint("bill_payment"):
+            result = office.bills.apply_payment(body)
+    except NafithaError as exc:
+        return f"not applied: {exc.message}"
+    if result["outcome"] != "already_applied":
+        summary["bill_payments"] = summary.get("bill_payments", 0) + 1
+    return result["outcome"]
 
 
 def _apply_document_request(office, body: dict, summary: dict) -> str | None:

@@ -121,9 +121,11 @@ class CounterFace(DeviceFace):
     # --- applications -----------------------------------------------------------------------
     @operation(who="session", reads=True)
     def application(self, number: Query) -> dict:
-        """The application with its live payment and its licence (None when there is none)."""
+        """The application with its live payment, its bill (core/bills.py) and its licence
+        (None when there is none)."""
         app = self.office.applications.get(number)
         app["payment"] = self.office.payments.live_for(app["id"])
+        app["bill"] = self.office.bills.for_application(app["id"])
         app["licence"] = self.office.licences.summary_for(app["id"])
         return app
 

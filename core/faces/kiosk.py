@@ -175,7 +175,7 @@ class KioskFace(DeviceFace):
         with self.office.acting_as(self.account):
             app = self.office.applications.submit(service, fields)
         self._note("submitted", app["id"])
-        return resident_view(app)
+        return self._shown(app)
 
     @operation(reads=True, scope="resident_view", per_minute=LOOKUPS_PER_MINUTE)
     def application(self, reference: Query) -> dict:
@@ -184,7 +184,7 @@ class KioskFace(DeviceFace):
         NotFound if there is none; `other_office` set if the slip is another centre's."""
         row = self._application_row(reference)
         self._note("followed", row["id"])
-        return resident_view(row)
+        return self._shown(row)
 
     @operation(reads=True, scope="resident_view", per_minute=LOOKUPS_PER_MINUTE)
     def find_application(self, typed: Query) -> dict:
@@ -200,7 +200,11 @@ class KioskFace(DeviceFace):
                 raise
             row = self.office.applications.ending_in(int(typed))
         self._note("followed", row["id"])
-        return resident_view(row)
+        return self._shown(row)
+
+    def _shown(self, app: dict) -> dict:
+        """resident_view with the application's bill (what the resident pays later with)."""
+        return resident_view({**app, "bill": self.office.bills.for_application(app["id"])})
 
     def _application_row(self, reference: str) -> dict:
         parsed = codes.parse(reference)

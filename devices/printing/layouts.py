@@ -153,6 +153,14 @@ LABELS: dict[str, dict[str, str]] = {
     "documents_to_bring": {"ar": "المستندات المطلوب إحضارها", "en": "Documents to bring"},
     "application_scan": {"ar": "امسح الرمز في الكشك أو عند الموظف لمتابعة طلبك",
                          "en": "Scan at the kiosk or counter to follow your application"},
+    # the bill on an unpaid application's slip (core/bills.py)
+    "bill_title": {"ar": "أو ادفع لاحقاً عبر نظام المدفوعات الوطني",
+                   "en": "Or pay later through the national payment system"},
+    "bill_number": {"ar": "رقم الفاتورة", "en": "Bill no."},
+    "bill_amount": {"ar": "المبلغ", "en": "Amount"},
+    "bill_due": {"ar": "آخر موعد للدفع", "en": "Pay by"},
+    "bill_scan": {"ar": "امسح الرمز في تطبيق البنك أو أدخل رقم الفاتورة",
+                  "en": "Scan in your bank app or enter the bill number"},
     # licence
     "document_number": {"ar": "رقم الوثيقة", "en": "Document no."},
     "address": {"ar": "العنوان", "en": "Address"},
@@ -445,6 +453,7 @@ def application(data: dict, lang: str) -> list[Block]:
         blocks.append(Row(label("receipt_number", lang), str(data["paid_receipt"])))
     blocks += [Rule("dashed"),
                Text(label(f"next_{step}", lang), bold=True, align="center")]
+    blocks += _bill(data.get("bill"), tz, lang)
     if documents:
         blocks += [Rule("dashed"), Text(label("documents_to_bring", lang), bold=True)]
         for i, document in enumerate(documents):
@@ -456,6 +465,25 @@ def application(data: dict, lang: str) -> list[Block]:
                Spacer(4),
                Text(label("thanks", lang), align="center")]
     return blocks
+
+
+BILL_KEYS = ("number", "amount_minor", "currency", "due_at")
+
+
+def _bill(bill, tz: ZoneInfo, lang: str) -> list[Block]:
+    """An unpaid application's bill (optional key `bill`): its number, amount and due date,
+    and a QR of the bill number alone (what a bank app or an ATM scans)."""
+    if bill is None:
+        return []
+    require(bill, BILL_KEYS, "application bill")
+    number = str(bill["number"])
+    return [Rule("dashed"),
+            Text(label("bill_title", lang), bold=True, align="center"),
+            Row(label("bill_number", lang), ltr(number), bold=True),
+            Row(label("bill_amount", lang), money(bill["amount_minor"], str(bill["currency"]),
+                                                  "bill amount_minor")),
+            Row(label("bill_due", lang), ltr(local_time(bill["due_at"], tz, "bill due_at"))),
+            QR(number, caption=(label("bill_scan", lang),), max_dots=200)]
 
 
 def _address(address, lang: str) -> str:

@@ -29,11 +29,11 @@ def entries(office) -> int:
 def test_chain_is_intact_after_operations(worked):
     result = worked.verify_audit()
     assert result["ok"] and result["problems"] == []
-    assert result["entries"] == entries(worked) == 11
+    assert result["entries"] == entries(worked) == 12
     actions = [r["action"] for r in worked.store.all("SELECT action FROM audit ORDER BY seq")]
     assert actions == ["user.created", "user.created", "shift.opened", "ticket.taken",
                        "ticket.called", "ticket.serving", "application.submitted",
-                       "payment.taken", "licence.issued", "licence.reprinted",
+                       "bill.issued", "payment.taken", "licence.issued", "licence.reprinted",
                        "ticket.finished"]
     head = worked.store.one("SELECT seq, hash FROM audit_head")
     assert result["head"] == head["hash"] and head["seq"] == result["entries"]

@@ -34,6 +34,19 @@ class Recorder:
         self.types.append(event_type)
         return result
 
+    def several(self, event_types, operation, *args, **kwargs):
+        """An operation that writes one event per step, in this order (an application
+        submitted and its bill issued)."""
+        audit_before, outbox_before = counts(self.office)
+        result = operation(*args, **kwargs)
+        n = len(event_types)
+        assert counts(self.office) == (audit_before + n, outbox_before + n), event_types
+        rows = self.office.store.all("SELECT type FROM outbox ORDER BY seq DESC LIMIT ?", (n,))
+        assert [r["type"] for r in reversed(rows)] == list(event_types)
+        self.check_last(event_types[-1])
+        self.types.extend(event_types)
+        return result
+
     def refused(self, error, operation, *args, **kwargs):
         before = counts(self.office)
         with pytest.raises(error):
@@ -84,9 +97,9 @@ def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fiel
     rec.refused(InvalidState, q.finish, t4["id"])
 
     draft = rec.one("application.drafted", apps.save_draft, "R", {"full_name": "Ali"})
-    rec.one("application.submitted", apps.submit_draft, draft["id"],
-            valid_fields("R", full_name=None))
-    a_review = rec.one("application.submitted", apps.submit, "B", valid_fields("B"))
+    submitted = ("application.submitted", "bill.issued")  # a fee due: its bill (core/bills)
+    rec.several(submitted, apps.submit_draft, draft["id"], valid_fields("R", full_name=None))
+    a_review = rec.several(submitted, apps.submit, "B", valid_fields("B"))
     a_reject = submit_valid("E")
     a_withdraw = submit_valid("W")
     docs, jpeg = office.attachments, b"\xff\xd8\xff\xe0" + bytes(200)
@@ -97,8 +110,16 @@ def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fiel
     rec.one("application.document_removed", docs.remove_page, a_review["id"], "title_deed",
             1, "sara")
     rec.one("application.approved", apps.approve, a_review["id"])
-    rec.one("application.rejected", apps.reject, a_reject["id"], "incomplete plan")
-    rec.one("application.withdrawn", apps.withdraw, a_withdraw["id"])
+    rec.several(("application.rejected", "bill.cancelled"), apps.reject, a_reject["id"],
+                "incomplete plan")
+    rec.several(("application.withdrawn", "bill.cancelled"), apps.withdraw, a_withdraw["id"])
+    a_network = submit_valid("R")
+    bill = office.bills.for_application(a_network["id"])
+    rec.refused(ValidationError, office.bills.apply_payment, {"number": bill["number"]})
+    rec.one("bill.paid", office.bills.apply_payment, {
+        "number": bill["number"], "application_id": a_network["id"], "transaction_id": "TX1",
+        "network": "sadad", "amount_minor": bill["amount_minor"],
+        "currency": bill["currency"], "paid_at": "2026-03-01T10:00:00Z"})
 
     p1 = rec.one("payment.taken", pay.take, draft["id"], "cash", "sara", tendered_minor=1000)
     rec.one("payment.voided", pay.void, p1["id"], "huda", "987654", "wrong receipt")

@@ -163,7 +163,8 @@ def test_atomic_rolls_back_everything(office):
             office.applications.submit("residence-certificate", {
                 "full_name": "Ali", "national_id": "850101239", "phone": "33334444",
                 "block": "1", "road": "2", "building": "3"})
-            assert counts(store)["outbox"] == before["outbox"] + 2
+            # the ticket, the application and its bill (core/bills.py)
+            assert counts(store)["outbox"] == before["outbox"] + 3
             raise RuntimeError("power cut")
     assert counts(store) == before
     assert store.conn.execute("SELECT * FROM audit_head").fetchall() == []

@@ -28,6 +28,7 @@ OWNERS = {
     "hub_replies": "core/idempotency.py",
     "document_files": "core/attachments.py", "application_documents": "core/attachments.py",
     "document_requests": "core/attachments.py",
+    "bills": "core/bills.py",
 }
 SHIPPED = ("core", "devices", "ui", "kiosk", "counter", "hub", "hubclient", "sync", "nafitha")
 SCHEMA = {"core/migrations.py"}

@@ -151,9 +151,10 @@ def test_slip_renders_and_its_qr_decodes(office, submit_valid, lang, width):
     assert image.mode == "1" and image.width == width and 600 < image.height < 2000
     px = image.load()
     assert all(px[0, y] and px[width - 1, y] for y in range(image.height))
-    assert qr_texts(image) == [data["qr_text"]]
-    assert codes.parse(qr_texts(image)[0]) == ("application", office.settings.office.code,
-                                               app["number"])
+    # the application's code, and its bill's number (core/bills.py) for a bank app
+    assert sorted(qr_texts(image)) == sorted([data["qr_text"], data["bill"]["number"]])
+    assert codes.parse(data["qr_text"]) == ("application", office.settings.office.code,
+                                            app["number"])
 
 
 def test_enqueue_by_number_and_print_it(office, submit_valid):
@@ -169,8 +170,9 @@ def test_enqueue_by_number_and_print_it(office, submit_valid):
     assert transport.job_names[0].endswith("-application")
     (image,) = decode_raster(transport.sent[0].data)
     assert ImageChops.difference(image.convert("1"), rendered.convert("1")).getbbox() is None
-    assert qr_texts(image) == [codes.application_code(office.settings.office.code,
-                                                      app["number"])]
+    assert sorted(qr_texts(image)) == sorted([
+        codes.application_code(office.settings.office.code, app["number"]),
+        office.bills.for_application(app["id"])["number"]])
 
 
 @pytest.mark.parametrize("ref, error", [("MUH-D01-A2026-999999", NotFound),

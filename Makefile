@@ -71,7 +71,7 @@ hub: setup
 	$(VENV)/bin/nafitha --data "$(HUB_DATA)" hub serve
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25  # the 25 slowest at the end: the suite must stay under 30 min
 
 bench: setup
 	$(PY) bench/store.py

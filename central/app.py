@@ -238,7 +238,8 @@ def create_app(central: Central, verify_rate: tuple[int, float] = VERIFY_RATE,
     app.add_middleware(HttpPolicy, body_limits={
         "/v1/events": protocol.MAX_BATCH_BYTES,
         UPLOAD_PREFIX: protocol.MAX_UPLOAD_CHUNK_BYTES,
-        "/v1/verify": VERIFY_BODY_BYTES})
+        "/v1/verify": VERIFY_BODY_BYTES,
+        BILLER_PAYMENTS: BILLER_BODY_BYTES})
 
     @app.exception_handler(CentralError)
     async def central_error(_request, exc: CentralError):
@@ -399,10 +400,79 @@ def create_app(central: Central, verify_rate: tuple[int, float] = VERIFY_RATE,
             staff.audit(person, "resident.erase", "application", number, municipality, {})
         return result
 
+    add_biller_routes(app, central)
+
     from .console import mount
     mount(app, central, staff)
 
     return app
+
+
+BILLER_PAYMENTS = "/v1/biller/payments"
+BILLER_BODY_BYTES = 4096  # a notification is a few hundred bytes
+BILL_NUMBER_PARAM = PathParam(max_length=64, description="the bill number, e.g. "
+                                                         "MUH-D01-B000042-17")
+SIGNATURE_HEADER = Header(default=None, alias="X-Biller-Signature", max_length=128,
+                          description="hex HMAC-SHA256 under the shared biller secret: of "
+                                      "the request's path (an inquiry) or of its raw body "
+                                      "(a payment)")
+PAYMENT_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "required": ["transaction_id", "bill_number", "amount_minor", "paid_at", "network"],
+    "properties": {
+        "transaction_id": {"type": "string", "minLength": 1, "maxLength": 64,
+                           "description": "the network's id: the same id counts once"},
+        "bill_number": {"type": "string", "maxLength": 36},
+        "amount_minor": {"type": "integer", "minimum": 1,
+                         "description": "whole minor units (fils)"},
+        "paid_at": {"type": "string", "maxLength": 40, "description": "ISO 8601, with offset"},
+        "network": {"type": "string", "minLength": 1, "maxLength": 32}}}
+
+
+class BillInquiry(BaseModel):
+    number: str
+    amount_minor: int
+    currency: str
+    due_at: str
+    status: Literal["open", "paid", "expired", "cancelled"]
+    name: str | None = Field(description="the resident's name masked: the first letter of "
+                                         "each word, then ***")
+
+
+class PaymentResult(BaseModel):
+    transaction_id: str
+    bill_number: str
+    outcome: Literal["accepted", "refund_expired", "refund_cancelled", "refund_double"] = \
+        Field(description="accepted (200), or recorded for refund (202)")
+
+
+def add_biller_routes(app: FastAPI, central: Central) -> None:
+    """Central as the biller (docs/bills.md): the national payment networks' bill inquiry and
+    payment notification, signed with HMAC-SHA256 under the shared biller secret."""
+
+    @app.get("/v1/biller/bills/{number}", response_model=BillInquiry, responses=ERRORS,
+             tags=["biller"])
+    def biller_inquiry(request: Request, number: str = BILL_NUMBER_PARAM,
+                       signature: str | None = SIGNATURE_HEADER):
+        """A bill's amount, due date, status and masked name. 422 bad_check_digit: the
+        number has a wrong or swapped character; 404 unknown_bill."""
+        path = request.scope.get("raw_path") or request.url.path.encode("utf-8")
+        central.bills.verify(path.split(b"?", 1)[0], signature)
+        return central.bills.inquire(number)
+
+    @app.post(BILLER_PAYMENTS, response_model=PaymentResult, tags=["biller"],
+              responses={**ERRORS, 202: {"model": PaymentResult,
+                                         "description": "recorded for refund: the bill "
+                                                        "expired, was cancelled or was paid "
+                                                        "already"}},
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": PAYMENT_SCHEMA}}}})
+    async def biller_payment(request: Request, signature: str | None = SIGNATURE_HEADER):
+        """A payment notification, signed over its raw body. Idempotent by transaction_id;
+        409 amount_mismatch or transaction_replayed: refused, and recorded."""
+        body = await request.body()
+        status, answer = await run_in_threadpool(central.bills.notify, body, signature)
+        return JSONResponse(answer, status_code=status)
 
 
 def add_verify_routes(app: FastAPI, central: Central, rate: RateLimit) -> None:

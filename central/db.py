@@ -252,6 +252,63 @@ document_requests = sa.Table(  # "please bring ...": published to the office's d
     sa.Index("document_requests_application", "application_id"))
 
 
+# --- central as the biller (central/bills.py owns these four) -------------------------------
+bills = sa.Table(  # one row per bill number, from the offices' bill.* events
+    "bills", metadata,
+    sa.Column("number", Text, primary_key=True),
+    sa.Column("office", Text, nullable=False),
+    sa.Column("device_key", Text, nullable=False),
+    sa.Column("application_id", Text, nullable=False),
+    sa.Column("application_number", Text, nullable=False),
+    sa.Column("amount_minor", Big, nullable=False),
+    sa.Column("currency", Text, nullable=False),
+    sa.Column("due_at", Text, nullable=False),
+    sa.Column("issued_at", Text, nullable=False),
+    sa.Column("cancelled_at", Text),
+    sa.Column("cancel_reason", Text),
+    sa.Column("paid_at", Text),  # a network's payment central accepted
+    sa.Column("paid_transaction", Text),
+    sa.Column("office_paid_at", Text),  # the office's bill.paid: it applied the payment
+    sa.Index("bills_application", "application_id"))
+
+bill_notifications = sa.Table(  # each network transaction, once: the first notification
+    "bill_notifications", metadata,
+    sa.Column("transaction_id", Text, primary_key=True),
+    sa.Column("network", Text, nullable=False),
+    sa.Column("bill_number", Text, nullable=False),
+    sa.Column("amount_minor", Big, nullable=False),
+    sa.Column("paid_at", Text, nullable=False),  # UTC
+    sa.Column("paid_date", Text, nullable=False),  # its settlement day: paid_at's UTC date
+    sa.Column("received_at", Text, nullable=False),
+    sa.Column("body_hash", Text, nullable=False),
+    # accepted, amount_mismatch (refused), or refund_expired / refund_cancelled / refund_double
+    sa.Column("outcome", Text, nullable=False),
+    sa.Index("bill_notifications_date", "paid_date"),
+    sa.Index("bill_notifications_bill", "bill_number"))
+
+bill_refusals = sa.Table(  # a known transaction sent again changed: refused, kept here
+    "bill_refusals", metadata,
+    sa.Column("id", Int, primary_key=True, autoincrement=True),
+    sa.Column("at", Text, nullable=False),
+    sa.Column("transaction_id", Text, nullable=False),
+    sa.Column("bill_number", Text, nullable=False),
+    sa.Column("amount_minor", Big, nullable=False),
+    sa.Column("reason", Text, nullable=False),
+    sa.Index("bill_refusals_transaction", "transaction_id"))
+
+settlement_lines = sa.Table(  # the networks' daily settlement files, line by line
+    "settlement_lines", metadata,
+    sa.Column("date", Text, primary_key=True),
+    sa.Column("line", Int, primary_key=True),  # 2 for the first after the header
+    sa.Column("transaction_id", Text, nullable=False),
+    sa.Column("bill_number", Text, nullable=False),
+    sa.Column("amount_minor", Big, nullable=False),
+    sa.Column("paid_at", Text, nullable=False),
+    sa.Column("network", Text, nullable=False),
+    sa.Column("problem", Text),  # None, duplicate_line or unknown_bill
+    sa.Column("imported_at", Text, nullable=False))
+
+
 # --- the console's people (central/staff.py owns these four) --------------------------------
 staff = sa.Table(
     "staff", metadata,

@@ -49,6 +49,8 @@ INT32_MAX = 2 ** 31 - 1  # Integer columns (clock_skew_s)
 MAX_DEPTH = 32  # nesting of a batch; a device's events are a few levels deep
 # A page added to or removed from an application (central/documents.py records them).
 DOCUMENT_EVENTS = ("application.document_added", "application.document_removed")
+# A bill issued, cancelled or paid at an office (central/bills.py records them).
+BILL_EVENTS = ("bill.issued", "bill.cancelled", "bill.paid")
 
 
 class CentralError(NafithaError):
@@ -265,6 +267,12 @@ class Central:
         """Supporting documents: pages, files, uploads, requests (central/documents.py)."""
         from .documents import Documents
         return Documents(self)
+
+    @cached_property
+    def bills(self):
+        """Central as the biller: bills, payment notifications, settlement (central/bills.py)."""
+        from .bills import Bills
+        return Bills(self)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -720,11 +728,13 @@ class Central:
     def _apply(self, conn, key: str, office: str, new: list[dict]) -> None:
         apps, pays, issued, states, licence_changes = {}, {}, {}, [], []
         revoked_any = False
-        pages = []
+        pages, bill_events = [], []
         for e in new:  # in sequence order: the last snapshot of an entity wins
             t, d, seq = e["type"], e["data"], e["seq"]
             if t in DOCUMENT_EVENTS:
                 pages.append(e)
+            elif t in BILL_EVENTS:
+                bill_events.append(e)
             elif t.startswith("application."):
                 apps[d["id"]] = {"id": d["id"], "number": d["number"], "office": office,
                                  "device_key": key, "service_code": d["service_code"],
@@ -759,6 +769,8 @@ class Central:
         self._upsert(conn, licences, list(issued.values()), "id")
         if pages:
             self.documents.record(conn, key, office, pages)
+        if bill_events:
+            self.bills.record(conn, key, office, bill_events)
         if states:
             conn.execute(_prepared(conn, "application_states", lambda among: sa.update(
                 applications).where(

@@ -589,6 +589,71 @@ def central_api_key_revoke(ctx, name):
     return _staff(ctx).revoke_key(CLI_ACTOR, name), None
 
 
+@command(central, "biller-secret")
+@click.option("--rotate", is_flag=True, help="Make a new secret (the networks must be given "
+                                              "it: the old one stops working at once).")
+def central_biller_secret(ctx, rotate):
+    """Print the secret the payment networks sign bill inquiries and payment notifications
+    with (HMAC-SHA256; kept in <home>/biller.key, mode 0600), made on first use.
+
+    \b
+    Example:
+        nafitha central --home ./central biller-secret --rotate
+    """
+    secret = _central(ctx).bills.secret(rotate=rotate).decode()
+    return {"secret": secret, "rotated": rotate, "file": str(ctx.central_home / "biller.key")}, \
+        lambda r: click.echo(r["secret"])
+
+
+@central.group("settlement", cls=Group)
+def central_settlement():
+    """The payment networks' daily settlement files (CSV).
+
+    \b
+    Example:
+        nafitha central settlement import sadad-2026-12-06.csv
+    """
+
+
+@command(central_settlement, "import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def central_settlement_import(ctx, file):
+    """Import a settlement file: header exactly
+    date,transaction_id,bill_number,amount_minor,paid_at,network and every line of one date.
+    A wrong header or a date already imported is refused (nothing kept); duplicated lines and
+    lines for unknown bills are kept and shown by `reconcile`.
+
+    \b
+    Example:
+        nafitha central settlement import sadad-2026-12-06.csv
+    """
+    text = Path(file).read_text(encoding="utf-8")
+    return _central(ctx).bills.import_settlement(text), lambda r: click.echo(
+        f"Imported {r['lines']} line(s) for {r['date']} ({r['duplicate_lines']} duplicated, "
+        f"{r['unknown_bills']} for unknown bills).")
+
+
+@command(central, "reconcile")
+@click.argument("date")
+def central_reconcile(ctx, date):
+    """The differences between DATE's settlement file and the payment notifications of that
+    day: in the file but not notified, notified but not in the file, amount differs,
+    duplicate line, unknown bill, refund due (expired, cancelled, double).
+
+    \b
+    Example:
+        nafitha central reconcile 2026-12-06 --json
+    """
+    def human(r):
+        if not r["file_imported"]:
+            click.echo(f"No settlement file imported for {r['date']}.")
+        click.echo(f"{r['date']}: {r['lines']} line(s), {r['notifications']} "
+                   f"notification(s), {len(r['differences'])} difference(s)")
+        for d in r["differences"]:
+            click.echo(f"  {d['kind']:<22} {d['transaction_id']:<24} {d['bill_number']}")
+    return _central(ctx).bills.reconcile(date), human
+
+
 def register(root: click.Group) -> None:
     root.add_command(enrol_cmd)
     root.add_command(sync)

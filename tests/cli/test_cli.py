@@ -331,4 +331,5 @@ def test_decisions_and_revocations_need_a_supervisor_recorded_as_the_actor(run, 
     db.close()
     assert actors == ["huda", "huda"] and failures == 1  # the wrong PIN counted
     # the failure, then huda's count reset on the right PIN, the approval, the rejection
-    assert as_json(run("audit", "verify", "--json"))["entries"] == before + 4
+    # and the rejected application's bill cancelled with it (docs/bills.md)
+    assert as_json(run("audit", "verify", "--json"))["entries"] == before + 5

@@ -11,24 +11,9 @@ import pytest
 from core import codes
 from core.errors import InvalidState, NotFound, PermissionDenied, ValidationError
 from core.faces.counter import CounterFace
-from core.faces.kiosk import KioskFace
 
 RES = "residence-certificate"
 PERMIT = "building-permit-small"
-
-
-@pytest.fixture(params=["in-process", "hub"])
-def kiosk(request, office, tmp_path):
-    if request.param == "in-process":
-        return KioskFace(office)
-    return request.getfixturevalue("hub").kiosk(tmp_path, "kiosk-1")
-
-
-@pytest.fixture(params=["in-process", "hub"])
-def counter(request, office, tmp_path, till):
-    if request.param == "in-process":
-        return CounterFace(office, "3")
-    return request.getfixturevalue("hub").counter(tmp_path, "3")
 
 
 @pytest.fixture

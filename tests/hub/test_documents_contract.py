@@ -14,29 +14,17 @@ from PIL import Image
 from core.attachments import MAX_PAGE_BYTES
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.faces import PAGE_BODY_BYTES
-from core.faces.counter import CounterFace
-from core.faces.kiosk import KioskFace
 from core.http_policy import DEFAULT_MAX_BODY
 from http_policy_probe import raw_request
 
 PERMIT = "building-permit-small"
 
 
-@pytest.fixture(params=["in-process", "hub"])
-def kiosk(request, office, tmp_path):
-    if request.param == "in-process":
-        return KioskFace(office)
-    return request.getfixturevalue("hub").kiosk(tmp_path, "kiosk-1")
-
-
-@pytest.fixture(params=["in-process", "hub"])
-def counter(request, office, tmp_path, till):
-    if request.param == "in-process":
-        face = CounterFace(office, "3")
-    else:
-        face = request.getfixturevalue("hub").counter(tmp_path, "3")
-    face.sign_in(till.clerk, till.clerk_pin)
-    return face
+@pytest.fixture
+def counter(counter, till):
+    """The shared counter face (conftest.py), its clerk signed in."""
+    counter.sign_in(till.clerk, till.clerk_pin)
+    return counter
 
 
 def jpeg(shade: int = 200) -> bytes:

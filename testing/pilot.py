@@ -328,7 +328,14 @@ class PilotServer:
     def press(self, pilot_id: str, hold_s: float = 0.0) -> None:
         """Touch down on the widget's centre, hold, lift; return once every widget that
         grabbed the touch has had its touch-up (a ScrollView hands it on 0.2 s later)."""
-        touch = self.on_main(lambda: self._touch_down(pilot_id), crash=True)
+        try:
+            touch = self.on_main(lambda: self._touch_down(pilot_id), crash=True)
+        except PilotCommandError:
+            # Not where a person would see it yet: the app refilled a screen since the last
+            # command (a periodic refresh) and lays it out on the next frames. Look again
+            # once it has settled; a widget truly missing fails the same way then.
+            self.settle()
+            touch = self.on_main(lambda: self._touch_down(pilot_id), crash=True)
         if hold_s > 0:
             time.sleep(hold_s)
         self.on_main(lambda: self._touch_up(touch), crash=True)

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+import core.bill_numbers as bill_numbers  # noqa: PLR0402  (tests/test_layering.py reads the module)
 from core.credentials.licence import licence_number_of
+from core.errors import ValidationError
 
 # code -> what the back office reads in the rejections list
 CODES = {
@@ -95,6 +97,8 @@ def _refuse(code: str, detail: str) -> tuple[str, str]:
 
 def _judge_one(event: dict, office: str, device_id: str, known: Known, refused_objects: set,
                content_check):
+    if event["type"].startswith("bill."):
+        return _judge_bill(event, office, device_id, known, refused_objects)
     table = table_of(event["type"])
     if table is None:
         return None  # tickets, shifts, users, paired devices: the device's own records
@@ -141,6 +145,32 @@ def _judge_one(event: dict, office: str, device_id: str, known: Known, refused_o
     return None
 
 
+def _judge_bill(event: dict, office: str, device_id: str, known: Known,
+                refused_objects: set):
+    """A bill (its number is its id, core/bill_numbers.py) is made by one device of its
+    office for one of that office's applications, and changed only there."""
+    data = event["data"]
+    number = data.get("number")
+    try:
+        made_by = bill_numbers.parse(number)[:2]
+    except ValidationError:
+        return _refuse("foreign_number", "not a bill number with a valid check")
+    number = number.strip().upper()
+    if event["type"] == "bill.issued" and made_by != (office, device_id):
+        return _refuse("foreign_number", f"{number} is not a number of {office}/{device_id}")
+    if made_by[0] != office:
+        return _refuse("foreign_object", f"{number} belongs to office {made_by[0]}")
+    if number in refused_objects:
+        return _refuse("depends_on_refused", f"bill {number} was refused")
+    parent = data.get("application_id")
+    if parent in refused_objects:
+        return _refuse("depends_on_refused", f"application {parent} was refused")
+    row = known.by_id["applications"].get(parent)
+    if row is not None and row["office"] != office:
+        return _refuse("foreign_object", f"application {parent} is office {row['office']}'s")
+    return None
+
+
 def _remember(event: dict, office: str, known: Known) -> None:
     """An accepted event's object is held from now on (later events of the batch see it)."""
     table = table_of(event["type"])
@@ -162,11 +192,17 @@ def lookups(conn, device_key: str, tables: dict, events_table, decisions_table,
     known = Known()
     wanted_ids = {t: set() for t in NUMBERS}
     wanted_numbers = {t: set() for t in NUMBERS}
+    bill_numbers_named = set()
     for event in events:
         table = table_of(event["type"])
+        data = event["data"]
+        if event["type"].startswith("bill."):
+            if isinstance(data.get("application_id"), str):
+                wanted_ids["applications"].add(data["application_id"])
+            bill_numbers_named.add(event["entity_id"])
+            continue
         if table is None:
             continue
-        data = event["data"]
         wanted_ids[table].add(data["id"])
         number = data.get(NUMBERS[table][0])
         if isinstance(number, str):
@@ -194,7 +230,7 @@ def lookups(conn, device_key: str, tables: dict, events_table, decisions_table,
                         .where(among(column, "among")), values))
         for row in rows:
             known.hold(name, {"id": row[0], "number": row[1], "office": row[2]})
-    every_id = sorted(set().union(*wanted_ids.values()))
+    every_id = sorted(set().union(*wanted_ids.values(), bill_numbers_named))
     if every_id:
         for entity, event_id in select_among(
                 conn, f"lookups:refused:{events_table.name}", lambda among: sa.select(

@@ -735,6 +735,12 @@ class Central:
                 pages.append(e)
             elif t in BILL_EVENTS:
                 bill_events.append(e)
+                if t == "bill.paid" and not d.get("refund") and \
+                        isinstance(d.get("application_state"), str):
+                    # Paid through the network: the office records no payment.taken for it
+                    # (bill.paid carries the receipt), so this event moves the state.
+                    states.append({"app_id": d["application_id"],
+                                   "state": d["application_state"], "seq": seq})
             elif t.startswith("application."):
                 apps[d["id"]] = {"id": d["id"], "number": d["number"], "office": office,
                                  "device_key": key, "service_code": d["service_code"],

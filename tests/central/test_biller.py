@@ -395,6 +395,10 @@ def test_a_bill_made_at_an_office_is_paid_at_a_network_and_reaches_the_office(wo
         with world.central.engine.connect() as conn:
             row = conn.execute(sa.select(bills).where(bills.c.number == bill["number"])).one()
         assert row.paid_transaction == "SADAD-1" and row.office_paid_at is not None
+        with world.central.engine.connect() as conn:  # central's copy of the application too
+            state = conn.execute(sa.select(applications.c.state).where(
+                applications.c.id == app["id"])).scalar_one()
+        assert state == "approved"  # an instant-issue service: paying approved it
     finally:
         office.close()
 

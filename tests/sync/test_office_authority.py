@@ -235,3 +235,49 @@ def test_retry_all_after_the_cause_is_fixed(trial_office):
     agent.once()
     assert held(office) == [] and central.counts()["licences"] == 1
     assert central.licence_status(trial["number"])["status"] == "valid"
+
+
+def test_an_office_cannot_make_or_pay_another_offices_bills(world):
+    """A bill's number is its id: only its own office's device makes it (bill.issued), only
+    that office changes it, and only for its own applications."""
+    from core import bill_numbers
+
+    central, _, muh, sit = world
+    muh_app = issue_one(muh)
+    SyncAgent(muh).once()
+    before = central.counts()
+    stolen = bill_numbers.make("MUH", "D01", 900)
+    base = {"application_id": muh_app["application_id"], "application_number": "x",
+            "amount_minor": 1, "currency": "BHD", "due_at": "2030-01-01T00:00:00+00:00",
+            "office": "SIT"}
+    own = bill_numbers.make("SIT", "D01", 901)
+    forged = {
+        "foreign_number": forge(sit, "bill.issued", "bill", stolen,
+                                {**base, "number": stolen}),
+        "foreign_object": forge(sit, "bill.paid", "bill", stolen, {
+            "number": stolen, "application_id": muh_app["application_id"],
+            "network": "sadad", "transaction_id": "T1", "amount_minor": 1,
+            "paid_at": "2030-01-01T00:00:00+00:00", "receipt_number": "x",
+            "application_state": "paid", "refund": None}),
+        "own_bill_their_application": forge(sit, "bill.cancelled", "bill", own, {
+            "number": own, "application_id": muh_app["application_id"], "reason": "x"}),
+        "malformed": forge(sit, "bill.issued", "bill", "SIT-D01-B000001-00",
+                           {**base, "number": "SIT-D01-B000001-00"}),
+    }
+    SyncAgent(sit).once()
+    codes = {h["id"]: h["held_code"] for h in held(sit)}
+    assert codes[forged["foreign_number"]["id"]] == "foreign_number"
+    assert codes[forged["foreign_object"]["id"]] == "foreign_object"
+    # MUH's application named by SIT's own bill: the application is not SIT's.
+    assert codes[forged["own_bill_their_application"]["id"]] == "foreign_object"
+    assert codes[forged["malformed"]["id"]] == "foreign_number"
+    kept = ("events", "audit")  # the refused events are kept, marked, for the operator
+    assert {k: v for k, v in central.counts().items() if k not in kept} == \
+        {k: v for k, v in before.items() if k not in kept}
+    import sqlalchemy as sa
+
+    from central.db import bills
+    with central.engine.connect() as conn:  # MUH's own bill alone, unpaid
+        rows = conn.execute(sa.select(bills.c.number, bills.c.office_paid_at)).all()
+    assert [(office_of, paid) for office_of, paid in
+            ((r.number.split("-")[0], r.office_paid_at) for r in rows)] == [("MUH", None)]

@@ -136,6 +136,13 @@ class DeskViewModel(CounterViewModel):
                     pass
             items.append(self._fact(label, str(value)))
         items.append(self._fact("app.fee", self.money(app["fee_minor"], app["currency"])))
+        bill = app.get("bill")
+        if bill:  # what the resident pays with later, at a bank app, ATM or agent
+            items.append(self._fact("app.bill", bill["number"], latin=True))
+            items.append({"type": "text", "tone": "hint", "text": self.t(
+                f"bill.{bill['state']}", amount=self.money(bill["amount_minor"],
+                                                          bill["currency"]),
+                due=self.when(bill["due_at"]), paid=self.when(bill["paid_at"]))})
         if app.get("payment"):
             p = app["payment"]
             items.append(self._fact("app.receipt", f"{p['receipt_number']} · "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -415,7 +416,18 @@ def to_documents(rig, lang: str, made: dict) -> None:
     p.keys("20")
     assert rig.enter()["screen"] == "desk"
     p.press_key("f2")
-    assert rig.state()["application"]["number"] == made["application"]["number"]
+    state = rig.state()
+    assert state["application"]["number"] == made["application"]["number"]
+    # The unpaid permit's bill: its number, and how and until when it can be paid.
+    bill = state["application"]["bill"]
+    desk = {(i.get("label"), i.get("value")) for i in state["screen_data"]["columns"][2]
+            if i["type"] == "fact"}
+    hints = [i["text"] for i in state["screen_data"]["columns"][2] if i["type"] == "text"]
+    assert bill["state"] == "open" and bill["number"].startswith("MUH-D01-B")
+    assert ({"ar": "رقم الفاتورة", "en": "Bill"}[lang], bill["number"]) in desk
+    assert any(re.search(r"\d{4}-\d{2}-\d{2}", h.translate(str.maketrans(
+        "٠١٢٣٤٥٦٧٨٩", "0123456789"))) and ("الصراف" in h if lang == "ar" else "ATM" in h)
+        for h in hints), hints  # the due date (the office's day) and where to pay
     p.tap("documents")
     rig.wait_screen("documents")
 

@@ -67,6 +67,7 @@ def test_the_front_page_shows_counts_and_alerts_that_clear(site, two_municipalit
                                                            page, sign_in):
     muh, nrt = two_municipalities
     site.person("ops", "operations", "CAP")
+    page.clock.install()  # live.js's timer runs when the test moves the page's clock
     sign_in(page, "ops")
     assert (_count(page, "awaiting"), _count(page, "online"), _count(page, "offices")) == \
         ("2", "1", "1")  # CAP's own: not NRT's permit, device or office
@@ -113,7 +114,8 @@ def test_the_front_page_shows_counts_and_alerts_that_clear(site, two_municipalit
     page.screenshot(path=str(SHOTS / "home-alerts-en.png"), full_page=True)
     # MUH/D03 gets through: the page, left open, clears itself within 15 seconds.
     assert SyncAgent(d03).once()["sent"] == 3
-    page.wait_for_selector("#no-alerts", timeout=25_000)
+    page.clock.run_for(16_000)  # one period of live.js
+    page.wait_for_selector("#no-alerts", timeout=10_000)
     assert page.locator("#count-online .number").inner_text() == "1"
     assert page.locator("#no-alerts").inner_text() == "No alerts now."
 
@@ -134,17 +136,20 @@ def test_national_staff_see_every_municipalitys_alerts(site, two_municipalities,
 def test_the_pause_button_stops_the_updates(site, two_municipalities, page, sign_in):
     muh, _ = two_municipalities
     site.person("ops", "operations", "CAP")
+    page.clock.install()  # the page's timers run when the test moves its clock, not in real time
     sign_in(page, "ops")
     toggle = page.locator("#live-toggle")
     assert toggle.inner_text() == "إيقاف التحديث التلقائي"
     toggle.click()
     assert toggle.inner_text() == "استئناف التحديث التلقائي"
     _refuse_a_batch(site, muh)
-    page.wait_for_timeout(17_000)  # past one period: paused, nothing changed
+    page.clock.run_for(17_000)  # past one period: paused, nothing changed
+    page.wait_for_timeout(500)  # (a fetch it had started would have landed by now)
     assert page.locator("#no-alerts").count() == 1
     toggle.click()  # resumed: updates at once
     page.wait_for_selector("#alerts li[data-kind='refused']", timeout=10_000)
     # A session that ended stops the updates and says so.
     site.clock.advance(minutes=31)
-    page.wait_for_selector("#live-stale:not([hidden])", timeout=25_000)
+    page.clock.run_for(16_000)  # the next period's refresh finds the session over
+    page.wait_for_selector("#live-stale:not([hidden])", timeout=10_000)
     assert page.locator("#live-stale").inner_text().startswith("تعذّر تحديث الصفحة")

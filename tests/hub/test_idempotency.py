@@ -48,7 +48,7 @@ def test_a_thousand_retries_of_one_keyed_ticket_make_one_ticket(hub, office):
 
 
 def test_retries_through_a_faulty_network_make_one_ticket(hub, office):
-    """1,000 sends of one keyed take-ticket through a proxy that drops requests and replies,
+    """400 sends of one keyed take-ticket through a proxy that drops requests and replies,
     answers 500/503 itself, cuts replies short, holds them past the timeout and sends some
     twice: one ticket, and every reply that arrived whole names it."""
     office.settings.hub.rate_limits = False
@@ -60,14 +60,14 @@ def test_retries_through_a_faulty_network_make_one_ticket(hub, office):
     cert = hub.devices.certificate
     with FaultProxy(hub.url, seed=18, weights=weights,
                     tls=(str(cert.certfile), str(cert.keyfile))) as proxy:
-        for _ in range(1000):
+        for _ in range(400):  # each kind of fault some 20 to 60 times
             try:
                 reply = take(hub, token, url=proxy.url)
                 numbers.add(reply.json()["number"])
             except (requests.RequestException, ValueError, KeyError):
                 faults += 1
     assert tickets(office) == 1 and len(numbers) == 1
-    assert faults > 300  # the faults happened
+    assert faults > 120  # the faults happened
 
 
 def test_concurrent_retries_wait_for_the_first_and_get_its_reply(hub, office):

@@ -28,6 +28,8 @@ from core.http_policy import HttpPolicy
 from sync import protocol
 
 from . import trust_list
+from .console.finance import (UPLOAD_LIMIT as SETTLEMENT_UPLOAD_BYTES,
+                              UPLOAD_PATH as SETTLEMENT_UPLOAD_PATH)
 from .service import Central, CentralError
 from .staff import Person, Staff
 
@@ -239,7 +241,8 @@ def create_app(central: Central, verify_rate: tuple[int, float] = VERIFY_RATE,
         "/v1/events": protocol.MAX_BATCH_BYTES,
         UPLOAD_PREFIX: protocol.MAX_UPLOAD_CHUNK_BYTES,
         "/v1/verify": VERIFY_BODY_BYTES,
-        BILLER_PAYMENTS: BILLER_BODY_BYTES})
+        BILLER_PAYMENTS: BILLER_BODY_BYTES,
+        SETTLEMENT_UPLOAD_PATH: SETTLEMENT_UPLOAD_BYTES})
 
     @app.exception_handler(CentralError)
     async def central_error(_request, exc: CentralError):

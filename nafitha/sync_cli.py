@@ -654,6 +654,48 @@ def central_reconcile(ctx, date):
     return _central(ctx).bills.reconcile(date), human
 
 
+@command(central, "revenue")
+@click.argument("date_from", metavar="FROM")
+@click.argument("date_to", metavar="[TO]", required=False)
+@click.option("--office", help="Only this office (its code, e.g. MUH).")
+def central_revenue(ctx, date_from, date_to, office):
+    """The money taken from FROM to TO (YYYY-MM-DD, UTC days, both included; TO defaults to
+    FROM, at most 366 days) by day, office and channel: counter cash, counter card, kiosk
+    card, network; with totals, and apart the refunds due (paid twice, or a bill expired or
+    cancelled). A payment is counted once: network money only from the networks'
+    notifications.
+
+    \b
+    Example:
+        nafitha central revenue 2026-12-01 2026-12-31 --office MUH --json
+    """
+    from central.revenue import revenue
+    from core.money import format_amount
+
+    def human(r):
+        channels = r["channels"]
+        click.echo(f"Revenue {r['from']} to {r['to']} (UTC days)"
+                   + (f", office {r['office']}" if r["office"] else ""))
+
+        def line(first: str, row: dict) -> None:
+            click.echo(" ".join([first, *(f"{format_amount(row[c], row['currency'], False):>13}"
+                                          for c in [*channels, "total"])]))
+        click.echo(" ".join([f"{'date':<10} {'office':<8} {'':<3}",
+                             *(f"{c:>13}" for c in [*channels, "total"])]))
+        for d in r["days"]:
+            line(f"{d['date']:<10} {d['office']:<8} {d['currency']:<3}", d)
+        for t in r["totals"]:
+            line(f"{'total':<19} {t['currency']:<3}", t)
+        if not r["days"]:
+            click.echo("No payment in these days.")
+        click.echo(f"Refunds due: {len(r['refunds_due'])}")
+        for f in r["refunds_due"]:
+            click.echo(f"  {f['date']} {f['office']:<8} {f['transaction_id']:<24} "
+                       f"{f['bill_number']} {format_amount(f['amount_minor'], f['currency'])} "
+                       f"({f['reason']})")
+    return revenue(_central(ctx), date_from, date_to, office=office), human
+
+
 def register(root: click.Group) -> None:
     root.add_command(enrol_cmd)
     root.add_command(sync)

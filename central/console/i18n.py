@@ -758,6 +758,135 @@ STRINGS: dict[str, dict[str, str]] = {
     "catalogue.error.unknown_service": {"ar": "لا توجد هذه الخدمة في الدليل.",
                                         "en": "There is no such service in the catalogue."},
     # --- end of the catalogue and fees pages' strings -------------------------------------------
+    # --- the finance pages: reconciliation and revenue (central/console/finance.py) ------------
+    "nav.finance": {"ar": "المالية", "en": "Finance"},
+    "fin.tabs": {"ar": "صفحات المالية", "en": "Finance pages"},
+    "fin.reconciliation": {"ar": "التسوية مع شبكة الدفع", "en": "Reconciliation"},
+    "fin.revenue": {"ar": "الإيرادات حسب القناة", "en": "Revenue by channel"},
+    "fin.utc": {"ar": "الأيام بالتوقيت العالمي المنسّق (UTC)، كما في ملفات التسوية.",
+                "en": "Days are in UTC, as in the settlement files."},
+    "fin.date": {"ar": "اليوم", "en": "Day"},
+    "fin.show": {"ar": "عرض", "en": "Show"},
+    "fin.upload_title": {"ar": "رفع ملف التسوية اليومي", "en": "Upload the daily settlement file"},
+    "fin.file": {"ar": "ملف التسوية (CSV)", "en": "Settlement file (CSV)"},
+    "fin.header_is": {"ar": "السطر الأول بالضبط:", "en": "The first line, exactly:"},
+    "fin.file_hint": {"ar": "كل الأسطر ليوم واحد. حتى {kb} كيلوبايت هنا؛ للملفات الأكبر استعمل "
+                            "الأمر nafitha central settlement import في سطر الأوامر.",
+                      "en": "Every line of one day. Up to {kb} KB here; for larger files use "
+                            "nafitha central settlement import."},
+    "fin.upload": {"ar": "رفع الملف", "en": "Upload"},
+    "fin.national_upload": {"ar": "يرفع ملفات التسوية موظفو المالية على المستوى الوطني، فالملف "
+                                  "يشمل كل البلديات.",
+                            "en": "Settlement files are uploaded by national finance staff: a "
+                                  "file covers every municipality."},
+    "fin.imported": {"ar": "استُورد ملف يوم {date}: {lines} سطرًا، وهذه مقارنته بإشعارات الدفع.",
+                     "en": "The file for {date} was imported: {lines} line(s), compared below "
+                           "with the payment notifications."},
+    "fin.no_file": {"ar": "لم يُستورد ملف تسوية لهذا اليوم بعد، فكل إشعار دفع يظهر أدناه "
+                          "«غير موجود في الملف».",
+                    "en": "No settlement file was imported for this day yet: every payment "
+                          "notification shows below as not in the file."},
+    "fin.counts": {"ar": "أسطر الملف: {lines} · إشعارات الدفع: {notifications} · الفروق: {n}",
+                   "en": "File lines: {lines} · Payment notifications: {notifications} · "
+                         "Differences: {n}"},
+    "fin.differences": {"ar": "الفروق بين الملف والإشعارات ليوم {date}",
+                        "en": "Differences between the file and the notifications, {date}"},
+    "fin.no_difference": {"ar": "لا فروق: الملف والإشعارات متطابقان.",
+                          "en": "No difference: the file and the notifications agree."},
+    "fin.kind": {"ar": "الفرق", "en": "Difference"},
+    "fin.transaction": {"ar": "رقم العملية", "en": "Transaction"},
+    "fin.bill": {"ar": "رقم الفاتورة", "en": "Bill number"},
+    "fin.file_amount": {"ar": "المبلغ في الملف", "en": "Amount in the file"},
+    "fin.notified_amount": {"ar": "المبلغ المُشعَر به", "en": "Amount notified"},
+    "fin.line": {"ar": "السطر", "en": "Line"},
+    "fin.kind.in_file_not_notified": {"ar": "في الملف ولم يصل إشعار بها",
+                                      "en": "In the file, never notified"},
+    "fin.kind.notified_not_in_file": {"ar": "وصل إشعار بها وليست في الملف",
+                                      "en": "Notified, missing from the file"},
+    "fin.kind.amount_differs": {"ar": "المبلغ مختلف", "en": "Amount differs"},
+    "fin.kind.duplicate_line": {"ar": "سطر مكرر في الملف", "en": "Line repeated in the file"},
+    "fin.kind.unknown_bill": {"ar": "فاتورة غير معروفة", "en": "Unknown bill"},
+    "fin.kind.refund_due": {"ar": "مبلغ يُردّ ({reason})", "en": "Refund due ({reason})"},
+    "fin.reason.expired": {"ar": "فاتورة منتهية", "en": "bill expired"},
+    "fin.reason.cancelled": {"ar": "فاتورة ملغاة", "en": "bill cancelled"},
+    "fin.reason.double": {"ar": "دُفعت مرتين عبر الشبكة", "en": "paid twice through a network"},
+    "fin.reason.double_payment": {"ar": "دُفعت في المكتب أيضًا", "en": "also paid at the office"},
+    "fin.reason.not_payable": {"ar": "الطلب لم يعد قابلًا للدفع",
+                               "en": "application no longer payable"},
+    "fin.reason.amount_differs": {"ar": "مبلغ غير مبلغ الفاتورة",
+                                  "en": "not the bill's amount"},
+    "fin.error.choose_file": {"ar": "اختر ملف التسوية (CSV) قبل الرفع. لم يُستورد شيء.",
+                              "en": "Choose the settlement file (CSV) before uploading. Nothing "
+                                    "was imported."},
+    "fin.error.too_large": {"ar": "الملف أكبر من {kb} كيلوبايت. استعمل الأمر nafitha central "
+                                  "settlement import في سطر الأوامر. لم يُستورد شيء.",
+                            "en": "The file is larger than {kb} KB: use nafitha central "
+                                  "settlement import. Nothing was imported."},
+    "fin.error.not_text": {"ar": "الملف ليس نصًا بترميز UTF-8. لم يُستورد شيء.",
+                           "en": "The file is not UTF-8 text. Nothing was imported."},
+    "fin.error.bad_header": {"ar": "السطر الأول ليس عناوين ملف التسوية: يجب أن يطابق تمامًا "
+                                   "العناوين المبيّنة تحت حقل الملف. لم يُستورد شيء.",
+                             "en": "The first line is not the settlement file's header: it must "
+                                   "be exactly the one shown under the file field. Nothing was "
+                                   "imported."},
+    "fin.error.empty_file": {"ar": "الملف لا يحوي أي سطر بعد العناوين. لم يُستورد شيء.",
+                             "en": "The file has no line after its header. Nothing was imported."},
+    "fin.error.too_many_lines": {"ar": "أسطر الملف أكثر من المسموح. لم يُستورد شيء.",
+                                 "en": "The file has too many lines. Nothing was imported."},
+    "fin.error.bad_line": {"ar": "السطر {line} لا يُقرأ: عدد الأعمدة أو التاريخ أو رقم العملية غير "
+                                 "صحيح. لم يُستورد شيء.",
+                           "en": "Line {line} does not read: wrong number of columns, date or "
+                                 "transaction. Nothing was imported."},
+    "fin.error.invalid_amount": {"ar": "السطر {line}: المبلغ يجب أن يكون عددًا صحيحًا موجبًا من "
+                                       "الفلوس. لم يُستورد شيء.",
+                                 "en": "Line {line}: the amount must be a whole positive number "
+                                       "of fils. Nothing was imported."},
+    "fin.error.invalid_time": {"ar": "السطر {line}: وقت الدفع غير صحيح (ISO 8601 مع فرق التوقيت). "
+                                     "لم يُستورد شيء.",
+                               "en": "Line {line}: the payment time is not valid (ISO 8601 with "
+                                     "its offset). Nothing was imported."},
+    "fin.error.bad_bill": {"ar": "السطر {line}: رقم الفاتورة غير صحيح. لم يُستورد شيء.",
+                           "en": "Line {line}: the bill number is not valid. Nothing was "
+                                 "imported."},
+    "fin.error.mixed_dates": {"ar": "في الملف أسطر لأكثر من يوم؛ ملف التسوية ليوم واحد. لم يُستورد "
+                                    "شيء.",
+                              "en": "The file has lines of more than one day; a settlement file "
+                                    "is for one day. Nothing was imported."},
+    "fin.error.already_imported": {"ar": "سبق استيراد ملف تسوية ليوم {date}. لم يُستورد شيء.",
+                                   "en": "A settlement file for {date} was already imported. "
+                                         "Nothing was imported."},
+    "fin.error.invalid_date": {"ar": "التاريخ بصيغة سنة-شهر-يوم، مثل 2026-12-06.",
+                               "en": "A date is YYYY-MM-DD, e.g. 2026-12-06."},
+    "fin.error.invalid_range": {"ar": "تاريخ البداية بعد تاريخ النهاية.",
+                                "en": "The first day is after the last."},
+    "fin.error.range_too_long": {"ar": "الفترة لا تتجاوز 366 يومًا.",
+                                 "en": "A report covers at most 366 days."},
+    "fin.error.unknown_office": {"ar": "المكتب غير معروف.", "en": "Unknown office."},
+    "fin.from": {"ar": "من يوم", "en": "From"},
+    "fin.to": {"ar": "إلى يوم", "en": "To"},
+    "fin.office": {"ar": "المكتب", "en": "Office"},
+    "fin.all_offices": {"ar": "كل المكاتب", "en": "Every office"},
+    "fin.revenue_caption": {"ar": "المبالغ المحصّلة من {first} إلى {last}، حسب اليوم والمكتب",
+                            "en": "Money taken from {first} to {last}, by day and office"},
+    "fin.no_revenue": {"ar": "لا مدفوعات في هذه الأيام.", "en": "No payment in these days."},
+    "fin.total": {"ar": "المجموع", "en": "Total"},
+    "fin.once": {"ar": "كل دفعة تُحسب مرة واحدة: أموال الشبكة من إشعاراتها فقط، والمدفوعات الملغاة "
+                       "لا تُحسب، وما دُفع مرتين يظهر في «مبالغ تُرد».",
+                 "en": "Each payment counts once: network money from its notifications only, "
+                       "voided payments left out, and what was paid twice is under Refunds "
+                       "due."},
+    "fin.channel.counter_cash": {"ar": "نقدًا في المكتب", "en": "Counter cash"},
+    "fin.channel.counter_card": {"ar": "بطاقة في المكتب", "en": "Counter card"},
+    "fin.channel.counter_online": {"ar": "بوابة الدفع في المكتب", "en": "Counter online"},
+    "fin.channel.kiosk_card": {"ar": "بطاقة في الكشك", "en": "Kiosk card"},
+    "fin.channel.network": {"ar": "شبكة الدفع الوطنية", "en": "Payment network"},
+    "fin.channel.other": {"ar": "أخرى", "en": "Other"},
+    "fin.refunds": {"ar": "مبالغ تُرد", "en": "Refunds due"},
+    "fin.no_refunds": {"ar": "لا مبالغ تُرد في هذه الأيام.", "en": "No refund due in these days."},
+    "fin.reason": {"ar": "السبب", "en": "Why"},
+    "fin.refund_total": {"ar": "مجموع ما يُرد: {amount} ({count})",
+                         "en": "Total to refund: {amount} ({count})"},
+    # --- end of the finance pages' strings -----------------------------------------------------
 }
 
 ROLE_KEYS = {role: f"role.{role}" for role in ("officer", "operations", "finance", "admin",

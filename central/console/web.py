@@ -38,6 +38,7 @@ NAV = (("nav.home", "/console", "read"), ("nav.applications", "/console/applicat
                                                        "read"),
        ("nav.offices", "/console/offices", "read"), ("nav.staff", "/console/staff", "staff"),
        ("nav.municipalities", "/console/municipalities", "read"),
+       ("nav.finance", "/console/finance", "fees"),
        ("nav.api_keys", "/console/api-keys", "api_keys"), ("nav.audit", "/console/audit",
                                                            "read"))
 

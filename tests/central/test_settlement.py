@@ -165,7 +165,8 @@ def test_cli_biller_secret_prints_and_rotates(world):  # noqa: F811
     assert (world.central.home / "biller.key").read_text().strip() == rotated.output.strip()
 
 
-@pytest.mark.parametrize("args", [["biller-secret"], ["settlement", "import"], ["reconcile"]])
+@pytest.mark.parametrize("args", [["biller-secret"], ["settlement", "import"], ["reconcile"],
+                                  ["revenue"]])
 def test_cli_help_ends_with_an_example(args):
     from nafitha.cli import cli as main
     text = CliRunner().invoke(main, ["central", *args, "--help"]).output

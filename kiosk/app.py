@@ -4,8 +4,9 @@ kiosk/main.py, which prepares Kivy's environment before this module imports Kivy
 A resident's whole visit by touch, in Arabic (the default) or English: a queue ticket, an
 application paid by card or at the counter (and, where the service allows, its documents
 photographed by the camera), a licence checked by camera, an application followed by its
-slip. The flow (kiosk/flow.py) holds the state; each screen (kiosk/screens/:
-a .py, a .kv and a view-model) renders it; store and device work runs where the flow's
+slip, a licence paid elsewhere collected with its slip or bill number. The flow
+(kiosk/flow.py) holds the state; each screen (kiosk/screens/: a .py, a .kv and a
+view-model) renders it; store and device work runs where the flow's
 steps are marked to (ui/steps.py)."""
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ SCREEN_CLASSES = {
     "result": "result.ResultScreen", "documents": "documents.DocumentsScreen",
     "verify": "verify.VerifyScreen",
     "verified": "verified.VerifiedScreen", "status": "status.StatusScreen",
-    "status_result": "status_result.StatusResultScreen"}
+    "status_result": "status_result.StatusResultScreen",
+    "collect": "collect.CollectScreen", "collected": "collected.CollectedScreen"}
 
 load_kv(os.path.join(os.path.dirname(__file__), "screens", "chrome.kv"))
 
@@ -224,6 +226,8 @@ class KioskApp(ShellApp):
             self.act("verify", text)
         elif self.flow.screen == "status":
             self.act("find", text)
+        elif self.flow.screen == "collect":
+            self.act("collect", text)
 
     # --- showing --------------------------------------------------------------------
     def render(self):

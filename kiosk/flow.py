@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from core import codes
 from core.errors import InvalidState, NafithaError, NotFound, ValidationError
 from ui.messages import fault_of
 from ui.steps import own_thread, slow, slow_when_remote
@@ -19,17 +20,23 @@ from .documents import DocumentSteps, KioskDocuments
 log = logging.getLogger("nafitha.kiosk")
 
 SCREENS = ("home", "services", "priority", "ticket", "service", "form", "review", "payment",
-           "result", "documents", "verify", "verified", "status", "status_result")
+           "result", "documents", "verify", "verified", "status", "status_result",
+           "collect", "collected")
 # How a card payment can end without money taken ("pending": the terminal may still approve
 # an earlier attempt; the resident waits or sees the counter, the kiosk never charges again).
 PAYMENT_ENDINGS = ("declined", "timeout", "cancelled", "offline", "pending")
+# Why a licence was not collected (KioskFace.collect_licence's reasons, and a bill number
+# that does not read), said on the collect screen with what to do.
+COLLECT_PROBLEMS = ("unknown", "other_office", "not_paid", "not_approved", "already_issued",
+                    "cancelled", "rejected", "malformed", "bad_check_digit",
+                    "national_id_required")
 
 
 @dataclass
 class Visit:
     """One resident's visit. Personal data: `values`, `application`, `payment`, `licence`,
     `found`, `typed`, `verification` (a licence holder's name), `documents` (pictures of
-    the resident's papers)."""
+    the resident's papers), `bill_typed`, `national_id_typed`."""
     mode: str | None = None  # "ticket" | "apply"
     service: str | None = None
     step: int = 0
@@ -49,6 +56,13 @@ class Visit:
     typed: str = ""  # application number typed on the status screen
     found: dict | None = None
     status_problem: str | None = None  # "not_found" | "other_office"
+    # Collecting a licence: the bill number and national ID typed, the field the keyboard
+    # types into, why it was refused (COLLECT_PROBLEMS) and the bill to pay it with.
+    bill_typed: str = ""
+    national_id_typed: str = ""
+    collect_field: str = "bill"  # "bill" | "national_id"
+    collect_problem: str | None = None
+    collect_bill: str | None = None
     # "store": an operation failed; "hub": the centre's hub did not answer. Shown as a
     # banner; what the resident entered is kept, and the same tap works once it is back.
     fault: str | None = None
@@ -125,7 +139,7 @@ class KioskFlow(DocumentSteps):
         target = {"services": "home", "priority": "services", "service": "services",
                   "review": "form", "verify": "home", "status": "home",
                   "verified": "verify", "status_result": "status",
-                  "documents": "result"}.get(s, "home")
+                  "documents": "result", "collect": "home"}.get(s, "home")
         if s == "review":
             v.step = len(self.fields()) - 1
             v.draft = v.values.get(self.fields()[v.step].key, "")
@@ -137,10 +151,10 @@ class KioskFlow(DocumentSteps):
 
     # --- choosing a service ------------------------------------------------------------------
     def start(self, mode: str) -> None:
-        """Home screen: 'ticket', 'apply', 'verify' or 'status'."""
+        """Home screen: 'ticket', 'apply', 'verify', 'status' or 'collect'."""
         self.visit = Visit(mode=mode)
         self.go({"ticket": "services", "apply": "services", "verify": "verify",
-                 "status": "status"}[mode])
+                 "status": "status", "collect": "collect"}[mode])
 
     def choose_service(self, code: str) -> None:
         self.backend.service(code)  # NotFound for an unknown code
@@ -350,6 +364,61 @@ class KioskFlow(DocumentSteps):
             return
         v.status_problem = None
         self.go("status_result")
+
+    # --- collecting a licence paid elsewhere ----------------------------------------------
+    def type_collect(self, text: str) -> None:
+        """The keyboard's text for the field it types into (bill number or national ID)."""
+        v = self.visit
+        if v.collect_field == "bill":
+            v.bill_typed = text.upper()
+        else:
+            v.national_id_typed = text
+        v.collect_problem = v.collect_bill = None
+
+    def collect_field_to(self, name: str) -> None:
+        """The resident tapped a field: the keyboard types into it now."""
+        if name not in ("bill", "national_id"):
+            raise ValueError(f"no collect field {name!r}")
+        self.visit.collect_field = name
+
+    @slow
+    def collect(self, reference: str | None = None) -> None:
+        """`reference` scanned from the slip, or the bill number and national ID typed: the
+        licence issued and printed here, or why not, said on the screen."""
+        v, scanned = self.visit, reference is not None
+        if scanned:
+            self._collect(reference, None)
+        else:
+            self._collect(v.bill_typed.strip(), v.national_id_typed.strip())
+        if scanned and v.collect_problem == "national_id_required":
+            # The bill's QR was scanned: the number is filled in; the ID is still needed.
+            v.bill_typed, v.collect_field = reference.strip().upper(), "national_id"
+
+    @slow
+    def collect_found(self) -> None:
+        """Status screen: print the licence of the application found (approved and paid)."""
+        code = codes.application_code(self.backend.settings.office.code,
+                                      self.visit.found["number"])
+        self._collect(code, None)
+        if self.visit.licence is None:
+            self.go("collect")  # the refusal, said where the resident can try another way
+
+    def _collect(self, reference: str, national_id: str | None) -> None:
+        v = self.visit
+        v.collect_problem = v.collect_bill = None
+        try:
+            licence = self.backend.collect_licence(reference, self.lang, national_id or None)
+        except (NotFound, InvalidState, ValidationError) as exc:
+            reason = exc.details.get("reason")
+            if reason not in COLLECT_PROBLEMS:
+                raise
+            v.collect_problem, v.collect_bill = reason, exc.details.get("bill")
+            return
+        # Issued and queued on this kiosk's printer in one transaction; printed now (a stop
+        # mid-print is asked about at the next start: check_unfinished_prints).
+        v.licence = licence
+        v.print_ok = self.devices.print_job(licence["print_job"]).printed
+        self.go("collected")
 
     # --- faults ------------------------------------------------------------------------------
     def failed(self, exc: BaseException) -> None:

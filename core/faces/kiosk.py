@@ -14,17 +14,20 @@ only what its own current journey produced (Journeys): the same rules in-process
 through the hub, where one kiosk's token is all an intruder on the LAN may hold."""
 from __future__ import annotations
 
+import hmac
 import threading
 import weakref
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from .. import codes
+from .. import bill_numbers, codes
 from ..applications import resident_view
 from ..attachments import decode_page
 from ..clock import iso
-from ..errors import NotFound, PermissionDenied
+from ..errors import (InvalidState, NafithaError, NotFound, PermissionDenied,
+                      ValidationError)
 from ..printing import KINDS as PRINT_KINDS
+from ..sealing import PersonalDataGone
 from . import (PAGE_BODY_BYTES, BatchReport, Bounds, Code, Fields, Lang, PageData, Pin, Query,
                Text, operation)
 from .device import DeviceFace
@@ -33,6 +36,7 @@ from .printing import CameOut
 Priority = Annotated[str, Bounds(max_length=20)]
 DocKey = Annotated[str, Bounds(min_length=1, max_length=32)]
 MediaType = Annotated[str, Bounds(max_length=40)]
+NationalId = Annotated[str, Bounds(max_length=32)]
 
 # A kiosk's journey: what it produced or took up in the last JOURNEY_MINUTES (a resident's
 # whole visit, a slow card payment included, is far shorter; the kiosk wipes a visit after
@@ -44,6 +48,11 @@ KIOSK_PRINTS = ("ticket", "application", "receipt")
 # Application look-ups a minute from one kiosk: a resident types a number or shows a slip
 # now and then; walking the numbers is slowed to what a person could do at the screen.
 LOOKUPS_PER_MINUTE = 10
+# Why a licence cannot be collected at the kiosk (collect_licence), by application state; a
+# licence already issued is `already_issued` whatever the state says.
+COLLECT_REFUSALS = {"draft": "unknown", "submitted": "not_paid", "paid": "not_approved",
+                    "withdrawn": "cancelled", "rejected": "rejected",
+                    "issued": "already_issued"}
 
 
 class Journeys:
@@ -89,6 +98,14 @@ class Journeys:
 
 _JOURNEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # office -> Journeys
 _JOURNEYS_LOCK = threading.Lock()
+
+
+def _refused(reason: str, app: dict, bill: str | None = None) -> InvalidState:
+    """A licence not collected, and why (COLLECT_REFUSALS); `bill`: the open bill's number
+    the resident pays it with."""
+    return InvalidState(f"the licence of application {app['number']} cannot be collected: "
+                        f"{reason.replace('_', ' ')}", reason=reason, state=app["state"],
+                        **({"bill": bill} if bill else {}))
 
 
 def not_your_journey(what: str) -> PermissionDenied:
@@ -279,6 +296,88 @@ class KioskFace(DeviceFace):
             raise not_your_journey(f"the payment of application {application}")
         with self.office.acting_as(self.cashier):
             return self.office.printing.issue_licence(app_id, lang, self.printer)
+
+    # --- collecting a licence paid elsewhere (docs/bills.md, "At the kiosk") -----------------
+    # National IDs are guessed: as slowly as the look-ups.
+    @operation(retry="keyed", per_minute=LOOKUPS_PER_MINUTE)
+    def collect_licence(self, reference: Query, lang: Lang,
+                        national_id: NationalId | None = None) -> dict:
+        """Issue the licence of an application paid by any channel (a network, the counter,
+        a kiosk) and approved, and queue its original on this kiosk's printer, in one
+        transaction: {number, application_number, service_code, print_job}. `reference` is
+        the code of the application slip (NFA:office:number: holding the slip is enough) or
+        a bill number, which needs the applicant's national ID. Refused, changing nothing:
+        a bill number that does not read (ValidationError, reason malformed or
+        bad_check_digit; national_id_required without the ID); NotFound, reason unknown (no
+        such application or bill, or the ID is not the applicant's: the same answer) or
+        other_office; InvalidState, reason not_paid (with its open `bill`), not_approved,
+        already_issued, cancelled or rejected."""
+        app = self._collected_application(reference.strip(), national_id)
+        refusal = self._collect_refusal(app)
+        if refusal is not None:
+            raise refusal
+        try:
+            with self.office.acting_as(self.cashier):
+                licence = self.office.printing.issue_licence(app["id"], lang, self.printer)
+        except InvalidState as exc:
+            if "licence" not in exc.details:
+                raise
+            # Issued meanwhile (the counter, another kiosk): the original is there.
+            raise _refused("already_issued", app) from None
+        return {"number": licence["number"], "application_number": app["number"],
+                "service_code": app["service_code"], "print_job": licence["print_job"]}
+
+    def _collected_application(self, reference: str, national_id: str | None) -> dict:
+        """The application a slip's code or a bill number (with the applicant's national
+        ID) names, or the refusal."""
+        unknown = NotFound("no such application or bill here, or the national ID is not the "
+                           "applicant's", reason="unknown")
+        parsed = codes.parse(reference)
+        if parsed is not None:
+            kind, office, number = parsed
+            if kind != "application":
+                raise unknown
+            if office != self.settings.office.code:
+                raise NotFound(f"slip of office {office}", reason="other_office",
+                               other_office=office)
+            try:
+                return self.office.applications.row(number.strip().upper())
+            except NotFound:
+                raise unknown from None
+        office, _device, _sequence = bill_numbers.parse(reference)
+        if office != self.settings.office.code:
+            raise NotFound(f"bill of office {office}", reason="other_office",
+                           other_office=office)
+        if not (national_id or "").strip():
+            # A bill number is printed on bank receipts and shown in bank apps: it alone
+            # does not hand out the licence.
+            raise ValidationError("a bill number needs the applicant's national ID",
+                                  field="national_id", reason="national_id_required")
+        try:
+            bill = self.office.bills.get(reference)
+            app = self.office.applications.row(bill["application_id"])
+            held = self.office.applications.fields_of(app).get("national_id") or ""
+        except (NotFound, PersonalDataGone):  # no such bill, or the applicant's data erased
+            raise unknown from None
+        if not hmac.compare_digest(held.encode(), national_id.strip().encode()):
+            raise unknown
+        return app
+
+    def _collect_refusal(self, app: dict) -> NafithaError | None:
+        """Why the application's licence is not to be collected now, or None."""
+        if self.office.licences.summary_for(app["id"]) is not None:
+            return _refused("already_issued", app)
+        reason = COLLECT_REFUSALS.get(app["state"])
+        if reason is None and not app["paid_at"]:
+            reason = "not_paid"  # approved, waiting for its fee
+        if reason == "unknown":
+            return NotFound("no such application or bill here, or the national ID is not the "
+                            "applicant's", reason="unknown")
+        if reason == "not_paid":
+            bill = self.office.bills.for_application(app["id"])
+            return _refused(reason, app, bill["number"] if bill and bill["state"] == "open"
+                            else None)
+        return _refused(reason, app) if reason else None
 
     # --- printing ---------------------------------------------------------------------------
     @operation(retry="keyed", scope="own_journey")

@@ -1,9 +1,9 @@
-"""Start: what would you like to do? Four large choices."""
+"""Start: what would you like to do? Five large choices."""
 from __future__ import annotations
 
 from ui.screens import AppScreen, ViewModel, load_kv
 
-CHOICES = ("ticket", "apply", "verify", "status")
+CHOICES = ("ticket", "apply", "verify", "status", "collect")
 
 
 class HomeViewModel(ViewModel):

@@ -39,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from core.queue import PRIORITIES as QUEUE_PRIORITIES  # noqa: E402
 from core.sealing import DataKey, data_key_path, unseal  # noqa: E402
 from testing.pilot_client import PilotError  # noqa: E402
 from testing.xvfb import Xvfb  # noqa: E402
@@ -54,7 +55,7 @@ finally:
 
 MEMORY_GROWTH_MAX_PCT = 10.0
 MIX = ("apply", "ticket", "verify")
-PRIORITIES = ("normal", "elderly", "disabled", "pregnant")
+PRIORITIES = ("normal", *QUEUE_PRIORITIES)  # a resident may also take no priority
 TICKET_SERVICES = ("residence-certificate", "building-permit-small", "excavation-permit")
 NAMES = {"ar": ("فاطمة علي", "محمد حسن", "زينب جاسم"),
          "en": ("Mariam Hasan", "Ali Ahmed", "Sara Yusuf")}

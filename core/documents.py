@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
+from pathlib import Path
 
-from . import codes
+from . import codes, private_files
 from .errors import InvalidState, ValidationError
 from .printing import SLIP_STATES
 from .sealing import PersonalDataGone
 
 KINDS = ("ticket", "receipt", "licence", "application", "z_report")
+SLIP_KEY_BYTES = 32
 
 
 def _office(office) -> dict:
@@ -86,8 +90,49 @@ def application(office, application_id: str) -> dict:
             "paid_receipt": live["receipt_number"] if paid and live else None,
             "next_step": next_step(app),
             "documents": [{"ar": d.ar, "en": d.en} for d in service.documents],
-            "qr_text": codes.application_code(office.settings.office.code, app["number"]),
+            "qr_text": slip_code(office, app["number"]),
             "bill": _open_bill(office, app["id"])}
+
+
+def slip_key_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "keys" / "slip.key"
+
+
+def slip_secret(data_dir: Path) -> bytes:
+    """The office's slip secret (keys/slip.key, 32 random bytes, 0600), made on first use.
+    Every process on one store gets the same: each drafts its own under a private name
+    (O_CREAT|O_EXCL, 0600, synced) and links it into place, which fails if another got
+    there first; the loser reads the winner's. The file never shows half-written."""
+    path = slip_key_path(data_dir)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        draft = path.with_name(f".slip.key.{os.getpid()}.{secrets.token_hex(8)}")
+        fd = os.open(draft, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        try:
+            os.write(fd, secrets.token_bytes(SLIP_KEY_BYTES))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(draft, path)
+            private_files.fsync_directory(path.parent)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            draft.unlink()
+    secret = path.read_bytes()
+    if len(secret) != SLIP_KEY_BYTES:
+        raise InvalidState(f"{path} is not a slip key ({len(secret)} bytes, not "
+                           f"{SLIP_KEY_BYTES}): restore it from the backup, or delete it (the "
+                           f"slips printed before then are collected with the national ID)",
+                           path=str(path))
+    return secret
+
+
+def slip_code(office, application_number: str) -> str:
+    """The code the application's slip prints: NFA:office:number:token (core/codes)."""
+    token = codes.collect_token(slip_secret(office.settings.data_dir), application_number)
+    return codes.application_code(office.settings.office.code, application_number, token)
 
 
 def _open_bill(office, application_id: str) -> dict | None:

@@ -29,7 +29,7 @@ PAYMENT_ENDINGS = ("declined", "timeout", "cancelled", "offline", "pending")
 # that does not read), said on the collect screen with what to do.
 COLLECT_PROBLEMS = ("unknown", "other_office", "not_paid", "not_approved", "already_issued",
                     "cancelled", "rejected", "malformed", "bad_check_digit",
-                    "national_id_required")
+                    "national_id_required", "slip_needs_national_id")
 
 
 @dataclass
@@ -55,6 +55,7 @@ class Visit:
     verification: dict | None = None
     typed: str = ""  # application number typed on the status screen
     found: dict | None = None
+    found_code: str | None = None  # the slip's code it was found by (its token collects)
     status_problem: str | None = None  # "not_found" | "other_office"
     # Collecting a licence: the bill number and national ID typed, the field the keyboard
     # types into, why it was refused (COLLECT_PROBLEMS) and the bill to pay it with.
@@ -358,8 +359,9 @@ class KioskFlow(DocumentSteps):
                 v.found = self.backend.application(reference)
             else:
                 v.found = self.backend.find_application(v.typed)
+            v.found_code = reference.strip() if reference is not None else None
         except NotFound as exc:
-            v.found = None
+            v.found = v.found_code = None
             v.status_problem = "other_office" if exc.details.get("other_office") else "not_found"
             return
         v.status_problem = None
@@ -385,23 +387,42 @@ class KioskFlow(DocumentSteps):
     def collect(self, reference: str | None = None) -> None:
         """`reference` scanned from the slip, or the bill number and national ID typed: the
         licence issued and printed here, or why not, said on the screen."""
-        v, scanned = self.visit, reference is not None
-        if scanned:
+        v = self.visit
+        if reference is not None:
             self._collect(reference, None)
+            self._ask_national_id(reference)
         else:
             self._collect(v.bill_typed.strip(), v.national_id_typed.strip())
-        if scanned and v.collect_problem == "national_id_required":
-            # The bill's QR was scanned: the number is filled in; the ID is still needed.
-            v.bill_typed, v.collect_field = reference.strip().upper(), "national_id"
 
     @slow
     def collect_found(self) -> None:
-        """Status screen: print the licence of the application found (approved and paid)."""
-        code = codes.application_code(self.backend.settings.office.code,
-                                      self.visit.found["number"])
+        """Status screen: print the licence of the application found (approved and paid);
+        found by typing its number, or by a code that is not its slip's, the national ID is
+        asked on the collect screen."""
+        v = self.visit
+        code = v.found_code
+        parsed = codes.parse(code) if code else None
+        if parsed is None or parsed[2] != v.found["number"]:
+            code = codes.application_code(self.backend.settings.office.code,
+                                          v.found["number"])
         self._collect(code, None)
-        if self.visit.licence is None:
+        self._ask_national_id(code)
+        if v.licence is None:
             self.go("collect")  # the refusal, said where the resident can try another way
+
+    def _ask_national_id(self, reference: str) -> None:
+        """A bill's QR, or a slip's code without a token that holds, was refused for want of
+        the national ID: its number is filled in and the keyboard types the ID."""
+        v = self.visit
+        if v.collect_problem != "national_id_required":
+            return
+        parsed = codes.parse(reference)
+        if parsed is None:  # a bill number
+            v.bill_typed = reference.strip().upper()
+        else:  # the code without its token (it did not hold)
+            v.bill_typed = codes.application_code(parsed[1], parsed[2])
+            v.collect_problem = "slip_needs_national_id"
+        v.collect_field = "national_id"
 
     def _collect(self, reference: str, national_id: str | None) -> None:
         v = self.visit

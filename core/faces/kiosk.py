@@ -20,7 +20,7 @@ import weakref
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from .. import bill_numbers, codes
+from .. import bill_numbers, codes, documents
 from ..applications import resident_view
 from ..attachments import decode_page
 from ..clock import iso
@@ -106,6 +106,12 @@ def _refused(reason: str, app: dict, bill: str | None = None) -> InvalidState:
     return InvalidState(f"the licence of application {app['number']} cannot be collected: "
                         f"{reason.replace('_', ' ')}", reason=reason, state=app["state"],
                         **({"bill": bill} if bill else {}))
+
+
+def _unknown() -> NotFound:
+    """No such application or bill, or a national ID not the applicant's: one answer."""
+    return NotFound("no such application or bill here, or the national ID is not the "
+                    "applicant's", reason="unknown")
 
 
 def not_your_journey(what: str) -> PermissionDenied:
@@ -305,13 +311,16 @@ class KioskFace(DeviceFace):
         """Issue the licence of an application paid by any channel (a network, the counter,
         a kiosk) and approved, and queue its original on this kiosk's printer, in one
         transaction: {number, application_number, service_code, print_job}. `reference` is
-        the code of the application slip (NFA:office:number: holding the slip is enough) or
-        a bill number, which needs the applicant's national ID. Refused, changing nothing:
-        a bill number that does not read (ValidationError, reason malformed or
-        bad_check_digit; national_id_required without the ID); NotFound, reason unknown (no
-        such application or bill, or the ID is not the applicant's: the same answer) or
-        other_office; InvalidState, reason not_paid (with its open `bill`), not_approved,
-        already_issued, cancelled or rejected."""
+        the code of the application slip (NFA:office:number:token; holding the slip is
+        enough: its token is keyed with the office's slip secret) or a bill number. A bill
+        number, or an application's code without a token that holds (typed, made on a phone
+        from a known number, a receipt's), needs the applicant's national ID. Refused,
+        changing nothing: a bill number that does not read (ValidationError, reason
+        malformed or bad_check_digit); national_id_required (ValidationError) when the ID is
+        needed and missing; NotFound, reason unknown (no such application or bill, or the ID
+        is not the applicant's: the same answer) or other_office; InvalidState, reason
+        not_paid (with its open `bill`), not_approved, already_issued, cancelled or
+        rejected."""
         app = self._collected_application(reference.strip(), national_id)
         refusal = self._collect_refusal(app)
         if refusal is not None:
@@ -328,39 +337,50 @@ class KioskFace(DeviceFace):
                 "service_code": app["service_code"], "print_job": licence["print_job"]}
 
     def _collected_application(self, reference: str, national_id: str | None) -> dict:
-        """The application a slip's code or a bill number (with the applicant's national
-        ID) names, or the refusal."""
-        unknown = NotFound("no such application or bill here, or the national ID is not the "
-                           "applicant's", reason="unknown")
+        """The application a slip's code (its token holding, or with the applicant's
+        national ID) or a bill number (with the ID) names, or the refusal."""
         parsed = codes.parse(reference)
         if parsed is not None:
             kind, office, number = parsed
             if kind != "application":
-                raise unknown
+                raise _unknown()
             if office != self.settings.office.code:
                 raise NotFound(f"slip of office {office}", reason="other_office",
                                other_office=office)
-            try:
-                return self.office.applications.row(number.strip().upper())
-            except NotFound:
-                raise unknown from None
+            secret = documents.slip_secret(self.settings.data_dir)
+            if codes.token_holds(secret, number, codes.token_of(reference)):
+                try:
+                    return self.office.applications.row(number)
+                except NotFound:
+                    raise _unknown() from None
+            # No token, or a forged one: the number alone is guessable (they are sequential).
+            return self._applicants(lambda: self.office.applications.row(number),
+                                    national_id, "an application's code without its slip's "
+                                    "token")
         office, _device, _sequence = bill_numbers.parse(reference)
         if office != self.settings.office.code:
             raise NotFound(f"bill of office {office}", reason="other_office",
                            other_office=office)
+        # A bill number is printed on bank receipts and shown in bank apps: it alone does
+        # not hand out the licence.
+        return self._applicants(
+            lambda: self.office.applications.row(self.office.bills.get(reference)
+                                                 ["application_id"]),
+            national_id, "a bill number")
+
+    def _applicants(self, find, national_id: str | None, what: str) -> dict:
+        """The application find() gives when `national_id` is its applicant's; refused
+        (national_id_required, or unknown: the same answer as no such application)."""
         if not (national_id or "").strip():
-            # A bill number is printed on bank receipts and shown in bank apps: it alone
-            # does not hand out the licence.
-            raise ValidationError("a bill number needs the applicant's national ID",
+            raise ValidationError(f"{what} needs the applicant's national ID",
                                   field="national_id", reason="national_id_required")
         try:
-            bill = self.office.bills.get(reference)
-            app = self.office.applications.row(bill["application_id"])
+            app = find()
             held = self.office.applications.fields_of(app).get("national_id") or ""
-        except (NotFound, PersonalDataGone):  # no such bill, or the applicant's data erased
-            raise unknown from None
+        except (NotFound, PersonalDataGone):  # none, or the applicant's data erased
+            raise _unknown() from None
         if not hmac.compare_digest(held.encode(), national_id.strip().encode()):
-            raise unknown
+            raise _unknown()
         return app
 
     def _collect_refusal(self, app: dict) -> NafithaError | None:
@@ -371,8 +391,7 @@ class KioskFace(DeviceFace):
         if reason is None and not app["paid_at"]:
             reason = "not_paid"  # approved, waiting for its fee
         if reason == "unknown":
-            return NotFound("no such application or bill here, or the national ID is not the "
-                            "applicant's", reason="unknown")
+            return _unknown()
         if reason == "not_paid":
             bill = self.office.bills.for_application(app["id"])
             return _refused(reason, app, bill["number"] if bill and bill["state"] == "open"

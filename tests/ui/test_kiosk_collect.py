@@ -1,16 +1,17 @@
 """Collecting a licence at the real kiosk, by touch, in Arabic and in English: a building
 permit approved by the back office and paid through a payment network (the bill_payment
-central relays: office.bills.apply_payment) is collected by scanning its slip, or by typing
-its bill number and the applicant's national ID; the licence prints on the kiosk's printer.
-Every bad input is refused with its reason in the resident's language and changes nothing
-(no licence, no print job)."""
+central relays: office.bills.apply_payment) is collected by scanning its slip (its QR's token
+shows the slip itself is there), or by typing its bill number and the applicant's national
+ID; a code made from the application's number alone asks for the ID like a bill's QR. The
+licence prints on the kiosk's printer. Every bad input is refused with its reason in the
+resident's language and changes nothing (no licence, no print job)."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from core import bill_numbers, codes
+from core import bill_numbers, codes, documents
 
 from kiosk_rig import PERSON, KioskRig
 
@@ -70,6 +71,11 @@ def permit(rig, office):
     return make
 
 
+def slip(office, app: dict) -> str:
+    """The QR the application's slip printed when it was submitted (code and token)."""
+    return documents.slip_code(office, app["number"])
+
+
 def in_language(rig, text: str) -> None:
     assert text.strip()
     assert bool(ARABIC.search(text)) == (rig.lang == "ar"), text
@@ -120,7 +126,8 @@ def assert_printed(rig, office, app, jobs_before: int) -> None:
 def test_collect_a_network_paid_permit_by_scanning_the_slip(rig, office, permit):
     app, _ = permit()
     before, jobs = counts(office), len(rig.printer.jobs)
-    rig.show_qr(codes.application_code("MUH", app["number"]))
+    assert slip(office, app) == documents.application(office, app["id"])["qr_text"]
+    rig.show_qr(slip(office, app))
     rig.pilot.tap("home:collect")
     assert_printed(rig, office, app, jobs)
     assert counts(office) == (before[0] + 1, before[1] + 1)
@@ -137,7 +144,7 @@ def test_collect_by_typing_the_bill_number_and_national_id(rig, office, permit):
 def test_print_my_licence_from_the_status_screen(rig, office, permit):
     app, bill = permit()
     jobs = len(rig.printer.jobs)
-    rig.show_qr(codes.application_code("MUH", app["number"]))
+    rig.show_qr(slip(office, app))
     rig.pilot.tap("home:status")
     state = rig.wait_screen("status_result", timeout_s=30)
     assert state["flags"]["can_collect"] is True
@@ -188,12 +195,10 @@ def test_not_paid_not_approved_issued_cancelled_and_another_office(rig, office, 
                     typed=(bill["number"], PERSON[rig.lang]["national_id"]))
     assert state["texts"]["problem_bill"] == bill["number"]  # what to pay with
     waiting, _ = permit(approve=False)
-    refused(rig, office, "not_approved", scanned=codes.application_code("MUH",
-                                                                        waiting["number"]))
+    refused(rig, office, "not_approved", scanned=slip(office, waiting))
     issued, _ = permit()
     office.licences.issue(issued["id"])  # at the counter
-    refused(rig, office, "already_issued", scanned=codes.application_code("MUH",
-                                                                          issued["number"]))
+    refused(rig, office, "already_issued", scanned=slip(office, issued))
     withdrawn, cancelled_bill = permit(approve=False, pay=False)
     office.applications.withdraw(withdrawn["id"], "changed my mind")
     assert office.bills.get(cancelled_bill["number"])["state"] == "cancelled"
@@ -201,3 +206,28 @@ def test_not_paid_not_approved_issued_cancelled_and_another_office(rig, office, 
             typed=(cancelled_bill["number"], PERSON[rig.lang]["national_id"]))
     refused(rig, office, "other_office",
             scanned=codes.application_code("ZZZ", unpaid["number"]))
+
+
+def test_a_code_made_from_the_number_asks_for_the_national_id(rig, office, permit):
+    """The application's number alone (no token: what anyone can put in a QR on a phone)
+    fills in the code and asks for the ID, in the resident's language; nothing prints until
+    the applicant's own ID is typed."""
+    app, _ = permit()
+    before, jobs = counts(office), len(rig.printer.jobs)
+    code = codes.application_code("MUH", app["number"])
+    rig.show_qr(code)
+    rig.pilot.tap("home:collect")
+    state = rig.pilot.wait_until(
+        lambda s: not s["busy"] and s["visit"]["collect_problem"], timeout_s=30)
+    rig.show_scene()
+    assert state["screen"] == "collect"
+    assert state["visit"]["collect_problem"] == "slip_needs_national_id"
+    in_language(rig, state["texts"]["problem"])
+    assert (state["texts"]["bill"], state["flags"]["field"]) == (code, "national_id")
+    assert state["flags"]["can_collect"] is False
+    assert counts(office) == before and len(rig.printer.jobs) == jobs
+    rig.pilot.screenshot(rig.tmp / f"collect-slip-needs-id-{rig.lang}.png")
+    rig.pilot.type(PERSON[rig.lang]["national_id"])
+    rig.pilot.tap("collect")
+    assert_printed(rig, office, app, jobs)
+    assert counts(office) == (before[0] + 1, before[1] + 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import codes
+from core import documents
 
 from goldens import check_goldens
 from kiosk_rig import PERSON, KioskRig
@@ -153,7 +153,7 @@ def collect_journey(rig, shoot):
     shoot("collect-refused")
     p.tap("back")
     rig.wait_screen("home")
-    rig.show_qr(codes.application_code("MUH", paid["number"]))
+    rig.show_qr(printed_slip_code(rig, paid["number"]))
     p.tap("home:status")
     rig.wait_screen("status_result", timeout_s=30)
     rig.show_scene()
@@ -179,3 +179,12 @@ def test_every_screen_matches_its_golden(lang, xvfb_display, tmp_path):
         journey(rig, shoot)
     problems = check_goldens("kiosk", shots, names, lang)
     assert not problems, "\n".join(problems)
+
+
+def printed_slip_code(rig, number: str) -> str:
+    """The QR the application's slip carries (with its collect token, core/documents.py)."""
+    office = rig.office()
+    try:
+        return documents.slip_code(office, number)
+    finally:
+        office.close()

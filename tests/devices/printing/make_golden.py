@@ -66,7 +66,9 @@ def samples() -> dict[str, tuple[str, dict]]:
                    "documents": [{"ar": "البطاقة الذكية (الهوية)", "en": "Smart card (ID)"},
                                  {"ar": "عقد الإيجار أو وثيقة ملكية العقار",
                                   "en": "Lease contract or title deed"}],
-                   "qr_text": "NFA:MUH:MUH-D01-A2026-000044"}
+                   # the slip's code carries its token (core/codes.py; this one keyed with
+                   # bytes(range(32))): holding the slip is what collects the licence
+                   "qr_text": "NFA:MUH:MUH-D01-A2026-000044:K5JE44KQJ2XE"}
     # A review-required service paid at the kiosk: it waits for the review.
     application_review = {**application, "application_number": "MUH-D01-A2026-000043",
                           "service_ar": "رخصة بناء أقل من 50 م²",
@@ -78,7 +80,7 @@ def samples() -> dict[str, tuple[str, dict]]:
                                         {"ar": "وثيقة ملكية العقار", "en": "Title deed"},
                                         {"ar": "المخطط الهندسي المعتمد",
                                          "en": "Approved engineering drawing"}],
-                          "qr_text": "NFA:MUH:MUH-D01-A2026-000043"}
+                          "qr_text": "NFA:MUH:MUH-D01-A2026-000043:WW6B6C3DCW4W"}
     licence = {**OFFICE, "title_ar": "شهادة إثبات سكن", "title_en": "Residence certificate",
                "number": "MUH-2026-D01-000042", "licence_type": "RES",
                "holder_name": "فاطمة عبدالله الحداد", "national_id": "850101239",

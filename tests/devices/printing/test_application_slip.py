@@ -54,6 +54,8 @@ def test_unpaid_instant_application_says_pay_at_the_counter(office, submit_valid
     assert data["application_number"] == app["number"]
     assert codes.parse(data["qr_text"]) == ("application", office.settings.office.code,
                                             app["number"])
+    assert codes.token_holds(documents.slip_secret(office.settings.data_dir), app["number"],
+                             codes.token_of(data["qr_text"]))
     assert (data["paid"], data["paid_receipt"], data["next_step"]) == (False, None, "pay")
     assert (data["fee_minor"], data["currency"]) == (1000, "BHD")
     assert data["documents"] == [{"ar": d.ar, "en": d.en} for d in service.documents]
@@ -155,6 +157,8 @@ def test_slip_renders_and_its_qr_decodes(office, submit_valid, lang, width):
     assert sorted(qr_texts(image)) == sorted([data["qr_text"], data["bill"]["number"]])
     assert codes.parse(data["qr_text"]) == ("application", office.settings.office.code,
                                             app["number"])
+    assert codes.token_holds(documents.slip_secret(office.settings.data_dir), app["number"],
+                             codes.token_of(data["qr_text"]))
 
 
 def test_enqueue_by_number_and_print_it(office, submit_valid):
@@ -170,8 +174,11 @@ def test_enqueue_by_number_and_print_it(office, submit_valid):
     assert transport.job_names[0].endswith("-application")
     (image,) = decode_raster(transport.sent[0].data)
     assert ImageChops.difference(image.convert("1"), rendered.convert("1")).getbbox() is None
+    # The slip's code with its token (what collects the licence at a kiosk), and the bill.
+    secret = documents.slip_secret(office.settings.data_dir)
     assert sorted(qr_texts(image)) == sorted([
-        codes.application_code(office.settings.office.code, app["number"]),
+        codes.application_code(office.settings.office.code, app["number"],
+                               codes.collect_token(secret, app["number"])),
         office.bills.for_application(app["id"])["number"]])
 
 

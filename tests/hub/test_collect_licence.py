@@ -1,12 +1,13 @@
 """Collecting a licence at the kiosk (KioskFace.collect_licence, docs/bills.md "At the
 kiosk"), in-process and through a hub: an approved permit paid through a network is issued
-and its original queued on this kiosk's printer, by the slip's code alone or by its bill
-number with the applicant's national ID; every refusal says why and changes nothing."""
+and its original queued on this kiosk's printer, by the slip's code alone (its token shows the
+slip was scanned) or by its bill number, or an application's code without that token, with
+the applicant's national ID; every refusal says why and changes nothing."""
 from __future__ import annotations
 
 import pytest
 
-from core import bill_numbers, codes
+from core import bill_numbers, codes, documents
 from core.errors import InvalidState, NotFound, ValidationError
 from core.faces.kiosk import LOOKUPS_PER_MINUTE
 
@@ -37,8 +38,10 @@ def permit(office, valid_fields, valid_nid):
     return make
 
 
-def slip(app: dict) -> str:
-    return codes.application_code("MUH", app["number"])
+def slip(office, app: dict) -> str:
+    """What the application's slip printed when it was submitted: its code with the token
+    (NFA:office:number:token; a rejected or issued application has no slip to print now)."""
+    return documents.slip_code(office, app["number"])
 
 
 def licences(office) -> int:
@@ -52,7 +55,9 @@ def licence_jobs(office) -> int:
 def test_collect_by_scanning_the_slip(kiosk, office, permit):
     app, _, _ = permit()
     assert app["state"] == "approved" and app["paid_at"]
-    got = kiosk.collect_licence(slip(app), "ar")
+    assert slip(office, app) == documents.application(office, app["id"])["qr_text"]
+    assert codes.token_of(slip(office, app))
+    got = kiosk.collect_licence(slip(office, app), "ar")
     licence = office.store.one("SELECT * FROM licences")
     assert licences(office) == 1 and licence["application_id"] == app["id"]
     assert got["number"] == licence["number"] and got["application_number"] == app["number"]
@@ -68,7 +73,7 @@ def test_collect_by_scanning_the_slip(kiosk, office, permit):
                               else f"{account}:{kiosk.printer}")
     # Once: a second scan is refused and nothing more prints.
     with pytest.raises(InvalidState) as refused:
-        kiosk.collect_licence(slip(app), "ar")
+        kiosk.collect_licence(slip(office, app), "ar")
     assert refused.value.details["reason"] == "already_issued"
     assert licences(office) == 1 and licence_jobs(office) == 1
 
@@ -98,11 +103,65 @@ def test_an_unknown_bill_and_a_wrong_national_id_get_the_same_answer(kiosk, offi
     wrong = refused(kiosk, db_state, NotFound, bill["number"], valid_nid(2))
     missing = refused(kiosk, db_state, NotFound, unknown_bill, national_id)
     assert wrong == missing and wrong["reason"] == "unknown"
-    no_app = refused(kiosk, db_state, NotFound, codes.application_code("MUH", "A2026-999999"))
-    assert no_app["reason"] == "unknown"
+    # No such application: by a code with its token, and by one without it and an ID.
+    no_app = refused(kiosk, db_state, NotFound, documents.slip_code(office, "A2026-999999"))
+    assert no_app == wrong
+    no_app = refused(kiosk, db_state, NotFound, codes.application_code("MUH", "A2026-999999"),
+                     national_id)
+    assert no_app == wrong
     ticket = refused(kiosk, db_state, NotFound, codes.ticket_code("MUH", "01ABC"))
     assert ticket["reason"] == "unknown"
     assert licences(office) == 0 and licence_jobs(office) == 0
+
+
+def forged_codes(office, app: dict, other: dict) -> dict[str, str]:
+    """Codes naming `app` that are not its slip's: what anyone can make from a number."""
+    token = codes.token_of(slip(office, app))
+    other_token = codes.token_of(slip(office, other))
+    changed = ("B" if token[0] == "A" else "A") + token[1:]
+    return {"no token": codes.application_code("MUH", app["number"]),
+            "wrong token": codes.application_code("MUH", app["number"], changed),
+            "another's token": codes.application_code("MUH", app["number"], other_token),
+            "another office's secret": codes.application_code(
+                "MUH", app["number"], codes.collect_token(bytes(32), app["number"]))}
+
+
+def test_a_forged_slip_code_needs_the_national_id(kiosk, office, permit, db_state):
+    """Application numbers are sequential: a code made from one (no token, a wrong one,
+    another application's, another secret's) does not hand out the licence without the
+    applicant's ID; neither does the receipt's code (it has no token)."""
+    app, _, _ = permit()
+    other, _, _ = permit(n=2)
+    payment = office.payments.live_for(app["id"])
+    receipt = documents.receipt(office, payment["id"])["qr_text"]
+    for what, forged in {**forged_codes(office, app, other), "receipt": receipt}.items():
+        assert codes.parse(forged) == ("application", "MUH", app["number"]), what
+        details = refused(kiosk, db_state, ValidationError, forged)
+        assert (details["reason"], details["field"]) == ("national_id_required",
+                                                         "national_id"), what
+        # The status look-up still reads it, and shows nothing personal.
+        shown = kiosk.application(forged)
+        assert shown["number"] == app["number"] and "fields" not in shown
+    assert licences(office) == 0 and licence_jobs(office) == 0
+
+
+def test_a_forged_slip_code_with_the_national_id(kiosk, office, permit, db_state,
+                                                 valid_nid):
+    """With a wrong ID: the answer of an unknown bill, word for word; with the applicant's
+    own ID it prints, as a bill number would."""
+    app, bill, national_id = permit()
+    other, _, _ = permit(n=2)
+    unknown = refused(kiosk, db_state, NotFound, bill["number"], valid_nid(9))
+    forged = forged_codes(office, app, other)
+    for what, code in forged.items():
+        assert refused(kiosk, db_state, NotFound, code, valid_nid(9)) == unknown, what
+        assert refused(kiosk, db_state, NotFound, code, valid_nid(2)) == unknown, what
+    assert licences(office) == 0 and licence_jobs(office) == 0
+    got = kiosk.collect_licence(forged["another's token"], "en", f" {national_id} ")
+    assert got["application_number"] == app["number"]
+    assert licences(office) == 1 and licence_jobs(office) == 1
+    assert office.store.one("SELECT application_id FROM licences")["application_id"] == \
+        app["id"]
 
 
 def test_a_bill_number_that_does_not_read_or_has_no_id(kiosk, office, permit, db_state):
@@ -120,12 +179,13 @@ def test_a_bill_number_that_does_not_read_or_has_no_id(kiosk, office, permit, db
 
 def test_not_paid_names_the_bill_to_pay_with(kiosk, office, permit, db_state):
     app, bill, national_id = permit(pay=False)
-    details = refused(kiosk, db_state, InvalidState, slip(app))
+    details = refused(kiosk, db_state, InvalidState, slip(office, app))
     assert (details["reason"], details["bill"]) == ("not_paid", bill["number"])
     details = refused(kiosk, db_state, InvalidState, bill["number"], national_id)
     assert details["reason"] == "not_paid"
     unapproved, _, _ = permit(approve=False, pay=False, n=3)  # neither
-    assert refused(kiosk, db_state, InvalidState, slip(unapproved))["reason"] == "not_paid"
+    assert refused(kiosk, db_state, InvalidState,
+                   slip(office, unapproved))["reason"] == "not_paid"
 
 
 def test_paid_but_still_with_the_back_office(kiosk, office, permit, db_state):
@@ -138,7 +198,8 @@ def test_paid_but_still_with_the_back_office(kiosk, office, permit, db_state):
 def test_already_issued_at_the_counter(kiosk, office, permit, db_state):
     app, _, _ = permit()
     office.licences.issue(app["id"])
-    assert refused(kiosk, db_state, InvalidState, slip(app))["reason"] == "already_issued"
+    assert refused(kiosk, db_state, InvalidState,
+                   slip(office, app))["reason"] == "already_issued"
     assert licence_jobs(office) == 0
 
 
@@ -150,7 +211,8 @@ def test_a_cancelled_bill_and_a_rejected_application(kiosk, office, permit, db_s
     assert details["reason"] == "cancelled"
     rejected, _, _ = permit(approve=False, pay=False, n=4)
     office.applications.reject(rejected["id"], "wrong parcel")
-    assert refused(kiosk, db_state, InvalidState, slip(rejected))["reason"] == "rejected"
+    assert refused(kiosk, db_state, InvalidState,
+                   slip(office, rejected))["reason"] == "rejected"
     assert licences(office) == 0
 
 

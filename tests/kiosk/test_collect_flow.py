@@ -1,12 +1,13 @@
 """The kiosk's "collect my licence" steps without a window (kiosk/flow.py over the real
-KioskFace, the printer faked): a scanned bill QR asks for the national ID and keeps the
-number; "Print my licence" on the status screen collects the licence found; a refusal
-lands on the collect screen with its reason and changes nothing."""
+KioskFace, the printer faked): a scanned bill QR, or a slip's code without its token, asks
+for the national ID and keeps the number; "Print my licence" on the status screen collects
+the licence found by its slip (by a typed number it asks for the ID); a refusal lands on the
+collect screen with its reason and changes nothing."""
 from __future__ import annotations
 
 import pytest
 
-from core import codes
+from core import codes, documents
 from core.faces.kiosk import KioskFace
 from kiosk.devices import PrintResult
 from kiosk.flow import KioskFlow
@@ -70,20 +71,76 @@ def test_a_scanned_bill_qr_asks_for_the_national_id_then_prints(flow, office, pe
     assert v.licence["application_number"] == app["number"]
 
 
+def slip(office, app: dict) -> str:
+    """The QR the application's slip prints (its code and token)."""
+    return documents.application(office, app["id"])["qr_text"]
+
+
 def test_print_my_licence_from_the_status_screen(flow, office, permit):
     app, _ = permit()
     flow.start("status")
-    flow.find(codes.application_code("MUH", app["number"]))
+    flow.find(slip(office, app))
     assert flow.screen == "status_result"
     flow.collect_found()
     assert flow.screen == "collected" and licences(office) == 1
+
+
+@pytest.mark.parametrize("how", ["typed", "untokened", "forged"])
+def test_print_my_licence_found_without_the_slip_asks_for_the_id(flow, office, permit,
+                                                                  valid_nid, db_state, how):
+    """Found by its typed number, or by a code anyone can make: the status shows, but the
+    licence waits for the applicant's national ID on the collect screen."""
+    app, _ = permit()
+    code = codes.application_code("MUH", app["number"])
+    flow.start("status")
+    if how == "typed":
+        flow.type_number(app["number"][-3:])
+        flow.find()
+    else:
+        flow.find(code if how == "untokened" else code + ":ABCDEFGHIJKL")
+    assert flow.screen == "status_result" and flow.visit.found["number"] == app["number"]
+    before = db_state()
+    flow.collect_found()
+    v = flow.visit
+    assert (flow.screen, v.collect_problem) == ("collect", "slip_needs_national_id")
+    assert (v.bill_typed, v.collect_field) == (code, "national_id")
+    assert db_state() == before and flow.devices.jobs == []
+    flow.type_collect(valid_nid(2))  # not the applicant's
+    flow.collect()
+    assert v.collect_problem == "unknown" and db_state() == before
+    flow.type_collect(valid_nid(1))
+    flow.collect()
+    assert flow.screen == "collected" and licences(office) == 1
+    assert v.licence["application_number"] == app["number"]
+
+
+def test_a_scanned_forged_slip_code_asks_for_the_id(flow, office, permit, valid_nid,
+                                                     db_state):
+    """Right number, no token or a wrong one or another application's: like a bill's QR."""
+    app, _ = permit()
+    other, _ = permit()
+    code = codes.application_code("MUH", app["number"])
+    for forged in (code, code + ":ABCDEFGHIJKL",
+                   code + ":" + codes.token_of(slip(office, other))):
+        flow.home()
+        flow.start("collect")
+        before = db_state()
+        flow.collect(forged)
+        v = flow.visit
+        assert (flow.screen, v.collect_problem) == ("collect", "slip_needs_national_id")
+        assert (v.bill_typed, v.collect_field) == (code, "national_id")
+        assert db_state() == before and flow.devices.jobs == []
+    flow.type_collect(valid_nid(1))
+    flow.collect()
+    assert flow.screen == "collected" and licences(office) == 1
+    assert flow.visit.licence["application_number"] == app["number"]
 
 
 def test_a_refusal_from_the_status_screen_is_said_on_the_collect_screen(flow, office,
                                                                        permit, db_state):
     app, bill = permit(pay=False)
     flow.start("status")
-    flow.find(codes.application_code("MUH", app["number"]))
+    flow.find(slip(office, app))
     before = db_state()
     flow.collect_found()
     assert (flow.screen, flow.visit.collect_problem) == ("collect", "not_paid")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
 
@@ -99,27 +98,10 @@ def slip_key_path(data_dir: Path) -> Path:
 
 
 def slip_secret(data_dir: Path) -> bytes:
-    """The office's slip secret (keys/slip.key, 32 random bytes, 0600), made on first use.
-    Every process on one store gets the same: each drafts its own under a private name
-    (O_CREAT|O_EXCL, 0600, synced) and links it into place, which fails if another got
-    there first; the loser reads the winner's. The file never shows half-written."""
+    """The office's slip secret (keys/slip.key, 32 random bytes, 0600), made on first use;
+    every process on one store gets the same (private_files.create_once)."""
     path = slip_key_path(data_dir)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        draft = path.with_name(f".slip.key.{os.getpid()}.{secrets.token_hex(8)}")
-        fd = os.open(draft, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        try:
-            os.write(fd, secrets.token_bytes(SLIP_KEY_BYTES))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(draft, path)
-            private_files.fsync_directory(path.parent)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        finally:
-            draft.unlink()
+    private_files.create_once(path, secrets.token_bytes(SLIP_KEY_BYTES))
     secret = path.read_bytes()
     if len(secret) != SLIP_KEY_BYTES:
         raise InvalidState(f"{path} is not a slip key ({len(secret)} bytes, not "

@@ -3,6 +3,7 @@ device and central cannot drift (central once left its database 0644 when --home
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 
@@ -24,6 +25,32 @@ def write_private(path: Path, data: bytes, *, overwrite: bool = True) -> None:
     os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_TRUNC
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+
+
+def create_once(path: Path, data: bytes) -> bool:
+    """Put `data` at `path` (0600, synced) unless a file is there already: whether this call
+    made it. For a secret several processes on one store may make at the same moment: each
+    drafts its own under a private name and links it into place, which fails for all but
+    the first, so no process ever reads the file half-written or a secret that lost."""
+    path = Path(path)
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}")
+    fd = os.open(draft, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(draft, path)
+        fsync_directory(path.parent)
+        return True
+    except FileExistsError:
+        return False  # another process made it first: theirs stands
+    finally:
+        draft.unlink()
 
 
 def fsync_directory(directory: Path) -> None:

@@ -113,11 +113,8 @@ class DataKey:
         except FileNotFoundError:
             if not create:
                 return None
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            try:
-                private_files.write_private(self.path, os.urandom(KEY_BYTES), overwrite=False)
-            except FileExistsError:
-                pass  # another process made it first: use theirs
+            # Never half-written to another process, never two keys (create_once).
+            private_files.create_once(self.path, os.urandom(KEY_BYTES))
             st = self.path.stat()
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         if stamp != self._stamp:

@@ -124,7 +124,7 @@ def test_losing_the_race_reads_the_winners_secret(tmp_path, monkeypatch):
     def link_after_them(src, dst):
         documents.slip_key_path(tmp_path).write_bytes(theirs)
         return real_link(src, dst)
-    monkeypatch.setattr(documents.os, "link", link_after_them)
+    monkeypatch.setattr(os, "link", link_after_them)
     assert documents.slip_secret(tmp_path) == theirs
     assert os.listdir(tmp_path / "keys") == ["slip.key"]
 

@@ -212,7 +212,10 @@ def test_central_refuses_sealed_values_without_their_key_per_event(world):
     assert "32 bytes" in post(server.url, token, bad).json()["message"]
     wrong = {**batch_of(muh, events), "keys": {app["id"]: "B" * 42 + "A"}}
     reply = post(server.url, token, wrong).json()
-    assert [r["id"] for r in reply["refused"]] == [submitted["id"]]
+    bill = next(e for e in events if e["type"] == "bill.issued")
+    # the application's bill builds on it, so it is refused with it (central/authority.py)
+    assert [(r["id"], r["code"]) for r in reply["refused"]] == [
+        (submitted["id"], "key_missing"), (bill["id"], "depends_on_refused")]
     assert "do not open" in reply["refused"][0]["reason"]
     with central.engine.connect() as conn:  # a refused event's key is not kept
         assert conn.execute(sa.select(sa.func.count()).select_from(resident_keys)).scalar() == 0
@@ -220,7 +223,8 @@ def test_central_refuses_sealed_values_without_their_key_per_event(world):
     keyless = {**batch_of(muh, events), "keys": {}}
     reply = post(server.url, token, keyless).json()
     assert reply["refused"][0]["code"] == "key_missing"
-    assert central.rejections()[0]["event_id"] == submitted["id"]
+    # newest first: the bill refused with it, then the application itself
+    assert [r["event_id"] for r in central.rejections()[:2]] == [bill["id"], submitted["id"]]
     # the device's agent sends the key: accepted on the operator's retry
     SyncAgent(muh).once()
     muh.retry_held_event("all", "sara")

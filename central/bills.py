@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import io
 import json
+import os
 import re
 import secrets
 from datetime import UTC
@@ -36,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 import core.bill_numbers as bill_numbers  # noqa: PLR0402  (tests/test_layering.py reads the module)
 from core.clock import iso, parse_iso
 from core.errors import ValidationError
-from core.private_files import write_private
+from core.private_files import create_once, write_private
 from sync.protocol import canonical_json
 
 from .db import applications, bill_notifications, bill_refusals, bills, settlement_lines
@@ -113,14 +114,25 @@ class Bills:
     def __init__(self, central):
         self.central = central
         self.key_path = central.home / KEY_FILE
+        self._held = (None, b"")  # (the file's stamp, its secret): read again when it changes
 
     # --- the shared secret --------------------------------------------------------------------
     def secret(self, rotate: bool = False) -> bytes:
-        """The shared secret (hex in home/biller.key, 0600), made on first use; `rotate`
-        replaces it (the networks must be given the new one)."""
-        if rotate or not self.key_path.exists():
-            write_private(self.key_path, (secrets.token_hex(32) + "\n").encode())
-        return self.key_path.read_text().strip().encode()
+        """The shared secret (hex in home/biller.key, 0600), made on first use (once, however
+        many workers ask at the same moment); `rotate` replaces it whole (the networks must be
+        given the new one). Read from the file only when it changed: every call checks it."""
+        fresh = (secrets.token_hex(32) + "\n").encode()
+        if rotate:
+            draft = self.key_path.with_name(f".{KEY_FILE}.{secrets.token_hex(8)}")
+            write_private(draft, fresh, overwrite=False)
+            os.replace(draft, self.key_path)  # never seen half-written by a worker
+        else:
+            create_once(self.key_path, fresh)
+        st = self.key_path.stat()
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if stamp != self._held[0]:
+            self._held = (stamp, self.key_path.read_text().strip().encode())
+        return self._held[1]
 
     def verify(self, message: bytes, signature: str | None) -> None:
         """Refuses (401) a call whose X-Biller-Signature is not the HMAC of `message`."""

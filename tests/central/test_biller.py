@@ -125,6 +125,31 @@ def test_the_secret_is_kept_private_and_rotates(world):
     assert world.inquire(number).status_code == 401  # the old secret no longer works
 
 
+def test_every_worker_sees_one_secret_and_its_rotation(world, tmp_path):
+    """Each uvicorn worker has its own Bills: the first use makes one secret whoever asks
+    first, and a rotation made by one (or by the CLI) is what the others check next."""
+    from central.bills import Bills
+
+    class Home:
+        home = tmp_path / "home"
+    Home.home.mkdir()
+    workers = [Bills(Home) for _ in range(6)]
+    barrier, seen = threading.Barrier(6), []
+
+    def first_use(bills):
+        barrier.wait()
+        seen.append(bills.secret())
+    threads = [threading.Thread(target=first_use, args=(b,)) for b in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(seen)) == 1 and len(seen[0]) == 64
+    rotated = workers[0].secret(rotate=True)
+    assert rotated != seen[0] and {b.secret() for b in workers} == {rotated}
+    assert sorted(p.name for p in Home.home.iterdir()) == ["biller.key"]  # no draft left
+
+
 # --- inquiry ----------------------------------------------------------------------------------
 def test_inquiry_masks_the_name(world):
     number = world.add_bill(1)

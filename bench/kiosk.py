@@ -62,7 +62,7 @@ NAMES = {"ar": ("فاطمة علي", "محمد حسن", "زينب جاسم"),
 # Residence certificate answers after name, CPR and phone: block, road, building.
 ADDRESS = ("208", "2811", "1234")
 MAX_FAILED_JOURNEYS = 5
-QUICK = {"launches": 2, "journeys": 9, "warmup": 3, "sample_every": 3}
+QUICK = {"launches": 2, "journeys": 6, "warmup": 3, "sample_every": 3}
 
 
 # --- cold start ---------------------------------------------------------------------------
@@ -400,7 +400,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sample-every", type=int, default=50)
     parser.add_argument("--lang", default="ar", choices=("ar", "en"))
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 2 launches, 9 journeys, warm-up 3")
+                        help="smoke run: 2 launches, 6 journeys, warm-up 3")
     args = parser.parse_args(argv)
     if args.quick:
         for key, value in QUICK.items():

@@ -406,8 +406,14 @@ class PilotServer:
 
     # -- commands (on the connection thread) -----------------------------------------------
 
-    def cmd_tap(self, id: str) -> None:
-        self.press(id)
+    def cmd_tap(self, id: str, times: int = 1) -> None:
+        """`times` taps in a row, as quickly as a person's (a key held down to delete a
+        word): the app settles once, after the last."""
+        if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= 500:
+            raise PilotCommandError(f"times must be a whole number from 1 to 500, not "
+                                    f"{times!r}")
+        for _ in range(times):
+            self.press(id)
         self.settle()
 
     def cmd_long_press(self, id: str, seconds: float = 1.0) -> None:

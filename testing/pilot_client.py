@@ -157,9 +157,13 @@ class Pilot:
 
     # -- commands --------------------------------------------------------------------------
 
-    def tap(self, id: str) -> None:
-        """Touch down and up on the centre of the visible widget whose pilot_id is `id`."""
-        self._request("tap", id=id)
+    def tap(self, id: str, times: int = 1) -> None:
+        """Touch down and up on the centre of the visible widget whose pilot_id is `id`;
+        `times` in a row, settling once after the last."""
+        if type(times) is int and times == 1:  # (True == 1: the pilot refuses it)
+            self._request("tap", id=id)
+        else:
+            self._request("tap", id=id, times=times)
 
     def long_press(self, id: str, seconds: float = 1.0) -> None:
         self._request("long_press", id=id, seconds=seconds, timeout_s=COMMAND_TIMEOUT_S + seconds)

@@ -67,6 +67,19 @@ def test_the_window_touch_listener_sees_every_tap(pilot):
     assert pilot.state()["window_touches"] == before + 4
 
 
+def test_tap_times_taps_in_a_row_and_refuses_a_bad_count(pilot):
+    pilot.tap("start")
+    pilot.type("ab")
+    before = pilot.state()["window_touches"]
+    pilot.tap("key:a", times=5)
+    assert pilot.text("entry") == "abaaaaa"
+    assert pilot.state()["window_touches"] == before + 5
+    for bad in (0, 501, 2.5, True):
+        with pytest.raises(PilotError, match="times must be a whole number from 1 to 500"):
+            pilot.tap("key:a", times=bad)
+    assert pilot.text("entry") == "abaaaaa"
+
+
 def test_a_disabled_button_gives_a_clear_error_and_no_touch(pilot):
     before = pilot.state()["window_touches"]
     with pytest.raises(PilotError, match=r"'pay' is disabled \(Button 'pay' at "):

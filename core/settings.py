@@ -217,6 +217,36 @@ class BillSettings:
 
 
 @dataclass
+class BackupSettings:
+    # `nafitha backup` (core/backup.py, docs/operations.md): the second place its timer writes
+    # to (another disk or a USB stick; empty: no scheduled backup), how many to keep there,
+    # and when the timer runs (a systemd OnCalendar expression).
+    to_dir: str = ""
+    keep: int = 14
+    on_calendar: str = "*-*-* 02:30:00"
+
+
+@dataclass
+class HealthSettings:
+    # Heartbeats (core/health.py, docs/operations.md): how often a device reports to its hub
+    # (or a lone device's agent to central); the thresholds that raise alerts.
+    heartbeat_s: float = 30.0
+    disk_low_mb: int = 500  # less free than this: "disk nearly full"
+    disk_refuse_mb: int = 50  # less free than this: operations refused, kiosk out of service
+    silent_after_s: float = 180.0  # no heartbeat for this long: "device silent"
+    backup_max_age_h: float = 26.0  # last backup older than this: "no backup for a day"
+
+
+@dataclass
+class UpdateSettings:
+    # Releases (core/releases.py, docs/operations.md): where versions are installed side by
+    # side (each a virtual environment) and how long a new version has to pass its health
+    # check before it is rolled back.
+    root: str = "/opt/nafitha"
+    health_timeout_s: float = 60.0
+
+
+@dataclass
 class Settings:
     office: OfficeSettings = field(default_factory=OfficeSettings)
     device: DeviceSettings = field(default_factory=DeviceSettings)
@@ -232,6 +262,9 @@ class Settings:
     bills: BillSettings = field(default_factory=BillSettings)
     counter: CounterSettings = field(default_factory=CounterSettings)
     hub: HubSettings = field(default_factory=HubSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    update: UpdateSettings = field(default_factory=UpdateSettings)
     data_dir: Path = field(default_factory=lambda: default_data_dir())
     catalog_dir: Path | None = None
     source: str = "defaults"
@@ -252,7 +285,8 @@ def default_data_dir() -> Path:
 
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in
             ("office", "device", "queue", "validation", "store", "documents", "printer",
-                           "scanner", "sync", "kiosk", "payment", "bills", "counter", "hub")}
+                           "scanner", "sync", "kiosk", "payment", "bills", "counter", "hub",
+                           "backup", "health", "update")}
 
 
 def _coerce(value: Any, typ: str, where: str, key: str, from_env: bool) -> Any:

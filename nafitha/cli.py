@@ -12,9 +12,12 @@ import click
 
 from core.errors import NafithaError
 from nafitha import (
+    appliance_cli,
     applications_cli,
     apps_cli,
+    backup_cli,
     catalog_cli,
+    health_cli,
     hub_cli,
     keys_cli,
     licences_cli,
@@ -56,7 +59,7 @@ def cli(click_ctx, data, config, user):
 
 for _module in (setup_cli, catalog_cli, queue_cli, applications_cli, payments_cli, licences_cli,
                 users_cli, store_cli, keys_cli, printing_cli, apps_cli, scan_cli, sync_cli,
-                hub_cli):
+                hub_cli, appliance_cli, backup_cli, health_cli):
     _module.register(cli)
 
 

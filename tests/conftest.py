@@ -64,6 +64,44 @@ def settings(tmp_path):
     return load_settings(tmp_path, environ={})
 
 
+# PINs and passwords hashed at test strength in this process: the suite makes thousands of
+# accounts and sign-ins, each 0.1-0.2 s of one core at production strength. Hashes carry
+# their own cost, so an app started by a test verifies them at the strength they were made
+# with; what the apps and central make themselves keeps production strength, which
+# tests/core/test_hash_costs.py asserts in a fresh process.
+TEST_SCRYPT_N = 2 ** 10
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_strength_hashes():
+    import argon2
+
+    import core.users
+
+    production_n = core.users.SCRYPT_N
+    core.users.SCRYPT_N = TEST_SCRYPT_N
+    try:
+        import central.staff
+    except ImportError:  # central's extras not installed: only the office's PINs
+        central = None
+    if central is not None:
+        production_hasher = central.staff.PasswordHasher
+        central.staff.PasswordHasher = lambda: argon2.PasswordHasher(
+            time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    core.users.SCRYPT_N = production_n
+    if central is not None:
+        central.staff.PasswordHasher = production_hasher
+
+
+@pytest.fixture
+def production_strength_hashes(monkeypatch):
+    """For a test about the hash itself: PINs hashed at production strength."""
+    import core.users
+
+    monkeypatch.setattr(core.users, "SCRYPT_N", 2 ** 16)
+
+
 @pytest.fixture(scope="session")
 def root_key():
     """The municipality's root key for the test session (generating one is cheap, but one

@@ -10,7 +10,7 @@ from bench_loader import load_bench
 from core import users
 
 
-def test_quick_pin_bench_measures_the_real_kdf_and_search():
+def test_quick_pin_bench_measures_the_real_kdf_and_search(production_strength_hashes):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert load_bench("pins").main(["--quick"]) == 0

@@ -7,7 +7,7 @@ from core.errors import PermissionDenied, ValidationError
 from core.users import LOCK_MINUTES, MAX_FAILURES, hash_pin, pin_matches
 
 
-def test_pin_is_stored_as_an_scrypt_hash_only(office):
+def test_pin_is_stored_as_an_scrypt_hash_only(office, production_strength_hashes):
     office.users.create("sara", "clerk", "482913")
     row = office.store.one("SELECT * FROM users WHERE username = 'sara'")
     algo, n, r, p, salt, digest = row["pin_hash"].split("$")

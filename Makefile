@@ -10,8 +10,9 @@ KIOSK_FLAGS ?= --windowed
 # Debian packages: Xvfb for UI tests, Mesa GL + libmtdev for Kivy, zbar for the scanner,
 # an Arabic font for screens and paper, libusb for USB printers, Chromium for the display
 # board's browser tests (Playwright drives /usr/bin/chromium; never `playwright install`),
-# libsane-dev, gcc and python3-dev to build python-sane (document scanners; no wheel).
-APT_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libmtdev1 libzbar0 libusb-1.0-0 fonts-noto-core chromium libsane-dev gcc python3-dev
+# libsane-dev, gcc and python3-dev to build python-sane (document scanners; no wheel);
+# systemd (systemd-analyze) and xinit to verify the appliance units (docs/operations.md).
+APT_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libmtdev1 libzbar0 libusb-1.0-0 fonts-noto-core chromium libsane-dev gcc python3-dev xinit systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-packages run counter hub test bench clean

@@ -86,6 +86,10 @@ class Coordinator:
     sleep: Callable[[float], object] | None = None
     should_wake: Callable[[bool], bool] | None = None
     check_s: float = 1.0
+    # heartbeat(): called after every poll and at least every heartbeat_s while waiting, on
+    # the loop's thread (the sync agent's systemd watchdog: a hung poll stops it).
+    heartbeat: Callable[[], object] | None = None
+    heartbeat_s: float = 5.0
     available: bool | None = None
     failure: Exception | None = None  # what the last failed poll raised (None: working)
     retry_in: float | None = None     # the wait after the last failed poll
@@ -120,6 +124,7 @@ class Coordinator:
         """Poll once: the poll's result, or RETRY after a failure, having waited the backoff
         (wait=False: the caller paces itself, as a kiosk waiting for its paper does)."""
         self.polls += 1
+        self._beat()
         try:
             result = self.poll()
         except Unavailable as exc:
@@ -147,6 +152,13 @@ class Coordinator:
         if wait:
             self.wait(delay)
 
+    def _beat(self) -> None:
+        if self.heartbeat is not None:
+            try:
+                self.heartbeat()
+            except Exception:  # noqa: BLE001 - a heartbeat must not stop the loop
+                self.log.exception("%s: the heartbeat failed", self.name)
+
     def _tell(self, result, failure) -> None:
         for callback in list(self._listeners):
             try:
@@ -166,9 +178,12 @@ class Coordinator:
             if left <= 0:
                 return
             step = min(left, self.check_s) if self.should_wake else left
+            if self.heartbeat is not None:
+                step = min(step, self.heartbeat_s)
             if self._wake.wait(step):
                 self._wake.clear()
                 return
+            self._beat()
             if self.should_wake is not None and self.should_wake(self.failing):
                 return
 

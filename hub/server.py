@@ -51,6 +51,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import Server
 
+from core import watchdog
 from core.errors import ConfigError, NafithaError
 from core.settings import HubSettings
 from core.log_repeats import RepeatFilter
@@ -533,10 +534,17 @@ async def _serve(servers: list[_ListenerServer], repeats: RepeatFilter, on_start
         if on_started is not None:
             on_started(Running(servers))
         flushing = loop.create_task(_flush_now_and_then(repeats))
+        # systemd's watchdog (core/watchdog.py), pinged from this event loop: a loop that
+        # hangs stops the pings and systemd restarts the server.
+        pinging = loop.create_task(_ping_watchdog()) if watchdog.enabled() else None
+        watchdog.ready()
         try:
             await asyncio.gather(*(server.main_loop() for server in servers))
         finally:
+            watchdog.stopping()
             flushing.cancel()
+            if pinging is not None:
+                pinging.cancel()
     finally:
         for server in servers:
             if server not in started and server.socket is not None:
@@ -548,6 +556,12 @@ async def _serve(servers: list[_ListenerServer], repeats: RepeatFilter, on_start
         for server in lifespans_started:
             if server not in started:  # (a started server's shutdown ended its lifespan)
                 await server.lifespan.shutdown()
+
+
+async def _ping_watchdog() -> None:
+    while True:
+        watchdog.ping()
+        await asyncio.sleep(watchdog.interval_s())
 
 
 async def _flush_now_and_then(repeats: RepeatFilter) -> None:

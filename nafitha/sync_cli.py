@@ -109,6 +109,10 @@ def sync_run(ctx, cycles):
     with AgentLock(ctx.settings.data_dir):
         agent = SyncAgent(ctx.office)
         signal.signal(signal.SIGTERM, lambda *_: agent.stop())
+        from core import watchdog
+        if watchdog.enabled():  # systemd's watchdog, pinged from the agent's own loop
+            agent.loop.heartbeat, agent.loop.heartbeat_s = watchdog.ping, watchdog.interval_s()
+            watchdog.ready()
 
         def report(result, error):
             if error is not None:
@@ -120,6 +124,7 @@ def sync_run(ctx, cycles):
             agent.run(cycles=cycles, on_cycle=report)
         except KeyboardInterrupt:
             pass
+        watchdog.stopping()
     return ctx.office.sync_status(), _status_line
 
 

@@ -100,6 +100,7 @@ class PilotServer:
             "settle": self.cmd_settle, "state": self.cmd_state,
             "screenshot": self.cmd_screenshot, "call": self.cmd_call, "quit": self.cmd_quit,
             "keys": self.cmd_keys, "press_key": self.cmd_press_key,
+            "block_ui": self.cmd_block_ui,
         }
 
     # -- socket ----------------------------------------------------------------------------
@@ -503,6 +504,13 @@ class PilotServer:
 
     def cmd_settle(self) -> None:
         self.settle()
+
+    def cmd_block_ui(self, seconds: float) -> None:
+        """Hang the UI thread for SECONDS (time.sleep at its next frame) and return at once:
+        what a hung screen looks like to systemd's watchdog (ui/shell.py pings from it)."""
+        from kivy.clock import Clock
+        seconds = _number("seconds", seconds)
+        Clock.schedule_once(lambda _dt: time.sleep(seconds), 0)
 
     def cmd_state(self) -> dict:
         self.settle()

@@ -63,8 +63,28 @@ class ShellApp(App):
     def on_start(self):
         from .hooks import start_app_hooks
         start_app_hooks(self, self.screenshot_path, self.exit_after)
+        self._start_watchdog()
+        from .heartbeat import start_heartbeat  # health reports, off this thread
+        start_heartbeat(self)
+
+    def _start_watchdog(self) -> None:
+        """systemd's watchdog (core/watchdog.py), pinged from this, the UI thread: a hung
+        screen stops the pings and systemd restarts the app. READY=1 once drawn."""
+        from core import watchdog
+        if not watchdog.enabled():
+            return
+
+        def drawn(*_):
+            Window.unbind(on_flip=drawn)
+            watchdog.ready()
+        Window.bind(on_flip=drawn)
+        Clock.schedule_interval(lambda dt: watchdog.ping(), watchdog.interval_s())
 
     def on_stop(self):
+        from core import watchdog
+        watchdog.stopping()
+        from .heartbeat import stop_heartbeat
+        stop_heartbeat(self)
         self.stop_devices()
         worker.shutdown()
         self.backend.close()

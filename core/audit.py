@@ -61,6 +61,26 @@ def append(store, at: str, actor: str, action: str, entity_type: str, entity_id:
     return {**entry, "hash": digest}, previous
 
 
+def adopt(store, entry: dict) -> None:
+    """Chain an entry this device wrote before its store was restored from a backup, as
+    central holds it (core/backup.py): it must follow the head and hash to what it says,
+    else InvalidState and nothing is written (inside the restore's transaction)."""
+    previous = head(store)
+    seq, prev_hash = (previous["seq"] + 1, previous["hash"]) if previous else (1, GENESIS)
+    if entry["seq"] != seq or entry["prev_hash"] != prev_hash:
+        raise InvalidState(f"central's audit entry {entry['seq']} does not follow this "
+                           f"store's head (entry {seq - 1})")
+    fields = {k: entry[k] for k in ("seq", "at", "actor", "action", "entity_type",
+                                    "entity_id", "data", "prev_hash")}
+    if audit_hash(fields) != entry["hash"]:
+        raise InvalidState(f"central's audit entry {entry['seq']} does not match its hash")
+    store.insert("audit", {**fields, "data": canonical_json(entry["data"]),
+                           "hash": entry["hash"]})
+    store.conn.execute("INSERT INTO audit_head(id, seq, hash) VALUES (1, ?, ?) "
+                       "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                       (seq, entry["hash"]))
+
+
 def latest(store, entity_type: str, entity_id: str, actions: tuple[str, ...],
            limit: int) -> list[dict]:
     """The newest entries of these actions about one entity, newest first, data decoded."""

@@ -8,6 +8,7 @@ the start, so two processes calling the next ticket are serialised by SQLite its
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
 import threading
@@ -18,7 +19,7 @@ import sqlite_utils
 
 from . import audit, migrations, outbox
 from .clock import Clock, UlidFactory, iso
-from .errors import StoreError
+from .errors import DiskFull, StoreError
 from .private_files import ensure_private
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -59,6 +60,9 @@ class Store:
         self._last_entry: dict | None = None
         self._signed_head: dict | None = None
         self.schema_opened = 0  # the schema version found on open (migrations.apply)
+        # True from an operation refused for a full disk until one commits again: what the
+        # health report and the kiosk's "out of service" read (docs/operations/support.md).
+        self.disk_full = False
 
     # --- opening ---------------------------------------------------------------------------
     @classmethod
@@ -70,6 +74,7 @@ class Store:
             try:
                 directory.mkdir(parents=True, mode=0o700, exist_ok=True)  # racing openers
             except OSError as exc:
+                _raise_if_disk_full(exc, directory)
                 raise StoreError(f"cannot create the data directory {directory}: {exc.strerror}",
                                  path=str(directory))
         if not os.access(directory, os.W_OK | os.X_OK):
@@ -90,6 +95,7 @@ class Store:
             ensure_private(path)
         except OSError as exc:
             # os.access can say yes and the kernel still say no (root, a read-only mount).
+            _raise_if_disk_full(exc, path)
             raise StoreError(f"cannot create the database {path}: {exc.strerror}",
                              path=str(path))
         conn = None
@@ -111,6 +117,9 @@ class Store:
         except sqlite3.DatabaseError as exc:
             if conn is not None:
                 conn.close()
+            if _sqlite_code(exc) == sqlite3.SQLITE_FULL:
+                raise DiskFull(f"{STORE_FAULTS[sqlite3.SQLITE_FULL].format(path=path)}; "
+                               f"nothing was changed", path=str(path)) from exc
             raise StoreError(f"{path} cannot be used as a Nafitha store: {exc}", path=str(path))
         except StoreError:
             conn.close()
@@ -173,6 +182,7 @@ class Store:
                         self._rollback()
                         self._raise_store_fault(exc)
                         raise
+                    self.disk_full = False
 
     def _rollback(self) -> None:
         # SQLite has already rolled back after some faults (a full disk, an I/O error): a
@@ -183,12 +193,22 @@ class Store:
     def _raise_store_fault(self, exc: BaseException) -> None:
         """A fault of the disk or the file, not of the operation: one StoreError that says
         what happened and that nothing was changed (the CLI's one line, the hub's 503)."""
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+            # A file the operation writes beside the database (ENOSPC, a quota).
+            self.disk_full = True
+            raise DiskFull(f"{STORE_FAULTS[sqlite3.SQLITE_FULL].format(path=self.path.parent)}"
+                           f"; nothing was changed", path=str(self.path)) from exc
         if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, sqlite3.IntegrityError):
             return
-        code = getattr(exc, "sqlite_errorcode", None)
-        why = STORE_FAULTS.get(code & 0xFF if isinstance(code, int) else None)
+        code = _sqlite_code(exc)
+        why = STORE_FAULTS.get(code)
         if why is None:
             return
+        if code == sqlite3.SQLITE_FULL:
+            # By SQLite's result code, never its message: the transaction is rolled back.
+            self.disk_full = True
+            raise DiskFull(f"{why.format(path=self.path)}; nothing was changed",
+                           path=str(self.path), fault=exc.sqlite_errorname) from exc
         raise StoreError(f"{why.format(path=self.path)}; nothing was changed",
                          path=str(self.path), fault=exc.sqlite_errorname) from exc
 
@@ -233,6 +253,29 @@ class Store:
                           "ON CONFLICT(name) DO UPDATE SET value = value + 1", (name,))
         return self.conn.execute("SELECT value FROM sequences WHERE name = ?",
                                  (name,)).fetchone()[0]
+
+    def raise_sequences(self, marks: dict[str, int]) -> dict[str, int]:
+        """Lift counters to at least these high-water marks (a store restored from a backup:
+        numbers issued after it must never come again, core/backup.py); never lowers one.
+        The marks that moved a counter, {name: new value}."""
+        assert self.in_transaction(), "sequences are raised inside atomic()"
+        moved = {}
+        for name, value in sorted(marks.items()):
+            row = self.conn.execute("SELECT value FROM sequences WHERE name = ?",
+                                    (name,)).fetchone()
+            if row is None or row[0] < value:
+                self.conn.execute("INSERT INTO sequences(name, value) VALUES (?, ?) "
+                                  "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                                  (name, int(value)))
+                moved[name] = int(value)
+        return moved
+
+    def sequence_values(self) -> dict[str, int]:
+        return dict(self.conn.execute("SELECT name, value FROM sequences").fetchall())
+
+    def identity(self) -> dict | None:
+        """The device and office this store belongs to (written on first open)."""
+        return self.one("SELECT device_id, office_code FROM identity")
 
     def now(self) -> str:
         return iso(self.clock.now())
@@ -283,6 +326,21 @@ class Store:
                  "data": data}
         outbox.append(self, event)
         return event
+
+
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _sqlite_code(exc: BaseException) -> int | None:
+    """SQLite's primary result code of a sqlite3 error (None: not one of SQLite's own)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def _raise_if_disk_full(exc: OSError, where) -> None:
+    if exc.errno in DISK_FULL_ERRNOS:
+        raise DiskFull(f"{STORE_FAULTS[sqlite3.SQLITE_FULL].format(path=where)}; nothing was "
+                       f"changed", path=str(where)) from exc
 
 
 def _enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:

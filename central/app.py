@@ -408,6 +408,14 @@ def create_app(central: Central, verify_rate: tuple[int, float] = VERIFY_RATE,
     from .console import mount
     mount(app, central, staff)
 
+    from .fleet import add_fleet_routes
+    add_fleet_routes(app, central)
+
+    from .high_water import add_high_water_routes
+    add_high_water_routes(app, central)
+
+    from .releases import add_release_routes
+    add_release_routes(app, central)
     return app
 
 

@@ -360,6 +360,18 @@ console_audit = sa.Table(  # every console and API action, with the person's nam
     sa.Column("detail", Text, nullable=False, server_default="{}"),  # JSON, no personal data
     sa.Index("console_audit_entity", "entity_type", "entity_id"))
 
+device_health = sa.Table(  # each office device's latest heartbeat (central/fleet.py)
+    "device_health", metadata,
+    sa.Column("key", Text, primary_key=True),  # OFFICE/NAME (a hub's kiosk, or the box itself)
+    sa.Column("office", Text, nullable=False, index=True),
+    sa.Column("device", Text, nullable=False),
+    sa.Column("via", Text, nullable=False),  # the enrolled device whose agent forwarded it
+    sa.Column("role", Text, nullable=False),
+    sa.Column("report", Text, nullable=False),  # JSON, core/health.py FIELDS
+    sa.Column("seen_at", Text, nullable=False),  # central's clock: received minus its age
+    sa.Column("received_at", Text, nullable=False),
+    sa.Column("skew_s", Big, nullable=False))  # the device's clock minus central's
+
 
 SQLITE_FILE = "central.db"
 

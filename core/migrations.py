@@ -358,12 +358,22 @@ def m018_bills(db):
                "WHERE reference IS NOT NULL")
 
 
+def m019_device_health(db):
+    """The latest heartbeat of each device of the office (core/health.py): a hub's own and its
+    kiosks' and counters', or a field office's one box. received_at is by this store's clock;
+    skew_s is the device's clock minus it."""
+    db.execute("""CREATE TABLE device_health (
+        device TEXT PRIMARY KEY, role TEXT NOT NULL, report TEXT NOT NULL,
+        received_at TEXT NOT NULL, skew_s INTEGER NOT NULL)""")
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
               m005_application_slips, m006_parked_tickets, m007_hub_devices,
               m008_recent_service_times, m009_held_events, m010_signed_audit_head,
               m011_ticket_taken_by, m012_sealed_personal_data,
               m013_hub_replies, m014_hub_tls_pairing, m015_card_reconciliation,
-              m016_uncertain_prints, m017_supporting_documents, m018_bills]
+              m016_uncertain_prints, m017_supporting_documents, m018_bills,
+              m019_device_health]
 
 
 def apply(store) -> None:

@@ -165,6 +165,7 @@ class SyncAgent:
         self.backoff = self.loop.backoff
         self._next_probe = 0.0
         self._next_purge = 0.0
+        self._started = time.monotonic()
         from .uploads import Uploader  # it builds on this module's SyncError
         self.uploader = Uploader(self)
 
@@ -249,6 +250,30 @@ class SyncAgent:
                                             f"{len(rows)} events; the rest will be resent")
         return sent
 
+    # --- health ------------------------------------------------------------------------------
+    def push_health(self) -> int:
+        """Record this box's own heartbeat and forward the latest report of each device of
+        the office to central (core/health.py; docs/operations/health.md). Central keeps the
+        latest per device, so a resend is harmless. Best effort: a central without the route
+        (an older release) or a refusal is logged and sync goes on."""
+        from core import health
+        try:
+            health.record(self.store, self.office.settings.device.id, health.collect(
+                self.store, self.office.settings, role="agent",
+                uptime_s=time.monotonic() - self._started, version=APP_VERSION))
+            body = health.outgoing(self.store)
+        except NafithaError as exc:
+            log.warning("no heartbeat this round: %s", exc.message)
+            return 0
+        try:
+            reply = self._request("POST", protocol.API + "/health", json=body)
+        except SyncError as exc:
+            if exc.kind not in ("rejected", "protocol"):
+                raise
+            log.warning("central refused the office's heartbeats: %s", exc.message)
+            return 0
+        return int(reply.get("stored", 0)) if isinstance(reply, dict) else 0
+
     # --- pull --------------------------------------------------------------------------------
     def pull(self) -> dict:
         """Fetch and apply reference changes until central has no more."""
@@ -279,6 +304,7 @@ class SyncAgent:
         sync_state.put(self.store, last_attempt_at=self.store.now())
         try:
             sent = self.push()
+            self.push_health()
             pulled = self.pull()
             uploaded = self.uploader.upload_all()
         except SyncError as exc:
@@ -385,3 +411,42 @@ def enrol(settings, url: str, code: str, session: requests.Session | None = None
     return {"url": url, "device_id": body["device_id"], "office": body["office"],
             "token_expires_at": body["token_expires_at"],
             "licence_types": list(cert.licence_types)}
+
+
+# --- a restored store's catch-up (core/backup.py, docs/operations/backup.md) -----------------
+TAIL_PATH = "/v1/devices/self/tail"
+
+
+def fetch_tail(settings, data_dir: Path, after_seq: int,
+               session: requests.Session | None = None) -> list[dict] | None:
+    """The events central holds from this device after outbox seq `after_seq` (a restore's
+    high-water marks), with the enrolment found in data_dir (the restored keys). None: the
+    device is not enrolled, there is no central to ask. SyncError when central cannot
+    answer (the restore then stops and changes nothing)."""
+    enrolment = read_enrolment(data_dir) or {}
+    url = (settings.sync.url or enrolment.get("url") or "").rstrip("/")
+    if not url or not enrolment.get("token"):
+        return None
+    session = session or requests.Session()
+    headers = {"Authorization": f"Bearer {enrolment['token']}", "User-Agent": USER_AGENT}
+    events: list[dict] = []
+    while True:
+        try:
+            response = session.get(url + TAIL_PATH, params={"after_seq": after_seq,
+                                                            "limit": 1000},
+                                   headers=headers, timeout=settings.sync.timeout_s,
+                                   verify=tls_verify(settings.sync))
+        except requests.RequestException as exc:
+            raise SyncError("offline", f"central unreachable at {url}: {type(exc).__name__}")
+        if response.status_code != 200:
+            raise SyncError("rejected", f"central refused the catch-up "
+                                        f"({response.status_code}): {response.text[:200]}")
+        try:
+            body = response.json()
+            page = [json.loads(text) for text in body["events"]]
+        except (ValueError, KeyError, TypeError):
+            raise SyncError("protocol", "central's catch-up reply was cut off or not JSON")
+        events += page
+        if not body.get("more") or not page:
+            return events
+        after_seq = page[-1]["seq"]

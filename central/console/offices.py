@@ -1,6 +1,6 @@
 """Operations' pages: every office and device in the person's scope (/console/offices, which
-updates itself every 15 s through /console/static/live.js), enrolment codes for new devices
-and revoking a device. Also the wording of ages ("3 hours ago") the front page shares.
+updates itself every 15 s through /console/static/live.js) with each device's latest heartbeat
+and its alerts (central/fleet.py), enrolment codes for new devices and revoking a device. Also the wording of ages ("3 hours ago") the front page shares.
 
 Who may do what: everyone reads the offices page; making codes and revoking devices needs
 the `offices` permission (operations, admin). Municipal staff see and act on their own
@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from central import db
 from central.backoffice import BackOffice
 from central.documents import Documents
+from central.fleet import Fleet
 from central.service import CODE_RE, DEVICE_ROLES, SKEW_WARN_S, CentralError
 from central.staff import Person
 
@@ -151,24 +152,52 @@ def _pending_documents(central) -> dict:
     return Documents(central).pending_by_office()
 
 
+def _health_view(h: dict, now: datetime, lang: str) -> dict:
+    """One device's latest heartbeat as the page shows it (central/fleet.py)."""
+    r = h["report"]
+    alerts = []
+    for a in h["alerts"]:
+        values = {"d": duration(h["silent_s"], lang)} if a == "silent" else \
+            {"skew": skew_text(h["skew_s"], lang)} if a == "clock_wrong" else {}
+        alerts.append({"code": a, "text": i18n.t(f"alert.{a}", lang, **values),
+                       "warn": a in ("paper_low", "clock_wrong", "no_backup", "disk_low")})
+    return {"key": h["key"], "device": h["device"], "role": h["role"],
+            "version": r["version"], "seen_at": h["seen_at"], "seen_when": when_text(h["seen_at"]),
+            "seen_ago": ago(h["seen_at"], now, lang), "printer": r["printer"],
+            "camera": r["camera"], "disk": i18n.t("health.mb", lang, n=r["disk_free_mb"]),
+            "backlog": r["backlog"],
+            "backlog_ago": None if r.get("backlog_age_s") is None
+            else i18n.t("age.ago", lang, d=duration(r["backlog_age_s"], lang)),
+            "backup_ago": ago(r.get("last_backup_at"), now, lang),
+            "alerts": alerts, "trouble": bool(alerts)}
+
+
 def offices_view(request: Request, person: Person) -> dict:
     central = console(request).central
     now = central.clock.now()
     lang = person.language
     found = BackOffice(central).offices(person.municipality)
     pending = _pending_documents(central)
+    health = {}
+    for h in Fleet(central).devices([o["office"] for o in found]):
+        health.setdefault(h["office"], []).append(_health_view(h, now, lang))
     offices = []
     for o in found:
         devices = [_device_view(d, now, lang) for d in o["devices"]]
         devices.sort(key=lambda d: (d["revoked"], not d["trouble"], d["key"]))
         waiting = pending.get(o["office"]) or {"files": 0, "bytes": 0}
+        beats = sorted(health.get(o["office"], []), key=lambda h: (not h["trouble"], h["key"]))
         offices.append({"code": o["office"], "municipality": o["municipality"],
-                        "devices": devices, "trouble": sum(d["trouble"] for d in devices),
+                        "devices": devices, "health": beats,
+                        "alert_count": sum(len(h["alerts"]) for h in beats),
+                        "trouble": sum(d["trouble"] for d in devices) +
+                        sum(h["trouble"] for h in beats),
                         "documents": {**waiting, "size": size_text(waiting["bytes"], lang)}})
     offices.sort(key=lambda o: (not o["trouble"], o["code"]))
     live = [d for o in offices for d in o["devices"] if not d["revoked"]]
     return {"offices": offices, "device_count": len(live),
-            "trouble_count": sum(d["trouble"] for d in live),
+            "trouble_count": sum(d["trouble"] for d in live) +
+            sum(h["trouble"] for o in offices for h in o["health"]),
             "updated": now.strftime("%H:%M:%S"), "refresh_s": REFRESH_S,
             "silent_h": hours_text(SILENT_AFTER_H, lang),
             "backlog_h": hours_text(BACKLOG_OLDER_THAN_H, lang),

@@ -4,15 +4,18 @@ the counter's faces build on it (core/faces/kiosk.py, core/faces/counter.py)."""
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 from ..coordinator import IDLE, Coordinator
 from ..credentials.licence import VerificationResult
-from . import Face, QrText, operation
+from . import Bounds, Face, QrText, operation
 from .printing import PrintJobs
 
 log = logging.getLogger("nafitha.queue")
 
 WATCH_EVERY_S = 0.5
+# A heartbeat (core/health.py FIELDS: at most 12 keys; core checks the rest).
+HealthReport = Annotated[dict, Bounds(max_length=12)]
 
 
 class CatalogueReader:
@@ -70,6 +73,20 @@ class DeviceFace(CatalogueReader, Face):
     def sync_status(self) -> dict:
         """Online or not, events waiting, the last sync: for the status bars."""
         return self.office.sync_status()
+
+    @operation(retry="safe", per_minute=30)
+    def heartbeat(self, report: HealthReport) -> dict:
+        """Record this device's health report (core/health.py): the hub keeps the latest per
+        device, a field office's box its own. A clock years off is accepted (central raises
+        "clock wrong"); a report that cannot be read is refused and nothing is stored."""
+        from .. import health
+        role = report.get("role") if isinstance(report, dict) else None
+        # Through the hub: the paired device's name; in-process: this box and its app.
+        name = self.printer if self.printer != "main" else \
+            f"{self.settings.device.id}-{role if role in health.ROLES else 'device'}"
+        stored = health.record(self.office.store, name, report)
+        return {"device": stored["device"], "received_at": stored["received_at"],
+                "skew_s": stored["skew_s"]}
 
     def print_jobs(self) -> PrintJobs:
         """This device's print queue, for its print worker."""

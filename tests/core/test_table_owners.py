@@ -29,6 +29,7 @@ OWNERS = {
     "document_files": "core/attachments.py", "application_documents": "core/attachments.py",
     "document_requests": "core/attachments.py",
     "bills": "core/bills.py",
+    "device_health": "core/health.py",
 }
 SHIPPED = ("core", "devices", "ui", "kiosk", "counter", "hub", "hubclient", "sync", "nafitha")
 SCHEMA = {"core/migrations.py"}

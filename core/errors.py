@@ -27,7 +27,28 @@ class StoreError(NafithaError):
     code = "store_unusable"
 
 
-class DocumentStorageFull(StoreError):
+class DiskFull(StoreError):
+    """The device's disk (or the store's size limit) is full: the operation was rolled back
+    whole and nothing of it was written; the same step works again once space is freed.
+    Its stable mark is details reason "disk_full" (the code stays store_unusable, so the
+    hub's 503 and every caller of StoreError are unchanged; a hub's client gets a
+    StoreError with the same reason: test with `is_disk_full`). The kiosk goes out of
+    service on it (kiosk/flow.py)."""
+
+    reason = "disk_full"
+
+    def __init__(self, message: str, **details):
+        details.setdefault("reason", self.reason)
+        super().__init__(message, **details)
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether `exc` says the disk is full: a DiskFull here, or one a hub reported."""
+    return isinstance(exc, DiskFull) or (
+        isinstance(exc, StoreError) and exc.details.get("reason") == DiskFull.reason)
+
+
+class DocumentStorageFull(DiskFull):
     """The disk is full: a supporting document's page could not be stored, and nothing of
     it was (no file, no row). details: reason "disk_full"."""
 

@@ -31,7 +31,7 @@ from ui.theme import Sizes
 
 from .devices import KioskDevices
 from .flow import KioskFlow
-from .overlays import (AdminPad, BusyOverlay, ChromeViewModel, IdlePrompt,
+from .overlays import (AdminPad, BusyOverlay, ChromeViewModel, IdlePrompt, OutOfService,
                        PrintQuestion)
 
 log = logging.getLogger("nafitha.kiosk")
@@ -41,6 +41,11 @@ ADMIN_TAPS = 5
 ADMIN_TAP_WINDOW_S = 4.0
 ADMIN_MAX_WRONG = 5
 ADMIN_LOCK_S = 300
+# How often the kiosk reads its data directory's free space (out of service below
+# settings.health.disk_refuse_mb). Under the test pilot NAFITHA_PILOT_DISK_FREE_MB, and the
+# pilot call "disk_free_mb", stand in for the reading.
+DISK_CHECK_S = 5.0
+DISK_FREE_ENV = "NAFITHA_PILOT_DISK_FREE_MB"
 SCREEN_CLASSES = {
     "home": "home.HomeScreen", "services": "services.ServicesScreen",
     "priority": "priority.PriorityScreen", "ticket": "ticket.TicketScreen",
@@ -76,6 +81,9 @@ class KioskApp(ShellApp):
         self.screens = {}
         self._shown = None
         self._form_key = None
+        self._disk_free_override = None
+        if os.environ.get("NAFITHA_PILOT") and os.environ.get(DISK_FREE_ENV):
+            self._disk_free_override = float(os.environ[DISK_FREE_ENV])
 
     @property
     def state(self):
@@ -92,6 +100,7 @@ class KioskApp(ShellApp):
         self.busy_overlay = BusyOverlay()
         self.admin_pad = AdminPad()
         self.print_question = PrintQuestion()
+        self.out_of_service = OutOfService()
         Window.bind(on_request_close=self._request_close)
         Window.bind(on_keyboard=self._key)
         return manager
@@ -100,6 +109,33 @@ class KioskApp(ShellApp):
         super().on_start()
         # A licence left printing by a stop is asked about before the first resident.
         Clock.schedule_once(lambda dt: self.run_step("check_unfinished_prints"))
+        self.check_disk()
+        Clock.schedule_interval(lambda dt: self.check_disk(), DISK_CHECK_S)
+
+    # --- out of service: the disk is (nearly) full ---------------------------------------
+    def disk_free_mb(self) -> float | None:
+        if self._disk_free_override is not None:
+            return self._disk_free_override
+        from core.support import free_mb
+        try:
+            return free_mb(self.settings.data_dir)
+        except OSError:
+            return None
+
+    def check_disk(self) -> None:
+        """Out of service while free space is under health.disk_refuse_mb (or for a while
+        after the store refused a step for a full disk); back by itself when there is room."""
+        if not self.flow.check_disk(self.disk_free_mb(), self.settings.health.disk_refuse_mb,
+                                    self.clock.now()):
+            return
+        if self.flow.out_of_service:
+            log.error("kiosk out of service: the disk is (nearly) full")
+            if not self.busy:
+                self.wipe()  # the resident is sent to the counter: nothing of theirs stays
+                return
+        else:
+            log.warning("kiosk back in service: there is room on the disk again")
+        self.out_of_service.sync(self)
 
     def stop_devices(self) -> None:
         self.devices.close()
@@ -251,6 +287,7 @@ class KioskApp(ShellApp):
                 self._form_key = key
                 screen.attach_keyboard(self)
         self.print_question.sync(self)
+        self.out_of_service.sync(self)
 
     def refresh_current(self):
         self.chrome.refresh(self)
@@ -306,7 +343,9 @@ class KioskApp(ShellApp):
                                    "body": self.print_question.body},
                 "texts": dict(screen.vm.texts), "flags": jsonable(screen.vm.flags),
                 "rows": jsonable(list(screen.vm.rows)), "visit": jsonable(visit),
-                "chrome": dict(self.chrome.texts), "scanner": self.scanner_state()}
+                "chrome": dict(self.chrome.texts), "scanner": self.scanner_state(),
+                "out_of_service": {"flow": self.flow.out_of_service,
+                                   "shown": self.out_of_service.shown}}
 
     def pilot_busy(self):
         if self.busy and self.flow.visit.payment_state == "waiting":
@@ -329,6 +368,11 @@ class KioskApp(ShellApp):
             return bool(Window.dispatch("on_keyboard", 27, 9, None, []))
         if name == "touch_targets":
             return _touch_targets(Window)
+        if name == "disk_free_mb":
+            # The free space the kiosk reads from now on (None: the real reading), checked now.
+            self._disk_free_override = None if args[0] is None else float(args[0])
+            self.check_disk()
+            return self.flow.out_of_service
         raise ValueError(f"no pilot call {name!r}")
 
 

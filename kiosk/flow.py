@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from core import codes
-from core.errors import InvalidState, NafithaError, NotFound, ValidationError
+from core.errors import (
+    DiskFull,
+    InvalidState,
+    NafithaError,
+    NotFound,
+    ValidationError,
+    is_disk_full,
+)
 from ui.messages import fault_of
 from ui.steps import own_thread, slow, slow_when_remote
 
@@ -30,6 +38,10 @@ PAYMENT_ENDINGS = ("declined", "timeout", "cancelled", "offline", "pending")
 COLLECT_PROBLEMS = ("unknown", "other_office", "not_paid", "not_approved", "already_issued",
                     "cancelled", "rejected", "malformed", "bad_check_digit",
                     "national_id_required", "slip_needs_national_id")
+# After the store refused a step for a full disk (here or at the hub), the kiosk stays out of
+# service this long before it lets a resident try again (the free space it reads itself
+# brings it back at once when that was the cause).
+DISK_FULL_HOLD_S = 60.0
 
 
 @dataclass
@@ -86,6 +98,33 @@ class KioskFlow(DocumentSteps):
         # "thanks" | "take_it" | "counter".
         self.print_question: dict | None = None
         self.print_outcome: str | None = None
+        # Out of service (docs/operations/support.md): the data directory's disk has less free
+        # than health.disk_refuse_mb, or the store refused a step for a full disk. No visit
+        # starts and no payment is taken while it lasts; the app shows it over everything.
+        self.out_of_service = False
+        self._disk_low = False
+        self._disk_full_seen = False  # a step failed with DiskFull: held from the next check
+        self._disk_full_until = None
+
+    # --- out of service: the disk is (nearly) full -------------------------------------------
+    def check_disk(self, free_mb: float | None, refuse_mb: float, now) -> bool:
+        """The app's periodic reading of free space (None: unknown, not low); `now` the app's
+        clock. Returns whether out_of_service changed."""
+        self._disk_low = free_mb is not None and free_mb < refuse_mb
+        if self._disk_full_seen:
+            self._disk_full_seen = False
+            self._disk_full_until = now + timedelta(seconds=DISK_FULL_HOLD_S)
+        held = self._disk_full_until is not None and now < self._disk_full_until
+        if not held:
+            self._disk_full_until = None
+        was, self.out_of_service = self.out_of_service, self._disk_low or held
+        return was != self.out_of_service
+
+    def _refuse_when_out_of_service(self) -> None:
+        """Before a step that would record something it could not keep (a payment above all)."""
+        if self.out_of_service or self._disk_full_seen:
+            raise DiskFull("the kiosk is out of service: its disk is (nearly) full; nothing "
+                           "was started")
 
     # --- a licence that may have come out before a stop -----------------------------------
     @slow
@@ -251,6 +290,7 @@ class KioskFlow(DocumentSteps):
     def submit(self, pay_now: bool) -> None:
         """save the application (once), then pay by card or print the slip."""
         v = self.visit
+        self._refuse_when_out_of_service()
         if v.application is None:
             v.application = self.backend.submit(v.service, dict(v.values))
         if pay_now and self.devices.can_pay:
@@ -261,6 +301,7 @@ class KioskFlow(DocumentSteps):
 
     def pay_found(self) -> None:
         """Status screen: pay for an application found by its slip."""
+        self._refuse_when_out_of_service()
         self.visit.application = self.visit.found
         self.visit.payment_state = None
         self.go("payment")
@@ -271,6 +312,8 @@ class KioskFlow(DocumentSteps):
         Any other ending leaves the application saved and unpaid."""
         v = self.visit
         app = v.application
+        # Never start a charge the store could not record: the resident is sent to the counter.
+        self._refuse_when_out_of_service()
         v.payment_state, v.payment_progress = "waiting", ""
         reference, held = self.devices.next_reference(app["number"])
         v.payment_reference = reference
@@ -454,6 +497,8 @@ class KioskFlow(DocumentSteps):
             return
         log.error("kiosk step failed on %s: %s", self.screen,
                   exc.message if isinstance(exc, NafithaError) else repr(exc))
+        if is_disk_full(exc):
+            self._disk_full_seen = self.out_of_service = True
         if self.screen == "payment" and self.visit.payment_state == "waiting":
             self.visit.payment_state = "offline"
             return

@@ -1,5 +1,5 @@
 """What lies over the screens: the header's words, "are you still there?", "please wait",
-"did the licence come out?" and the staff exit's PIN pad."""
+"did the licence come out?", "out of service" and the staff exit's PIN pad."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -113,6 +113,35 @@ class PrintQuestion(Overlay):
             else tr.get("print_question.body", lang,
                         licence=flow.print_question["licence_number"])
         self.show(app)
+
+
+class OutOfService(Overlay):
+    """Over every screen while the kiosk is out of service (flow.out_of_service: the disk is
+    nearly full, or the store refused a step for a full disk): in both languages at once,
+    the kiosk's current one first, since nothing under it can be tapped; it goes by itself
+    when there is room again."""
+    title_1 = StringProperty("")
+    body_1 = StringProperty("")
+    rtl_1 = BooleanProperty(True)
+    title_2 = StringProperty("")
+    body_2 = StringProperty("")
+    rtl_2 = BooleanProperty(False)
+
+    def sync(self, app) -> None:
+        if not app.flow.out_of_service:
+            self.hide()
+            return
+        tr, first = app.tr, app.flow.lang
+        second = "en" if first == "ar" else "ar"
+        self.title_1, self.body_1 = (tr.get("out_of_service.title", first),
+                                     tr.get("out_of_service.body", first))
+        self.title_2, self.body_2 = (tr.get("out_of_service.title", second),
+                                     tr.get("out_of_service.body", second))
+        self.rtl_1, self.rtl_2 = first == "ar", second == "ar"
+        self.show(app)
+
+    def on_touch_down(self, touch):
+        return True  # nothing under it is tapped
 
 
 class AdminPad(Overlay):

@@ -256,7 +256,7 @@ def error_text(exc: BaseException | None, t, lang: str, digits_setting: str = "l
     and `reason` (never by its English message, which is for the log): t(key, **params)
     gives the app's words for "error.<key>", when(iso) a time as the app shows it."""
     from core.errors import HubUnreachable, NafithaError, NotFound, PermissionDenied, \
-        ValidationError
+        ValidationError, is_disk_full
 
     if exc is None:
         return ""
@@ -274,6 +274,8 @@ def error_text(exc: BaseException | None, t, lang: str, digits_setting: str = "l
             return t(f"error.{reason}")
     if isinstance(exc, HubUnreachable):
         return t("error.hub_unreachable")
+    if is_disk_full(exc):  # here or at the hub: nothing was saved, free space first
+        return DOCUMENT_ERRORS["disk_full"][lang]
     if isinstance(exc, NotFound):
         if exc.details.get("other_office"):
             return t("error.other_office", office=exc.details["other_office"])

@@ -14,6 +14,7 @@ from core.bills import check_payment
 from core.catalog import parse_service
 from core.credentials.trust import RevocationListNotNewer
 from core.errors import CatalogError, NafithaError, NotFound, ValidationError
+from core.releases import VERSION_RE
 from core.users import ROLES
 
 from .protocol import (TRUST_LIST_KIND, ProtocolError, TrustListError, open_trust_list)
@@ -62,6 +63,9 @@ def _check_change(change: dict) -> None:
             assert all(isinstance(body.get(k), str) for k in ("payload", "kid", "signature"))
         elif kind == "bill_payment":  # a bill paid at a national network (core/bills.py)
             check_payment(body)
+        elif kind == "release":  # the version central wants here (core/releases.py)
+            assert isinstance(body.get("version"), str) and \
+                VERSION_RE.match(body["version"])
     except (CatalogError, ValidationError, AssertionError, KeyError, ValueError, TypeError) as exc:
         raise ProtocolError(f"reference {kind} {change['key']} cannot be used: "
                             f"{getattr(exc, 'message', exc) or 'wrong shape'}; nothing applied")

@@ -121,8 +121,9 @@ def _make_user_and_data(paths) -> None:
 @click.option("--root", "root_dir", type=click.Path(),
               help="Look under this staging directory instead of /.")
 def appliance_status(ctx, root_dir):
-    """The nafitha units installed here, whether each runs, and how long ago its
-    watchdog was last pinged.
+    """The nafitha units installed here, whether each runs, how long ago its watchdog was
+    last pinged, and the health of this box and of the devices reporting to it, with the
+    alerts the console would show.
 
     \b
     Example:
@@ -139,7 +140,7 @@ def appliance_status(ctx, root_dir):
         if live:
             row.update(_show(name))
         rows.append(row)
-    result = {"root": str(root), "units": rows}
+    result = {"root": str(root), "units": rows, "health": _health(ctx, names)}
 
     def human(r):
         if not r["units"]:
@@ -148,7 +149,42 @@ def appliance_status(ctx, root_dir):
             ping = f"  last watchdog ping {row['watchdog_ping']}" if row["watchdog_ping"] \
                 else ""
             click.echo(f"{row['unit']:28} {row['active']}{ping}")
+        if r["health"] is None:
+            click.echo("health: no store in the data directory yet (nafitha init)")
+        for device in r["health"] or ():
+            click.echo(f"health of {device['device']:19} "
+                       + (", ".join(device["alerts"]) or "ok"))
     return result, human
+
+
+# The role a box's own health report is made for, by the service installed on it.
+ROLE_OF_UNIT = {"nafitha-hub.service": "hub", "nafitha-kiosk.service": "kiosk",
+                "nafitha-counter.service": "counter"}
+
+
+def _health(ctx, unit_names: list[str]) -> list[dict] | None:
+    """This box's health report and the latest of each device that reports to it (a hub's
+    kiosks and counters), each with the alerts central would raise (central/fleet.py, the
+    one owner of them, with this box's [health] thresholds). None: no store yet."""
+    if not ctx.settings.db_path.exists():
+        return None
+    from central.fleet import Fleet, Thresholds
+    from core import health
+    from nafitha.health_cli import health_report
+
+    limits = ctx.settings.health
+    fleet = Fleet(None, Thresholds(limits.disk_low_mb, limits.disk_refuse_mb,
+                                   limits.silent_after_s, limits.backup_max_age_h))
+    store = ctx.office.store
+    now = store.clock.now()
+    role = next((ROLE_OF_UNIT[n] for n in unit_names if n in ROLE_OF_UNIT), "agent")
+    own = health_report(ctx.office, role)
+    out = [{"device": "this box", "report": own, "alerts": fleet.alerts(own, 0, 0, now)}]
+    for seen in health.latest(store):
+        out.append({"device": seen["device"], "report": seen["report"],
+                    "alerts": fleet.alerts(seen["report"], seen["skew_s"], seen["age_s"],
+                                           now)})
+    return out
 
 
 def _show(name: str) -> dict:

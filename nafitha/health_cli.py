@@ -26,14 +26,12 @@ def _system_uptime_s() -> float:
         return 0.0
 
 
-def health_report(office, role: str = "agent") -> dict | None:
+def health_report(office, role: str = "agent") -> dict:
     """This device's report as core/health.py makes it for the heartbeat, read from the
     command line: the system's uptime; printer and camera "unknown" (the running app owns
-    them and reports them in its own heartbeat). None when this version has no core.health."""
-    try:
-        from core import health
-    except ImportError:
-        return None
+    them and reports them in its own heartbeat)."""
+    from core import health
+
     return health.collect(office.store, office.settings, role=role,
                           uptime_s=_system_uptime_s(), printer="unknown", camera="unknown")
 
@@ -51,9 +49,6 @@ def health_cmd(ctx, role):
         nafitha health --json
     """
     report = health_report(ctx.office, role)
-    if report is None:
-        from core.errors import InvalidState
-        raise InvalidState("this version has no health report (core/health.py)")
     h = ctx.settings.health
 
     def human(r):

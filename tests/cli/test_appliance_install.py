@@ -234,3 +234,29 @@ def test_units_run_the_switched_version_once_an_update_installed_one(run, tmp_pa
     run("appliance", "install", "agent", "--root", str(root / "again"), env=env)
     again = (root / "again" / appliance.UNIT_DIR / "nafitha-agent.service").read_text()
     assert f"ExecStart={switched} " in again
+
+
+def test_status_shows_the_health_of_the_box_and_its_devices_with_alerts(run, tmp_path):
+    from core import health
+    from core.office import Office
+    from core.settings import load_settings
+
+    root = tmp_path / "root"
+    status = json.loads(run("appliance", "status", "--root", str(root), "--json").output)
+    assert status["health"] is None  # no store yet
+    run("init")
+    run("appliance", "install", "hub", "--root", str(root))
+    office = Office.open(load_settings(tmp_path / "data", environ={}))
+    try:
+        report = health.collect(office.store, office.settings, role="kiosk", uptime_s=60,
+                                printer="paper_out", camera="ok")
+        health.record(office.store, "kiosk-1", report)
+    finally:
+        office.close()
+    status = json.loads(run("appliance", "status", "--root", str(root), "--json").output)
+    by_device = {d["device"]: d for d in status["health"]}
+    assert by_device["this box"]["report"]["role"] == "hub"
+    assert "no_backup" in by_device["this box"]["alerts"]  # a hub never backed up
+    assert by_device["kiosk-1"]["alerts"] == ["paper_out"]
+    shown = run("appliance", "status", "--root", str(root)).output
+    assert "health of kiosk-1" in shown and "paper_out" in shown

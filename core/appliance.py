@@ -30,6 +30,8 @@ WATCHDOG_SEC = 30        # no ping for this long: systemd kills and restarts the
 START_TIMEOUT_SEC = 180  # the first screen drawn / the server listening, on slow hardware
 SESSION_TTY = "tty7"
 XINIT = "/usr/bin/xinit"
+# The kiosk fills the screen by its own setting (kiosk.fullscreen); the counter is asked to.
+APP_ARGS = {"kiosk": "", "counter": " --fullscreen"}
 XORG = "/usr/bin/Xorg"
 # Display :0 on the session's own VT, keeping its tty; no TCP; no VT switching (a resident
 # cannot reach a console with Ctrl+Alt+Fn); the screen never blanks.
@@ -163,7 +165,7 @@ def _session(role: str, paths: Paths) -> str:
         "TTYReset=yes", "TTYVHangup=yes", f"UtmpIdentifier={SESSION_TTY}", "UtmpMode=user",
         # Printers (lp), serial card terminals (dialout), cameras (video), touch (input).
         "SupplementaryGroups=lp dialout video input plugdev",
-        f"ExecStart={XINIT} {paths.exe} {role} -- {XORG} {X_ARGS}",
+        f"ExecStart={XINIT} {paths.exe} {role}{APP_ARGS[role]} -- {XORG} {X_ARGS}",
         "PrivateTmp=yes", "ProtectKernelTunables=yes", "ProtectKernelModules=yes",
         "ProtectControlGroups=yes", "", "[Install]", "WantedBy=multi-user.target", ""]
     return "\n".join(lines)

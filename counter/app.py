@@ -319,4 +319,6 @@ class CounterApp(ShellApp):
         if name == "refresh":
             self.background_refresh()
             return None
+        if name == "window":  # the window's and the root's sizes (fullscreen tests)
+            return {"window": list(Window.size), "root": list(self.root.size)}
         raise ValueError(f"no pilot call {name!r}")

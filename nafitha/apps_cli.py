@@ -77,12 +77,15 @@ def _pilot_clock(ctx):
 @click.option("--screenshot", type=click.Path(dir_okay=False),
               help="Save a PNG of the first screen and exit (for checks).")
 @click.option("--exit-after", type=float, help="Close after this many seconds (demos).")
+@click.option("--fullscreen", is_flag=True,
+              help="Fill the screen (the appliance's session: nafitha appliance install "
+                   "counter); the default is a 1440x900 window.")
 @click.option("--hub", "hub_url", metavar="URL",
               help="Work through the service centre's hub (default: hub.url, or the hub "
                    "this device joined; none: the in-process store). The hub gives this "
                    "counter its name and services.")
 @click.pass_obj
-def counter(ctx, screenshot, exit_after, hub_url):
+def counter(ctx, screenshot, exit_after, fullscreen, hub_url):
     """Start the counter window (the clerk's desk).
 
     Clerks sign in with their user name and PIN (accounts: `nafitha user add`, or central's
@@ -101,7 +104,7 @@ def counter(ctx, screenshot, exit_after, hub_url):
         # Unknown services in counter.services are refused here, before the window opens.
         backend = _app_backend(ctx, "counter", hub_url)
         run_counter(backend.settings, backend, screenshot=screenshot, exit_after=exit_after,
-                    clock=clock)
+                    clock=clock, fullscreen=fullscreen)
     except NafithaError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(1)

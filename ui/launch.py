@@ -4,6 +4,7 @@ module (which imports Kivy at its top), then its run loop. No Kivy is imported b
 from __future__ import annotations
 
 import importlib
+import os
 
 from .env import prepare_kivy_env
 
@@ -16,6 +17,10 @@ def launch(app_path: str, settings, window: dict, clock=None, **app_kwargs) -> N
     prepare_kivy_env(settings.data_dir)
     from kivy.config import Config
 
+    if window.get(("graphics", "fullscreen")):
+        size = screen_size()
+        if size:
+            window = {**window, ("graphics", "width"): size[0], ("graphics", "height"): size[1]}
     for (section, key), value in window.items():
         Config.set(section, key, str(value))
     from .fonts import register_arabic_font
@@ -28,3 +33,34 @@ def class_at(path: str) -> type:
     """The class at a dotted path ("kiosk.screens.home.HomeScreen"), its module imported."""
     module, _, name = path.rpartition(".")
     return getattr(importlib.import_module(module), name)
+
+
+def screen_size() -> tuple[int, int] | None:
+    """The X screen's size in pixels, read before the window exists; None without X.
+
+    A fullscreen window is created at this size: one created smaller and then made
+    fullscreen on a bare X server (the appliance's session, no window manager) is drawn
+    in its first size's corner of the screen (Kivy 2.3 on SDL 2, seen under Xvfb)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("X11")
+    if not name or not os.environ.get("DISPLAY"):
+        return None
+    try:
+        x11 = ctypes.CDLL(name)
+    except OSError:
+        return None
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    for fn in ("XDefaultScreen", "XDisplayWidth", "XDisplayHeight", "XCloseDisplay"):
+        getattr(x11, fn).argtypes = [ctypes.c_void_p] + ([ctypes.c_int] if fn.startswith(
+            "XDisplay") else [])
+    display = x11.XOpenDisplay(None)
+    if not display:
+        return None
+    try:
+        screen = x11.XDefaultScreen(display)
+        return x11.XDisplayWidth(display, screen), x11.XDisplayHeight(display, screen)
+    finally:
+        x11.XCloseDisplay(display)

@@ -58,7 +58,8 @@ def test_every_roles_units_pass_systemd_analyze_verify(run, tmp_path, exe, role)
                  "EnvironmentFile=/etc/nafitha/nafitha.env"):
         assert line in service.splitlines()
     if role in ("kiosk", "counter"):
-        assert f"ExecStart=/usr/bin/xinit {exe} {role} -- /usr/bin/Xorg :0 vt7" in service
+        app = f"{role} --fullscreen" if role == "counter" else role  # the kiosk by setting
+        assert f"ExecStart=/usr/bin/xinit {exe} {app} -- /usr/bin/Xorg :0 vt7" in service
         assert "TTYPath=/dev/tty7" in service and "NotifyAccess=all" in service
     else:
         assert "NoNewPrivileges=yes" in service and "ProtectSystem=full" in service

@@ -50,10 +50,11 @@ def project_files(root: Path, packages: list[str]) -> dict[str, bytes]:
 
 
 class Signer:
-    """A test root (trusted by the device) and a release key it certified."""
+    """A test root (trusted by the device) and a release key it certified; root: the
+    municipality's own (central's), which an enrolled device already trusts."""
 
-    def __init__(self, now: int):
-        self.root = keys.generate()
+    def __init__(self, now: int, root=None):
+        self.root = root or keys.generate()
         self.root_public = keys.public_bytes(self.root)
         self.release = keys.generate()
         self.cert = releases.certify_release_key(self.root, keys.public_bytes(self.release),

@@ -88,6 +88,11 @@ class HealthBatch(BaseModel):
     _sent = field_validator("sent_at")(lambda cls, v: _moment(v))
 
 
+class HealthStored(BaseModel):
+    stored: int  # reports kept (each replaces an older one of its device)
+    clock_skew_s: int  # the agent's clock minus central's
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """The alerts' limits: core.settings' [health] defaults (central may not import
@@ -174,10 +179,12 @@ class Fleet:
 
 
 def add_fleet_routes(app: FastAPI, central) -> None:
+    from .app import ERRORS  # the documented error shapes (central/app.py imports this)
+
     fleet = Fleet(central) if central is not None else None
     app.state.fleet = fleet
 
-    @app.post("/v1/health", tags=["devices"])
+    @app.post("/v1/health", response_model=HealthStored, responses=ERRORS, tags=["devices"])
     async def health(batch: HealthBatch, authorization: str | None = Header(default=None)):
         """The office's latest heartbeats, forwarded by its agent (docs/operations/health.md).
         Idempotent: central keeps the latest report of each device."""

@@ -82,7 +82,7 @@ def store_clock():
 
 def _refuse(field: str, message: str):
     raise ValidationError(f"heartbeat refused: {field}: {message}; nothing was stored",
-                          field=field, problem="invalid_heartbeat")
+                          field=field, reason="invalid_heartbeat")
 
 
 def _moment(value, field: str, required: bool) -> str | None:
@@ -109,7 +109,8 @@ def _count(value, field: str, optional: bool = False) -> int | None:
 
 
 def validate(report) -> dict:
-    """The report in its one shape, or ValidationError (problem invalid_heartbeat). A clock
+    """The report in its one shape, or ValidationError (reason invalid_heartbeat: a device's
+    report, not a value a person typed, so no `problem` for ui/messages). A clock
     years off is a readable clock: accepted (the receiver raises "clock wrong")."""
     if not isinstance(report, dict):
         _refuse("report", "an object")
@@ -152,7 +153,7 @@ def record(store, device: str, report) -> dict:
     clean = validate(report)
     if not store.has_schema(SCHEMA):
         raise ValidationError("this store predates heartbeats (schema 19): upgrade it first",
-                              field="store", problem="invalid_heartbeat")
+                              field="store", reason="invalid_heartbeat")
     now = store.clock.now()
     skew = round((datetime.fromisoformat(clean["clock"]) - now).total_seconds())
     row = {"device": device, "role": clean["role"],

@@ -81,7 +81,7 @@ def test_an_unreadable_report_is_refused_and_nothing_is_stored(office, settings,
     with pytest.raises(ValidationError) as caught:
         KioskFace(office).heartbeat({**good, **change})
     assert caught.value.field == field
-    assert caught.value.problem == "invalid_heartbeat"
+    assert caught.value.details["reason"] == "invalid_heartbeat"
     assert "nothing was stored" in caught.value.message
     assert db_state() == before
 

@@ -32,6 +32,10 @@ OFFICE_CODE_RE = re.compile(r"^[A-Z0-9]{1,8}$")  # as core.settings and central 
 DOCUMENT_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 MAX_FEE_MAJOR = 100_000  # the largest fixed fee, in major units: 100,000.000 BHD
 MAX_DOCUMENTS = 20
+DEFAULT_TARGET_WAIT_MINUTES = 15
+MAX_TARGET_WAIT_MINUTES = 600
+MAX_DAILY_CAP = 10_000
+CUTOFF_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 NAME_MAX = 120  # a service's name fits a kiosk card and a licence's title line
 TEXT_MAX = 200  # any other catalogue text: a document to bring, a field's label
 # Catalogue text is plain: markup-looking characters are refused, not escaped, so no page,
@@ -91,6 +95,29 @@ class Field:
 
 
 @dataclass(frozen=True)
+class QueueRules:
+    """A service's queue settings (a catalogue file's `queue` table, docs/kpis.md):
+    `target_wait_minutes` is the wait the service is measured against (the share served
+    within it); `daily_cap` the most tickets a day (None: no cap); `cutoff` the local time
+    ("HH:MM") after which no ticket is taken (None: until closing)."""
+    target_wait_minutes: int = DEFAULT_TARGET_WAIT_MINUTES
+    daily_cap: int | None = None
+    cutoff: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"target_wait_minutes": self.target_wait_minutes, "daily_cap": self.daily_cap,
+                "cutoff": self.cutoff}
+
+    def to_settings(self) -> dict:
+        out: dict = {"target_wait_minutes": self.target_wait_minutes}
+        if self.daily_cap is not None:
+            out["daily_cap"] = self.daily_cap
+        if self.cutoff is not None:
+            out["cutoff"] = self.cutoff
+        return out
+
+
+@dataclass(frozen=True)
 class Service:
     code: str
     prefix: str
@@ -105,6 +132,11 @@ class Service:
     fields: tuple[Field, ...]
     source: str = ""
     offices: tuple[str, ...] | None = None  # the offices that offer it; None: every office
+    queue: QueueRules = None  # type: ignore[assignment]  # set to QueueRules() in __post_init__
+
+    def __post_init__(self):
+        if self.queue is None:
+            object.__setattr__(self, "queue", QueueRules())
 
     @property
     def instant(self) -> bool:
@@ -147,6 +179,7 @@ class Service:
                                 if not self.fee_from_field else None)},
             "documents": [d.to_dict() for d in self.documents],
             "offices": list(self.offices) if self.offices is not None else None,
+            "queue": self.queue.to_dict(),
             "fields": [{"key": f.key, "type": f.type, "label": vars(f.label),
                         "required": f.required, "keyboard": f.keyboard,
                         **({"max_length": f.max_length} if f.max_length else {}),
@@ -187,6 +220,8 @@ class Service:
                "fields": [field_settings(f) for f in self.fields]}
         if self.offices is not None:
             out["offices"] = list(self.offices)
+        if self.queue != QueueRules():
+            out["queue"] = self.queue.to_settings()
         return out
 
 
@@ -285,7 +320,8 @@ def _decimal(value, where: str) -> Decimal | None:
 
 
 KNOWN_SERVICE_KEYS = {"code", "prefix", "name", "issue", "licence_type", "validity_days", "fee",
-                      "documents", "fields", "offices"}
+                      "documents", "fields", "offices", "queue"}
+KNOWN_QUEUE_KEYS = {"target_wait_minutes", "daily_cap", "cutoff"}
 KNOWN_DOCUMENT_KEYS = {"key", "ar", "en", "required", "at_kiosk"}
 KNOWN_FIELD_KEYS = {"key", "type", "label", "required", "min_length", "max_length",
                     "min_exclusive", "max_exclusive", "options"}
@@ -423,6 +459,7 @@ def parse_service(raw, where_file: str) -> Service:
             if len(set(offices)) != len(offices):
                 fail("offices names an office twice")
             offices = tuple(offices)
+        queue = _queue_rules(raw.get("queue", {}), fail)
         fields_raw = raw.get("fields")
         if not isinstance(fields_raw, list) or not fields_raw:
             fail("needs at least one field")
@@ -450,7 +487,32 @@ def parse_service(raw, where_file: str) -> Service:
                    licence_type=raw["licence_type"], validity_days=validity,
                    fee_minor=amount, currency=currency, fee_from_field=from_field,
                    documents=documents, fields=tuple(fields), source=where_file,
-                   offices=offices)
+                   offices=offices, queue=queue)
+
+
+def _queue_rules(raw, fail) -> QueueRules:
+    """The `queue` table: a target wait of 1-600 minutes, a cap of 1-10,000 tickets a day
+    (zero or negative is refused: a service nobody may queue for is withdrawn with
+    `offices`), a cut-off "HH:MM"."""
+    if not isinstance(raw, dict):
+        fail("queue must be a table {target_wait_minutes, daily_cap, cutoff}")
+    unknown = set(raw) - KNOWN_QUEUE_KEYS
+    if unknown:
+        fail(f"queue: unknown setting(s) {', '.join(sorted(unknown))}")
+    target = raw.get("target_wait_minutes", DEFAULT_TARGET_WAIT_MINUTES)
+    if isinstance(target, bool) or not isinstance(target, int) or \
+            not 1 <= target <= MAX_TARGET_WAIT_MINUTES:
+        fail(f"queue.target_wait_minutes must be a whole number of minutes from 1 to "
+             f"{MAX_TARGET_WAIT_MINUTES}, got {target!r}")
+    cap = raw.get("daily_cap")
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or
+                            not 1 <= cap <= MAX_DAILY_CAP):
+        fail(f"queue.daily_cap must be a whole number of tickets from 1 to {MAX_DAILY_CAP} "
+             f"(leave it out for no cap), got {cap!r}")
+    cutoff = raw.get("cutoff")
+    if cutoff is not None and (not isinstance(cutoff, str) or not CUTOFF_RE.match(cutoff)):
+        fail(f"queue.cutoff must be a local time \"HH:MM\" (24-hour), got {cutoff!r}")
+    return QueueRules(target_wait_minutes=target, daily_cap=cap, cutoff=cutoff)
 
 
 def load_catalog(directory: str | Path | None = None) -> Catalog:

@@ -367,13 +367,29 @@ def m019_device_health(db):
         received_at TEXT NOT NULL, skew_s INTEGER NOT NULL)""")
 
 
+def m020_kpi_facts(db):
+    """The facts every figure is computed from (core/kpis.py, docs/kpis.md). Filled in by the
+    KPI work (H1)."""
+
+
+def m021_counter_states(db):
+    """A counter's state: open, on break or in back-office work, with a reason
+    (core/counter_states.py). Filled in by the counter-states work (H2)."""
+
+
+def m022_ticket_ratings(db):
+    """A resident's rating of a finished visit, 1-5, once (core/ratings.py). Filled in by the
+    ratings work (H6)."""
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
               m005_application_slips, m006_parked_tickets, m007_hub_devices,
               m008_recent_service_times, m009_held_events, m010_signed_audit_head,
               m011_ticket_taken_by, m012_sealed_personal_data,
               m013_hub_replies, m014_hub_tls_pairing, m015_card_reconciliation,
               m016_uncertain_prints, m017_supporting_documents, m018_bills,
-              m019_device_health]
+              m019_device_health, m020_kpi_facts, m021_counter_states,
+              m022_ticket_ratings]
 
 
 def apply(store) -> None:

@@ -25,6 +25,7 @@ from nafitha import (
     printing_cli,
     queue_cli,
     release_cli,
+    report_cli,
     scan_cli,
     setup_cli,
     store_cli,
@@ -60,7 +61,7 @@ def cli(click_ctx, data, config, user):
 
 for _module in (setup_cli, catalog_cli, queue_cli, applications_cli, payments_cli, licences_cli,
                 users_cli, store_cli, keys_cli, printing_cli, apps_cli, scan_cli, sync_cli,
-                release_cli, hub_cli, appliance_cli, backup_cli, health_cli):
+                release_cli, hub_cli, appliance_cli, backup_cli, health_cli, report_cli):
     _module.register(cli)
 
 

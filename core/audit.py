@@ -91,6 +91,20 @@ def latest(store, entity_type: str, entity_id: str, actions: tuple[str, ...],
     return [{**row, "data": json.loads(row["data"])} for row in rows]
 
 
+def entries(store, batch: int = 5000):
+    """Every entry, oldest first, data decoded ({seq, at, actor, action, data}), read in
+    batches: what replaying the log needs (the KPI facts of an upgraded store, core/kpis.py)."""
+    after = 0
+    while True:
+        rows = store.all("SELECT seq, at, actor, action, data FROM audit WHERE seq > ? "
+                         "ORDER BY seq LIMIT ?", (after, batch))
+        for row in rows:
+            yield {**row, "data": json.loads(row["data"])}
+        if len(rows) < batch:
+            return
+        after = rows[-1]["seq"]
+
+
 def signed_by(store, record: dict, public: bytes) -> bool:
     """Whether a head record carries `public`'s good signature over its seq and hash."""
     if not record or not record.get("signature") or record.get("signer") != public.hex():

@@ -192,6 +192,9 @@ class Bills:
                 "network": body["network"], "transaction_id": body["transaction_id"],
                 "amount_minor": body["amount_minor"], "paid_at": body["paid_at"],
                 "receipt_number": payment["receipt_number"], "application_state": state,
-                "refund": refund})
+                "refund": refund,
+                # What the revenue figures read (core/kpis.py).
+                "payment_id": payment["id"], "taken_at": payment["taken_at"],
+                "service_code": app["service_code"], "currency": body["currency"]})
             return {"outcome": refund or "applied", "bill": row["number"],
                     "receipt": payment["receipt_number"], "refund": refund}

@@ -368,18 +368,71 @@ def m019_device_health(db):
 
 
 def m020_kpi_facts(db):
-    """The facts every figure is computed from (core/kpis.py, docs/kpis.md). Filled in by the
-    KPI work (H1)."""
+    """The facts every figure is computed from (core/kpis.py, docs/kpis.md): the five kpi_*
+    tables built from kpis.FACT_TABLES (central's are built from the same), and what a
+    ticket's events must carry for them: its channel, the clerk who first called it, when
+    (a recall or a transfer does not move it) and the service's target wait when taken.
+    Tickets kept before get the first call and its clerk from their ticket_events and a
+    channel from who took them; their target is unknown (NULL). The facts of what was kept
+    before are filled once by the Office, which knows the office's time zone, by replaying
+    the audit log (kpis.backfill; kpi_backfill says when it was done)."""
+    from .kpis import FACT_TABLES
+    for table in FACT_TABLES.values():
+        for sql in table.sqlite_ddl():
+            db.execute(sql)
+    for column in ("channel TEXT", "clerk TEXT", "first_called_at TEXT",
+                   "target_wait_s INTEGER"):
+        db.execute(f"ALTER TABLE tickets ADD COLUMN {column}")
+    db.execute("""UPDATE tickets SET
+        first_called_at = (SELECT e.at FROM ticket_events e WHERE e.ticket_id = tickets.id
+                           AND e.to_state = 'called' ORDER BY e.id LIMIT 1),
+        clerk = (SELECT e.actor FROM ticket_events e WHERE e.ticket_id = tickets.id
+                 AND e.to_state = 'called' ORDER BY e.id LIMIT 1),
+        channel = CASE WHEN (SELECT e.actor FROM ticket_events e WHERE e.ticket_id = tickets.id
+                             AND e.from_state IS NULL ORDER BY e.id LIMIT 1)
+                            IN (SELECT username FROM users) THEN 'counter' ELSE 'kiosk' END""")
+    db.execute("CREATE TABLE kpi_backfill (id INTEGER PRIMARY KEY CHECK (id = 1), "
+               "done_at TEXT)")
+    db.execute("INSERT INTO kpi_backfill (id, done_at) VALUES (1, NULL)")
 
 
 def m021_counter_states(db):
-    """A counter's state: open, on break or in back-office work, with a reason
-    (core/counter_states.py). Filled in by the counter-states work (H2)."""
+    """A counter's state now: open, on break or in back-office work (with a reason, and a
+    note for "other"), or closed; one row per counter (core/counter_states.py). Its history
+    is the events (counter.state_changed), which the KPI facts turn into intervals."""
+    db.execute("""CREATE TABLE counter_states (
+        counter TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('open','break','back_office','closed')),
+        clerk TEXT, reason TEXT, note TEXT, since TEXT NOT NULL,
+        CHECK ((reason IS NULL) = (state NOT IN ('break','back_office'))))""")
 
 
 def m022_ticket_ratings(db):
-    """A resident's rating of a finished visit, 1-5, once (core/ratings.py). Filled in by the
-    ratings work (H6)."""
+    """A resident's rating of a finished visit, 1-5, once per ticket (core/ratings.py): the
+    ticket, its counter and service, nothing of the resident. A paired device may be a
+    rating screen facing the resident at one counter (role 'rating', its `counter`): the
+    CHECK on hub_devices.role is widened by rebuilding the table (as m006 does for tickets;
+    hub_pairings and hub_sessions keep referring to hub_devices(id))."""
+    db.execute("""CREATE TABLE ticket_ratings (
+        ticket_id TEXT PRIMARY KEY REFERENCES tickets(id),
+        rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+        counter TEXT NOT NULL, service_code TEXT NOT NULL, rated_at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE hub_devices_new (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('kiosk','counter','board','rating')),
+        services TEXT NOT NULL DEFAULT '[]', token_hash TEXT UNIQUE,
+        created_at TEXT NOT NULL, paired_at TEXT, last_seen_at TEXT, revoked_at TEXT,
+        token_expires_at TEXT, previous_token_hash TEXT, previous_token_until TEXT,
+        counter TEXT, CHECK ((role = 'rating') = (counter IS NOT NULL)))""")
+    columns = ("id, name, role, services, token_hash, created_at, paired_at, last_seen_at, "
+               "revoked_at, token_expires_at, previous_token_hash, previous_token_until")
+    db.execute(f"INSERT INTO hub_devices_new ({columns}) SELECT {columns} FROM hub_devices")
+    db.execute("DROP TABLE hub_devices")
+    db.execute("ALTER TABLE hub_devices_new RENAME TO hub_devices")
+    db.execute("CREATE UNIQUE INDEX hub_devices_live_name ON hub_devices(name) "
+               "WHERE revoked_at IS NULL")
+    db.execute("CREATE INDEX hub_devices_previous_token ON hub_devices(previous_token_hash) "
+               "WHERE previous_token_hash IS NOT NULL")
 
 
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,

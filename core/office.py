@@ -8,12 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
-from . import audit, outbox, reference, sync_state
+from . import audit, kpis, outbox, reference, sync_state
 from .applications import Applications
 from .attachments import Attachments
 from .bills import Bills
 from .catalog import Catalog, load_catalog, overlay, parse_service
 from .clock import Clock, SystemClock, UlidFactory, iso
+from .counter_states import CounterStates
 from .credentials import ceremony, keys
 from .credentials.licence import REASONS, VerificationResult, verify
 from .credentials.trust import DeviceSigner, TrustStore, device_key_path
@@ -22,6 +23,7 @@ from .licences import Licences
 from .payments import Payments
 from .printing import PrintQueue
 from .queue import Queue
+from .ratings import Ratings
 from .sealing import SEALED_SCHEMA, DataKey, Sealer, data_key_path
 from .settings import Settings
 from .store import Store
@@ -41,6 +43,8 @@ class Office:
         self.catalog = office_catalog(store, catalog)
         # The device key signs the audit head at every commit (docs/audit.md).
         store.head_key = keys.KeyFile(device_key_path(settings.data_dir))
+        store.kpi_tz = settings.tz  # each event's KPI facts by the office's local day
+        kpis.backfill(store, settings.tz, settings.kiosk.account)  # once, after m020
         if store.schema_opened < SIGNED_HEADS_SCHEMA and store.head_key.private():
             self._seal_quietly()  # upgraded from unsigned heads: sign the intact chain
         # Signs each licence on issue (row -> "NF1:..."); None until the device has a key
@@ -51,6 +55,8 @@ class Office:
         # Residents' personal values are sealed with a key per application (docs/privacy.md).
         self.sealer = Sealer(store, DataKey(data_key_path(settings.data_dir)))
         self.queue = Queue(self)
+        self.counter_states = CounterStates(self)  # open, on break, back-office, closed
+        self.ratings = Ratings(self)  # residents' ratings of a visit (docs/ratings.md)
         self.applications = Applications(self)
         self.payments = Payments(self)
         self.bills = Bills(self)  # paid later through the national networks

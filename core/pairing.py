@@ -1,9 +1,9 @@
 """Paired devices and the clerks signed in at counters (tables hub_devices, hub_pairings,
 hub_sessions): what a service centre's hub keeps about who may talk to it.
 
-A device (kiosk, counter or board) is announced on the hub with `nafitha hub pair`, which
-shows a one-time code; the device trades the code for its own token (`nafitha hub join`, or
-the board page's form). Tokens and codes are stored as SHA-256 hashes. A kiosk's token can
+A device (kiosk, counter, board, or a rating screen facing one counter) is announced on the
+hub with `nafitha hub pair`, which shows a one-time code; the device trades the code for its
+own token (`nafitha hub join`, or the board's or the rating screen's pairing form). Tokens and codes are stored as SHA-256 hashes. A kiosk's token can
 only do kiosk work; a clerk signs in on top of a counter's token and gets a session token
 for the clerk's own operations. `nafitha hub revoke NAME` ends a device and its sessions.
 
@@ -27,7 +27,7 @@ from . import tls
 from .clock import iso, parse_iso
 from .errors import NotFound, PermissionDenied, ValidationError
 
-ROLES = ("kiosk", "counter", "board")
+ROLES = ("kiosk", "counter", "board", "rating")
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 # No 0/O, 1/I/L: a code read off a screen and typed on a TV remote must not be misread.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -48,6 +48,7 @@ RENEW_GRACE_S = 600
 HUB_PRINTER = "main"  # the hub's own print queue (the CLI's); no device may take its name
 RENEW_HEADER = "X-Nafitha-Renew"  # on an answer: "due", the token is past half its life
 TLS_SCHEMA = 14  # migration m014: pairing proofs and token expiry
+RATING_SCHEMA = 22  # migration m022: rating screens, each facing one counter
 NONCE_RE = re.compile(r"^[0-9a-f]{32,64}$")
 PROOF_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -61,10 +62,13 @@ def normalise_code(code: str) -> str:
 
 
 def _device(row: dict) -> dict:
-    return {"id": row["id"], "name": row["name"], "role": row["role"],
-            "services": json.loads(row["services"]), "created_at": row["created_at"],
-            "paired_at": row["paired_at"], "last_seen_at": row["last_seen_at"],
-            "revoked_at": row["revoked_at"], "token_expires_at": row.get("token_expires_at")}
+    device = {"id": row["id"], "name": row["name"], "role": row["role"],
+              "services": json.loads(row["services"]), "created_at": row["created_at"],
+              "paired_at": row["paired_at"], "last_seen_at": row["last_seen_at"],
+              "revoked_at": row["revoked_at"], "token_expires_at": row.get("token_expires_at")}
+    if row.get("counter") is not None:  # a rating screen: the counter it faces
+        device["counter"] = row["counter"]
+    return device
 
 
 class Devices:
@@ -89,10 +93,12 @@ class Devices:
         return self._certificate
 
     # --- the hub's side: announce, list, revoke ------------------------------------------------
-    def create_pairing(self, role: str, name: str, services: list[str] | None = None) -> dict:
+    def create_pairing(self, role: str, name: str, services: list[str] | None = None,
+                       counter: str | None = None) -> dict:
         """A device waiting to be paired, and its one-time code (shown once, stored hashed).
         Pairing a name again (say, a replaced kiosk) gives a new code; the old token keeps
-        working until the new one is redeemed."""
+        working until the new one is redeemed. counter: the counter a rating screen faces
+        (a rating screen needs one; no other device has one)."""
         if role not in ROLES:
             raise ValidationError(f"role must be one of {', '.join(ROLES)}", field="role")
         name = str(name or "").strip()
@@ -105,6 +111,7 @@ class Devices:
         services = [self.office.catalog.get(s).code for s in services or ()]
         if services and role != "counter":
             raise ValidationError("only a counter serves chosen services", field="services")
+        counter = self._rating_counter(role, counter)
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         now = self.store.clock.now()
         expires = now + timedelta(minutes=self.settings.hub.pairing_minutes)
@@ -120,11 +127,12 @@ class Devices:
                     "id": device_id, "name": name, "role": role,
                     "services": json.dumps(services), "token_hash": None,
                     "created_at": iso(now), "paired_at": None, "last_seen_at": None,
-                    "revoked_at": None})
+                    "revoked_at": None, **({"counter": counter} if counter else {})})
             else:
                 device_id = row["id"]
                 self.store.update("hub_devices", "id", device_id,
-                                  {"services": json.dumps(services)})
+                                  {"services": json.dumps(services),
+                                   **({"counter": counter} if counter else {})})
             pairing = {"code_hash": _hash(code), "device_id": device_id,
                        "created_at": iso(now), "expires_at": iso(expires), "used_at": None}
             if self.tls:  # what a device's proof must match (core/tls.py)
@@ -132,6 +140,19 @@ class Devices:
             self.store.insert("hub_pairings", pairing)
         return {"code": f"{code[:4]}-{code[4:]}", "expires_at": iso(expires),
                 "device": self.get(name)}
+
+    def _rating_counter(self, role: str, counter: str | None) -> str | None:
+        if role != "rating":
+            if counter:
+                raise ValidationError("only a rating screen faces a counter", field="counter")
+            return None
+        if not self.store.has_schema(RATING_SCHEMA):
+            raise ValidationError("this hub's store predates rating screens", field="role")
+        counter = str(counter or "").strip()
+        if not NAME_RE.match(counter):
+            raise ValidationError("a rating screen needs its counter's name (1-20 letters, "
+                                  "digits, '-' or '_')", field="counter")
+        return counter
 
     def list(self, include_revoked: bool = False) -> list[dict]:
         sql = "SELECT * FROM hub_devices" + ("" if include_revoked else

@@ -127,7 +127,10 @@ class Payments:
         return shift
 
     def take(self, application: str, method: str, clerk: str,
-             tendered_minor: int | None = None, reference: str | None = None) -> dict:
+             tendered_minor: int | None = None, reference: str | None = None,
+             channel: str = "counter") -> dict:
+        """channel: where it was paid, counter or kiosk (record_card_approval), which the
+        revenue figures count by (docs/kpis.md)."""
         if method not in METHODS:
             raise ValidationError(f"method must be one of {', '.join(METHODS)}", field="method")
         max_minor = self.settings.validation.max_amount_minor
@@ -189,7 +192,8 @@ class Payments:
             new_state, auto = self.office.applications.mark_paid(app, now)
             self.store.record("payment.taken", "payment", row["id"],
                               {**row, "application_number": app["number"],
-                               "application_state": new_state, "auto_approved": auto})
+                               "application_state": new_state, "auto_approved": auto,
+                               "service_code": app["service_code"], "channel": channel})
             return {**row, "application_number": app["number"], "application_state": new_state}
 
     def record_card_approval(self, application: str, terminal_ref: str, clerk: str) -> dict:
@@ -203,7 +207,8 @@ class Payments:
         with self.store.atomic(actor=clerk):
             app = self.office.applications.row(application)
             self.ensure_shift(clerk, app["currency"])
-            return self.take(app["id"], "card", clerk, reference=terminal_ref)
+            return self.take(app["id"], "card", clerk, reference=terminal_ref,
+                             channel="kiosk")
 
     def void(self, payment: str, supervisor: str, supervisor_pin: str, reason: str) -> dict:
         reason = clean_text(reason or "", "reason", max_length=500, min_length=1)

@@ -18,11 +18,14 @@ import json
 import math
 from datetime import datetime, timedelta
 
+from . import kpis, ticket_limits
 from .clock import iso
 from .errors import InvalidState, NotFound, ValidationError
 from .text import clean_text
 
 PRIORITIES = ("elderly", "disabled", "pregnant")
+CHANNELS = ("kiosk", "counter", "appointment")  # how a ticket was taken (docs/kpis.md)
+KPI_SCHEMA = 20  # core.migrations.m020_kpi_facts: tickets' channel, clerk, first call, target
 STATES = ("waiting", "called", "serving", "parked", "done", "no_show", "cancelled")
 FINAL = ("done", "no_show", "cancelled")
 LIVE = tuple(s for s in STATES if s not in FINAL)  # a live ticket holds its number
@@ -35,6 +38,8 @@ class Queue:
         self.office = office
         self.store = office.store
         self.settings = office.settings
+        # A store older than m020 (the migration tests) has no columns for the KPI facts.
+        self.kpi_columns = self.store.has_schema(KPI_SCHEMA)
 
     # --- helpers -----------------------------------------------------------------------------
     def ticket_row(self, ticket: str) -> dict:
@@ -90,16 +95,28 @@ class Queue:
         self.store.record(f"ticket.{event}", "ticket", row["id"], _public(updated))
         return updated
 
+    def _first_call(self, row: dict) -> dict:
+        """The ticket's first call and who made it, kept when it is called again (after a
+        recall or a transfer): its wait is taken -> first call (docs/kpis.md)."""
+        if not self.kpi_columns or row.get("first_called_at"):
+            return {}
+        return {"first_called_at": self.store.now(), "clerk": self.store.actor}
+
     # --- operations --------------------------------------------------------------------------
     def take_ticket(self, service: str, priority: str | None = None,
-                    taken_by: str | None = None) -> dict:
-        """taken_by: the paired device that took it (a kiosk through the hub)."""
+                    taken_by: str | None = None, channel: str = "kiosk") -> dict:
+        """taken_by: the paired device that took it (a kiosk through the hub); channel:
+        kiosk, counter (a clerk took it for the resident) or appointment (docs/kpis.md)."""
         svc = self.office.catalog.offered(service, self.settings.office.code)
         if priority is not None and priority not in PRIORITIES:
             raise ValidationError(f"priority must be one of {', '.join(PRIORITIES)}",
                                   field="priority")
+        if channel not in CHANNELS:
+            raise ValidationError(f"channel must be one of {', '.join(CHANNELS)}",
+                                  field="channel", reason="unknown_channel")
         with self.store.atomic():
             now_dt = self.store.clock.now()
+            ticket_limits.check(self.office, svc, now_dt)  # the daily cap and cut-off
             now = iso(now_dt)
             day = self.today(now_dt)
             daily_seq, number = self._free_number(day, svc.prefix)
@@ -111,6 +128,9 @@ class Queue:
                    "counter": None, "call_count": 0, "queue_key": iso(key_dt),
                    "created_at": now, "called_at": None, "serving_at": None,
                    "finished_at": None, "transferred_from": None}
+            if self.kpi_columns:  # what the KPI facts read (core/kpis.py)
+                row.update(channel=channel, clerk=None, first_called_at=None,
+                           target_wait_s=svc.queue.target_wait_minutes * 60)
             # Named only for a paired device's ticket (m011); the device's own have none.
             self.store.insert("tickets", {**row, "taken_by": taken_by} if taken_by else row)
             self.store.insert("ticket_events", {
@@ -125,6 +145,7 @@ class Queue:
         codes = [self.office.catalog.get(s).code for s in services] if services else \
             [s.code for s in self.office.catalog]
         with self.store.atomic():
+            self.office.counter_states.check_can_call(counter)  # not on a break, not closed
             marks = ",".join("?" for _ in codes)
             row = self.store.one(
                 f"SELECT * FROM tickets WHERE state = 'waiting' AND service_code IN ({marks}) "
@@ -139,7 +160,7 @@ class Queue:
                 (counter, json.dumps(codes), self.store.now()))
             return _public(self._move(row, "called", counter, "called", ("waiting",),
                                       counter=counter, call_count=1,
-                                      called_at=self.store.now()))
+                                      called_at=self.store.now(), **self._first_call(row)))
 
     def recall(self, ticket: str, counter: str | None = None) -> dict:
         """Call the same ticket again; once it has been called call_limit times, a recall
@@ -152,7 +173,7 @@ class Queue:
                                           finished_at=self.store.now()))
             return _public(self._move(row, "called", counter, "recalled", ("called",),
                                       counter=counter, call_count=row["call_count"] + 1,
-                                      called_at=self.store.now()))
+                                      called_at=self.store.now(), **self._first_call(row)))
 
     def start_serving(self, ticket: str) -> dict:
         with self.store.atomic():
@@ -279,30 +300,32 @@ class Queue:
         return {"people_ahead": ahead, "open_counters": len(counters),
                 "estimated_wait_minutes": math.ceil(ahead * mean / open_counters)}
 
+    def taken_on(self, day: str, prefix: str) -> int:
+        """Tickets taken on a local day with a service's prefix, whatever became of them
+        (a transfer keeps its number): what the daily cap counts (core/ticket_limits.py)."""
+        return self.store.one("SELECT COUNT(*) AS n FROM tickets WHERE day = ? AND prefix = ?",
+                              (day, prefix))["n"]
+
     def stats(self, day: str | None = None) -> dict:
-        """KPIs from the ticket events of one local day: mean wait, mean service time,
-        no-show rate."""
-        day = day or self.today()
-        rows = self.store.all("SELECT * FROM tickets WHERE day = ?", (day,))
-        # Wait is taken -> FIRST call (docs/queue.md); tickets.called_at moves on each recall.
-        first_call = {r["ticket_id"]: r["at"] for r in self.store.all(
-            "SELECT e.ticket_id, MIN(e.at) AS at FROM ticket_events e JOIN tickets t "
-            "ON t.id = e.ticket_id WHERE t.day = ? AND e.to_state = 'called' "
-            "GROUP BY e.ticket_id", (day,))}
-        waits = [(datetime.fromisoformat(first_call[r["id"]]) -
-                  datetime.fromisoformat(r["created_at"])).total_seconds() / 60
-                 for r in rows if r["id"] in first_call]
-        services = [(datetime.fromisoformat(r["finished_at"]) -
-                     datetime.fromisoformat(r["serving_at"])).total_seconds() / 60
-                    for r in rows if r["state"] == "done" and r["serving_at"]]
-        ended = [r for r in rows if r["state"] in ("done", "no_show")]
-        return {"day": day, "tickets": len(rows),
-                "by_state": {s: sum(1 for r in rows if r["state"] == s) for s in STATES},
-                "mean_wait_minutes": round(sum(waits) / len(waits), 2) if waits else None,
-                "mean_service_minutes": round(sum(services) / len(services), 2)
-                if services else None,
-                "no_show_rate": round(sum(1 for r in ended if r["state"] == "no_show") /
-                                      len(ended), 3) if ended else None}
+        """One local day's figures as `nafitha queue stats` shows them: tickets by state now,
+        mean wait (taken -> first call) and service time in minutes, no-show rate. The means
+        come from core/kpis.py, like every report (docs/kpis.md)."""
+        day = kpis.Period.day(day or self.today()).first
+        counts = {r["state"]: r["n"] for r in self.store.all(
+            "SELECT state, COUNT(*) AS n FROM tickets WHERE day = ? GROUP BY state", (day,))}
+        visits = kpis.report(kpis.HubFacts(self.store), kpis.Period.day(day),
+                             today=self.today())["visits"]["total"] if self.kpi_columns \
+            else kpis.report_of_nothing()["visits"]["total"]  # a store older than m020
+        ended = visits["served"] + visits["no_show"]
+
+        def minutes(stat: dict):
+            return round(stat["mean"] / 60, 2) if stat["n"] else None
+
+        return {"day": day, "tickets": sum(counts.values()),
+                "by_state": {s: counts.get(s, 0) for s in STATES},
+                "mean_wait_minutes": minutes(visits["wait_s"]),
+                "mean_service_minutes": minutes(visits["service_s"]),
+                "no_show_rate": round(visits["no_show"] / ended, 3) if ended else None}
 
     def overview(self) -> list[dict]:
         """Waiting tickets per service: how many, the longest wait in minutes, the next."""
@@ -396,6 +419,12 @@ def _counter_name(counter) -> str:
 
 
 def _public(row: dict) -> dict:
-    return {k: row[k] for k in ("id", "number", "service_code", "priority", "state", "counter",
-                                "call_count", "created_at", "called_at", "serving_at",
-                                "finished_at", "transferred_from", "day")}
+    out = {k: row[k] for k in ("id", "number", "service_code", "priority", "state", "counter",
+                               "call_count", "created_at", "called_at", "serving_at",
+                               "finished_at", "transferred_from", "day")}
+    # What the KPI facts read (m020; absent on an older store): how it was taken, who first
+    # called it and when, the service's target wait when it was taken.
+    for key in ("channel", "clerk", "first_called_at", "target_wait_s"):
+        if key in row:
+            out[key] = row[key]
+    return out

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import audit, migrations, outbox
+from . import audit, kpis, migrations, outbox
 from .clock import Clock, UlidFactory, iso
 from .errors import DiskFull, StoreError
 from .private_files import ensure_private
@@ -63,6 +63,10 @@ class Store:
         # True from an operation refused for a full disk until one commits again: what the
         # health report and the kiosk's "out of service" read (docs/operations/support.md).
         self.disk_full = False
+        # The office's time zone, set by the Office: each event's KPI facts are written in
+        # its transaction (core/kpis.py); None (a bare store): no facts.
+        self.kpi_tz = None
+        self._has_facts: bool | None = None
 
     # --- opening ---------------------------------------------------------------------------
     @classmethod
@@ -325,7 +329,18 @@ class Store:
                  "audit_prev_hash": entry["prev_hash"], "audit_hash": entry["hash"],
                  "data": data}
         outbox.append(self, event)
+        self._project(event_type, data)
         return event
+
+    def _project(self, event_type: str, data: dict) -> None:
+        """The event's KPI facts, in the same transaction (core/kpis.py)."""
+        if self.kpi_tz is None:
+            return
+        if self._has_facts is None:  # an old schema (the migration tests) has no fact tables
+            self._has_facts = self.has_schema(kpis.FACTS_SCHEMA)
+        if self._has_facts:
+            kpis.apply_facts_sqlite(self.conn, kpis.facts_from_event(
+                event_type, data, self.office_code, self.kpi_tz))
 
 
 DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)

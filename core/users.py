@@ -272,10 +272,12 @@ class Users:
                                    reason="locked_now", locked_until=verdict["locked_until"])
         raise PermissionDenied(WRONG, reason="wrong_pin", attempts_left=verdict["attempts_left"])
 
-    def is_active(self, username: str) -> bool:
-        """The account exists and is not disabled."""
-        row = self.store.one("SELECT disabled_at FROM users WHERE username = ?", (username,))
-        return row is not None and row["disabled_at"] is None
+    def is_active(self, username: str, role: str | None = None) -> bool:
+        """The account exists, is not disabled and (if `role` is given) has that role."""
+        row = self.store.one("SELECT role, disabled_at FROM users WHERE username = ?",
+                             (username,))
+        return row is not None and row["disabled_at"] is None and \
+            (role is None or row["role"] == role)
 
     def staff_exit_pin_matches(self, pin: str, configured_hash: str | None) -> bool:
         """The kiosk's staff exit: the configured hash (kiosk.admin_pin_hash) if there is

@@ -14,7 +14,8 @@ import logging
 from dataclasses import dataclass, field
 
 from core import money
-from core.errors import NafithaError, NotFound, PermissionDenied, ValidationError
+from core.counter_states import AWAY, REASONS
+from core.errors import InvalidState, NafithaError, NotFound, PermissionDenied, ValidationError
 from core.faces.counter import SUPERVISOR_ACTIONS
 from ui.steps import slow
 
@@ -24,7 +25,7 @@ log = logging.getLogger("nafitha.counter")
 
 # Views of a signed-in clerk (sign-in and the lock screen come from the session itself).
 VIEWS = ("shift_open", "desk", "search", "apply", "payment", "authorise", "reason",
-         "transfer", "verify", "shift_close", "z_report", "documents")
+         "transfer", "verify", "shift_close", "z_report", "documents", "away")
 SCREENS = ("signin", "locked") + VIEWS
 # The keyboard shortcuts, listed on screen (counter/screens/chrome.kv) and in docs/counter.md.
 SHORTCUTS = (("f2", "call_next"), ("f3", "recall"), ("f4", "finish"), ("f5", "park"),
@@ -87,6 +88,9 @@ class Desk(DocumentSteps):
         self.ticket: dict | None = None
         self.mine: list[dict] = []
         self.overview: list[dict] = []
+        # This counter's state (core/counter_states.py): open, or away on a break or in
+        # back-office work with a reason; None until the first refresh after sign-in.
+        self.counter_state: dict | None = None
         self.application: dict | None = None
         self.results: list[dict] = []
         self.verification = None
@@ -119,7 +123,8 @@ class Desk(DocumentSteps):
         paid = bool(app and app.get("payment"))
         licence = app.get("licence") if app else None
         return {
-            "call_next": self.ticket is None,
+            "call_next": self.ticket is None and not self.away,
+            "step_away": self.ticket is None and not self.away,
             "recall": bool(ticket and ticket["state"] == "called"),
             "no_show": bool(ticket and ticket["state"] == "called"),
             "park": bool(ticket),
@@ -173,6 +178,9 @@ class Desk(DocumentSteps):
             return
         if self.form.name == "payment" and key == "method":
             self.choose_method(value)
+            return
+        if self.form.name == "away" and key == "reason":
+            self.choose_away_reason(value)
             return
         self.form.get(key).value = value
         self.form.get(key).error = None
@@ -261,6 +269,7 @@ class Desk(DocumentSteps):
             except NafithaError as exc:  # the hub is away: the session ends with the token
                 log.warning("sign-out not recorded on the hub: %s", exc.message)
         self.user, self.locked, self.shift, self._saved_form = None, False, None, None
+        self.counter_state = None
         self.ticket, self.application, self.results = None, None, []
         self.verification, self.z, self.notice, self.view = None, None, None, "desk"
         self.documents = None
@@ -341,10 +350,12 @@ class Desk(DocumentSteps):
         number = self.application["number"] if self.application else None
         app = self.backend.application(number) if number else None
         return {"overview": self.backend.queue_overview(), "mine": self.backend.my_tickets(),
-                "application": app, "requested": self.fetch_requested(app)}
+                "application": app, "requested": self.fetch_requested(app),
+                "counter_state": self.backend.counter_state()}
 
     def apply_refresh(self, data: dict) -> None:
         self.overview, self.mine = data["overview"], data["mine"]
+        self.counter_state = data.get("counter_state", self.counter_state)
         current = [t for t in self.mine if t["state"] in ("called", "serving")]
         self.ticket = current[0] if current else None
         if self.application and data["application"] and \
@@ -358,15 +369,70 @@ class Desk(DocumentSteps):
 
     @slow
     def call_next(self) -> None:
-        if not self.can("call_next"):
+        if self.ticket is not None:
             return
-        ticket = self.backend.call_next(self.user["username"], self.counter_services)
+        try:  # on a break (F2 still works): core refuses, and the notice says why
+            ticket = self.backend.call_next(self.user["username"], self.counter_services)
+        except InvalidState as exc:
+            self._fail(exc)
+            self.refresh()  # the state may have changed elsewhere (another session)
+            return
         if ticket is None:
             self.notice = Notice("ok", "notice.nobody_waiting")
         else:
             self.notice = Notice("ok", "notice.called", {"ticket": ticket["number"]})
         self.refresh()
         self._show_ticket_application()
+
+    # --- a break or back-office work, and back ---------------------------------------------
+    @property
+    def away(self) -> bool:
+        """On a break or in back-office work: nobody is called here meanwhile."""
+        return bool(self.counter_state and self.counter_state["state"] in AWAY)
+
+    def start_away(self, state: str) -> None:
+        """Break or back-office: first the reason (REASONS; "other" asks for a note)."""
+        if state not in AWAY or not self.can("step_away"):
+            return
+        self.view = "away"
+        self.form = Form("away", [FormField("reason", "form.away_reason", "choice",
+                                            options=tuple((r, f"away.{r}") for r in REASONS))],
+                         subject={"state": state})
+        self.notice = None
+
+    def choose_away_reason(self, reason: str) -> None:
+        self.form.fields[:] = [self.form.get("reason")]
+        self.form.get("reason").value, self.form.get("reason").error = reason, None
+        if reason == "other":  # a few words of what the clerk is doing
+            self.form.fields.append(FormField("note", "form.away_note"))
+            self.form.focus = 1
+
+    def submit_away(self) -> None:
+        state, values = self.form.subject["state"], self.form.values()
+        if not values["reason"]:
+            self._fail(ValidationError("choose a reason", field="reason", problem="required"),
+                       "reason")
+            return
+        try:
+            self.counter_state = self.backend.set_counter_state(
+                self.user["username"], state, values["reason"], values.get("note") or None)
+        except NafithaError as exc:
+            self._fail(exc, _field_of(exc, self.form))
+            return
+        log.info("counter %s: %s (%s)", self.counter, state, values["reason"])
+        self._to_desk(Notice("ok", f"notice.{state}"))
+
+    @slow
+    def back_to_serving(self) -> None:
+        """The clerk is back: the counter opens and calls again."""
+        if not self.away:
+            return
+        try:
+            self.counter_state = self.backend.set_counter_state(self.user["username"], "open")
+        except NafithaError as exc:
+            self._fail(exc)
+            return
+        self._to_desk(Notice("ok", "notice.back_to_serving"))
 
     def _ticket_step(self, step: str, *args, notice: str | None = None) -> None:
         ticket = self.ticket

@@ -42,6 +42,8 @@ COLLECT_PROBLEMS = ("unknown", "other_office", "not_paid", "not_approved", "alre
 # service this long before it lets a resident try again (the free space it reads itself
 # brings it back at once when that was the cause).
 DISK_FULL_HOLD_S = 60.0
+# Why a service gives no more tickets today (core/ticket_limits.py): take_ticket's refusals.
+LIMIT_REASONS = {"service_full_today": "full", "service_closed_today": "closed"}
 
 
 @dataclass
@@ -81,6 +83,11 @@ class Visit:
     fault: str | None = None
     # The pages a resident adds at the kiosk after submitting (kiosk/documents.py).
     documents: KioskDocuments | None = None
+    # Services that give no more tickets today (core/ticket_limits.py), by code: their
+    # availability ({"state": "full" | "closed", "cutoff", ...}); and the one a resident
+    # tapped (or lost to the last ticket), said in words on the service list.
+    finished: dict = field(default_factory=dict)
+    finished_notice: str | None = None
 
 
 class KioskFlow(DocumentSteps):
@@ -190,14 +197,23 @@ class KioskFlow(DocumentSteps):
         return self.visit != Visit()
 
     # --- choosing a service ------------------------------------------------------------------
+    @slow_when_remote
     def start(self, mode: str) -> None:
-        """Home screen: 'ticket', 'apply', 'verify', 'status' or 'collect'."""
+        """Home screen: 'ticket', 'apply', 'verify', 'status' or 'collect'. For a ticket, the
+        services whose tickets are finished for today are shown as such."""
         self.visit = Visit(mode=mode)
+        if mode == "ticket":
+            self.visit.finished = {s["service"]: s for s in self.backend.services_today()
+                                   if s["state"] != "open"}
         self.go({"ticket": "services", "apply": "services", "verify": "verify",
                  "status": "status", "collect": "collect"}[mode])
 
     def choose_service(self, code: str) -> None:
         self.backend.service(code)  # NotFound for an unknown code
+        if self.visit.mode == "ticket" and code in self.visit.finished:
+            self.visit.finished_notice = code  # said in words; no ticket to take
+            return
+        self.visit.finished_notice = None
         self.visit.service = code
         self.go("priority" if self.visit.mode == "ticket" else "service")
 
@@ -208,7 +224,19 @@ class KioskFlow(DocumentSteps):
     @slow
     def take_ticket(self, priority: str | None) -> None:
         """take the ticket and print it."""
-        ticket = self.backend.take_ticket(self.visit.service, priority)
+        try:
+            ticket = self.backend.take_ticket(self.visit.service, priority)
+        except InvalidState as exc:
+            limit = LIMIT_REASONS.get(exc.details.get("reason"))
+            if limit is None:
+                raise
+            # Another kiosk took the last one, or the cut-off came meanwhile: the list says so.
+            code = self.visit.service
+            self.visit.finished[code] = {"service": code, "state": limit,
+                                         "cutoff": exc.details.get("cutoff")}
+            self.visit.finished_notice, self.visit.service = code, None
+            self.go("services")
+            return
         self.visit.ticket = ticket
         self.visit.print_ok = self.devices.print_document("ticket", ticket["id"],
                                                           self.lang).printed

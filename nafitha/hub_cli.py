@@ -109,23 +109,28 @@ def hub_serve(ctx, host, port, board_port, no_sync):
 @click.argument("name")
 @click.option("--services", default="", help="A counter's services, comma-separated codes "
               "(default: every service).")
-def hub_pair(ctx, role, name, services):
+@click.option("--counter", default=None, help="A rating screen's counter: the counter whose "
+              "residents it asks (docs/ratings.md).")
+def hub_pair(ctx, role, name, services, counter):
     """Announce a device and show its one-time pairing code (valid hub.pairing_minutes).
     A counter's NAME is what the display board shows ("Counter 2").
 
     \b
     Example:
         nafitha --data ./hub hub pair counter 2 --services residence-certificate,excavation-permit
+        nafitha --data ./hub hub pair rating rate-2 --counter 2
     """
     from core.pairing import Devices
     wanted = [s.strip() for s in services.split(",") if s.strip()]
-    result = Devices(ctx.office).create_pairing(role, name, wanted)
+    result = Devices(ctx.office).create_pairing(role, name, wanted, counter=counter)
     return result, lambda r: click.echo(
         f"Pairing code for {role} {name}: {r['code']}  (valid until {r['expires_at'][:16]})\n"
         f"On the device: nafitha hub join https://<this hub>:{ctx.settings.hub.port} "
         f"{r['code']}" + ("\nOn a board: open http://<this hub>:"
                           f"{ctx.settings.hub.board_port}/board and type the code"
-                          if role == "board" else ""))
+                          if role == "board" else "")
+        + (f"\nOn the rating screen: open http://<this hub>:{ctx.settings.hub.board_port}"
+           f"/rating and type the code" if role == "rating" else ""))
 
 
 @command(hub, "devices")
@@ -147,6 +152,7 @@ def hub_devices(ctx, include_revoked):
             state = "revoked" if d["revoked_at"] else "paired" if d["paired_at"] else \
                 "waiting for its code"
             extra = f" serves {','.join(d['services'])}" if d["services"] else ""
+            extra += f" faces counter {d['counter']}" if d.get("counter") else ""
             click.echo(f"{d['role']:8} {d['name']:20} {state}{extra}; last seen "
                        f"{(d['last_seen_at'] or 'never')[:19]}")
     return rows, human

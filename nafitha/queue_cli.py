@@ -6,7 +6,7 @@ import inspect
 
 import click
 
-from core.queue import PRIORITIES
+from core.queue import CHANNELS, PRIORITIES
 from nafitha.commands import Group, command, supervisor_options
 
 
@@ -24,7 +24,9 @@ def ticket():
 @click.argument("service")
 @click.option("--priority", type=click.Choice(PRIORITIES), help="Elderly, disabled or "
               "pregnant residents queue ahead (see docs/queue.md).")
-def ticket_take(ctx, service, priority):
+@click.option("--channel", type=click.Choice(CHANNELS), default="counter", show_default=True,
+              help="How the resident asked for it, as the figures count it (docs/kpis.md).")
+def ticket_take(ctx, service, priority, channel):
     """Take a ticket for SERVICE (code or prefix).
 
     \b
@@ -32,7 +34,7 @@ def ticket_take(ctx, service, priority):
         nafitha ticket take residence-certificate
     """
     with ctx.office.acting_as(ctx.actor()):
-        t = ctx.office.queue.take_ticket(service, priority)
+        t = ctx.office.queue.take_ticket(service, priority, channel=channel)
 
     def human(t):
         click.echo(f"{t['number']}  {t['service_code']}  ahead: {t['people_ahead']}  "
@@ -181,7 +183,8 @@ def queue_cancel_from(ctx, device, reason, supervisor, pin):
 @command(queue, "stats")
 @click.option("--day", help="Local date YYYY-MM-DD (default: today).")
 def queue_stats(ctx, day):
-    """Today's KPIs: tickets by state, mean wait and service time, no-show rate.
+    """Today's KPIs: tickets by state, mean wait and service time, no-show rate (computed
+    like every report: docs/kpis.md; the whole set is `nafitha report day`).
 
     \b
     Example:

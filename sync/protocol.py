@@ -61,6 +61,12 @@ REQUIRED_DATA: dict[str, dict[str, type | tuple]] = {
     # renews its token past half its life.
     **{f"device.{t}": {"name": TEXT, "role": TEXT}
        for t in ("paired", "revoked", "token_renewed")},
+    # A counter opened, went on a break or to back-office work, or closed
+    # (core/counter_states.py; `previous` is the state it left, for the KPI facts).
+    "counter.state_changed": {"counter": TEXT, "state": TEXT, "since": TEXT},
+    # A resident rated a served visit, 1-5, at the counter's rating screen (core/ratings.py):
+    # the ticket, where and for what, nothing of the person.
+    "ticket.rated": {"id": TEXT, "rating": WHOLE, "counter": TEXT, "service_code": TEXT},
     # A supervisor cancelled the waiting tickets one paired device took (core/queue.py).
     "queue.bulk_cancelled": {"device": TEXT, "reason": TEXT},
     # The operator retried or voided an event central had refused (core/outbox.py).
@@ -87,7 +93,7 @@ TYPE_WORDS = {str: "text", int: "a whole number", dict: "an object",
 INT64 = 2 ** 63
 EVENT_TYPES = tuple(sorted(REQUIRED_DATA))
 ENTITY_TYPES = ("ticket", "application", "payment", "licence", "shift", "user", "device",
-                "event", "bill")
+                "event", "bill", "counter")
 
 
 class ProtocolError(ValueError):

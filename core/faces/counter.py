@@ -31,6 +31,8 @@ MediaType = Annotated[str, Bounds(max_length=40)]
 Sha256 = Annotated[str, Bounds(pattern="^[0-9a-f]{64}$")]
 PageNumber = Annotated[int, Bounds(ge=1, le=10_000)]
 PageSource = Literal["camera", "scanner", "import"]
+StateName = Annotated[str, Bounds(min_length=1, max_length=20)]  # core.counter_states.STATES
+ReasonName = Annotated[str, Bounds(max_length=20)]  # core.counter_states.REASONS
 
 
 class CounterFace(DeviceFace):
@@ -61,12 +63,31 @@ class CounterFace(DeviceFace):
         if username == self.settings.kiosk.account:
             raise PermissionDenied("the kiosk's account cannot sign in at a counter",
                                    reason="not_staff")
-        return self.office.users.authenticate(username, pin)
+        account = self.office.users.authenticate(username, pin)
+        with self.office.acting_as(account["username"]):  # the counter opens (counter_states)
+            self.office.counter_states.signed_in(self.counter)
+        return account
 
     @operation(who="clerk", retry="safe", session="end")
     def sign_out(self, clerk: str) -> dict:
-        """In-process there is no session to end (over the hub the clerk's session ends)."""
+        """The counter closes (over the hub the clerk's session ends too)."""
+        with self.office.acting_as(clerk):
+            self.office.counter_states.signed_out(self.counter)
         return {"ok": True}
+
+    # --- the counter's state: open, on a break, in back-office work --------------------------
+    @operation(who="session", reads=True)
+    def counter_state(self) -> dict:
+        """This counter's state: {counter, state, clerk, reason, note, since}."""
+        return self.office.counter_states.get(self.counter)
+
+    @operation(who="clerk", changes_queue=True, retry="keyed")  # the manager's page hears
+    def set_counter_state(self, clerk: str, state: StateName, reason: ReasonName | None = None,
+                          note: Text | None = None) -> dict:
+        """open (back to serving), break or back_office with a reason (core/counter_states.py
+        REASONS; "other" with a note). Refused while a ticket is called or served here."""
+        with self.office.acting_as(clerk):
+            return self.office.counter_states.set(self.counter, state, reason, note)
 
     # --- queue ------------------------------------------------------------------------------
     @operation(reads=True)

@@ -20,7 +20,7 @@ import weakref
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from .. import bill_numbers, codes, documents
+from .. import bill_numbers, codes, documents, ticket_limits
 from ..applications import resident_view
 from ..attachments import decode_page
 from ..clock import iso
@@ -181,9 +181,17 @@ class KioskFace(DeviceFace):
     def take_ticket(self, service: Code, priority: Priority | None = None) -> dict:
         """A queue ticket, with the people ahead and the estimated wait."""
         with self.office.acting_as(self.account):
-            ticket = self.office.queue.take_ticket(service, priority, taken_by=self.printer)
+            ticket = self.office.queue.take_ticket(service, priority, taken_by=self.printer,
+                                                    channel="kiosk")
         self._note("ticket", ticket["id"])
         return ticket
+
+    @operation(reads=True)
+    def services_today(self) -> list[dict]:
+        """Whether each offered service still gives tickets today: {service, state (open,
+        full: its daily cap is reached, closed: past its cut-off), daily_cap, taken,
+        cutoff} (core/ticket_limits.py); the service list shows a finished one as such."""
+        return ticket_limits.offered_today(self.office)
 
     # --- applications -----------------------------------------------------------------------
     @operation(reads=True)

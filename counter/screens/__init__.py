@@ -13,7 +13,8 @@ SCREEN_CLASSES = {
     "payment": "payment.PaymentScreen", "authorise": "authorise.AuthoriseScreen",
     "reason": "authorise.AuthoriseScreen", "transfer": "transfer.TransferScreen",
     "verify": "verify.VerifyScreen", "shift_close": "shift_close.ShiftCloseScreen",
-    "z_report": "z_report.ZReportScreen", "documents": "documents.DocumentsScreen"}
+    "z_report": "z_report.ZReportScreen", "documents": "documents.DocumentsScreen",
+    "away": "away.AwayScreen"}
 
 
 def screen_class(name: str) -> type:

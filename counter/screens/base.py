@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from core.errors import NafithaError
+from core.errors import InvalidState, NafithaError
 from ui.messages import document_error, error_text, format_money
 from ui.screens import AppScreen, ViewModel, load_kv
 
 from . import items
+
+# core/counter_states.py's refusals, each with its words (error.<reason>).
+COUNTER_STATE_REFUSALS = ("counter_away", "counter_closed", "ticket_at_counter")
 
 
 class CounterViewModel(ViewModel):
@@ -62,6 +65,11 @@ class CounterViewModel(ViewModel):
 
     def error_text(self, exc: Exception | None) -> str:
         """A refusal in the clerk's language (core's English message is for the log)."""
+        reason = getattr(exc, "details", {}).get("reason")
+        if isinstance(exc, InvalidState) and reason in COUNTER_STATE_REFUSALS:
+            return self.t(f"error.{reason}", ticket=exc.details.get("ticket", ""),
+                          reason=self.t(f"away.{exc.details.get('away_reason') or 'other'}"),
+                          state=self.t(f"away.state_{exc.details.get('state', 'break')}"))
         # A refused page or file: the words the kiosk uses too (ui.messages.PAGE_ERRORS).
         return document_error(exc, self.lang) or \
             error_text(exc, self.t, self.lang, self.settings.office.digits, self.when)
@@ -109,7 +117,7 @@ class CounterViewModel(ViewModel):
     def _option_label(self, f, text: str) -> str:
         if f.key == "service":
             return self.service_name(text)
-        if text.startswith("payment."):
+        if text.startswith(("payment.", "away.")):
             return self.t(text)
         return text
 

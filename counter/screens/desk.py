@@ -24,8 +24,10 @@ class DeskViewModel(CounterViewModel):
     def _queue_column(self) -> list[dict]:
         d = self.desk
         serves = set(d.counter_services)
-        items = [{"type": "heading", "text": self.t("desk.queue")},
-                 {"type": "buttons", "key": "queue", "vertical": True, "buttons": [
+        items = [{"type": "heading", "text": self.t("desk.queue")}]
+        if d.away:  # first: what the counter is doing, and the way back
+            items += self._away_items()
+        items += [{"type": "buttons", "key": "queue", "vertical": True, "buttons": [
                      self.button("call_next", self.t("desk.call_next") + self.key("F2"),
                                  "call_next", kind="go", enabled=d.can("call_next")),
                      self.button("open_search", self.t("desk.search") + self.key("F6"),
@@ -34,7 +36,12 @@ class DeskViewModel(CounterViewModel):
                                  "start_apply", kind="secondary"),
                      self.button("open_verify", self.t("desk.verify") + self.key("F7"),
                                  "open_verify", kind="secondary")]},
-                 {"type": "text", "text": self.t("desk.waiting_hint"), "tone": "hint"}]
+                 ]
+        if d.can("step_away"):  # only while nobody is called or served here
+            items += [{"type": "buttons", "key": "step_away", "buttons": [
+                self.button(f"away:{state}", self.t(f"desk.{state}"), "start_away", state,
+                            kind="secondary") for state in ("break", "back_office")]}]
+        items.append({"type": "text", "text": self.t("desk.waiting_hint"), "tone": "hint"})
         for row in d.overview:
             if serves and row["service"] not in serves:
                 continue
@@ -43,6 +50,19 @@ class DeskViewModel(CounterViewModel):
             items.append(self._fact(self.service_name(row["service"]), text, compact=True))
         return items
 
+
+    def _away_items(self) -> list[dict]:
+        """On a break or in back-office work: what, since when, and the way back."""
+        state = self.desk.counter_state
+        why = self.t(f"away.{state['reason']}") if state["reason"] != "other" \
+            else state["note"] or self.t("away.other")
+        return [{"type": "banner", "tone": "warn", "text": self.t(
+                    "away.since", state=self.t(f"away.state_{state['state']}"), reason=why,
+                    time=self.when(state["since"])[-5:])},
+                {"type": "buttons", "key": "away", "vertical": True, "buttons": [
+                    self.button("back_to_serving", self.t("away.back"), "back_to_serving",
+                                kind="go")]},
+                {"type": "text", "text": self.t("desk.away_hint"), "tone": "hint"}]
 
     def _ticket_column(self) -> list[dict]:
         d = self.desk

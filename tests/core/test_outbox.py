@@ -174,6 +174,17 @@ def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fiel
     rec.one("outbox.voided", office.void_held_event, refused_id, "huda", "987654", "test")
     rec.one("queue.bulk_cancelled", office.cancel_tickets_taken_by, "kiosk-9", "huda",
             "987654", "a script took the numbers")
+    with office.acting_as("sara"):  # a counter opens and goes on a break
+        rec.one("counter.state_changed", office.counter_states.set, "9", "open")
+        rec.one("counter.state_changed", office.counter_states.set, "9", "break", "prayer")
+        rec.refused(ValidationError, office.counter_states.set, "9", "break", "nap")
+    # A resident rates a served visit on the counter's screen, once (core/ratings.py).
+    office.queue.take_ticket("R")
+    served = office.queue.call_next("8")
+    office.queue.finish(served["id"])
+    rec.refused(ValidationError, office.ratings.rate, served["id"], 6)
+    rec.one("ticket.rated", office.ratings.rate, served["id"], 4)
+    rec.refused(InvalidState, office.ratings.rate, served["id"], 5)
 
     assert outbox.check_sequence(office.store) == []
     assert office.verify_audit()["ok"]

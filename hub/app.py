@@ -36,6 +36,8 @@ from core.pairing import ROLES, Devices
 from core.verify_words import words as verify_words_of
 
 from .live import Live, sse
+from .manager import add_manager_routes
+from .rating import add_rating_routes
 from .routes import add_face_routes, bearer, body_limits, device_of, hub_route
 
 # The faces a paired device reaches, each at /api/v1/{face.name}/... (hub/routes.py).
@@ -67,7 +69,7 @@ class PairProof(BaseModel):
 # only what the hall's screen shows, the health probe, and the public licence verifier
 # (its page says to use HTTPS there, where the browser lets it open the camera). Everything
 # a kiosk or counter sends (tokens, PINs, residents' data) is on the HTTPS listener only.
-BOARD_PATHS = ("/board", "/api/v1/health", "/verify")
+BOARD_PATHS = ("/board", "/rating", "/api/v1/health", "/verify")
 
 
 def _status(exc: NafithaError) -> int:
@@ -220,7 +222,9 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
                        lambda: [sse("snapshot", live.snapshot, live.marker)])
 
     app.mount("/board/static", StaticFiles(directory=BOARD_DIR), name="board-static")
+    add_rating_routes(app, office, devices, live)  # the counter's rating screen (hub/rating.py)
     add_verify_routes(app, office)
+    add_manager_routes(app, office)  # /manager: live view, reports (hub/manager.py), HTTPS only
     return app
 
 

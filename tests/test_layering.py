@@ -42,7 +42,8 @@ ALLOWED = {"ui": {"testing.pilot", "testing.screenshot"}}  # ui/hooks.py, only w
 CENTRAL_MAY_USE = ("core.catalog", "core.clock", "core.credentials", "core.errors",
                    "core.users", "core.canonical", "core.private_files", "core.http_policy",
                    "core.sealing", "core.text", "core.totp", "core.verify_page",
-                   "core.verify_words", "core.bill_numbers", "sync.protocol")
+                   "core.verify_words", "core.bill_numbers", "core.kpis", "core.report_files",
+                   "sync.protocol")
 
 
 def imports(package: str) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from core.errors import NafithaError
+from core.kpis import FACT_TABLES
 
 metadata = sa.MetaData()
 Text, Int, Big = sa.Text, sa.Integer, sa.BigInteger
@@ -31,7 +32,9 @@ offices = sa.Table(
     sa.Column("code", Text, primary_key=True),
     sa.Column("created_at", Text, nullable=False),
     # None: not yet given to a municipality (seen by national staff only)
-    sa.Column("municipality", Text, index=True))
+    sa.Column("municipality", Text, index=True),
+    # The zone its days and hours are counted in (central/reports.py); None: Asia/Bahrain
+    sa.Column("timezone", Text))
 
 enrol_codes = sa.Table(
     "enrol_codes", metadata,
@@ -371,6 +374,22 @@ device_health = sa.Table(  # each office device's latest heartbeat (central/flee
     sa.Column("seen_at", Text, nullable=False),  # central's clock: received minus its age
     sa.Column("received_at", Text, nullable=False),
     sa.Column("skew_s", Big, nullable=False))  # the device's clock minus central's
+
+
+# --- the figures' facts (central/reports.py owns these five) ---------------------------------
+def _fact_table(spec) -> sa.Table:
+    """A fact table exactly as core.kpis.FACT_TABLES says (the hub's m020 is built from the
+    same spec): its columns, its key, the indexes the reads need."""
+    kinds = {"text": Text, "int": Big}
+    return sa.Table(
+        spec.name, metadata,
+        *(sa.Column(c.name, kinds[c.type], nullable=c.name not in spec.key)
+          for c in spec.columns),
+        sa.PrimaryKeyConstraint(*spec.key),
+        *(sa.Index(f"{spec.name}_{'_'.join(index)}", *index) for index in spec.indexes))
+
+
+FACTS = {name: _fact_table(spec) for name, spec in FACT_TABLES.items()}
 
 
 SQLITE_FILE = "central.db"

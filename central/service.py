@@ -805,6 +805,8 @@ class Central:
                 source_seq=e["seq"], **values))
         if revoked_any:
             self._publish_revocations(conn)
+        from . import reports  # the figures' facts (it imports this module)
+        reports.project(conn, office, new)
 
     def _gaps(self, conn, key: str, last_seq: int, received: int) -> list[list[int]]:
         if received >= last_seq:

@@ -34,6 +34,10 @@ PERMISSIONS = {
     "revoke_licence": ("officer",),
     "offices": ("operations",),  # enrolment codes, revoking a device
     "fees": ("finance",),
+    # the reports' CSV / XLSX (every role reads the pages) and the monthly open data
+    # (central/console/reports.py, docs/console/reports.md, docs/open-data.md)
+    "reports_export": ("operations", "finance", "auditor"),
+    "open_data": ("operations",),
     "catalogue": (), "staff": (), "municipalities": (), "api_keys": (), "erase": (),
 }
 MIN_PASSWORD = 12

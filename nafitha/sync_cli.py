@@ -539,6 +539,47 @@ def central_office_assign(ctx, office, municipality):
     return _staff(ctx).assign_office(CLI_ACTOR, office, municipality), None
 
 
+@command(central_office, "timezone")
+@click.argument("office")
+@click.argument("zone")
+def central_office_timezone(ctx, office, zone):
+    """Count OFFICE's days and hours in ZONE (an IANA time zone; the default is Asia/Bahrain)
+    for the reports; its figures are projected again from its events (docs/console/reports.md).
+
+    \b
+    Example:
+        nafitha central office timezone RIF Asia/Riyadh
+    """
+    from central.reports import set_timezone
+    return set_timezone(_central(ctx), office.upper(), zone, by=CLI_ACTOR), \
+        lambda r: click.echo(f"{r['office']}: {r['timezone']} ({r['events']} events projected)")
+
+
+@command(central, "open-data")
+@click.argument("month")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Directory to write the files into (made if missing).")
+@click.option("--municipality", help="Only this municipality's offices (default: every office).")
+def central_open_data(ctx, month, out_dir, municipality):
+    """Write MONTH's open data (YYYY-MM, a month that is over): the CSV and JSON rows, the data
+    dictionary (Table Schema) and the CKAN package, checked against their own dictionary.
+    Counts below the threshold (5, or NAFITHA_OPEN_DATA_MIN_COUNT) are suppressed
+    (docs/open-data.md).
+
+    \b
+    Example:
+        nafitha central open-data 2026-11 --out ./open-data/2026-11
+    """
+    from central.open_data import export
+    files = export(_central(ctx), month, municipality=municipality)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, body in files.items():
+        (out / name).write_bytes(body)
+    return {"month": month, "directory": str(out), "files": sorted(files)}, \
+        lambda r: click.echo(f"{r['month']}: {', '.join(r['files'])} in {r['directory']}")
+
+
 @central.group("api-key", cls=Group)
 def central_api_key():
     """Named API keys for /v1/admin (scripts, automation), each with a role.

@@ -83,6 +83,10 @@ def mount(app: FastAPI, central: Central, staff: Staff) -> Console:
     app.include_router(web.router)
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")),
               name="console-static")
+    # Chart.js and the shared chart script, the same files the hub serves at /shared/
+    from core.report_files import SHARED_WEB_DIR
+    app.mount("/console/shared", StaticFiles(directory=str(SHARED_WEB_DIR)),
+              name="console-shared")
 
     @app.get("/console/fonts/{name}", include_in_schema=False)
     def font(name: str):

@@ -38,7 +38,8 @@ NAV = (("nav.home", "/console", "read"), ("nav.applications", "/console/applicat
                                                        "read"),
        ("nav.offices", "/console/offices", "read"), ("nav.staff", "/console/staff", "staff"),
        ("nav.municipalities", "/console/municipalities", "read"),
-       ("nav.finance", "/console/finance", "fees"),
+       ("nav.finance", "/console/finance", "fees"), ("nav.reports", "/console/reports", "read"),
+       ("nav.open_data", "/console/open-data", "open_data"),
        ("nav.api_keys", "/console/api-keys", "api_keys"), ("nav.audit", "/console/audit",
                                                            "read"))
 

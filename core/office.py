@@ -122,6 +122,14 @@ class Office:
         from . import documents
         return documents.build(self, job["kind"], job["ref_id"], bool(job["copy"]))
 
+    def report_labels(self) -> dict:
+        """The names core.report_files, the hub's report pages and `nafitha report` write
+        beside codes: this office's and its services', and how it shows digits."""
+        o = self.settings.office
+        return {"office": {o.code: {"ar": o.name_ar, "en": o.name_en}},
+                "service": {s.code: {"ar": s.name.ar, "en": s.name.en} for s in self.catalog},
+                "digits": o.digits}
+
     def verify_audit(self) -> dict:
         """The chain, and the head's signature by this device's key when it has one."""
         return audit.verify_chain(self.store, self.store.head_key.public())

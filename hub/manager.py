@@ -413,14 +413,6 @@ def build_report(office, q: dict) -> dict:
                        services=[q["service"]] if q["service"] else None, today=today)
 
 
-def labels_of(office) -> dict:
-    """What core.report_files needs to name things (contract: office and service names)."""
-    o = office.settings.office
-    return {"office": {o.code: {"ar": o.name_ar, "en": o.name_en}},
-            "service": {s.code: dict(vars(s.name)) for s in office.catalog},
-            "digits": o.digits}
-
-
 def _refusal_key(exc: NafithaError) -> str:
     reason = exc.details.get("reason") or exc.details.get("problem")
     if isinstance(reason, str) and reason in WORDS:
@@ -690,14 +682,14 @@ def add_manager_routes(app: FastAPI, office) -> None:
             return render(request, "reports.html", 422, person=person,
                           error=word(_refusal_key(exc), lang), q=q, report=None,
                           section="reports", services=list(office.catalog))
-        names = labels_of(office)["service"]
+        names = office.report_labels()["service"]
         downloads = {fmt: "/manager/reports/file." + fmt + "?" + urlencode(
             {k: v for k, v in q.items() if v}) for fmt in FORMATS
             if fmt != "pdf" or q["kind"] == "day"}
         return render(request, "reports.html", person=person, q=q, report=report,
                       section="reports", services=list(office.catalog), names=names,
-                      downloads=downloads, chart_data={"report": report, "labels": labels_of(office),
-                                                         "lang": lang})
+                      downloads=downloads, chart_data={
+                          "report": report, "labels": office.report_labels(), "lang": lang})
 
     def report_api(request: Request, person: dict):
         try:
@@ -722,7 +714,7 @@ def add_manager_routes(app: FastAPI, office) -> None:
             return JSONResponse({**exc.to_dict(), "words": word(_refusal_key(exc), lang)},
                                 status_code=422)
         make = {"csv": report_csv, "xlsx": report_xlsx, "pdf": day_report_pdf}[fmt]
-        body = make(report, labels_of(office), lang)
+        body = make(report, office.report_labels(), lang)
         period = report["period"]
         stem = f"nafitha-{office.settings.office.code}-{period['from']}" + (
             "" if period["from"] == period["to"] else f"-{period['to']}")

@@ -118,7 +118,7 @@ def _report(ctx, period_of, services, lang, as_csv, as_xlsx, out):
     lang = lang or ("ar" if os.environ.get("LANG", "").startswith("ar") else "en")
     if as_csv or as_xlsx:
         from core import report_files
-        labels = labels_of(office)
+        labels = office.report_labels()
         if as_xlsx:
             if not out:
                 raise ValidationError("--xlsx needs --out FILE (a workbook is not text)",
@@ -132,7 +132,7 @@ def _report(ctx, period_of, services, lang, as_csv, as_xlsx, out):
         import json
         _write(json.dumps(result, ensure_ascii=False, indent=2).encode("utf-8"), out)
         return result, lambda _r: click.echo(f"written: {out}", err=True)
-    return result, lambda r: _print_tables(r, labels_of(office), lang)
+    return result, lambda r: _print_tables(r, office.report_labels(), lang)
 
 
 def _service_codes(office, services) -> list[str] | None:
@@ -144,13 +144,6 @@ def _service_codes(office, services) -> list[str] | None:
         by_name[svc.code] = by_name[svc.prefix] = svc.code
     kpis.check_filters(services=services, known_services=list(by_name))
     return sorted({by_name[s] for s in services})
-
-
-def labels_of(office) -> dict:
-    """The office's and services' names for the tables (core.report_files' labels)."""
-    o = office.settings.office
-    return {"office": {o.code: {"ar": o.name_ar, "en": o.name_en}},
-            "service": {s.code: {"ar": s.name.ar, "en": s.name.en} for s in office.catalog}}
 
 
 def _write(data: bytes, out: str | None) -> None:

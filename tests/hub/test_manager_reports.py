@@ -176,8 +176,8 @@ def test_week_month_and_a_chosen_range(hub, browser, office, busy_day, query, ki
 def test_the_charts_are_drawn_by_the_shared_script(hub, browser, busy_day):
     page = signed_in(browser, hub, "ar")
     page.goto(f"{hub.url}/manager/reports?kind=month&month=2026-11")
-    page.wait_for_function("window.managerCharts && window.managerCharts.drawn > 0")
-    drawn = page.evaluate("window.managerCharts.drawn")
+    page.wait_for_function("window.reportCharts && window.reportCharts.drawn > 0")
+    drawn = page.evaluate("window.reportCharts.drawn")
     assert drawn == page.evaluate("document.querySelectorAll('#charts canvas').length") == 4
     # Each chart's figures as a table too (the shared script's text alternative).
     assert page.evaluate("document.querySelectorAll('#charts .chart-figures table').length") == 4
@@ -224,7 +224,7 @@ def test_the_generated_months_hand_computed_figures_on_the_page(month, browser):
     SHOTS.mkdir(exist_ok=True)
     for lang in ("ar", "en"):  # a full month, looked at
         page.goto(f"{hub.url}/manager/reports?kind=month&month=2026-11&lang={lang}")
-        page.wait_for_function("window.managerCharts && window.managerCharts.drawn === 4")
+        page.wait_for_function("window.reportCharts && window.reportCharts.drawn === 4")
         page.wait_for_timeout(400)  # Chart.js' first animation
         assert axe_violations(page) == []
         page.screenshot(path=str(SHOTS / f"reports-generated-month-{lang}.png"),
@@ -329,8 +329,8 @@ def test_axe_and_screenshots(hub, chromium, busy_day, lang):
                 page.goto(f"{hub.url}/manager/reports?{query}")
                 page.wait_for_function("document.fonts.status === 'loaded'")
                 if label != "error":
-                    page.wait_for_function("window.managerCharts && "
-                                           "window.managerCharts.drawn > 0")
+                    page.wait_for_function("window.reportCharts && "
+                                           "window.reportCharts.drawn > 0")
                     page.wait_for_timeout(400)  # Chart.js' first animation
                 page.screenshot(path=str(SHOTS / f"reports-{label}-{lang}-{name}.png"),
                                 full_page=True)

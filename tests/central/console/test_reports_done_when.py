@@ -93,7 +93,7 @@ def test_the_same_figures_on_the_hub_the_console_and_the_cli(month_at_central, s
         hub_charts = {}
         for lang in ("ar", "en"):
             page.goto(f"{hub.url}/manager/reports?kind=month&month={MONTH}&lang={lang}")
-            page.wait_for_function("window.managerCharts && window.managerCharts.drawn > 0")
+            page.wait_for_function("window.reportCharts && window.reportCharts.drawn > 0")
             assert page.get_attribute("html", "dir") == ("rtl" if lang == "ar" else "ltr")
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"hub-month-{lang}.png"), full_page=True)

@@ -149,7 +149,7 @@ def test_a_month_across_offices_with_charts_and_tables(site, busy, open_as, lang
     assert page.inner_text("[data-figure=tickets]") == "9"
     assert page.inner_text("[data-figure=served]") == "8"
     # Waiting by hour, volume by service, the trend by day and (a month) by week.
-    page.wait_for_function("() => window.consoleCharts && window.consoleCharts.drawn === 4")
+    page.wait_for_function("() => window.reportCharts && window.reportCharts.drawn === 4")
     assert page.locator("#charts canvas[role=img]").count() == 4
     by_office = table_rows(page, "visits_by_office")
     assert [r[0] for r in by_office] == ["MUH", "RIF"]
@@ -235,7 +235,7 @@ def test_an_officer_reads_but_does_not_download(site, busy, open_as):
         assert tuple(report.get_attribute(a) for a in ("data-from", "data-to", "data-kind")) \
             == span, query
         assert page.inner_text("[data-figure=tickets]") == tickets, query
-        page.wait_for_function("() => window.consoleCharts !== undefined")
+        page.wait_for_function("() => window.reportCharts !== undefined")
         weeks = page.locator("canvas[data-group=week]").count()
         assert weeks == (1 if span[2] == "month" else 0), query
     before = everything(site.central)

@@ -16,6 +16,7 @@ from .sealing import is_sealed
 from .text import clean_text, search_key
 
 STATES = ("draft", "submitted", "paid", "approved", "issued", "rejected", "withdrawn")
+SUBMIT_CHANNELS = ("kiosk", "counter")  # where an application is made (docs/kpis.md)
 
 
 class Applications:
@@ -58,8 +59,14 @@ class Applications:
             return int(fields[service.fee_from_field])
         return service.fee_minor
 
-    def submit(self, service: str, fields: dict, ticket: str | None = None) -> dict:
-        """Validate every field against the catalogue and submit; the fee is fixed now."""
+    def submit(self, service: str, fields: dict, ticket: str | None = None,
+               channel: str | None = None) -> dict:
+        """Validate every field against the catalogue and submit; the fee is fixed now.
+        `channel` ('kiosk' or 'counter'): where it was made, for the figures (docs/kpis.md);
+        only the submitted event carries it."""
+        if channel is not None and channel not in SUBMIT_CHANNELS:
+            raise ValidationError(f"channel: one of {', '.join(SUBMIT_CHANNELS)}",
+                                  field="channel", reason="unknown_channel")
         svc = self.office.catalog.offered(service, self.settings.office.code)
         clean = self._validate(svc, fields, partial=False)
         with self.store.atomic():
@@ -75,7 +82,8 @@ class Applications:
                    "submitted_at": now, "paid_at": None, "decided_at": None, "decided_by": None,
                    "reason": None, "updated_at": now}
             self._insert(row, clean)
-            self.store.record("application.submitted", "application", row["id"], public(row))
+            self.store.record("application.submitted", "application", row["id"],
+                              {**public(row), **({"channel": channel} if channel else {})})
             self.office.bills.issue_for(row)  # its fee due, payable later (core/bills.py)
             return self.view(row)
 

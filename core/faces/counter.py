@@ -173,7 +173,8 @@ class CounterFace(DeviceFace):
     def submit(self, clerk: str, service: Code, fields: Fields,
                ticket: Code | None = None) -> dict:
         with self.office.acting_as(clerk):
-            app = self.office.applications.submit(service, fields, ticket=ticket)
+            app = self.office.applications.submit(service, fields, ticket=ticket,
+                                                  channel="counter")
         return self.application(app["number"])
 
     @operation(who="supervisor", retry="keyed")

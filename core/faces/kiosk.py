@@ -204,7 +204,7 @@ class KioskFace(DeviceFace):
         """Submit the resident's form: the application as the resident is shown it
         (resident_view; the kiosk has the values it sent)."""
         with self.office.acting_as(self.account):
-            app = self.office.applications.submit(service, fields)
+            app = self.office.applications.submit(service, fields, channel="kiosk")
         self._note("submitted", app["id"])
         return self._shown(app)
 

@@ -197,6 +197,24 @@ def test_a_bad_channel_is_refused_and_changes_nothing(office, db_state):
     assert db_state() == before
 
 
+def test_an_application_keeps_the_channel_it_was_made_on(office, valid_fields, db_state):
+    from core.faces.counter import CounterFace
+    from core.faces.kiosk import KioskFace
+    office.users.create("sara", "clerk", "1234")
+    at_kiosk = KioskFace(office).submit("residence-certificate", valid_fields())
+    at_counter = CounterFace(office, "1").submit("sara", "residence-certificate", valid_fields())
+    by_cli = office.applications.submit("residence-certificate", valid_fields())
+    channels = {r["application_id"]: r["channel"] for r in facts(office.store,
+                                                                  "kpi_applications")}
+    number_of = {a["number"]: a for a in (at_kiosk, at_counter, by_cli)}
+    assert sorted(channels.values(), key=str) == sorted(["kiosk", "counter", None], key=str)
+    assert len(number_of) == 3
+    before = db_state()
+    with pytest.raises(ValidationError) as info:
+        office.applications.submit("residence-certificate", valid_fields(), channel="phone")
+    assert info.value.details["reason"] == "unknown_channel" and db_state() == before
+
+
 def test_applying_an_event_twice_equals_once(office):
     office.queue.take_ticket("R")
     office.queue.call_next("1")

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from core.clock import iso
 
 from . import db
+from .service import CentralError
 
 PrinterState = Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "unknown",
                        "none"]
@@ -68,6 +69,7 @@ class Report(BaseModel):
     clock: str = Field(max_length=64)
     last_backup_at: str | None = Field(default=None, max_length=64)
     disk_full: bool = False
+    timezone: str | None = Field(default=None, max_length=64)  # the office's, from its store's box
 
     _times = field_validator("clock", "last_backup_at")(lambda cls, v: _moment(v))
 
@@ -122,6 +124,13 @@ class Fleet:
                                               separators=(",", ":")),
                          "seen_at": iso(seen), "received_at": iso(now),
                          "skew_s": item.skew_s + agent_skew})
+        zones = {item.report.timezone for item in batch.reports if item.report.timezone}
+        if len(zones) > 1:
+            raise CentralError(422, "invalid_heartbeat", f"one office, one time zone: the "
+                                                         f"reports name {sorted(zones)}",
+                               field="timezone")
+        if zones:
+            self._follow_zone(office, zones.pop())
         table = db.device_health
         with self.central.engine.begin() as conn:
             for row in rows:
@@ -133,6 +142,13 @@ class Fleet:
                     conn.execute(sa.update(table).where(table.c.key == row["key"])
                                  .values(**row))
         return {"stored": len(rows), "clock_skew_s": agent_skew}
+
+    def _follow_zone(self, office: str, name: str) -> None:
+        """The office's days and hours are counted in the zone its own box reports (its
+        settings' office.timezone): a change projects its facts again (central/reports.py)."""
+        from .reports import set_timezone, stored_timezone
+        if stored_timezone(self.central, office) != name:
+            set_timezone(self.central, office, name, by="heartbeat")
 
     def devices(self, offices: list[str] | None = None) -> list[dict]:
         """Every device's latest report with its alerts, by central's clock now. offices:

@@ -39,6 +39,14 @@ def zone(name: str | None) -> ZoneInfo:
     return ZoneInfo(name or DEFAULT_TIMEZONE)
 
 
+def stored_timezone(central, office: str) -> str:
+    """The zone an office's facts are counted in now (its own, or the default)."""
+    with central.engine.connect() as conn:
+        name = conn.execute(sa.select(offices.c.timezone).where(offices.c.code == office)
+                            ).scalar()
+    return name or DEFAULT_TIMEZONE
+
+
 def office_zone(conn, office: str) -> ZoneInfo:
     name = conn.execute(sa.select(offices.c.timezone).where(offices.c.code == office)).scalar()
     return zone(name)

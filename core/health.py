@@ -31,7 +31,7 @@ ROLES = ("kiosk", "counter", "board", "hub", "agent")
 MAX_TEXT = 64
 MAX_COUNT = 10 ** 12
 FIELDS = ("role", "version", "uptime_s", "printer", "camera", "disk_free_mb", "store_bytes",
-          "backlog", "backlog_age_s", "clock", "last_backup_at", "disk_full")
+          "backlog", "backlog_age_s", "clock", "last_backup_at", "disk_full", "timezone")
 
 
 def app_version() -> str:
@@ -71,7 +71,10 @@ def collect(store, settings, *, role: str, uptime_s: float, printer: str = "none
               "disk_free_mb": free // 1_000_000, "store_bytes": size,
               "backlog": state["pending"], "backlog_age_s": state["backlog_age_seconds"],
               "clock": now, "last_backup_at": _last_backup(settings),
-              "disk_full": bool(getattr(store, "disk_full", False))}
+              "disk_full": bool(getattr(store, "disk_full", False)),
+              # The box that keeps the office's store says its zone: central counts the
+              # office's days and hours in it (a kiosk's own settings are not the office's).
+              "timezone": settings.office.timezone if store is not None else None}
     return validate(report)
 
 
@@ -128,6 +131,9 @@ def validate(report) -> dict:
         _refuse("camera", f"one of {', '.join(CAMERA_STATES)}")
     if not isinstance(report.get("disk_full", False), bool):
         _refuse("disk_full", "true or false")
+    zone = report.get("timezone")
+    if zone is not None and not _is_zone(zone):
+        _refuse("timezone", "an IANA time zone such as Asia/Bahrain")
     return {"role": report["role"], "version": version,
             "uptime_s": _count(report.get("uptime_s"), "uptime_s"),
             "printer": report["printer"], "camera": report["camera"],
@@ -137,7 +143,20 @@ def validate(report) -> dict:
             "backlog_age_s": _count(report.get("backlog_age_s"), "backlog_age_s", True),
             "clock": _moment(report.get("clock"), "clock", True),
             "last_backup_at": _moment(report.get("last_backup_at"), "last_backup_at", False),
-            "disk_full": bool(report.get("disk_full", False))}
+            "disk_full": bool(report.get("disk_full", False)),
+            "timezone": zone}
+
+
+def _is_zone(name) -> bool:
+    """The office's zone, which central counts its days and hours in (docs/kpis.md)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_TEXT or name != name.strip():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _name(device) -> str:

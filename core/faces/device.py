@@ -7,6 +7,7 @@ import logging
 from typing import Annotated
 
 from ..coordinator import IDLE, Coordinator
+from ..health import FIELDS as HEALTH_FIELDS
 from ..credentials.licence import VerificationResult
 from . import Bounds, Face, QrText, operation
 from .printing import PrintJobs
@@ -14,8 +15,8 @@ from .printing import PrintJobs
 log = logging.getLogger("nafitha.queue")
 
 WATCH_EVERY_S = 0.5
-# A heartbeat (core/health.py FIELDS: at most 12 keys; core checks the rest).
-HealthReport = Annotated[dict, Bounds(max_length=12)]
+# A heartbeat (at most core/health.py's FIELDS; core checks the rest).
+HealthReport = Annotated[dict, Bounds(max_length=len(HEALTH_FIELDS))]
 
 
 class CatalogueReader:

@@ -125,6 +125,36 @@ def test_an_unreadable_report_is_refused_and_nothing_is_stored(served, bad):
     assert rows(served) == before
 
 
+def zone_of(served, office: str = "MUH"):
+    with served.central.engine.connect() as conn:
+        return conn.execute(sa.select(db.offices.c.timezone).where(
+            db.offices.c.code == office)).scalar()
+
+
+def test_the_offices_box_tells_central_its_time_zone(served):
+    """The hub's report names the office's zone: central counts the office's days and hours
+    in it from then on (central/reports.py set_timezone); the default zone changes nothing."""
+    assert zone_of(served) is None
+    assert post(served, batch(item("H1", role="hub", timezone="Asia/Bahrain"))).status_code \
+        == 200
+    assert zone_of(served) is None  # already counted in Asia/Bahrain: nothing projected again
+    assert post(served, batch(item("H1", role="hub", timezone="Asia/Riyadh"),
+                              item("K1"))).status_code == 200
+    assert zone_of(served) == "Asia/Riyadh"
+    post(served, batch(item("H1", role="hub", timezone="Asia/Bahrain")))
+    assert zone_of(served) == "Asia/Bahrain"
+
+
+@pytest.mark.parametrize("zones", [("Mars/Olympus",), ("Asia/Bahrain", "Asia/Riyadh"),
+                                   (" Asia/Bahrain",)])
+def test_a_wrong_or_doubled_zone_is_refused_and_nothing_is_stored(served, zones):
+    before, zone = rows(served), zone_of(served)
+    reply = post(served, batch(*(item(f"H{i}", role="hub", timezone=z)
+                                 for i, z in enumerate(zones))))
+    assert reply.status_code == 422, reply.text
+    assert (rows(served), zone_of(served)) == (before, zone)
+
+
 def test_without_the_device_token_nothing_is_stored(served):
     before = rows(served)
     reply = post(served, batch(item("K9")), headers={})

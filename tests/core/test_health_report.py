@@ -19,7 +19,10 @@ def test_collect_reports_this_device(office, settings, clock):
     assert report["store_bytes"] == settings.db_path.stat().st_size > 0
     assert report["backlog"] == 0 and report["backlog_age_s"] is None
     assert report["disk_full"] is False
+    assert report["timezone"] == settings.office.timezone == "Asia/Bahrain"
     assert set(report) == set(health.FIELDS)
+    # A centre's kiosk keeps no store: the office's zone is the hub's to say, not its own.
+    assert health.collect(None, settings, role="kiosk", uptime_s=1)["timezone"] is None
 
 
 def test_the_backlog_and_its_age_come_from_the_outbox(office, settings, clock, submit_valid):
@@ -73,6 +76,8 @@ def test_a_clock_years_off_is_accepted_with_its_skew(office, settings):
     ({"role": "toaster"}, "role"),
     ({"last_backup_at": "never"}, "last_backup_at"),
     ({"name": "Fatima Al-Sayed"}, "name"),
+    ({"timezone": "Mars/Olympus"}, "timezone"),
+    ({"timezone": 3}, "timezone"),
 ])
 def test_an_unreadable_report_is_refused_and_nothing_is_stored(office, settings, db_state,
                                                                 change, field):

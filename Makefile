@@ -87,6 +87,7 @@ bench: setup
 	$(PY) bench/counter.py
 	$(PY) bench/hub.py
 	$(PY) bench/server_limits.py
+	$(PY) bench/reports.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -22,7 +22,7 @@ from core.office import Office
 from sync.agent import SyncAgent, enrol
 from testing.kpi_month import generate_month
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "hub"))
+sys.path.append(str(Path(__file__).resolve().parents[2] / "hub"))  # after conftest's own dirs
 from hubrig import RunningHub  # noqa: E402
 
 SHOTS = Path("/tmp/shots-done-when-24")

@@ -8,6 +8,7 @@ import json
 import sqlite3
 from datetime import date
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -97,7 +98,6 @@ def test_csv_and_xlsx_files(month, tmp_path):
     assert f"Tickets,{expected['visits']['total']['tickets']}" in text
     book = tmp_path / "month.xlsx"
     nafitha(data, "report", "month", "2026-11", "--xlsx", "--out", str(book))
-    openpyxl = pytest.importorskip("openpyxl")
     sheets = openpyxl.load_workbook(io.BytesIO(book.read_bytes())).sheetnames
     assert len(sheets) > 5
     refused = nafitha(data, "report", "month", "2026-11", "--xlsx", expect=1)

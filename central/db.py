@@ -391,6 +391,15 @@ def _fact_table(spec) -> sa.Table:
 
 FACTS = {name: _fact_table(spec) for name, spec in FACT_TABLES.items()}
 
+kept_reports = sa.Table(  # a closed period's report, kept until a late fact touches its days
+    "kept_reports", metadata,
+    sa.Column("key", Text, primary_key=True),  # sha256 of the period, offices and services
+    sa.Column("first", Text, nullable=False),  # the period's days, first and last
+    sa.Column("last", Text, nullable=False),
+    sa.Column("token", Text, nullable=False),  # whose computation may fill `body`
+    sa.Column("body", Text),  # JSON (core.kpis.report); NULL while it is being computed
+    sa.Column("kept_at", Text))
+
 
 SQLITE_FILE = "central.db"
 

@@ -151,14 +151,6 @@ def schema(threshold: int, services: list[str]) -> dict:
 
 
 # --- building ---------------------------------------------------------------------------------
-def _month(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"(\d{4})-(\d{2})", text or "")
-    if not match or not 1 <= int(match[2]) <= 12:
-        raise CentralError(422, "not_a_month", f"month: YYYY-MM, e.g. 2026-11 (not "
-                                               f"{str(text)[:20]!r})", field="month")
-    return int(match[1]), int(match[2])
-
-
 def _stat(value, digits: int | None = None):
     if value is None:
         return None
@@ -264,14 +256,13 @@ def export(central, month_text: str, *, person_municipality: str | None = None,
     """The month's files (see the module's text) for the offices a person sees (of
     `municipality` when given). A month not over yet in every office is refused (until the
     2nd of the next month, UTC): its figures would still change."""
-    year, month = _month(month_text)
-    period = kpis.Period.month(year, month)
+    period = reports.month_period(month_text)
     threshold = threshold or min_count()
     today = central.clock.now().date()
-    # From the 2nd of the next month (UTC): by then the month's last day is over in every
-    # office's zone, so its figures no longer change.
-    ready = period.end + timedelta(days=2)
-    if today < ready:
+    # Only a closed month: its last day is over in every office's zone, so its figures no
+    # longer change.
+    if not reports.is_closed(central, period):
+        ready = period.end + timedelta(days=reports.CLOSED_AFTER_DAYS)
         raise CentralError(422, "future_month", f"{month_text} is not over yet in every "
                                                 f"office: its open data is made from {ready}",
                            field="month")

@@ -203,9 +203,13 @@ def central_serve(ctx, host, port, workers, tls_cert, tls_key, max_connections,
     Example:
         nafitha central --home ./central serve --host 0.0.0.0 --port 8700
     """
+    from central.reports import keep_in_background
     from central.service import Central
     from hub.server import LimitedH11Protocol, Listener, ServerLimits, serve
     Central.open(ctx.central_home, ctx.central_db).close()  # migrate once, before workers
+    # One keeper per server (not per worker): last month's reports ready before the first
+    # reader asks (docs/console/reports.md).
+    keep_in_background(lambda: Central.open(ctx.central_home, ctx.central_db))
     os.environ["NAFITHA_CENTRAL_HOME"] = str(ctx.central_home)
     os.environ["NAFITHA_CENTRAL_DB"] = ctx.central_db or ""
     # Keep-alive longer than a device's pause between batches: a connection closing just as
@@ -578,6 +582,27 @@ def central_open_data(ctx, month, out_dir, municipality):
         (out / name).write_bytes(body)
     return {"month": month, "directory": str(out), "files": sorted(files)}, \
         lambda r: click.echo(f"{r['month']}: {', '.join(r['files'])} in {r['directory']}")
+
+
+@command(central, "keep-reports")
+@click.option("--month", help="YYYY-MM, a month that is over (default: the last closed one).")
+def central_keep_reports(ctx, month):
+    """Compute and keep a closed month's reports for every office and for each
+    municipality, so the console serves them at once (the server does this each hour for
+    the last closed month). A late fact of that month forgets them again
+    (docs/console/reports.md).
+
+    \b
+    Example:
+        nafitha central keep-reports --month 2026-11
+    """
+    from central import reports
+    period = reports.month_period(month) if month else None
+    kept = reports.keep_closed_months(_central(ctx), period)
+    return {"month": (period or reports.last_closed_month(_central(ctx))).first[:7],
+            "scopes": kept}, lambda r: click.echo("\n".join(
+                f"{r['month']} {s['municipality'] or 'all offices'} ({s['offices']} offices): "
+                f"{'kept now' if s['kept'] else 'already kept'}" for s in r["scopes"]))
 
 
 @central.group("api-key", cls=Group)

@@ -12,7 +12,6 @@ projects each new one into the kpi_* tables, in its office's time zone.
   Ratings (ticket.rated) and counter time (counter.state_changed) reach central's facts."""
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
@@ -21,45 +20,16 @@ from alembic import command
 from alembic.config import Config
 
 from central import db, reports
-from central.app import create_app
 from central.service import Central, CentralError
 from core import kpis
-from core.clock import FrozenClock, UlidFactory
 from core.office import Office
-from core.settings import load_settings
 from sync import protocol
-from sync.agent import SyncAgent, enrol
+from sync.agent import SyncAgent
 
+from central_kpi_world import World, serve_one
 from central_offices import FORM, nid
-from central_servers import ServerThread
 
-START = "2026-11-24T20:50:00+00:00"  # 23:50 in Bahrain, 02:20 next day in Kolkata
 KOLKATA = "Asia/Kolkata"
-
-
-class World:
-    def __init__(self, tmp_path: Path, db_url: str | None = None):
-        self.tmp_path, self.clock = tmp_path, FrozenClock(START)
-        self.central, _ = Central.init_root(tmp_path / "central", db_url, clock=self.clock)
-        self.server = ServerThread(create_app(self.central)).start()
-        self.offices: list[Office] = []
-
-    def office(self, code: str, device: str, timezone: str, seed: int) -> Office:
-        settings = load_settings(self.tmp_path / f"{code}-{device}", environ={
-            "NAFITHA_OFFICE__CODE": code, "NAFITHA_DEVICE__ID": device,
-            "NAFITHA_OFFICE__TIMEZONE": timezone})
-        enrol(settings, self.server.url, self.central.enrol_code(code, role="hub")["code"])
-        office = Office.open(settings, clock=self.clock,
-                             ids=UlidFactory(self.clock, random.Random(seed)))
-        office.users.create("sara", "clerk", "1234")
-        self.offices.append(office)
-        return office
-
-    def close(self):
-        for office in self.offices:
-            office.close()
-        self.server.stop()
-        self.central.close()
 
 
 def facts(central: Central) -> dict:
@@ -72,18 +42,6 @@ def visits(central: Central, office: str) -> list[dict]:
     with central.engine.connect() as conn:
         return [dict(r) for r in conn.execute(sa.select(db.FACTS["kpi_visits"]).where(
             db.FACTS["kpi_visits"].c.office == office).order_by("taken_at")).mappings()]
-
-
-def serve_one(office: Office, clock: FrozenClock, wait_min: int, serve_min: int,
-              counter: str = "1") -> dict:
-    """A ticket taken now, called after wait_min, served for serve_min minutes."""
-    ticket = office.queue.take_ticket("residence-certificate")
-    clock.advance(minutes=wait_min)
-    office.queue.call_next(counter)
-    office.queue.start_serving(ticket["id"])
-    clock.advance(minutes=serve_min)
-    office.queue.finish(ticket["id"])
-    return ticket
 
 
 def work(world: World) -> tuple[Office, Office]:

@@ -1,12 +1,19 @@
 """Render + encode time and bytes for each printed document, against python-escpos's own
-text-mode printing of the same ticket (the baseline, measured in the same run).
+text-mode printing of the same ticket (the baseline, measured in the same run); and the
+bytes each document sends, banded (escpos_encode.raster_bytes) against the whole image as
+one full-width raster (the encoder before issue 25, kept here for the comparison only), with
+the send time over a serial line at 19200 and 115200 baud.
 
-    python bench/printing.py [--runs 40] [--width 576]
+    python bench/printing.py [--runs 40] [--width 576] [--quick]
 
-Prints JSON. Targets (issue 4): ticket p95 <= 30 ms, licence p95 <= 120 ms."""
+Prints JSON. Targets: ticket p95 <= 30 ms, licence p95 <= 120 ms (issue 4); every
+document, both languages, at most half of the full-width bytes, and the bytes decode back to
+exactly the preview (issue 25), in `checks`."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import platform
 import statistics
@@ -24,6 +31,10 @@ from devices.printing.escpos_encode import raster_job  # noqa: E402
 from devices.printing.render import render  # noqa: E402
 
 TARGETS_P95_MS = {"ticket": 30, "licence": 120}
+TARGET_BYTES_RATIO = 0.5
+BAUDS = (19200, 115200)
+BITS_PER_BYTE = 10  # 8N1: a start bit, 8 data bits, a stop bit
+QUICK_RUNS = 5
 OFFICE = {"office_ar": "مركز خدمات المحرق", "office_en": "Muharraq Service Centre",
           "timezone": "Asia/Bahrain"}
 
@@ -56,6 +67,69 @@ def sample_documents() -> dict:
                "conditions": "يسمح بالعمل من 7 صباحاً إلى 6 مساءً فقط", "qr_text": permit["text"],
                "copy": False, "reprint_count": 0}
     return {"ticket": ticket, "receipt": receipt, "licence": licence}
+
+
+def byte_documents() -> dict:
+    """Every kind a printer prints, for the bytes comparison: the timed three, the
+    application slip and the Z report."""
+    docs = sample_documents()
+    application = {**OFFICE, "application_number": "MUH-D01-A2026-000044",
+                   "service_ar": "شهادة إثبات سكن", "service_en": "Residence certificate",
+                   "submitted_at": "2026-11-24T08:10:00+00:00",
+                   "holder_name": "فاطمة عبدالله الحداد", "national_id": "850101239",
+                   "fee_minor": 1000, "currency": "BHD", "paid": False, "paid_receipt": None,
+                   "next_step": "pay",
+                   "documents": [{"ar": "البطاقة الذكية (الهوية)", "en": "Smart card (ID)"}],
+                   "qr_text": "NFA:MUH:MUH-D01-A2026-000044:K5JE44KQJ2XE"}
+    z_report = {**OFFICE, "shift": 12, "clerk": "sara", "currency": "BHD",
+                "opened_at": "2026-11-24T04:00:00+00:00",
+                "closed_at": "2026-11-24T11:30:00+00:00", "float_minor": 20000,
+                "by_method": {"cash": {"count": 5, "total_minor": 6500},
+                              "card": {"count": 2, "total_minor": 21000},
+                              "online": {"count": 0, "total_minor": 0}},
+                "total_minor": 27500, "payments": 7,
+                "voids": {"count": 1, "total_minor": 1000},
+                "expected_cash_minor": 26500, "counted_minor": 26000,
+                "difference_minor": -500,
+                "receipts": [f"MUH-D01-R{n:07d}" for n in (12, 13, 14, 16, 17, 18, 19)]}
+    return {**docs, "application": application, "z_report": z_report}
+
+
+def full_width_job(image) -> bytes:
+    """The encoder before issue 25 (the "before" of the bytes comparison, nothing else):
+    python-escpos's GS v 0 of the whole image, white rows and margins included."""
+    printer = Dummy()
+    printer.hw("INIT")
+    printer.image(image, impl="bitImageRaster", fragment_height=960, center=False)
+    printer.cut(mode="FULL", feed=True)
+    return printer.output
+
+
+def send_seconds(size: int) -> dict:
+    return {str(baud): round(size * BITS_PER_BYTE / baud, 2) for baud in BAUDS}
+
+
+def bytes_report(width: int) -> dict:
+    """Per document and language: bytes before and after, the ratio, the send times, and
+    whether the bytes decode back to the preview (the printing tests' decoder)."""
+    sys.path.insert(0, str(ROOT / "tests" / "devices" / "printing"))
+    from escpos_decode import decode_raster
+
+    out = {}
+    for kind, data in byte_documents().items():
+        for lang in ("ar", "en"):
+            image = render(kind, data, lang, width)
+            with contextlib.redirect_stdout(io.StringIO()):  # escpos: "media.width ... not set"
+                before = len(full_width_job(image))
+            payload = raster_job(image)
+            (printed,) = decode_raster(payload)
+            out.setdefault(kind, {})[lang] = {
+                "bytes_before": before, "bytes_after": len(payload),
+                "ratio": round(len(payload) / before, 3),
+                "send_s_before": send_seconds(before), "send_s_after": send_seconds(len(payload)),
+                "matches_preview": printed.tobytes() == image.tobytes()
+                and printed.size == image.size}
+    return out
 
 
 def text_mode_ticket(data: dict) -> bytes:
@@ -104,7 +178,11 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--width", type=int, default=576, choices=(384, 576))
     parser.add_argument("--lang", default="ar", choices=("ar", "en"))
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK_RUNS} runs per document (a smoke run)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.runs = min(args.runs, QUICK_RUNS)
     docs = sample_documents()
     for kind, data in docs.items():  # warm the font caches once, as a running kiosk has
         raster_job(render(kind, data, args.lang, args.width))
@@ -123,6 +201,10 @@ def main(argv=None) -> int:
         results[kind] = entry
     results["ticket"]["ratio_p50_vs_text_mode"] = round(
         results["ticket"]["p50_ms"] / max(statistics.median(baseline_times), 1e-6), 1)
+    sent = bytes_report(args.width)
+    ratios = {f"{kind}/{lang}": entry["ratio"] for kind, langs in sent.items()
+              for lang, entry in langs.items()}
+    worst = max(ratios, key=ratios.get)
     print(json.dumps({
         "benchmark": "printing.render_encode",
         "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
@@ -133,6 +215,15 @@ def main(argv=None) -> int:
                                       "bytes": len(baseline_bytes),
                                       "note": "no Arabic: the printer's code page cannot "
                                               "join or order it"},
+        "bytes_sent": sent,
+        "checks": {
+            "target_bytes_ratio": TARGET_BYTES_RATIO,
+            "worst_bytes_ratio": ratios[worst], "worst_document": worst,
+            "bytes_ratio_met": all(r <= TARGET_BYTES_RATIO for r in ratios.values()),
+            "matches_preview": all(e["matches_preview"] for langs in sent.values()
+                                   for e in langs.values()),
+            "p95_targets_met": all(e.get("meets_target", True) for e in results.values()),
+        },
     }, indent=2, ensure_ascii=False))
     return 0
 

@@ -33,3 +33,23 @@ def test_varied_documents_differ_each_run():
     assert module.varied("licence", docs["licence"], 1)["qr_text"] != \
         module.varied("licence", docs["licence"], 2)["qr_text"]
     assert module.varied("ticket", docs["ticket"], 5)["number"] == "R005"
+
+
+def test_the_bytes_each_document_sends_are_at_most_half_and_still_the_preview():
+    report, module = run_bench("--quick", "--width", "576")
+    sent = report["bytes_sent"]
+    assert set(sent) == {"ticket", "receipt", "licence", "application", "z_report"}
+    for langs in sent.values():
+        assert set(langs) == {"ar", "en"}
+        for entry in langs.values():
+            assert entry["bytes_after"] <= 0.5 * entry["bytes_before"]
+            assert entry["matches_preview"] is True
+            # 8N1: ten bits on the wire per byte
+            assert entry["send_s_after"]["19200"] == round(entry["bytes_after"] / 1920, 2)
+            assert entry["send_s_before"]["115200"] < entry["send_s_before"]["19200"]
+    checks = report["checks"]
+    assert checks["bytes_ratio_met"] and checks["matches_preview"] and checks["p95_targets_met"]
+    assert checks["worst_bytes_ratio"] <= checks["target_bytes_ratio"] == 0.5
+    # the "before" is the whole image at full width: a ticket's rows x 72 bytes, and more
+    image = module.render("ticket", module.sample_documents()["ticket"], "ar", 576)
+    assert sent["ticket"]["ar"]["bytes_before"] >= image.height * 72

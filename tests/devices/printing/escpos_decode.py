@@ -2,8 +2,14 @@
 
 parse_commands(data) -> [(name, args)]   every command, strictly (unknown bytes raise)
 decode_raster(data)  -> [PIL.Image]      one "1"-mode image per job (black = printed dot);
-                                         consecutive GS v 0 strips are stitched vertically,
-                                         a cut or a new ESC @ ends a job
+                                         GS v 0 bands are placed where the paper is: under
+                                         the last one, at the left margin (GS L), after any
+                                         ESC J feed; a cut or a new ESC @ ends a job
+
+The paper is as wide as the print area GS W sets (else the widest band). GS P must have set
+the motion units before a GS L, GS W or ESC J: they are read as dots (a printer whose units
+were never set would feed and indent by its own defaults, so such a stream is refused).
+Double-width/height bands (GS v 0 m = 1, 2, 3) cover two dots per bit that way.
 """
 from __future__ import annotations
 
@@ -86,7 +92,7 @@ def parse_commands(data: bytes) -> list[tuple[str, object]]:
                 else:
                     out.append((f"gs({chr(head[2])}", body))
                 pos += 5 + length
-            elif cmd in b"!BLW":
+            elif cmd in b"!BLWP":
                 width = 3 if cmd in b"!B" else 4
                 out.append((f"GS {chr(cmd)}", _need(data, pos, width, "GS")[2:]))
                 pos += width
@@ -104,35 +110,72 @@ def parse_commands(data: bytes) -> list[tuple[str, object]]:
 
 
 def raster_to_image(block: dict) -> Image.Image:
-    """One GS v 0 block as a "1" image: a set bit (printed dot) becomes a black pixel."""
+    """One GS v 0 block as a "1" image: a set bit (printed dot) becomes a black pixel; a
+    double-width or double-height block (m = 1, 2, 3) is drawn at its printed size."""
     width = block["width_bytes"] * 8
-    return Image.frombytes("1", (width, block["height"]), block["data"].translate(_INVERT))
-
-
-def _stitch(strips: list[Image.Image]) -> Image.Image:
-    widths = {strip.width for strip in strips}
-    if len(widths) != 1:
-        raise DecodeError(f"raster strips of one job differ in width: {sorted(widths)}")
-    image = Image.new("1", (strips[0].width, sum(s.height for s in strips)), 1)
-    top = 0
-    for strip in strips:
-        image.paste(strip, (0, top))
-        top += strip.height
+    image = Image.frombytes("1", (width, block["height"]), block["data"].translate(_INVERT))
+    scale_x, scale_y = 1 + (block["mode"] & 1), 1 + (block["mode"] >> 1 & 1)
+    if (scale_x, scale_y) != (1, 1):
+        image = image.resize((width * scale_x, block["height"] * scale_y), Image.NEAREST)
     return image
+
+
+class _Paper:
+    """One job's paper: bands placed at (x, y) in dots."""
+
+    def __init__(self):
+        self.placed: list[tuple[int, int, Image.Image]] = []
+        self.y = 0
+        self.units = None      # GS P (x, y); 0 = the printer's default, unknown here
+        self.margin = 0        # GS L
+        self.area = None       # GS W
+
+    def dots(self, name: str, value: int) -> int:
+        if not self.units or 0 in self.units:
+            raise DecodeError(f"{name} before GS P set the motion units")
+        return value
+
+    def place(self, block: dict) -> None:
+        if block["mode"] not in (0, 1, 2, 3):
+            raise DecodeError(f"raster mode {block['mode']} is not 0-3")
+        strip = raster_to_image(block)
+        inside = None if self.area is None else self.area - self.margin
+        if inside is not None and (inside <= 0 or strip.width > inside and
+                                   strip.crop((inside, 0, strip.width, strip.height))
+                                   .point(lambda v: 255 - v).getbbox()):
+            raise DecodeError(f"a band of {strip.width} dots at {self.margin} prints past "
+                              f"the print area of {self.area} dots")
+        self.placed.append((self.margin, self.y, strip))
+        self.y += strip.height
+
+    def image(self) -> Image.Image:
+        width = self.area if self.area is not None else \
+            max(x + strip.width for x, _, strip in self.placed)
+        page = Image.new("1", (width, self.y), 255)  # 255, not 1: PIL keeps 1 as 1, not white
+        for x, y, strip in self.placed:
+            page.paste(strip, (x, y))
+        return page
 
 
 def decode_raster(data: bytes) -> list[Image.Image]:
     """One image per job; a job ends at a cut or where a new ESC @ starts another."""
     images: list[Image.Image] = []
-    strips: list[Image.Image] = []
+    paper = _Paper()
     for name, args in parse_commands(data):
         if name == "raster":
-            if args["mode"] != 0:
-                raise DecodeError(f"raster mode {args['mode']} is not normal density (0)")
-            strips.append(raster_to_image(args))
-        elif name in ("cut", "init") and strips:
-            images.append(_stitch(strips))
-            strips = []
-    if strips:
-        images.append(_stitch(strips))
+            paper.place(args)
+        elif name == "GS P":
+            paper.units = (args[0], args[1])
+        elif name == "GS L":
+            paper.margin = paper.dots("GS L", args[0] | args[1] << 8)
+        elif name == "GS W":
+            paper.area = paper.dots("GS W", args[0] | args[1] << 8)
+        elif name == "feed_dots":
+            paper.y += paper.dots("ESC J", args)
+        elif name in ("cut", "init"):
+            if paper.placed:
+                images.append(paper.image())
+            paper = _Paper()
+    if paper.placed:
+        images.append(paper.image())
     return images

@@ -57,8 +57,10 @@ def test_black_pixels_are_set_bits_and_density_is_normal():
     raster = [args for name, args in parse_commands(raster_job(image)) if name == "raster"]
     assert len(raster) == 1
     assert raster[0]["mode"] == 0  # one image pixel = one dot, both directions
-    assert raster[0]["width_bytes"] == 48 and raster[0]["height"] == 2
-    assert raster[0]["data"][0] == 0x80 and set(raster[0]["data"][1:]) == {0}
+    # only the inked byte of the inked row is sent; the white row below is fed (ESC J 1)
+    assert raster[0]["width_bytes"] == 1 and raster[0]["height"] == 1
+    assert raster[0]["data"] == b"\x80"
+    assert b"\x1bJ\x01" in raster_job(image)
 
 
 def test_tall_images_are_split_into_strips_of_960_lines():
@@ -69,10 +71,11 @@ def test_tall_images_are_split_into_strips_of_960_lines():
 
 def test_stream_starts_with_init_and_ends_with_feed_and_cut():
     data = raster_job(random_image(384, 50, seed=2))
-    assert data.startswith(b"\x1b@\x1dv0\x00")
+    # ESC @, GS P (one dot per motion unit at 203 dpi), GS W (print area 384 dots), GS v 0
+    assert data.startswith(b"\x1b@\x1dP\xcb\xcb\x1dW\x80\x01\x1dv0\x00")
     assert data.endswith(b"\x1bd\x06\x1dV\x00")
     names = [name for name, _ in parse_commands(data)]
-    assert names == ["init", "raster", "feed_lines", "cut"]
+    assert names == ["init", "GS P", "GS W", "raster", "feed_lines", "cut"]
 
 
 def test_no_cut_still_feeds_past_the_tear_bar():
@@ -106,7 +109,8 @@ def test_native_qr_uses_gs_k_for_a_profile_with_qr(profile, width):
     assert ("Q", b"0") in qr                  # print it
     assert ("C", b"\x04") in qr               # 4 dots per module (0.5 mm at 203 dpi)
     names = [name for name, _ in commands]
-    assert names[:2] == ["init", "raster"] and names[-2:] == ["feed_lines", "cut"]
+    assert names[:4] == ["init", "GS P", "GS W", "raster"]
+    assert names[-2:] == ["feed_lines", "cut"]
     assert ("align", 1) in commands and commands[-3] == ("align", 0)
     (decoded,) = decode_raster(data)
     assert same_pixels(decoded, image)

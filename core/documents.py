@@ -137,7 +137,17 @@ def licence(office, licence_id: str, copy: bool = False) -> dict:
             "address": json.loads(lic["address"]), "issued_at": lic["issued_at"],
             "valid_until": lic["valid_until"], "conditions": lic["conditions"] or "",
             "qr_text": lic["signed_payload"], "copy": copy,
-            "reprint_count": lic["reprint_count"]}
+            "reprint_count": lic["reprint_count"], **paper(office)}
+
+
+def paper(office) -> dict:
+    """Who issued a licence and how its paper shows the holder ([licence] settings): the
+    thermal layout and the A4 PDF (devices/printing/certificate_pdf.py) read the same keys."""
+    s = office.settings.licence
+    emblem = s.emblem_path(office.settings.data_dir)
+    return {"authority_ar": s.authority_ar, "authority_en": s.authority_en,
+            "emblem": str(emblem) if emblem else None, "national_id_shown": s.national_id,
+            "verify_url": s.verify_url}
 
 
 def z_report(office, shift_id: str) -> dict:

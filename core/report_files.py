@@ -448,6 +448,36 @@ def _font_files(choices: tuple[dict[str, str], ...]) -> dict[str, str] | None:
     return None
 
 
+class PdfFonts:
+    """The Arabic ("ar") and Latin ("latin") font families added to an fpdf2 document, with
+    the characters each covers: the day report and the licence's A4 certificate
+    (devices/printing/certificate_pdf.py) set their fonts up here."""
+
+    def __init__(self, pdf):
+        arabic, latin = _font_files(ARABIC_FONTS), _font_files(LATIN_FONTS)
+        if arabic is None or latin is None:
+            raise InvalidState("no Arabic and Latin font on this machine (Debian: "
+                               "fonts-noto-core)", reason="font_missing")
+        for family, files in (("ar", arabic), ("latin", latin)):
+            for style, path in files.items():
+                pdf.add_font(family, style=style, fname=path)
+        from fontTools.ttLib import TTFont  # fpdf2's own dependency
+
+        self.covers = {family: set(TTFont(files[""], lazy=True).getBestCmap())
+                       for family, files in (("ar", arabic), ("latin", latin))}
+        # Only text that needs both fonts (Arabic words in parentheses) goes through fpdf2's
+        # fallback: a text drawn wholly in the fallback font garbles the text drawn after
+        # it (fpdf2 2.8.9 with shaping), so `family_for` picks one font whenever one suffices.
+        pdf.set_fallback_fonts(["latin"], exact_match=False)
+
+    def family_for(self, text: str, main: str) -> str:
+        chars = set(map(ord, text))
+        for family in (main, "latin" if main == "ar" else "ar"):
+            if chars <= self.covers[family]:
+                return family
+        return "ar"  # Arabic letters with Latin punctuation: Arabic font, Latin fallback
+
+
 def _long_date(day: str, lang: str, digits: str) -> str:
     d = date.fromisoformat(day)
     if lang == "ar":  # "5 مارس 2026": a numeric date would be reordered right-to-left
@@ -467,11 +497,7 @@ def day_report_pdf(report: dict, labels: dict, lang: str) -> bytes:
     if len(report.get("offices") or []) != 1:
         raise ValidationError("offices: a day report is of one centre", field="offices",
                               reason="not_one_office")
-    arabic, latin = _font_files(ARABIC_FONTS), _font_files(LATIN_FONTS)
-    if arabic is None or latin is None:
-        raise InvalidState("no Arabic and Latin font on this machine (Debian: fonts-noto-core)",
-                           reason="font_missing")
-    return _DayReport(report, labels or {}, lang, arabic, latin).render()
+    return _DayReport(report, labels or {}, lang).render()
 
 
 class _DayReport:
@@ -485,7 +511,7 @@ class _DayReport:
     RULE = (206, 212, 218)
     SHADE = (241, 243, 245)
 
-    def __init__(self, report, labels, lang, arabic, latin):
+    def __init__(self, report, labels, lang):
         from fpdf import FPDF
 
         self.report, self.labels, self.lang = report, labels, lang
@@ -495,18 +521,8 @@ class _DayReport:
         pdf = FPDF(format="A4", unit="mm")
         pdf.set_margins(self.MARGIN, self.MARGIN, self.MARGIN)
         pdf.set_auto_page_break(False)
-        for family, files in (("ar", arabic), ("latin", latin)):
-            for style, path in files.items():
-                pdf.add_font(family, style=style, fname=path)
-        from fontTools.ttLib import TTFont  # fpdf2's own dependency
-
+        self.fonts = PdfFonts(pdf)
         self.main = "ar" if self.rtl else "latin"
-        self.covers = {family: set(TTFont(files[""], lazy=True).getBestCmap())
-                       for family, files in (("ar", arabic), ("latin", latin))}
-        # Only text that needs both fonts (Arabic words in parentheses) goes through fpdf2's
-        # fallback: a text drawn wholly in the fallback font garbles the text drawn after
-        # it (fpdf2 2.8.9 with shaping), so `_family` picks one font whenever one suffices.
-        pdf.set_fallback_fonts(["latin"], exact_match=False)
         self.direction = None
         self.family, self.bold = self.main, False
         office = (report.get("offices") or [""])[0]
@@ -534,11 +550,7 @@ class _DayReport:
         self.pdf.set_text_color(*color)
 
     def _family(self, text: str) -> str:
-        chars = set(map(ord, text))
-        for family in (self.main, "latin" if self.main == "ar" else "ar"):
-            if chars <= self.covers[family]:
-                return family
-        return "ar"  # Arabic letters with Latin punctuation: Arabic font, Latin fallback
+        return self.fonts.family_for(text, self.main)
 
     def _shape_for(self, text: str) -> None:
         # Arabic right to left: the whole Arabic page, and Arabic names on an English one

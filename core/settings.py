@@ -9,6 +9,8 @@
     [kiosk]             language, idle_s, idle_warning_s, fullscreen, account, admin_pin_hash, ...
     [payment]           transport (simulated | serial | none), port, baudrate, timeout_s
     [bills]             valid_days (a bill is due this many days after it is made)
+    [licence]           authority_ar, authority_en, emblem, national_id (full | masked),
+                        verify_url: what a printed licence and its PDF show (docs/printing.md)
     [counter]           name, services, language, lock_after_s, screen_dpi
     [hub]               url (a kiosk's or counter's hub), host, port (what `hub serve` listens
                         on, HTTPS), board_port (the board's plain HTTP), pairing_minutes,
@@ -216,6 +218,36 @@ class BillSettings:
     valid_days: int = 30  # a bill (core/bills.py) is due this many days after it is made
 
 
+LICENCE_ID_POLICIES = ("masked", "full")
+# The shipped emblem (a generic drawing, no real coat of arms): replace it with the
+# municipality's own through licence.emblem.
+DEFAULT_EMBLEM = Path(__file__).resolve().parents[1] / "assets" / "paper" / "emblem.png"
+IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # PNG, JPEG
+
+
+@dataclass
+class LicenceSettings:
+    """What a licence's paper (thermal and the A4 PDF) says of who issued it."""
+    authority_ar: str = "بلدية المحرق"
+    authority_en: str = "Muharraq Municipality"
+    # The emblem printed at the top: a PNG or JPEG file (relative to the data directory);
+    # "" the shipped generic emblem, "none" no emblem.
+    emblem: str = ""
+    # The holder's national ID on the paper: masked (last 3 digits) or full, as the
+    # municipality's policy says (a third party may need the whole number to match it).
+    national_id: str = "masked"
+    # The page a resident's bank or landlord opens to check the code (central's /verify/);
+    # empty: the paper only says to scan the code.
+    verify_url: str = ""
+
+    def emblem_path(self, data_dir: Path) -> Path | None:
+        if self.emblem.strip().lower() == "none":
+            return None
+        if not self.emblem.strip():
+            return DEFAULT_EMBLEM
+        return Path(data_dir) / Path(self.emblem).expanduser()
+
+
 @dataclass
 class BackupSettings:
     # `nafitha backup` (core/backup.py, docs/operations.md): the second place its timer writes
@@ -260,6 +292,7 @@ class Settings:
     kiosk: KioskSettings = field(default_factory=KioskSettings)
     payment: PaymentSettings = field(default_factory=PaymentSettings)
     bills: BillSettings = field(default_factory=BillSettings)
+    licence: LicenceSettings = field(default_factory=LicenceSettings)
     counter: CounterSettings = field(default_factory=CounterSettings)
     hub: HubSettings = field(default_factory=HubSettings)
     backup: BackupSettings = field(default_factory=BackupSettings)
@@ -286,7 +319,7 @@ def default_data_dir() -> Path:
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in
             ("office", "device", "queue", "validation", "store", "documents", "printer",
                            "scanner", "sync", "kiosk", "payment", "bills", "counter", "hub",
-                           "backup", "health", "update")}
+                           "backup", "health", "update", "licence")}
 
 
 def _coerce(value: Any, typ: str, where: str, key: str, from_env: bool) -> Any:
@@ -462,6 +495,37 @@ def _check(settings: Settings, where: str) -> None:
         fail("payment.baudrate", "must be a standard rate (1200 ... 115200)")
     if not 1 <= settings.bills.valid_days <= 365:
         fail("bills.valid_days", "must be between 1 and 365 days")
+    lic = settings.licence
+    if lic.national_id not in LICENCE_ID_POLICIES:
+        fail("licence.national_id", f"must be {' or '.join(LICENCE_ID_POLICIES)}, not "
+                                    f"{lic.national_id!r}")
+    for key in ("authority_ar", "authority_en"):
+        if not getattr(lic, key).strip() or len(getattr(lic, key)) > 120:
+            fail(f"licence.{key}", "must be the issuing authority's name (1-120 characters)")
+    if lic.verify_url and not re.match(r"^https?://[^\s/]+\S*$", lic.verify_url):
+        fail("licence.verify_url", f"must be an http:// or https:// URL, not "
+                                   f"{lic.verify_url!r}")
+    emblem = lic.emblem_path(settings.data_dir)
+    if emblem is not None and lic.emblem.strip():  # the shipped one is checked by its test
+        problem = emblem_problem(emblem)
+        if problem:
+            fail("licence.emblem", f"{emblem}: {problem} (\"none\" prints no emblem)")
+
+
+def emblem_problem(path: Path) -> str | None:
+    """Why the file cannot be the emblem, or None. Only its first bytes are read: core does
+    not decode images (the printer and the PDF do, and print without an emblem that fails
+    them)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if not head.startswith(IMAGE_SIGNATURES):
+        return "not a PNG or JPEG image"
+    return None
 
 
 def load_settings(data_dir: str | Path | None = None, config_file: str | Path | None = None,

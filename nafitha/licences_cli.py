@@ -4,7 +4,9 @@ code is genuine."""
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -44,7 +46,7 @@ def issue_cmd(ctx, number, and_print):
 
 @click.group(cls=Group)
 def licence():
-    """Show or revoke licences.
+    """Show, revoke or write licences as PDF.
 
     \b
     Example:
@@ -62,6 +64,32 @@ def licence_show(ctx, number):
         nafitha licence show MUH-2026-D01-000001
     """
     return ctx.office.licences.get(number), None
+
+
+@command(licence, "pdf")
+@click.argument("number")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The PDF file to write (replaced if it exists).")
+@click.option("--lang", type=click.Choice(["ar", "en"]), default=None,
+              help="The document's first language (default: the printer's, [printer] "
+                   "language).")
+def licence_pdf_cmd(ctx, number, out, lang):
+    """Write a licence as an A4 PDF with its signed QR code: for an office printer (thermal
+    paper fades) or to send to the resident. A revoked licence gets none.
+
+    \b
+    Example:
+        nafitha licence pdf MUH-2026-D01-000001 --out licence.pdf --lang en
+    """
+    from devices.printing.certificate_pdf import licence_pdf
+
+    content = licence_pdf(ctx.office, number, lang)  # made before the file is touched
+    target = Path(out)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_bytes(content)
+    os.replace(partial, target)  # a reader never opens half a PDF
+    result = {"licence": number, "out": str(target), "bytes": len(content)}
+    return result, lambda r: click.echo(f"wrote {r['out']} ({r['bytes']} bytes)")
 
 
 @command(licence, "revoke")

@@ -89,7 +89,17 @@ class QR:
     max_dots: int | None = None
 
 
-Block = Title | Text | Row | BigNumber | Banner | Rule | Spacer | QR
+@dataclass(frozen=True)
+class Picture:
+    """An image file (the municipality's emblem) centred, at most max_dots tall (and a
+    little space under it), drawn in greys and cut to black and white with the text. A file that cannot be read is left out
+    (the document still prints; render.py logs it): the settings check refuses a wrong path
+    at start, so only a file spoiled since then meets this."""
+    path: str
+    max_dots: int
+
+
+Block = Title | Text | Row | BigNumber | Banner | Rule | Spacer | QR | Picture
 
 
 # --- words --------------------------------------------------------------------------------------
@@ -171,13 +181,15 @@ LABELS: dict[str, dict[str, str]] = {
     "issued_at": {"ar": "تاريخ الإصدار", "en": "Issued"},
     "valid_until": {"ar": "صالحة حتى", "en": "Valid until"},
     "conditions": {"ar": "الشروط", "en": "Conditions"},
-    "no_conditions": {"ar": "لا توجد", "en": "None"},
     "copy": {"ar": "نسخة", "en": "COPY"},
     "copy_note": {"ar": "نسخة مطبوعة من الوثيقة الأصلية", "en": "Reprinted copy of the original"},
     "reprint": {"ar": "إعادة الطباعة رقم {n}", "en": "Reprint no. {n}"},
-    "licence_type": {"ar": "النوع", "en": "Type"},
     "verify_scan": {"ar": "امسح الرمز للتحقق من صحة الوثيقة",
                     "en": "Scan the code to check this document is genuine"},
+    "verify_at": {"ar": "أو تحقق منها على", "en": "or check it at"},
+    "pdf_genuine": {"ar": "تثبت صحة هذه الوثيقة برمز QR المطبوع عليها، لا بختم أو توقيع",
+                    "en": "This document is proved genuine by its QR code, not by a stamp or "
+                          "signature"},
     # z report
     "z_title": {"ar": "تقرير إقفال الوردية (Z)", "en": "Z report: shift close"},
     "shift": {"ar": "الوردية", "en": "Shift"},
@@ -240,6 +252,31 @@ def local_time(value: str, tz: ZoneInfo, key: str) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
+MONTHS = {"ar": ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس",
+                  "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"),
+          "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+                 "September", "October", "November", "December")}
+
+
+def long_date(value, tz: ZoneInfo, key: str, lang: str) -> str:
+    """ISO-8601 with an offset -> the day it is in the office's zone, as people write it:
+    '5 December 2027', '5 ديسمبر 2027' (month names, not a numeric date a reader of another
+    country takes for the 12th of May, and that bidi would reorder in Arabic)."""
+    day = datetime.fromisoformat(local_time(value, tz, key)).date()
+    return f"{day.day} {MONTHS[lang][day.month - 1]} {day.year}"
+
+
+ID_POLICIES = ("masked", "full")  # core.settings.LICENCE_ID_POLICIES
+
+
+def shown_national_id(value: str, policy: str) -> str:
+    """The national ID as the office's policy shows it on a licence ([licence] national_id)."""
+    if policy not in ID_POLICIES:
+        raise ValueError(f"national_id_shown: expected one of {', '.join(ID_POLICIES)}, "
+                         f"got {policy!r}")
+    return mask_national_id(value) if policy == "masked" else str(value).strip()
+
+
 def mask_national_id(value: str) -> str:
     """Only the last 3 digits show: '850101239' -> '******239'."""
     text = str(value).strip()
@@ -281,8 +318,8 @@ REQUIRED = {
                     "service_en", "submitted_at", "holder_name", "national_id", "fee_minor",
                     "currency", "paid", "paid_receipt", "next_step", "documents", "qr_text"),
     "licence": ("office_ar", "office_en", "timezone", "title_ar", "title_en", "number",
-                "licence_type", "holder_name", "national_id", "address", "issued_at",
-                "valid_until", "conditions", "qr_text", "copy", "reprint_count"),
+                "holder_name", "national_id", "address", "issued_at", "valid_until",
+                "conditions", "qr_text", "copy", "reprint_count"),
     "z_report": ("office_ar", "office_en", "timezone", "shift", "clerk", "currency",
                  "opened_at", "closed_at", "float_minor", "by_method", "total_minor",
                  "payments", "voids", "expected_cash_minor", "counted_minor",
@@ -495,45 +532,77 @@ def _address(address, lang: str) -> str:
     return ("، " if lang == "ar" else ", ").join(parts) or label("none", lang)
 
 
-def licence(data: dict, lang: str) -> list[Block]:
+LICENCE_EMBLEM_DOTS = 112  # 14 mm at 203 dpi: recognisable, and few bytes to send
+
+
+def licence_paper(data: dict, lang: str) -> dict:
+    """What a licence's paper says, worded for `lang`: the thermal layout below and the A4
+    PDF (certificate_pdf.py) both take their words from here, so the two say the same.
+
+    Beside REQUIRED["licence"], optional keys (core.documents.paper fills them from the
+    [licence] settings): authority_ar/_en, emblem (a file path or None), national_id_shown
+    (masked | full; default masked), verify_url. ValueError names a bad or missing key."""
     require(data, REQUIRED["licence"], "licence")
     tz = _zone(data)
     other = "en" if lang == "ar" else "ar"
-    reprints = _int(data, "reprint_count", "licence")
-    issued = local_time(data["issued_at"], tz, "issued_at")
-    valid_until = local_time(data["valid_until"], tz, "valid_until")
+    authority = tuple(str(data[f"authority_{code}"]).strip() for code in (lang, other)
+                      if str(data.get(f"authority_{code}") or "").strip())
+    conditions = str(data["conditions"] or "").strip()
     holder = str(data["holder_name"])
-    copy = bool(data["copy"])
+    number = str(data["number"])
+    valid_until = long_date(data["valid_until"], tz, "valid_until", lang)
+    return {
+        "emblem": str(data["emblem"]) if data.get("emblem") else None,
+        "authority": authority, "office": _both(data, "office", lang),
+        "title": _both(data, "title", lang), "number": number, "holder": holder,
+        "rows": ((label("document_number", lang), number),
+                 (label("name", lang), holder),
+                 (label("national_id", lang),
+                  shown_national_id(data["national_id"],
+                                    data.get("national_id_shown") or "masked")),
+                 (label("address", lang), _address(data["address"], lang)),
+                 (label("issued_at", lang), long_date(data["issued_at"], tz, "issued_at",
+                                                      lang)),
+                 (label("valid_until", lang), valid_until)),
+        "conditions": tuple(line.strip() for line in conditions.splitlines() if line.strip()),
+        "valid_until": valid_until, "qr_text": str(data["qr_text"]),
+        "verify": (label("verify_scan", lang),
+                   *((f"{label('verify_at', lang)} {ltr(data['verify_url'])}",)
+                     if data.get("verify_url") else ())),
+        "reprints": _int(data, "reprint_count", "licence"), "copy": bool(data["copy"])}
+
+
+def licence(data: dict, lang: str) -> list[Block]:
+    paper = licence_paper(data, lang)
+    other = "en" if lang == "ar" else "ar"
+    copy = paper["copy"]
     copy_banner = Banner(f"{label('copy', lang)} / {label('copy', other)}", size="title")
     blocks: list[Block] = []
     if copy:
         blocks += [copy_banner, Spacer(8)]
-    blocks += [*_office(data, lang),
+    if paper["emblem"]:
+        blocks.append(Picture(paper["emblem"], LICENCE_EMBLEM_DOTS))
+    if paper["authority"]:
+        blocks.append(Title(paper["authority"], size="large"))
+    blocks += [Title(paper["office"], size="body"),
                Spacer(4),
-               Title(_both(data, "title", lang)),
-               Rule("solid"),
-               Row(label("document_number", lang), str(data["number"]), bold=True),
-               Row(label("name", lang), holder, bold=True),
-               Row(label("national_id", lang), mask_national_id(data["national_id"])),
-               Row(label("address", lang), _address(data["address"], lang)),
-               Row(label("issued_at", lang), issued),
-               Row(label("valid_until", lang), valid_until, bold=True)]
-    conditions = str(data["conditions"] or "").strip()
-    if conditions:
+               Title(paper["title"]),
+               Rule("solid")]
+    bold = {label("document_number", lang), label("name", lang), label("valid_until", lang)}
+    blocks += [Row(key, value, bold=key in bold) for key, value in paper["rows"]]
+    if paper["conditions"]:
         blocks += [Rule("dashed"), Text(label("conditions", lang), bold=True)]
-        blocks += [Text(line.strip()) for line in conditions.splitlines() if line.strip()]
-    else:
-        blocks.append(Row(label("conditions", lang), label("no_conditions", lang)))
+        blocks += [Text(line) for line in paper["conditions"]]
     blocks += [Rule("solid"),
-               QR(str(data["qr_text"]),
-                  summary=((label("document_number", lang), str(data["number"])),
-                           (label("name", lang), holder),
-                           (label("valid_until", lang), valid_until[:10])),
-                  caption=(label("verify_scan", lang),))]
-    footer = f"{label('licence_type', lang)} {ltr(data['licence_type'])}"
-    if reprints > 0:
-        footer += f" · {label('reprint', lang, n=reprints)}"
-    blocks += [Spacer(4), Text(footer, size="small", align="center")]
+               # The number is in the rows above, on one line: beside the code it would
+               # be broken across two (a narrow column) or push the summary under the code.
+               QR(paper["qr_text"],
+                  summary=((label("name", lang), paper["holder"]),
+                           (label("valid_until", lang), paper["valid_until"])),
+                  caption=paper["verify"])]
+    if paper["reprints"] > 0:
+        blocks += [Spacer(4), Text(label("reprint", lang, n=paper["reprints"]), size="small",
+                                   align="center")]
     if copy:
         blocks += [Spacer(4), Text(label("copy_note", lang), size="small", align="center"),
                    Spacer(6), copy_banner]

@@ -18,8 +18,10 @@ each, never resampled.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import unicodedata
+from pathlib import Path
 from typing import NamedTuple
 
 from PIL import Image, ImageDraw, ImageFont, features
@@ -29,7 +31,9 @@ from core.errors import DeviceError
 
 from ..fonts import FONT_DIRS, find_font
 from . import layouts
-from .layouts import QR, Banner, BigNumber, Row, Rule, Spacer, Text, Title, ltr
+from .layouts import QR, Banner, BigNumber, Picture, Row, Rule, Spacer, Text, Title, ltr
+
+log = logging.getLogger(__name__)
 
 WIDTHS = (384, 576)  # 58 mm and 80 mm paper at 203 dpi
 SHAPING_MESSAGE = ("Arabic shaping needs Pillow with Raqm (libraqm, HarfBuzz, FriBiDi); "
@@ -561,6 +565,12 @@ class Painter:
     def spacer(self, block: Spacer) -> None:
         self.new_strip(block.dots)
 
+    def picture(self, block: Picture) -> None:
+        image = picture_image(block.path, min(block.max_dots, self.inner), self.inner)
+        if image is not None:
+            strip = self.new_strip(image.height + PICTURE_GAP)
+            strip.paste(image, ((self.width - image.width) // 2, 0))
+
     def qr(self, block: QR) -> None:
         modules = qr_matrix(block.text, self.width)
         n = len(modules) + 2 * QR_QUIET_MODULES
@@ -569,10 +579,13 @@ class Painter:
         placed = False
         if summary:
             # Beside the code if the paper leaves a column for the words and they fit in the
-            # code's height, at the largest scale that allows it; otherwise under it.
+            # code's height, at the largest scale that allows it; otherwise under it. A value
+            # without spaces (a licence number) is never broken across lines.
+            unbroken = max((measure(v, small, True) for _, v in summary if " " not in v),
+                           default=0)
             for scale in range(self.width // n, QR_MIN_DOTS_PER_MODULE - 1, -1):
                 column = self.width - n * scale - self.page.margin
-                if column < self.page.qr_min_column:
+                if column < max(self.page.qr_min_column, unbroken):
                     continue
                 lines = self._summary_lines(summary, small, column)
                 if _stack_height(lines, small) <= n * scale:
@@ -621,7 +634,7 @@ class Painter:
     def paint(self, blocks) -> Image.Image:
         handlers = {Title: self.title, Text: self.text, Row: self.row,
                     BigNumber: self.big_number, Banner: self.banner, Rule: self.rule,
-                    Spacer: self.spacer, QR: self.qr}
+                    Spacer: self.spacer, QR: self.qr, Picture: self.picture}
         self.new_strip(TOP_PAD)
         for block in blocks:
             handlers[type(block)](block)
@@ -635,6 +648,7 @@ class Painter:
 
 
 SUMMARY_GAP = 4  # extra space after each value line beside a QR code
+PICTURE_GAP = 4  # under a picture: none when it is left out
 
 
 def _stack_height(lines, size: int) -> int:
@@ -644,6 +658,32 @@ def _stack_height(lines, size: int) -> int:
 
 
 _THRESHOLD_LUT = [0 if v < THRESHOLD else 255 for v in range(256)]
+
+
+# --- pictures ---------------------------------------------------------------------------------
+
+def picture_image(path: str, max_height: int, max_width: int) -> Image.Image | None:
+    """The image file in greys on white, at most max_height x max_width dots, or None (logged)
+    when it cannot be read: a spoiled emblem file never stops a licence from printing."""
+    try:
+        stamp = Path(path).stat().st_mtime_ns
+        return _picture(str(path), stamp, max_height, max_width)
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        log.warning("printing without the picture %s: %s", path, exc)
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _picture(path: str, stamp: int, max_height: int, max_width: int) -> Image.Image:
+    with Image.open(path) as source:
+        source.load()
+        rgba = source.convert("RGBA")  # transparent parts are paper
+    image = Image.new("RGBA", rgba.size, "white")
+    image.alpha_composite(rgba)
+    grey = image.convert("L")
+    scale = min(max_height / grey.height, max_width / grey.width)
+    size = (max(1, round(grey.width * scale)), max(1, round(grey.height * scale)))
+    return grey.resize(size, Image.LANCZOS)
 
 
 # --- QR ---------------------------------------------------------------------------------------

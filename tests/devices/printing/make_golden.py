@@ -88,7 +88,12 @@ def samples() -> dict[str, tuple[str, dict]]:
                "issued_at": "2026-11-22T07:00:00+00:00",
                "valid_until": "2027-02-20T07:00:00+00:00", "conditions": "",
                "qr_text": _vector("valid residence certificate"), "copy": False,
-               "reprint_count": 0}
+               "reprint_count": 0,
+               # the [licence] settings' part (core.documents.paper)
+               "authority_ar": "وزارة شؤون البلديات والزراعة",
+               "authority_en": "Ministry of Municipalities Affairs and Agriculture",
+               "emblem": str(ROOT / "assets" / "paper" / "emblem.png"),
+               "national_id_shown": "masked", "verify_url": "https://nafitha.example.bh/verify/"}
     permit_copy = {**licence, "title_ar": "رخصة بناء أقل من 50 م²",
                    "title_en": "Building permit under 50 m²", "number": "MUH-2026-D01-000043",
                    "licence_type": "BPS",

@@ -72,6 +72,30 @@ class DocumentType:
 
 
 @dataclass(frozen=True)
+class Group:
+    """A sector or a category a service is listed under (the kiosk offers sectors, then
+    categories, then services: core/service_search.py). `code` is stable (what usage counts
+    and screens key on); `.ar`, `.en` and `.get(lang)` as a Text."""
+    code: str
+    ar: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.ar if lang == "ar" else self.en
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "ar": self.ar, "en": self.en}
+
+
+# Where a service that names no sector or no category is listed: a defined bucket rather
+# than a refusal, so services central published before sectors existed still load. Its code
+# is reserved (a catalogue may not declare it) so these words are the bucket's only words.
+OTHER = "other"
+OTHER_SECTOR = Group(OTHER, "خدمات أخرى", "Other services")
+OTHER_CATEGORY = Group(OTHER, "أخرى", "Other")
+
+
+@dataclass(frozen=True)
 class Option:
     value: str
     label: Text
@@ -133,6 +157,8 @@ class Service:
     source: str = ""
     offices: tuple[str, ...] | None = None  # the offices that offer it; None: every office
     queue: QueueRules = None  # type: ignore[assignment]  # set to QueueRules() in __post_init__
+    sector: Group = OTHER_SECTOR
+    category: Group = OTHER_CATEGORY
 
     def __post_init__(self):
         if self.queue is None:
@@ -180,6 +206,7 @@ class Service:
             "documents": [d.to_dict() for d in self.documents],
             "offices": list(self.offices) if self.offices is not None else None,
             "queue": self.queue.to_dict(),
+            "sector": self.sector.to_dict(), "category": self.category.to_dict(),
             "fields": [{"key": f.key, "type": f.type, "label": vars(f.label),
                         "required": f.required, "keyboard": f.keyboard,
                         **({"max_length": f.max_length} if f.max_length else {}),
@@ -222,6 +249,9 @@ class Service:
             out["offices"] = list(self.offices)
         if self.queue != QueueRules():
             out["queue"] = self.queue.to_settings()
+        for kind in ("sector", "category"):  # the "other" bucket is the absence of one
+            if getattr(self, kind).code != OTHER:
+                out[kind] = getattr(self, kind).to_dict()
         return out
 
 
@@ -320,11 +350,28 @@ def _decimal(value, where: str) -> Decimal | None:
 
 
 KNOWN_SERVICE_KEYS = {"code", "prefix", "name", "issue", "licence_type", "validity_days", "fee",
-                      "documents", "fields", "offices", "queue"}
+                      "documents", "fields", "offices", "queue", "sector", "category"}
+KNOWN_GROUP_KEYS = {"code", "ar", "en"}
 KNOWN_QUEUE_KEYS = {"target_wait_minutes", "daily_cap", "cutoff"}
 KNOWN_DOCUMENT_KEYS = {"key", "ar", "en", "required", "at_kiosk"}
 KNOWN_FIELD_KEYS = {"key", "type", "label", "required", "min_length", "max_length",
                     "min_exclusive", "max_exclusive", "options"}
+
+
+def _load_group(raw, kind: str, fail, where: str) -> Group:
+    """`sector` or `category`: {code, ar, en}; absent: the "other" bucket."""
+    if raw is None:
+        return OTHER_SECTOR if kind == "sector" else OTHER_CATEGORY
+    if not isinstance(raw, dict) or set(raw) != KNOWN_GROUP_KEYS:
+        fail(f"{kind} must be a table {{code, ar, en}}")
+    code = raw["code"]
+    if not isinstance(code, str) or not CODE_RE.match(code):
+        fail(f"{kind} code must be lower-case words joined by '-', got {code!r}")
+    if code == OTHER:
+        fail(f"{kind} code {OTHER!r} is the bucket of services that name no {kind}; leave "
+             f"the {kind} out instead")
+    text = _text({"ar": raw["ar"], "en": raw["en"]}, f"{where} {kind} {code!r}", NAME_MAX)
+    return Group(code, text.ar, text.en)
 
 
 def _load_document(raw, position: int, where: str) -> DocumentType:
@@ -460,6 +507,8 @@ def parse_service(raw, where_file: str) -> Service:
                 fail("offices names an office twice")
             offices = tuple(offices)
         queue = _queue_rules(raw.get("queue", {}), fail)
+        sector = _load_group(raw.get("sector"), "sector", fail, where)
+        category = _load_group(raw.get("category"), "category", fail, where)
         fields_raw = raw.get("fields")
         if not isinstance(fields_raw, list) or not fields_raw:
             fail("needs at least one field")
@@ -487,7 +536,7 @@ def parse_service(raw, where_file: str) -> Service:
                    licence_type=raw["licence_type"], validity_days=validity,
                    fee_minor=amount, currency=currency, fee_from_field=from_field,
                    documents=documents, fields=tuple(fields), source=where_file,
-                   offices=offices, queue=queue)
+                   offices=offices, queue=queue, sector=sector, category=category)
 
 
 def _queue_rules(raw, fail) -> QueueRules:
@@ -520,7 +569,27 @@ def load_catalog(directory: str | Path | None = None) -> Catalog:
     files = sorted(directory.glob("*.toml"))
     if not files:
         raise CatalogError(f"{directory}: no service files (*.toml)", file=str(directory))
-    return catalog_of([load_service(p) for p in files])
+    services = [load_service(p) for p in files]
+    check_groups(services)
+    return catalog_of(services)
+
+
+def check_groups(services: list[Service]) -> None:
+    """A catalogue's files agree on each sector's and category's words: a sector code, or a
+    category code within a sector, means one heading. (Checked where files are written, not
+    in catalog_of: an office laying central's services over its files keeps working, and
+    lists a group under the words of its first service.)"""
+    seen: dict[tuple, tuple[Group, str]] = {}
+    for s in services:
+        for key, group in (((s.sector.code,), s.sector),
+                           ((s.sector.code, s.category.code), s.category)):
+            first = seen.setdefault(key, (group, s.source))
+            if first[0] != group:
+                kind = "sector" if len(key) == 1 else "category"
+                raise CatalogError(f"{s.source}: service {s.code!r}: {kind} {group.code!r} is "
+                                   f"named {group.ar!r} / {group.en!r} here but "
+                                   f"{first[0].ar!r} / {first[0].en!r} in {first[1]}",
+                                   file=s.source, service=s.code, field=kind)
 
 
 def overlay(shipped: Catalog, published: list[Service]) -> Catalog:

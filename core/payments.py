@@ -17,9 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import date, datetime, timedelta
 
 from . import money
 from .canonical import canonical_json
+from .clock import iso, parse_iso
 from .errors import InvalidState, NotFound, ValidationError
 from .text import clean_text
 
@@ -39,6 +41,18 @@ CARD_CHECKS = ("matched", "unconfirmed", "amount_differs")
 MAX_BATCH_ENTRIES = 10_000  # far above a terminal's day; bounds what a report may carry
 BATCH_KEYS = {"terminal_id", "entries"}
 ENTRY_KEYS = {"terminal_ref", "amount_minor", "currency", "sale_ref", "at"}
+
+
+def kiosk_cashier(account: str, device: str | None = None) -> str:
+    """The name a kiosk's card payments and shift go under (KioskFace.cashier): the kiosk
+    account alone for a field office's one kiosk (printer "main", or no device named), else
+    account:device (`kiosk:kiosk-1` for a hub's kiosk-1; a user name has no ':')."""
+    return account if device in (None, "", "main") else f"{account}:{device}"
+
+
+def is_kiosk_cashier(name: str, account: str) -> bool:
+    """Whether a shift's clerk is a kiosk (which holds no cash) rather than a person."""
+    return name == account or name.startswith(account + ":")
 
 
 def check_terminal_ref(terminal_ref: object) -> str:
@@ -299,30 +313,160 @@ class Payments:
         with self.store.atomic(actor=clerk):
             return self.open_shift_of(clerk) or self.open_shift(clerk, 0, currency)
 
-    def close_shift(self, clerk: str, counted_minor: int, card_report: dict | None = None
-                    ) -> dict:
+    def close_shift(self, clerk: str, counted_minor: int | None,
+                    card_report: dict | None = None) -> dict:
         """Close the clerk's open shift with the cash counted; with the card terminal's batch
         report, its card payments are reconciled in the same transaction (reconcile_cards).
-        The Z report."""
-        if isinstance(counted_minor, bool) or not isinstance(counted_minor, int) \
-                or counted_minor < 0:
-            raise ValidationError("counted: a whole number of minor units, zero or more",
-                                  field="counted")
+        counted None: only for a kiosk's shift, which holds no cash (0). The Z report."""
+        self._check_counted(counted_minor)
         if card_report is not None:
             card_report = check_batch_report(card_report,
                                              self.settings.validation.max_amount_minor)
         with self.store.atomic(actor=clerk):
             shift = self._open_shift(clerk)
-            report = self.z_report(shift["id"])
-            expected = report["expected_cash_minor"]
-            changes = {"closed_at": self.store.now(), "counted_minor": counted_minor,
-                       "expected_minor": expected, "difference_minor": counted_minor - expected}
-            self.store.update("shifts", "id", shift["id"], changes)
-            shift.update(changes)
-            self.store.record("shift.closed", "shift", shift["id"], shift)
-            if card_report is not None:
-                self._reconcile(shift, card_report, clerk, relayed=True)
-            return self.z_report(shift["id"])
+            return self._close(shift, counted_minor, card_report, clerk)
+
+    def close_shift_by(self, shift: str, counted_minor: int | None, actor: str) -> dict:
+        """Close a shift named by its number or id, whoever's it is, recorded under `actor`
+        (the operator): a kiosk's shift (counted None: it holds no cash), or a leaver's. Its
+        card payments are reconciled afterwards (reconcile_cards). The Z report. Refused,
+        changing nothing: an unknown shift (NotFound), a closed one (reason
+        already_closed), a person's shift without the counted cash (field counted)."""
+        self._check_counted(counted_minor)
+        with self.store.atomic(actor=actor):
+            row = self._shift_row(shift)
+            if row["closed_at"] is not None:
+                raise InvalidState(f"shift {row['number']} ({row['clerk']}) was already closed "
+                                   f"at {self._local(row['closed_at'])} "
+                                   f"({self.settings.office.timezone})",
+                                   reason="already_closed", shift=row["number"])
+            return self._close(row, counted_minor, None, actor)
+
+    def open_kiosk_shift(self, device: str | None = None) -> dict:
+        """The open shift of a kiosk: the one named (its device name, kiosk-1, or its whole
+        cashier name, kiosk:kiosk-1; "main" or none at a field office), else the only kiosk
+        shift open. InvalidState (reason no_open_shift) when there is none; ValidationError
+        (field kiosk) when several kiosks have one and none was named."""
+        account = self.settings.kiosk.account
+        if device is not None:
+            device = str(device).strip()
+            cashier = device if is_kiosk_cashier(device, account) else \
+                kiosk_cashier(account, device)
+            row = self.open_shift_of(cashier)
+            if row is None:
+                raise InvalidState(f"kiosk {device[:40]!r} has no open shift (its cashier "
+                                   f"name would be {cashier[:60]!r})", reason="no_open_shift")
+            return row
+        rows = [r for r in self.store.all("SELECT * FROM shifts WHERE closed_at IS NULL "
+                                          "ORDER BY number") if is_kiosk_cashier(r["clerk"],
+                                                                                 account)]
+        if not rows:
+            raise InvalidState("no kiosk has an open shift", reason="no_open_shift")
+        if len(rows) > 1:
+            names = ", ".join(r["clerk"] for r in rows)
+            example = rows[-1]["clerk"].partition(":")[2] or "main"
+            raise ValidationError(f"{len(rows)} kiosks have an open shift ({names}); name "
+                                  f"one, e.g. nafitha shift close --kiosk {example}",
+                                  field="kiosk")
+        return rows[0]
+
+    @staticmethod
+    def _check_counted(counted_minor) -> None:
+        if counted_minor is not None and (isinstance(counted_minor, bool) or not isinstance(
+                counted_minor, int) or counted_minor < 0):
+            raise ValidationError("counted: a whole number of minor units, zero or more",
+                                  field="counted")
+
+    def _close(self, shift: dict, counted_minor: int | None, card_report: dict | None,
+               actor: str) -> dict:
+        """Inside the caller's transaction: close an open shift; the Z report."""
+        if counted_minor is None:
+            if not is_kiosk_cashier(shift["clerk"], self.settings.kiosk.account):
+                raise ValidationError(f"counted: shift {shift['number']} is {shift['clerk']}'s; "
+                                      f"it closes with the cash counted in the drawer",
+                                      field="counted")
+            counted_minor = 0  # a kiosk takes cards only: nothing to count
+        report = self.z_report(shift["id"])
+        expected = report["expected_cash_minor"]
+        changes = {"closed_at": self.store.now(), "counted_minor": counted_minor,
+                   "expected_minor": expected, "difference_minor": counted_minor - expected}
+        self.store.update("shifts", "id", shift["id"], changes)
+        shift.update(changes)
+        self.store.record("shift.closed", "shift", shift["id"], shift)
+        if card_report is not None:
+            self._reconcile(shift, card_report, actor, relayed=True)
+        return self.z_report(shift["id"])
+
+    # --- shifts as an operator lists them (nafitha shift list) -------------------------------
+    MAX_LISTED = 1000
+
+    def shifts(self, open_only: bool = False, day: str | None = None,
+               limit: int = 50) -> list[dict]:
+        """The newest `limit` shifts, oldest first: number, id, clerk, whether a kiosk's,
+        float, opened and closed (UTC as stored; people read them in the office's zone),
+        counted, difference, live payments by method with their total, and voids. `day`
+        (YYYY-MM-DD, the office's local date): the shifts open at any moment of that day,
+        so a shift left open over night is listed on each day it spans. Refused: a day that
+        is not a date (field day), a limit outside 1..MAX_LISTED (field limit)."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or \
+                not 1 <= limit <= self.MAX_LISTED:
+            raise ValidationError(f"limit: a whole number from 1 to {self.MAX_LISTED}",
+                                  field="limit")
+        where, params = [], []
+        if open_only:
+            where.append("closed_at IS NULL")
+        if day is not None:
+            start, end = self._local_day_bounds(day)
+            where.append("opened_at < ? AND (closed_at >= ? OR (closed_at IS NULL AND ? <= ?))")
+            params += [end, start, start, self.store.now()]
+        rows = self.store.all("SELECT * FROM shifts" + (" WHERE " + " AND ".join(where)
+                                                        if where else "")
+                              + " ORDER BY number DESC LIMIT ?", (*params, limit))
+        rows.reverse()
+        totals: dict = {}
+        if rows:
+            marks = ", ".join("?" * len(rows))
+            for t in self.store.all(
+                    f"SELECT shift_id, method, voided_at IS NOT NULL AS void, COUNT(*) AS n, "
+                    f"SUM(amount_minor) AS total FROM payments WHERE shift_id IN ({marks}) "
+                    f"GROUP BY shift_id, method, void", tuple(r["id"] for r in rows)):
+                totals[(t["shift_id"], t["method"], bool(t["void"]))] = (t["n"], t["total"])
+        account = self.settings.kiosk.account
+        listed = []
+        for r in rows:
+            by_method = {m: dict(zip(("count", "total_minor"),
+                                     totals.get((r["id"], m, False), (0, 0))))
+                         for m in METHODS}
+            voids = [totals.get((r["id"], m, True), (0, 0)) for m in METHODS]
+            listed.append({
+                "shift": r["number"], "shift_id": r["id"], "clerk": r["clerk"],
+                "kiosk": is_kiosk_cashier(r["clerk"], account), "currency": r["currency"],
+                "opened_at": r["opened_at"], "closed_at": r["closed_at"],
+                "float_minor": r["float_minor"], "by_method": by_method,
+                "payments": sum(t["count"] for t in by_method.values()),
+                "total_minor": sum(t["total_minor"] for t in by_method.values()),
+                "voids": sum(n for n, _ in voids),
+                "counted_minor": r["counted_minor"], "difference_minor": r["difference_minor"]})
+        return listed
+
+    def _local_day_bounds(self, day: str) -> tuple[str, str]:
+        """The office's local day as UTC stored times [start, end)."""
+        try:
+            if not isinstance(day, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+                raise ValueError
+            local = date.fromisoformat(day)
+        except ValueError:
+            raise ValidationError(f"day: {str(day)[:40]!r} is not a date (YYYY-MM-DD, e.g. "
+                                  f"2026-11-24)", field="day") from None
+        tz = self.settings.tz
+        start = datetime(local.year, local.month, local.day, tzinfo=tz)
+        following = local + timedelta(days=1)
+        end = datetime(following.year, following.month, following.day, tzinfo=tz)
+        return iso(start), iso(end)
+
+    def _local(self, stored: str) -> str:
+        """A stored UTC time as people here read it: YYYY-MM-DD HH:MM in the office's zone."""
+        return parse_iso(stored).astimezone(self.settings.tz).strftime("%Y-%m-%d %H:%M")
 
     # --- card reconciliation -----------------------------------------------------------------
     def reconcile_cards(self, shift: str, report: dict, actor: str) -> dict:

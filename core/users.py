@@ -15,11 +15,11 @@ import logging
 import os
 import re
 import threading
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from . import audit
 from .clock import iso, parse_iso
-from .errors import PermissionDenied, ValidationError
+from .errors import InvalidState, NotFound, PermissionDenied, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,8 @@ LOCK_MINUTES = 5
 DEVICE_FAILURES, DEVICE_WINDOW_S = 10, 15 * 60
 DEVICE_BLOCK_S, DEVICE_BLOCK_MAX_S = 60, 30 * 60
 WRONG = "wrong user name or PIN"  # one answer: whether a name exists is not told
-HISTORY = ("user.pin_failed", "user.locked", "user.unlocked")
+# What the audit says of a name's wrong PINs; a right PIN or a new PIN starts the count again.
+HISTORY = ("user.pin_failed", "user.locked", "user.unlocked", "user.pin_reset")
 STAFF_EXIT = "staff-exit"  # the kiosk's staff exit counts its wrong PINs under this name
 # Where the PIN being checked was typed: "local" (this device), or "device:<id>" for a
 # device paired with this hub (set by the hub around each call, PinGuard.at).
@@ -158,6 +159,12 @@ class PinGuard:
         with self._lock:
             self._names.pop((username, source), None)
 
+    def forget(self, username: str) -> None:
+        """A new PIN: the name's wrong PINs and locks at every place start again here."""
+        with self._lock:
+            for key in [k for k in self._names if k[0] == username]:
+                del self._names[key]
+
     def needs_history(self, username: str, source: str) -> bool:
         """True the first time this process checks a name at a place: what happened there
         before (another CLI run, the app before a restart) is then read back (restore)."""
@@ -225,7 +232,7 @@ class Users:
         self.guard.succeeded(username, source)
         if row.get("disabled_at"):
             raise PermissionDenied(f"{username}'s account was disabled on "
-                                   f"{row['disabled_at'][:10]}", reason="disabled")
+                                   f"{self._local_day(row['disabled_at'])}", reason="disabled")
         if row["failed_attempts"] or row["locked_until"]:
             with self.store.atomic(actor=username):
                 self.store.update("users", "username", username,
@@ -242,8 +249,8 @@ class Users:
         the wrong PINs there since the last success, or a lock there still running."""
         failures, locked_at = 0, None
         for entry in audit.latest(self.store, "user", username, HISTORY, 4 * MAX_FAILURES):
-            if entry["action"] == "user.unlocked":
-                break  # a right PIN (anywhere) reset the account's count
+            if entry["action"] in ("user.unlocked", "user.pin_reset"):
+                break  # a right PIN or a new one (anywhere) reset the account's count
             if entry["data"].get("at") != source:
                 continue
             if entry["action"] == "user.locked":
@@ -305,6 +312,96 @@ class Users:
             log.warning("the kiosk's staff exit at %s is locked for %d minutes after %d wrong "
                         "PINs", source, LOCK_MINUTES, MAX_FAILURES)
         return False
+
+    # --- an operator's changes to a local account (nafitha user disable/enable/reset-pin) ---
+    # Each is one transaction with one audit entry and event naming the account, never its
+    # PIN; bad input changes nothing. Accounts central sends are changed at central (its
+    # next pull would undo a change made here).
+    def disable(self, username: str) -> dict:
+        """A leaver: the account can no longer sign in anywhere (every PIN check, counter
+        and manager sessions at their next request, the kiosk's staff exit). Refused: an
+        unknown name (NotFound), central's account (reason central_account), one already
+        disabled (reason already_disabled), the last active supervisor (reason
+        last_supervisor: voids, revocations and the kiosk's staff exit need one)."""
+        with self.store.atomic():
+            row = self._local_account(username)
+            if row["disabled_at"]:
+                raise InvalidState(f"{row['username']} is already disabled (since "
+                                   f"{self._local_day(row['disabled_at'])})",
+                                   reason="already_disabled", username=row["username"])
+            if row["role"] == "supervisor" and not self.store.one(
+                    "SELECT 1 AS x FROM users WHERE role = 'supervisor' AND disabled_at IS NULL "
+                    "AND username != ?", (row["username"],)):
+                raise InvalidState(f"{row['username']} is the last active supervisor: voids, "
+                                   f"revocations and the kiosk's staff exit need one; add "
+                                   f"another supervisor first (nafitha user add NAME --role "
+                                   f"supervisor)", reason="last_supervisor",
+                                   username=row["username"])
+            self.store.update("users", "username", row["username"],
+                              {"disabled_at": self.store.now()})
+            self.store.record("user.disabled", "user", row["username"],
+                              {"username": row["username"], "role": row["role"]})
+            return self.account(row["username"])
+
+    def enable(self, username: str) -> dict:
+        """A disabled account may sign in again, with the PIN it had (reset-pin gives a new
+        one). Refused: an unknown name, central's account, one that is active (reason
+        already_active)."""
+        with self.store.atomic():
+            row = self._local_account(username)
+            if not row["disabled_at"]:
+                raise InvalidState(f"{row['username']} is already active",
+                                   reason="already_active", username=row["username"])
+            self.store.update("users", "username", row["username"], {"disabled_at": None})
+            self.store.record("user.enabled", "user", row["username"],
+                              {"username": row["username"], "role": row["role"]})
+            return self.account(row["username"])
+
+    def reset_pin(self, username: str, pin: str) -> dict:
+        """A new PIN, under the same rules as a new account's (by role); the wrong PINs
+        counted and any lock end with it (a lock held in another running process, a hub's,
+        runs out its minutes there). Allowed on a disabled account (before enabling it)."""
+        role = self._local_account(username)["role"]
+        problem = pin_problem(pin, role)
+        if problem:
+            raise ValidationError(problem, field="pin")
+        pin_hash = hash_pin(pin)  # slow: outside the write lock
+        with self.store.atomic():
+            row = self._local_account(username)
+            if row["role"] != role:  # changed meanwhile: the PIN rules may differ
+                raise InvalidState(f"{row['username']}'s role changed; try again",
+                                   reason="role_changed")
+            self.store.update("users", "username", row["username"], {
+                "pin_hash": pin_hash, "failed_attempts": 0, "locked_until": None})
+            self.store.record("user.pin_reset", "user", row["username"],
+                              {"username": row["username"]})
+        self.guard.forget(row["username"])
+        return self.account(row["username"])
+
+    def account(self, username: str) -> dict:
+        """One account as list() shows it; NotFound (field username) for an unknown name."""
+        name = username.strip().lower() if isinstance(username, str) else ""
+        row = self.store.one("SELECT username, role, created_at, locked_until, source, "
+                             "disabled_at FROM users WHERE username = ?", (name,))
+        if row is None:
+            raise NotFound(f"no user {str(username)[:40]!r}", field="username")
+        return row
+
+    def _local_account(self, username: str) -> dict:
+        row = self.account(username)
+        if row["source"] == "central":
+            raise InvalidState(f"{row['username']} is an account central sends: change it at "
+                               f"central (nafitha central user ...); its next pull would undo "
+                               f"a change made here", reason="central_account",
+                               username=row["username"])
+        return row
+
+    def _local_day(self, stored: str) -> str:
+        """A stored UTC time's date in the office's time zone (what people read)."""
+        moment = parse_iso(stored)
+        if moment.tzinfo is None:  # a bare date written by hand: read as UTC
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(self.office.settings.tz).date().isoformat()
 
     # --- accounts central sends (sync/reference.py, inside the bundle's transaction) ---------
     def put_from_central(self, body: dict, now: str) -> None:

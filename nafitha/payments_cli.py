@@ -2,12 +2,22 @@
 close cashier shifts, and print their Z reports."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from core import money
 from core.errors import InvalidState, ValidationError
 from core.payments import METHODS
 from nafitha.commands import Group, command, parse_money, supervisor_options
+
+
+def local_time(stored: str | None, tz) -> str:
+    """A stored UTC time as people at the office read it: YYYY-MM-DD HH:MM in its zone
+    (office.timezone); "-" for none. JSON output keeps the stored UTC values."""
+    if not stored:
+        return "-"
+    return datetime.fromisoformat(stored).astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 @command(None, "pay")
@@ -51,11 +61,11 @@ def void_cmd(ctx, receipt, supervisor, pin, reason):
 
 @click.group(cls=Group)
 def shift():
-    """Open and close a cashier shift.
+    """Open, list and close cashier shifts: a clerk's, and each kiosk's card shift.
 
     \b
     Example:
-        nafitha shift open --clerk sara --float 20.000
+        nafitha shift list --open
     """
 
 
@@ -74,33 +84,109 @@ def shift_open(ctx, clerk, float_):
     return ctx.office.payments.open_shift(clerk or ctx.actor(), minor), None
 
 
-def _z_human(z):
-    c = z["currency"]
-    f = lambda m: money.format_amount(m, c) if m is not None else "-"  # noqa: E731
-    click.echo(f"Z report  shift {z['shift']}  clerk {z['clerk']}")
-    click.echo(f"opened {z['opened_at']}  closed {z['closed_at'] or '(open)'}")
-    click.echo(f"float            {f(z['float_minor'])}")
-    for m, t in z["by_method"].items():
-        click.echo(f"{m:<6} x{t['count']:<4}   {f(t['total_minor'])}")
-    click.echo(f"total  x{z['payments']:<4}   {f(z['total_minor'])}")
-    click.echo(f"voids  x{z['voids']['count']:<4}   {f(z['voids']['total_minor'])}")
-    click.echo(f"expected cash    {f(z['expected_cash_minor'])}")
-    click.echo(f"counted cash     {f(z['counted_minor'])}")
-    click.echo(f"difference       {f(z['difference_minor'])}")
+def _z_human(tz):
+    """The Z report as a clerk reads it, times in the office's zone."""
+    def human(z):
+        c = z["currency"]
+        f = lambda m: money.format_amount(m, c) if m is not None else "-"  # noqa: E731
+        click.echo(f"Z report  shift {z['shift']}  clerk {z['clerk']}")
+        closed = local_time(z["closed_at"], tz) if z["closed_at"] else "(open)"
+        click.echo(f"opened {local_time(z['opened_at'], tz)}  closed {closed}  ({tz.key})")
+        click.echo(f"float            {f(z['float_minor'])}")
+        for m, t in z["by_method"].items():
+            click.echo(f"{m:<6} x{t['count']:<4}   {f(t['total_minor'])}")
+        click.echo(f"total  x{z['payments']:<4}   {f(z['total_minor'])}")
+        click.echo(f"voids  x{z['voids']['count']:<4}   {f(z['voids']['total_minor'])}")
+        click.echo(f"expected cash    {f(z['expected_cash_minor'])}")
+        click.echo(f"counted cash     {f(z['counted_minor'])}")
+        click.echo(f"difference       {f(z['difference_minor'])}")
+    return human
 
 
 @command(shift, "close")
-@click.option("--clerk", help="Default: --user.")
-@click.option("--counted", required=True, help="Cash counted in the drawer, e.g. 41.500.")
-def shift_close(ctx, clerk, counted):
-    """Close the clerk's shift with the counted cash; prints the Z report.
+@click.argument("shift_ref", metavar="[SHIFT]", required=False)
+@click.option("--clerk", help="Whose open shift (default: --user).")
+@click.option("--kiosk", is_flag=False, flag_value="", default=None, metavar="[DEVICE]",
+              help="A kiosk's card shift: the only one open, or the kiosk named (kiosk-1 at "
+                   "a hub; none at a field office).")
+@click.option("--counted", help="Cash counted in the drawer, e.g. 41.500 (a clerk's shift "
+                                "needs it; a kiosk's holds no cash: 0).")
+def shift_close(ctx, shift_ref, clerk, kiosk, counted):
+    """Close a shift and print its Z report.
+
+    The clerk's open shift (--clerk, default --user), a kiosk's card shift (--kiosk), or
+    any open shift by its number or id (a leaver's, from `shift list`).
+
+    A kiosk closes its own shift at the end of its day; this closes it by hand (the
+    terminal could not be asked, the kiosk is out of service). Reconcile its card payments
+    afterwards with `nafitha payments reconcile SHIFT`.
 
     \b
     Example:
         nafitha shift close --clerk sara --counted 41.500
+        nafitha shift close --kiosk
+        nafitha shift close 12 --counted 0
     """
-    minor = 0 if counted.strip() in ("0", "0.000") else parse_money(counted, "counted", ctx)
-    return ctx.office.payments.close_shift(clerk or ctx.actor(), minor), _z_human
+    if sum(x is not None for x in (shift_ref, clerk, kiosk)) > 1:
+        raise click.UsageError("name one shift: SHIFT, --clerk or --kiosk")
+    minor = None
+    if counted is not None:
+        minor = 0 if counted.strip() in ("0", "0.000") else \
+            parse_money(counted, "counted", ctx)
+    payments = ctx.office.payments
+    if kiosk is not None:
+        shift_ref = payments.open_kiosk_shift(kiosk or None)["id"]
+    if shift_ref is not None:
+        z = payments.close_shift_by(shift_ref, minor, ctx.actor())
+    else:
+        z = payments.close_shift(clerk or ctx.actor(), minor)
+
+    def human(z):
+        _z_human(ctx.settings.tz)(z)
+        if z["by_method"]["card"]["count"] and z["card_check"] is None:
+            click.echo(f"reconcile its card payments with the terminal's report: nafitha "
+                       f"payments reconcile {z['shift']} --report FILE (or --from-terminal)")
+    return z, human
+
+
+@command(shift, "list")
+@click.option("--open", "open_only", is_flag=True, help="Only the shifts still open.")
+@click.option("--day", metavar="YYYY-MM-DD",
+              help="The shifts open at any time that day (the office's local date).")
+@click.option("--limit", type=int, default=50, show_default=True,
+              help="At most this many, the newest.")
+def shift_list(ctx, open_only, day, limit):
+    """List shifts with their payments by method.
+
+    Each with its clerk (a kiosk's is kiosk or kiosk:DEVICE), opened and closed times in
+    the office's zone, the payments taken by method and their total.
+
+    \b
+    Example:
+        nafitha shift list --day 2026-11-24
+    """
+    rows = ctx.office.payments.shifts(open_only=open_only, day=day, limit=limit)
+    tz = ctx.settings.tz
+
+    def human(rows):
+        if not rows:
+            click.echo("no shifts" + (" open" if open_only else "")
+                       + (f" on {day}" if day else ""))
+            return
+        click.echo(f"times in {tz.key}")
+        for r in rows:
+            def f(minor, currency=r["currency"]):
+                return money.format_amount(minor, currency)
+            closed = f"closed {local_time(r['closed_at'], tz)}" if r["closed_at"] else "open"
+            click.echo(f"shift {r['shift']:<5} {r['clerk']:<20} opened "
+                       f"{local_time(r['opened_at'], tz)}  {closed}")
+            methods = "  ".join(f"{m} x{t['count']} {f(t['total_minor'])}"
+                                for m, t in r["by_method"].items())
+            click.echo(f"      {methods}  total {f(r['total_minor'])}"
+                       + (f"  voids x{r['voids']}" if r["voids"] else "")
+                       + (f"  difference {f(r['difference_minor'])}"
+                          if r["difference_minor"] else ""))
+    return rows, human
 
 
 @click.group(cls=Group)
@@ -122,7 +208,7 @@ def report_z(ctx, shift_number):
     Example:
         nafitha report z 1 --json
     """
-    return ctx.office.payments.z_report(shift_number), _z_human
+    return ctx.office.payments.z_report(shift_number), _z_human(ctx.settings.tz)
 
 
 @click.group(cls=Group)

@@ -56,7 +56,9 @@ REQUIRED_DATA: dict[str, dict[str, type | tuple]] = {
     # Whether a licence came out after its printing stopped mid-job (core/printing.py).
     "print.answered": {"id": TEXT, "number": TEXT, "came_out": TEXT},
     "shift.opened": _SHIFT, "shift.closed": _SHIFT, "shift.reconciled": _SHIFT,
-    **{f"user.{t}": _USER for t in ("created", "pin_failed", "locked", "unlocked")},
+    # An operator disables, enables or gives a new PIN to a local account (core/users.py).
+    **{f"user.{t}": _USER for t in ("created", "pin_failed", "locked", "unlocked", "disabled",
+                                     "enabled", "pin_reset")},
     # A service centre's hub pairs and revokes its kiosks, counters and boards; a device
     # renews its token past half its life.
     **{f"device.{t}": {"name": TEXT, "role": TEXT}

@@ -155,6 +155,11 @@ def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fiel
     before = counts(office)
     assert users.authenticate("huda", "987654") == {"username": "huda", "role": "supervisor"}
     assert counts(office) == before
+    # An operator disables a leaver, lets them back and gives a new PIN (core/users.py).
+    rec.one("user.disabled", users.disable, "sara")
+    rec.refused(InvalidState, users.disable, "sara")
+    rec.one("user.enabled", users.enable, "sara")
+    rec.one("user.pin_reset", users.reset_pin, "sara", "1234")
 
     # A hub pairs and revokes devices.
     from core.pairing import Devices

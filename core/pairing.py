@@ -345,6 +345,8 @@ class Devices:
         if row["ended_at"] is not None:
             raise PermissionDenied("signed out; sign in again", reason="signed_out")
         if not self.office.users.is_active(row["username"]):
+            # Ended for good: enabling the account again does not revive an old session.
+            self.end_session(session)
             raise PermissionDenied("this account is disabled", reason="disabled")
         now = self.store.clock.now().timestamp()
         started = parse_iso(row["started_at"]).timestamp()

@@ -26,6 +26,7 @@ from ..attachments import decode_page
 from ..clock import iso
 from ..errors import (InvalidState, NafithaError, NotFound, PermissionDenied,
                       ValidationError)
+from ..payments import kiosk_cashier
 from ..printing import KINDS as PRINT_KINDS
 from ..sealing import PersonalDataGone
 from . import (PAGE_BODY_BYTES, BatchReport, Bounds, Code, Fields, Lang, PageData, Pin, Query,
@@ -135,7 +136,7 @@ class KioskFace(DeviceFace):
         which has no ':'), so each kiosk closes and reconciles its own shift against its own
         terminal, and a payment names the kiosk that recorded it. A field office's one
         kiosk (printer "main", the name no paired device may take) is plain kiosk.account."""
-        return self.account if self.printer == "main" else f"{self.account}:{self.printer}"
+        return kiosk_cashier(self.account, self.printer)
 
     # --- this kiosk's journey ---------------------------------------------------------------
     def _note(self, kind: str, ref_id: str) -> None:

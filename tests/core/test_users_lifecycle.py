@@ -50,8 +50,14 @@ def test_a_disabled_account_signs_in_nowhere(office, staff):
     face = CounterFace(office, "3")
     denied = refused(face.sign_in, "sara", "1234")
     assert denied.details["reason"] == "disabled"
-    # her open session at the hub's counter is refused at its next step
+    # her open session at the hub's counter is refused at its next step, and ends: enabling
+    # her again does not revive it
     assert refused(hub.session_user, counter, session).details["reason"] == "disabled"
+    with office.acting_as("cli:op"):
+        staff.enable("sara")
+    assert refused(hub.session_user, counter, session).details["reason"] == "signed_out"
+    with office.acting_as("cli:op"):
+        staff.disable("sara")
     # the counter shows words for it in both languages, not core's English
     words = Translations.load("counter")
     def in_(lang):

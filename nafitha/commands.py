@@ -10,6 +10,7 @@ import inspect
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -178,3 +179,11 @@ def service_catalog(ctx: Context):
     if not Path(ctx.settings.db_path).exists():
         return load_catalog(ctx.settings.catalog_dir)
     return ctx.office.catalog
+
+
+def local_time(stored: str | None, tz) -> str:
+    """A stored UTC time as people at the office read it: YYYY-MM-DD HH:MM in its zone
+    (office.timezone); "-" for none. JSON output keeps the stored UTC values."""
+    if not stored:
+        return "-"
+    return datetime.fromisoformat(stored).astimezone(tz).strftime("%Y-%m-%d %H:%M")

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from core.errors import NafithaError
-from nafitha.commands import Command, Group, command, supervisor_options
+from nafitha.commands import Command, Group, command, local_time, supervisor_options
 from nafitha.printing_cli import PrintFailed, print_and_report
 
 
@@ -56,14 +56,46 @@ def licence():
 
 @command(licence, "show")
 @click.argument("number")
-def licence_show(ctx, number):
-    """Show a licence.
+@click.option("--qr", "qr_only", is_flag=True,
+              help="Print only the licence's QR text (NF1:...), e.g. for `nafitha verify`.")
+def licence_show(ctx, number, qr_only):
+    """Show a licence: holder, address, dates in the office's time zone, state, and its
+    QR text (--json: the stored record, times in UTC).
 
     \b
     Example:
         nafitha licence show MUH-2026-D01-000001
     """
-    return ctx.office.licences.get(number), None
+    record = ctx.office.licences.get(number)
+    if qr_only:
+        return record, lambda r: click.echo(r["signed_payload"])
+    return record, lambda r: click.echo(_licence_lines(r, ctx.settings.tz))
+
+
+def _licence_lines(r: dict, tz) -> str:
+    """A licence as people read it: no raw JSON, local times with the zone's name."""
+    address = r.get("address")
+    if isinstance(address, str):
+        try:
+            address = json.loads(address)
+        except ValueError:
+            pass
+    if isinstance(address, dict):
+        address = ", ".join(f"{part} {value}" for part, value in address.items() if value)
+    zone = getattr(tz, "key", str(tz))
+    state = f"revoked {local_time(r['revoked_at'], tz)}: {r['revoke_reason']}" \
+        if r.get("revoked_at") else "valid"
+    lines = [f"licence      {r['number']}  ({r['service_code']})",
+             f"holder       {r['holder_name']}  national ID {r['national_id']}",
+             f"address      {address or '-'}",
+             f"issued       {local_time(r['issued_at'], tz)} ({zone})",
+             f"valid until  {local_time(r['valid_until'], tz)} ({zone})",
+             f"state        {state}",
+             f"reprints     {r.get('reprint_count') or 0}"]
+    if r.get("conditions"):
+        lines.append(f"conditions   {r['conditions']}")
+    lines.append(f"qr           {r['signed_payload']}")
+    return "\n".join(lines)
 
 
 @command(licence, "pdf")
@@ -144,12 +176,16 @@ def verify_cmd(ctx, text, image, as_json):
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(("GENUINE: " if result.valid else "NOT GENUINE: ") + result.message +
-                   (f" ({result.detail})" if result.detail else ""))
+        # An unreadable code's detail is the decoder's (base45, CBOR): say what a code is.
+        hint = " A licence code is the whole text of its QR, starting NF1:; copy it whole, " \
+               "or give a photo of the QR with --image." if result.reason == "malformed" \
+            else f" ({result.detail})" if result.detail else ""
+        click.echo(("GENUINE: " if result.valid else "NOT GENUINE: ") + result.message + hint)
         c = result.claims
         if c:
-            from datetime import datetime, timezone
-            day = lambda t: datetime.fromtimestamp(t, timezone.utc).date().isoformat()  # noqa
+            from datetime import datetime
+            tz = ctx.settings.tz  # the verifier's own zone: the dates people read there
+            day = lambda t: datetime.fromtimestamp(t, tz).date().isoformat()  # noqa
             click.echo(f"licence {c['number']} ({c['type']})  holder {c['holder']}")
             click.echo(f"issued {day(c['issued_at'])} by {c['office']}  "
                        f"valid until {day(c['valid_until'])}")

@@ -2,22 +2,12 @@
 close cashier shifts, and print their Z reports."""
 from __future__ import annotations
 
-from datetime import datetime
-
 import click
 
 from core import money
 from core.errors import InvalidState, ValidationError
 from core.payments import METHODS
-from nafitha.commands import Group, command, parse_money, supervisor_options
-
-
-def local_time(stored: str | None, tz) -> str:
-    """A stored UTC time as people at the office read it: YYYY-MM-DD HH:MM in its zone
-    (office.timezone); "-" for none. JSON output keeps the stored UTC values."""
-    if not stored:
-        return "-"
-    return datetime.fromisoformat(stored).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+from nafitha.commands import Group, command, local_time, parse_money, supervisor_options
 
 
 @command(None, "pay")
@@ -81,7 +71,10 @@ def shift_open(ctx, clerk, float_):
         nafitha shift open --clerk sara --float 20.000
     """
     minor = 0 if float_.strip() in ("0", "0.000") else parse_money(float_, "float", ctx)
-    return ctx.office.payments.open_shift(clerk or ctx.actor(), minor), None
+    tz = ctx.settings.tz
+    return ctx.office.payments.open_shift(clerk or ctx.actor(), minor), lambda s: click.echo(
+        f"shift {s['number']} open for {s['clerk']} since {local_time(s['opened_at'], tz)} "
+        f"({tz.key}), float {money.format_amount(s['float_minor'], s['currency'])}")
 
 
 def _z_human(tz):

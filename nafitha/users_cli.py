@@ -5,7 +5,7 @@ import click
 
 from core.users import ROLES
 from nafitha.commands import Group, command
-from nafitha.payments_cli import local_time
+from nafitha.commands import local_time
 
 # The new PIN of `add` and `reset-pin`: typed twice with hidden input unless given.
 NEW_PIN_HELP = ("4-8 digits for a clerk, 6-8 for a supervisor (prompted twice if not "
@@ -41,7 +41,8 @@ def user_add(ctx, username, role, pin):
         nafitha user add sara --role clerk
     """
     with ctx.office.acting_as(ctx.actor()):
-        return ctx.office.users.create(username, role, pin), None
+        return ctx.office.users.create(username, role, pin), lambda u: click.echo(
+            f"{u['username']} added ({u['role']}): signs in with the PIN given")
 
 
 def _account_line(tz, now: str):

@@ -153,10 +153,20 @@ def test_licence_verifies_elsewhere_and_revocation_reaches_it(run, tmp_path):
     assert runner.invoke(cli, [*inspector, "keys", "trust-root", root["root_pub"]]).exit_code == 0
     ok = runner.invoke(cli, [*inspector, "verify", text])
     assert ok.exit_code == 0 and ok.stdout.startswith("GENUINE") and "Ali Hasan" in ok.stdout
+    # What the README shows: the licence's QR text from `licence show --qr`, verified; and a
+    # placeholder says what a code is instead of the decoder's internals.
+    number = as_json(run("verify", text, "--json"))["claims"]["number"]
+    assert run("licence", "show", number, "--qr").stdout.strip() == text
+    shown = run("licence", "show", number).stdout
+    assert "block 204, road 15, building 12" in shown and "{" not in shown
+    assert "(Asia/Bahrain)" in shown and f"qr           {text}" in shown
+    placeholder = runner.invoke(cli, [*inspector, "verify", "NF1:..."])
+    assert placeholder.exit_code == 1
+    assert placeholder.stdout.startswith("NOT GENUINE: Not a readable licence code. A licence "
+                                         "code is the whole text of its QR")
+    assert "triplet" not in placeholder.stdout and "base45" not in placeholder.stdout.lower()
 
     rl = tmp_path / "rl.cose"
-    number = \
-        as_json(run("verify", text, "--json"))["claims"]["number"]
     run("keys", "revoke", "--root-key", root["root_key"], "--licence", number, "--out", str(rl))
     assert runner.invoke(cli, [*inspector, "keys", "trust-revocations", str(rl)]).exit_code == 0
     revoked = runner.invoke(cli, [*inspector, "verify", text, "--json"])

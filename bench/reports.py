@@ -472,7 +472,7 @@ def pg_dsn(url: str) -> str:
 
 
 def _ratio(a: float, b: float) -> float:
-    return round(a / b, 1) if b else None
+    return round(a / b, 3) if b else None
 
 
 def main(argv=None) -> int:

@@ -100,7 +100,7 @@ class PilotServer:
             "settle": self.cmd_settle, "state": self.cmd_state,
             "screenshot": self.cmd_screenshot, "call": self.cmd_call, "quit": self.cmd_quit,
             "keys": self.cmd_keys, "press_key": self.cmd_press_key,
-            "block_ui": self.cmd_block_ui,
+            "block_ui": self.cmd_block_ui, "layout": self.cmd_layout,
         }
 
     # -- socket ----------------------------------------------------------------------------
@@ -511,6 +511,15 @@ class PilotServer:
         from kivy.clock import Clock
         seconds = _number("seconds", seconds)
         Clock.schedule_once(lambda _dt: time.sleep(seconds), 0)
+
+    def cmd_layout(self) -> list[dict]:
+        """What is broken on the screen now (testing/layout_check.py): widgets outside their
+        parent or the window, under the header, text cut off. [] when nothing is."""
+        from kivy.core.window import Window
+
+        from testing.layout_check import problems
+        self.settle()
+        return self.on_main(lambda: problems(Window))
 
     def cmd_state(self) -> dict:
         self.settle()

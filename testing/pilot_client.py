@@ -205,6 +205,10 @@ class Pilot:
         """Save the next frame, once settled, as a PNG; returns its absolute path."""
         return Path(self._request("screenshot", path=str(Path(path).resolve())))
 
+    def layout(self) -> list[dict]:
+        """What is broken on the screen now: [{kind, widget, detail}] (testing/layout_check.py)."""
+        return self.request("layout")
+
     def call(self, name: str, *args) -> Any:
         """app.pilot_call(name, *args): the app's own test hooks."""
         return self._request("call", name=name, args=list(args))

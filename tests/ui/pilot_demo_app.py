@@ -92,6 +92,7 @@ def run(data: Path) -> None:
             self.sm = ScreenManager(transition=SlideTransition(duration=0.3))
             self.sm.add_widget(self._home())
             self.sm.add_widget(self._form())
+            self.sm.add_widget(self._broken())
             Window.bind(on_touch_down=self._window_touch)
             return self.sm
 
@@ -160,6 +161,32 @@ def run(data: Path) -> None:
             back.bind(on_release=lambda *_: self.go("home"))
             box.add_widget(back)
             screen.add_widget(box)
+            return screen
+
+        def _broken(self):
+            """What the layout check finds (testing/layout_check.py): one of each defect."""
+            screen = Screen(name="broken")
+            root = FloatLayout()
+            header = type("DemoHeader", (BoxLayout,), {})(
+                size_hint=(1, None), height=60, pos_hint={"x": 0, "top": 1})
+            header.add_widget(label("Demo", "header_title"))
+            root.add_widget(header)
+            # Placed 40 px into the header bar.
+            root.add_widget(label("Under", "under", size_hint=(None, None), size=(200, 60),
+                                  pos_hint={"x": 0.1, "top": (WINDOW_SIZE[1] - 20)
+                                            / WINDOW_SIZE[1]}))
+            row = BoxLayout(size_hint=(None, None), size=(300, 40), pos=(20, 200))
+            # A child laid out twice as tall as its row.
+            row.add_widget(label("Tall", "tall", size_hint=(None, None), size=(100, 80)))
+            root.add_widget(row)
+            cut = label("A sentence far too long for the narrow box it was given", "cut",
+                        size_hint=(None, None), size=(120, 40), pos=(400, 100),
+                        shorten=True, max_lines=1)
+            cut.text_size = cut.size
+            root.add_widget(cut)
+            root.add_widget(label("Fits", "fits", size_hint=(None, None), size=(200, 40),
+                                  pos=(400, 300)))
+            screen.add_widget(root)
             return screen
 
         # -- behaviour ---------------------------------------------------------------------
@@ -253,6 +280,10 @@ def run(data: Path) -> None:
                 self.help_shown = False
                 self.last_touch_at = self.now
                 self.go("home")
+                return None
+            if name == "broken":  # the layout check's screen
+                self.sm.transition.duration = 0
+                self.go("broken")
                 return None
             if name == "fail":
                 raise ValueError("pilot_call told to fail")

@@ -242,3 +242,19 @@ def test_an_app_without_a_pilot_times_out_with_a_hint():
 def test_a_socket_path_too_long_for_unix_is_refused_before_starting(tmp_path):
     with pytest.raises(PilotError, match="over the 107 a Unix socket allows"):
         Pilot.launch(DEMO, env={}, socket_path=tmp_path / ("x" * 120) / "pilot.sock")
+
+
+def test_the_layout_check_names_what_is_broken_on_the_screen(pilot):
+    pilot.call("broken")
+    found = pilot.wait_until(lambda s: s["screen"] == "broken") and pilot.layout()
+    by_kind = {}
+    for problem in found:
+        by_kind.setdefault(problem["kind"], []).append(problem["widget"])
+    assert by_kind.get("under_header") == ["Label 'under' 'Under'"], found
+    assert by_kind.get("outside_parent") == ["Label 'tall' 'Tall'"], found
+    assert by_kind.get("text_cut") == \
+        ["Label 'cut' 'A sentence far too long for the narrow b'"], found
+    assert set(by_kind) == {"under_header", "outside_parent", "text_cut"}, found
+    # nothing about what fits, or about the header's own title
+    assert not any("'fits'" in p["widget"] or "header_title" in p["widget"] for p in found)
+    pilot.call("reset")

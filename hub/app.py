@@ -13,6 +13,7 @@ is the published copy, checked by a test)."""
 from __future__ import annotations
 
 import asyncio
+import html
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Literal
@@ -189,7 +190,7 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
         except PermissionDenied:
             return HTMLResponse((BOARD_DIR / "pair.html").read_text(encoding="utf-8"),
                                 status_code=401)
-        return HTMLResponse((BOARD_DIR / "board.html").read_text(encoding="utf-8"))
+        return HTMLResponse(board_page(office))
 
     @app.post("/board/pair", tags=["board"], openapi_extra=hub_route(
         ("board",), ["pairing code"], "a board's code only: any other is spent and revoked"))
@@ -222,6 +223,14 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
                        lambda: [sse("snapshot", live.snapshot, live.marker)])
 
     app.mount("/board/static", StaticFiles(directory=BOARD_DIR), name="board-static")
+
+    @app.get("/", include_in_schema=False)
+    def home():
+        """What this address is, in Arabic and English, with links to the board, the
+        manager's page and the verifier (the board port redirects `/` to /board instead:
+        board_only)."""
+        return HTMLResponse((BOARD_DIR / "home.html").read_text(encoding="utf-8"))
+
     add_rating_routes(app, office, devices, live)  # the counter's rating screen (hub/rating.py)
     add_verify_routes(app, office)
     add_manager_routes(app, office)  # /manager: live view, reports (hub/manager.py), HTTPS only
@@ -298,11 +307,26 @@ def _verify_asset(name: str) -> FileResponse:
     return FileResponse(path, media_type=media, headers=verify_page.headers(name))
 
 
+def board_page(office) -> str:
+    """board.html with the office's time zone and the hub's clock (epoch ms) filled in: the
+    board's clock shows the office's time even when the TV's own clock or zone is wrong."""
+    now_ms = int(office.store.clock.now().timestamp() * 1000)
+    return ((BOARD_DIR / "board.html").read_text(encoding="utf-8")
+            .replace("{{zone}}", html.escape(office.settings.office.timezone))
+            .replace("{{now_ms}}", str(now_ms)))
+
+
 def board_only(app, https_port: int | None = None):
     """The app as the plain-HTTP listener serves it: the board's paths and the health probe;
     anything else is refused before it is read (a device's token or PIN must never travel
     in clear, so no device route answers here)."""
     async def guarded(scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == "/":
+            # The board port is the TV's address: `/` is the board (its pairing form first).
+            query = scope.get("query_string", b"").decode("latin-1")
+            await RedirectResponse("/board" + (f"?{query}" if query else ""),
+                                   status_code=307)(scope, receive, send)
+            return
         if scope["type"] == "http" and not scope["path"].startswith(BOARD_PATHS):
             port = https_port or app.state.office.settings.hub.port
             await JSONResponse(

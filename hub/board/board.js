@@ -7,15 +7,25 @@
    MAX_PENDING announcements (the oldest is dropped), and the test hook keeps the last
    MAX_ANNOUNCED spoken texts.
 
+   The header's clock shows the office's time in the office's zone (from the hub, with the
+   hub's clock at page load: a TV whose own clock or zone is wrong still shows the office's
+   time), redrawn on each minute. "Recently called" lists the latest calls as they happen
+   (current calls included), newest first, a recalled ticket once, at its newest call.
+
    window.boardTest = {announced, connected, renders, marker, dropped, sound} is read by
-   tests/hub/test_board.py. */
+   tests/hub/test_board.py and tests/hub/test_board_polish.py. */
 (function () {
   "use strict";
 
   var LANG = document.documentElement.lang === "en" ? "en" : "ar";
   var OTHERS = 9;          // current calls listed under the newest one
-  var RECENT = 8;          // rows of "recently called" (the hub sends up to 8)
-  var MAX_WAITING = 24;    // services shown in "waiting"
+  var RECENT = 8;          // rows of "recently called" at most: the latest call and 7 before it
+  var RECENT_ROW_VH = 6.4; // ... fewer when many services leave less room (a row's least height)
+  var ALL_SERVICES = 12;   // up to this many services: every one shown, 0 waiting too;
+                           // more (a ministry's catalogue): only those with someone waiting
+  var MAX_WAITING = 30;    // service tiles at most (5 x 6); the most waited-for when more
+  var MIN_NAME_FIT = 0.66; // a long service name shrinks to this (>= 15 px on a 1080-line
+                           // TV), then ends in "..." (whole in the called ticket's line)
   var MAX_PENDING = 3;     // announcements waiting to be spoken
   var MAX_ANNOUNCED = 50;  // spoken texts kept for tests
   var MAX_FLASHING = 20;
@@ -46,6 +56,42 @@
   var OTHER = LANG === "ar" ? "en" : "ar";
 
   // --- slots: made once, filled in place -----------------------------------------------------
+  // --- the clock: the office's time and date -------------------------------------------------
+  var body = document.body;
+  var zone = body.dataset.zone && body.dataset.zone.indexOf("{{") < 0 ? body.dataset.zone : undefined;
+  var hubNow = Number(body.dataset.hubNow);
+  var skew = isFinite(hubNow) && hubNow > 0 ? hubNow - Date.now() : 0;  // hub's clock - TV's
+  var clockTime = $("clock-time"), clockDateAr = $("clock-date-ar"), clockDateEn = $("clock-date-en");
+  var clockTimer = null;
+  var formats = {};
+
+  function format(key, locale, options) {
+    if (!formats[key]) {
+      try {
+        formats[key] = new Intl.DateTimeFormat(locale, Object.assign({timeZone: zone}, options));
+      } catch (e) {  // an unknown zone: the TV's own, rather than no clock
+        formats[key] = new Intl.DateTimeFormat(locale, options);
+      }
+    }
+    return formats[key];
+  }
+
+  function drawClock() {
+    var now = new Date(Date.now() + skew);
+    var nu = arabicDigits ? "arab" : "latn";
+    setText(clockTime, format("t" + nu, "en-GB", {hour: "2-digit", minute: "2-digit",
+                                                  hourCycle: "h23", numberingSystem: nu})
+                         .format(now));
+    var day = {weekday: "long", day: "numeric", month: "long", year: "numeric"};
+    setText(clockDateAr, format("ar" + nu, "ar-BH", Object.assign({numberingSystem: nu}, day))
+                           .format(now));
+    setText(clockDateEn, format("en", "en-GB", Object.assign({numberingSystem: "latn"}, day))
+                           .format(now));
+    test.clock = clockTime.textContent;
+    clearTimeout(clockTimer);  // again just after the next minute begins
+    clockTimer = setTimeout(drawClock, 60000 - (now.getTime() % 60000) + 50);
+  }
+
   function el(tag, cls, parent, dir) {
     var node = document.createElement(tag);
     if (cls) node.className = cls;
@@ -101,26 +147,131 @@
     }
   })();
 
-  var waitingList = $("waiting");
+  var waitingList = $("waiting"), waitingNone = $("waiting-none");
   var waiting = [];
+  var grid = document.querySelector(".grid");
+
+  /* Columns and the panel's height by how many services show: up to 8 in two rows of four
+     (the panel's usual 25vh), up to 18 in rows of six, more in smaller tiles five a row
+     (wider, for long names); each row adds a tile's height. */
+  var TILE_VH = 8.2, DENSE_TILE_VH = 7, PANEL_VH = 8.6, DENSE_PANEL_VH = 7.4;
 
   function waitingSlots(n) {
     n = Math.min(n, MAX_WAITING);
+    show(waitingNone, n === 0);
+    show(waitingList, n > 0);
     if (waiting.length === n) return;
     while (waitingList.firstChild) waitingList.removeChild(waitingList.firstChild);
     waiting = [];
     for (var i = 0; i < n; i++) {
       var li = el("li", "service", waitingList);
       var slot = {box: li, prefix: el("span", "prefix", li, "ltr")};
-      var names = el("span", "names bi", li);
-      slot.ar = el("span", "ar", names, "rtl");
-      slot.en = el("span", "en", names, "ltr");
+      slot.names = el("span", "names bi", li);
+      slot.ar = el("span", "ar", slot.names, "rtl");
+      slot.en = el("span", "en", slot.names, "ltr");
       slot.count = el("span", "count", li);
       waiting.push(slot);
     }
-    var cols = n <= 4 ? n : n <= 8 ? 4 : n <= 12 ? 6 : 8;
+    var dense = n > 18;
+    var cols = n <= 4 ? n : n <= 8 ? 4 : dense ? 5 : 6;
+    var rows = Math.max(Math.ceil(n / Math.max(cols, 1)), 1);
+    waitingList.classList.toggle("dense", dense);
     waitingList.style.setProperty("--cols", String(Math.max(cols, 1)));
-    waitingList.style.setProperty("--rows", String(Math.max(Math.ceil(n / cols), 1)));
+    waitingList.style.setProperty("--rows", String(rows));
+    var tile = dense ? DENSE_TILE_VH : TILE_VH;
+    grid.style.setProperty("--waiting-h", ((dense ? DENSE_PANEL_VH : PANEL_VH) +
+                                           Math.max(rows, 2) * (tile + 1.2) - 1.2).toFixed(1) + "vh");
+  }
+
+  /* The services the panel shows: the whole catalogue when it is small; else the services
+     someone waits for, in catalogue order (the most waited-for when more than fit). */
+  function shownServices(all) {
+    if (all.length <= ALL_SERVICES) return all;
+    var busy = all.filter(function (item) { return item && item.waiting > 0; });
+    if (busy.length <= MAX_WAITING) return busy;
+    var top = busy.slice().sort(function (a, b) { return b.waiting - a.waiting; })
+                  .slice(0, MAX_WAITING);
+    return busy.filter(function (item) { return top.indexOf(item) >= 0; });
+  }
+
+  /* A service's names at full size when they fit (three lines for the page's language, two
+     for the other), else smaller (never below MIN_NAME_FIT), else cut with "..." and the
+     whole name in the tile's title. */
+  function fitNames(slot) {
+    var names = slot.names;
+    var key = slot.ar.textContent + "|" + slot.en.textContent + "|" + window.innerWidth + "x" +
+              window.innerHeight + "|" + waiting.length + "|" + slot.count.textContent.length +
+              "|" + slot.prefix.textContent.length;
+    if (slot.fitKey === key) return;
+    slot.fitKey = key;
+    slot[OTHER].classList.remove("clamp", "clamp-1");
+    slot[LANG].classList.remove("clamp");
+    slot.box.removeAttribute("title");
+    var fit = 1;
+    names.style.setProperty("--nfit", "1");
+    for (var i = 0; i < 8 && overflows(slot); i++) {
+      fit = Math.max(MIN_NAME_FIT, fit * Math.min(0.93, Math.sqrt(names.clientHeight /
+                                                                  names.scrollHeight)));
+      names.style.setProperty("--nfit", fit.toFixed(3));
+      if (fit === MIN_NAME_FIT) break;
+    }
+    // Still too long: the other language's line ends in "..." first (two lines, then one),
+    // then the page's (three lines).
+    if (overflows(slot)) slot[OTHER].classList.add("clamp");
+    if (overflows(slot)) slot[OTHER].classList.add("clamp-1");
+    if (overflows(slot)) slot[LANG].classList.add("clamp");
+    if (slot[OTHER].classList.contains("clamp")) {
+      slot.box.title = slot.ar.textContent + " · " + slot.en.textContent;
+    }
+  }
+
+  function overflows(slot) {
+    var names = slot.names;
+    var main = slot[LANG], other = slot[OTHER];
+    return names.scrollHeight > names.clientHeight + 1 ||
+           (!main.classList.contains("clamp") && (main.scrollWidth > names.clientWidth + 1 ||
+                                                  lines(main) > 3)) ||
+           (!other.classList.contains("clamp") && (other.scrollWidth > names.clientWidth + 1 ||
+                                                   lines(other) > 2));
+  }
+
+  function lines(span) {
+    var lh = parseFloat(getComputedStyle(span).lineHeight) || 1;
+    return Math.round(span.getBoundingClientRect().height / lh);
+  }
+
+  /* "Recently called": the calls at the counters now and the ones before, newest first, a
+     ticket once (a recall moves it to the top), as many rows as fit. */
+  var recentList = $("recent"), recentNone = $("recent-none");
+  var recentRows = RECENT;
+
+  function latestCalls(s) {
+    var all = (Array.isArray(s.serving) ? s.serving : []).concat(
+      Array.isArray(s.recent) ? s.recent : []);
+    var keyed = all.map(function (item, i) {
+      var t = Date.parse(item && item.called_at);
+      return {item: item, t: isFinite(t) ? t : 0, i: i};
+    });
+    keyed.sort(function (a, b) { return b.t - a.t || a.i - b.i; });
+    var out = [], seen = Object.create(null);
+    for (var k = 0; k < keyed.length; k++) {
+      var item = keyed[k].item;
+      if (!item || item.number == null || seen[item.number]) continue;
+      seen[item.number] = true;
+      out.push(item);
+    }
+    return out;
+  }
+
+  function fitRecentRows() {
+    var vh = window.innerHeight / 100;
+    var rows = Math.max(3, Math.min(RECENT, Math.floor(recentList.clientHeight /
+                                                       (RECENT_ROW_VH * vh))));
+    if (rows !== recentRows) {
+      recentRows = rows;
+      recentList.style.setProperty("--recent-rows", String(rows));
+    }
+    return rows;
   }
 
   // --- flashing: a called or recalled ticket blinks for FLASH_MS wherever it is shown -------
@@ -168,6 +319,7 @@
     pruneFlashing(now);
     applyFlash(hero);
     for (var i = 0; i < others.length; i++) applyFlash(others[i]);
+    for (var j = 0; j < recent.length; j++) applyFlash(recent[j]);
     clearTimeout(flashTimer);
     flashTimer = null;
     var next = Infinity;
@@ -178,9 +330,14 @@
   // --- rendering ---------------------------------------------------------------------------
   var officeAr = $("office-ar"), officeEn = $("office-en");
 
+  var lastSnapshot = null;
+
   function render(s) {
     if (!s || typeof s !== "object") return;
+    lastSnapshot = s;
+    var digitsBefore = arabicDigits;
     arabicDigits = s.digits === "arabic" && LANG === "ar";
+    if (arabicDigits !== digitsBefore) drawClock();
     setText(officeAr, s.office_ar);
     setText(officeEn, s.office_en);
 
@@ -196,18 +353,30 @@
     setText(hero.serviceAr, head ? head.service_ar : "");
     setText(hero.serviceEn, head ? head.service_en : "");
 
+    var w = shownServices(Array.isArray(s.waiting) ? s.waiting : []);
+    waitingSlots(w.length);  // first: the panel's height sets the room above it
+
     var shownOthers = fillCalls(others, serving.slice(1, 1 + OTHERS));
     fitHero(shownOthers);
-    fillCalls(recent, Array.isArray(s.recent) ? s.recent.slice(0, RECENT) : []);
+    var latest = latestCalls(s);
+    fillCalls(recent, latest.slice(0, fitRecentRows()));
+    show(recentNone, !latest.length);
+    for (var r = 0; r < recent.length; r++) {
+      var isLatest = r === 0 && !!latest[0];
+      if (recent[r].box.classList.contains("latest") !== isLatest) {
+        recent[r].box.classList.toggle("latest", isLatest);
+      }
+    }
 
-    var w = Array.isArray(s.waiting) ? s.waiting : [];
-    waitingSlots(w.length);
     for (var i = 0; i < waiting.length; i++) {
       var slot = waiting[i], item = w[i];
       setText(slot.prefix, item.prefix);
+      var wide = String(item.prefix || "").length > 1;
+      if (slot.prefix.classList.contains("wide") !== wide) slot.prefix.classList.toggle("wide", wide);
       setText(slot.ar, item.service_ar);
       setText(slot.en, item.service_en);
       setText(slot.count, num(item.waiting));
+      fitNames(slot);  // after the count: its width is the names' room
       var none = !item.waiting;
       if (slot.box.classList.contains("none") !== none) slot.box.classList.toggle("none", none);
     }
@@ -239,7 +408,7 @@
   function fitHero(shownOthers) {
     var key = [hero.number.textContent, hero.counter.textContent, hero.serviceAr.textContent,
                hero.serviceEn.textContent, shownOthers, window.innerWidth,
-               window.innerHeight].join("|");
+               window.innerHeight, heroArea.clientHeight].join("|");
     if (key === fitKey || hero.box.hidden) return;
     fitKey = key;
     heroArea.style.setProperty("--fit", "1");
@@ -253,6 +422,16 @@
                          parseFloat(getComputedStyle(hero.service).marginTop), 1);
     var fit = Math.min(1, availW / needW, availH / needH) * 0.97;
     heroArea.style.setProperty("--fit", fit.toFixed(3));
+    // The service's line shrinks less than the number and counter (--sfit, at least 0.65:
+    // a long name wraps and stays readable); while the whole still does not fit, both shrink.
+    var sfit = 1;
+    heroArea.style.setProperty("--sfit", "1");
+    for (var i = 0; i < 10 && heroArea.scrollHeight > heroArea.clientHeight + 1; i++) {
+      if (sfit > 0.65) sfit = Math.max(0.65, sfit * 0.9);
+      if (fit > 0.5 || sfit === 0.65) fit *= 0.92;
+      heroArea.style.setProperty("--fit", fit.toFixed(3));
+      heroArea.style.setProperty("--sfit", sfit.toFixed(3));
+    }
   }
 
   /* A list row too wide for its tile (a long counter name) gets smaller text, not cut. */
@@ -275,6 +454,8 @@
     fitHero(others.filter(function (s) { return !s.box.hidden; }).length);
     others.forEach(fitSlot);
     recent.forEach(fitSlot);
+    waiting.forEach(fitNames);
+    if (lastSnapshot) render(lastSnapshot);  // the rows that fit may have changed
   });
 
   // --- sound: a WebAudio chime, then speech; blocked until someone taps the screen ----------
@@ -528,6 +709,7 @@
     });
   }
 
+  drawClock();
   setInterval(check, WATCH_MS);
   connect();
 })();

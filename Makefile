@@ -12,7 +12,7 @@ KIOSK_FLAGS ?= --windowed
 # board's browser tests (Playwright drives /usr/bin/chromium; never `playwright install`),
 # libsane-dev, gcc and python3-dev to build python-sane (document scanners; no wheel);
 # systemd (systemd-analyze) and xinit to verify the appliance units (docs/operations.md).
-APT_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libmtdev1 libzbar0 libusb-1.0-0 fonts-noto-core chromium libsane-dev gcc python3-dev xinit systemd
+APT_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libmtdev1 libzbar0 libusb-1.0-0 fonts-noto-core chromium libsane-dev gcc python3-dev xinit systemd espeak-ng
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-packages run counter hub test bench clean
@@ -72,7 +72,7 @@ hub: setup
 	$(VENV)/bin/nafitha --data "$(HUB_DATA)" hub serve
 
 test: setup
-	$(PY) -m pytest -q --durations=25  # the 25 slowest at the end: the suite must stay under 30 min
+	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=25  # two workers (tests/conftest.py groups them); the 25 slowest at the end: the suite must stay under 30 min
 
 bench: setup
 	$(PY) bench/store.py

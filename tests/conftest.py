@@ -34,6 +34,16 @@ from store_rows import all_rows  # noqa: E402
 
 pytest_plugins = ["central_servers"]  # pg, central_db: for tests/sync and tests/central
 
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`): the tests that drive a
+    Kivy app under Xvfb run one after another on one worker (each renders with Mesa's
+    software renderer, which takes a core); every other file runs whole on one worker, so
+    its module fixtures are made once."""
+    for item in items:
+        group = "kivy" if item.get_closest_marker("ui") else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
 START = "2026-11-24T08:00:00+00:00"
 
 # Values that pass each field type of the catalogue (core/catalog.py FIELD_TYPES).

@@ -71,10 +71,11 @@ def test_sigkill_at_random_moments_leaves_a_consistent_store(tmp_path):
     grew = 0
     for attempt in range(KILLS):
         (tmp_path / "ready").unlink(missing_ok=True)
+        (tmp_path / "progress").unlink(missing_ok=True)
         proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("crash_worker.py")),
                                  str(tmp_path)], env=env, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
-        while not (tmp_path / "ready").exists():
+        while not (tmp_path / "progress").exists():  # started, and one round done
             assert proc.poll() is None, proc.stderr.read().decode()
             assert time.monotonic() < deadline, "worker never became ready"
             time.sleep(0.01)

@@ -191,7 +191,8 @@ def test_a_camera_lost_for_good_is_an_error_at_the_end(data, monkeypatch):
     camera = FakeFrameSource([blank_frame()], fail_after=1, down_for=None)
     monkeypatch.setattr(capture, "open_source", lambda spec, w, h: camera)
     monkeypatch.setattr(scan_cli, "RETRY_S", 5.0)  # still waiting when the timeout comes
-    result = invoke(data, "--source", "0", "--timeout", "0.1", expect=1)
+    # 1 s: time for the one frame and the failure on a busy machine, well before the retry
+    result = invoke(data, "--source", "0", "--timeout", "1", expect=1)
     assert result.stderr.startswith("scanner fake camera: fake camera unplugged; retrying "
                                     "until it is back\n")
     # at the timeout it was waiting to retry: that is the state it ends in

@@ -1,7 +1,7 @@
 """The counter under Xvfb: "call next" to the application on screen, and "issue" to the
 licence's bytes at the printer, p50/p95, each against a baseline measured in the same run.
 
-    python bench/counter.py [--rounds 30] [--quick]
+    python bench/counter.py [--rounds 30] [--quick] [--profile counter.prof]
 
 Starts its own Xvfb and drives the real `nafitha counter` with the pilot, on a fake network
 printer that records every byte (bench/_counter.py). Before the run, `rounds` residents have
@@ -10,7 +10,9 @@ take cash, issue, print the receipt again, F4 (finish).
 
 - call next: the pilot's F2 round trip (key down/up, the step done on the worker, the screen
   redrawn and settled), checked to show the called resident's application. Baselines: an
-  unbound key (F8: nothing happens) and `settle` alone.
+  unbound key (F8: nothing happens, nothing is drawn), `settle` alone, and one frame of the
+  same screen drawn again (`one_frame`: what a single redraw costs on this renderer), with
+  the frames each drew (`frames_drawn`; the least a call next can draw is one).
 - issue: from the tap on "Issue and print licence" until the fake printer has received the
   licence (signing, the durable print job, rendering the raster with Arabic and the QR,
   ESC/POS, the network send). Baseline: the same for "Print receipt" (a reprint of the
@@ -51,17 +53,21 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def run(rounds: int, lang: str) -> dict:
+def run(rounds: int, lang: str, profile: str | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="nafitha-bench-counter-") as tmp:
-        bench = CounterBench(Path(tmp), lang)
+        # --profile: the counter's UI thread under cProfile (counter/main.py), the stats
+        # written to that file when the counter closes.
+        bench = CounterBench(Path(tmp), lang, extra_env={"NAFITHA_PROFILE_TO": profile}
+                             if profile else None)
         expected = []
         for n in range(rounds):
             made = bench.kiosk_application({
                 "full_name": NAMES[n % len(NAMES)], "national_id": valid_cpr(n),
                 "phone": "36001234", "block": "338", "road": "3803", "building": str(n + 1)})
             expected.append(made["application"]["number"])
-        times = {"call_next": [], "inert_key": [], "settle": [], "issue": [],
-                 "print_receipt": []}
+        times = {"call_next": [], "inert_key": [], "settle": [], "one_frame": [],
+                 "issue": [], "print_receipt": []}
+        drawn = {"call_next": [], "inert_key": []}  # frames drawn (counter/app.py "draws")
         failures = []
         pilot = bench.launch()
         try:
@@ -70,9 +76,16 @@ def run(rounds: int, lang: str) -> dict:
             pilot.press_key("enter")
             for n, number in enumerate(expected):
                 try:
+                    before = pilot.call("draws")["drawn"]
                     times["inert_key"].append(timed(lambda: pilot.press_key("f8")))
+                    after = pilot.call("draws")["drawn"]
+                    drawn["inert_key"].append(after - before)
                     times["settle"].append(timed(pilot.settle))
+                    times["one_frame"].append(timed(lambda: (pilot.call("redraw"),
+                                                             pilot.settle())))
+                    before = pilot.call("draws")["drawn"]
                     times["call_next"].append(timed(lambda: pilot.press_key("f2")))
+                    drawn["call_next"].append(pilot.call("draws")["drawn"] - before)
                     shown = (pilot.state().get("application") or {}).get("number")
                     if shown != number:
                         raise AssertionError(f"call next showed {shown}, not {number}")
@@ -103,8 +116,17 @@ def run(rounds: int, lang: str) -> dict:
         "call_next_to_application_on_screen": call,
         "issue_to_licence_bytes_at_printer": issue,
         "baseline": {"inert_key": inert, "settle": summary(times["settle"]),
+                     "one_frame": summary(times["one_frame"]),
                      "print_receipt_to_bytes_at_printer": receipt},
+        # Under a software renderer each drawn frame costs a full-window redraw: the frames a
+        # step draws are what it costs beyond the inert key (which draws none).
+        "frames_drawn": {name: {"median": sorted(d)[len(d) // 2] if d else None,
+                                "max": max(d) if d else None}
+                         for name, d in drawn.items()},
         "ratios": {"call_next_p50_over_inert_key_p50": ratio(call["p50_ms"], inert["p50_ms"]),
+                   "call_next_p95_over_inert_key_p50": ratio(call["p95_ms"], inert["p50_ms"]),
+                   "call_next_p95_over_one_frame_p50": ratio(
+                       call["p95_ms"], summary(times["one_frame"])["p50_ms"]),
                    "issue_p50_over_receipt_p50": ratio(issue["p50_ms"], receipt["p50_ms"])},
         "rounds": {"requested": rounds, "completed": len(times["issue"]),
                    "failed": failures, "counter_exit_code": exit_code},
@@ -131,10 +153,17 @@ def main(argv=None) -> int:
     parser.add_argument("--lang", choices=("ar", "en"), default="ar")
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_ROUNDS} rounds (the smoke test in make test)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="cProfile the counter's UI thread into FILE (pstats); the top "
+                             "functions by own time go to stderr")
     args = parser.parse_args(argv)
     rounds = QUICK_ROUNDS if args.quick else args.rounds
+    profile = str(Path(args.profile).resolve()) if args.profile else None
     with Xvfb():
-        result = run(rounds, args.lang)
+        result = run(rounds, args.lang, profile)
+    if profile and Path(profile).exists():
+        import pstats
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(30)
     report = {"benchmark": "counter",
               "parameters": {"rounds": rounds, "lang": args.lang, "quick": args.quick},
               "machine": {"python": platform.python_version(), "cpus": _cpus()}, **result}

@@ -4,7 +4,8 @@ cannot bake a defect in.
 
 - outside_parent: a widget drawn beyond its parent's box (more than SLACK px), except inside
   a ScrollView (its content is meant to be larger and is clipped).
-- outside_window: a widget beyond the window's edge.
+- outside_window: a widget beyond the window's edge (scrolled content is clipped, not
+  beyond).
 - under_header: a widget of the screen that overlaps the header bar (a widget whose class
   name ends in "Header") without being part of it.
 - text_cut: a label whose text does not fit: a single line shortened with "…", or wrapped
@@ -49,7 +50,7 @@ def problems(window) -> list[dict]:
             if parent_box is not None and not scrolled and _beyond(box, parent_box):
                 found.append({"kind": "outside_parent", "widget": name,
                               "detail": f"{_fmt(box)} beyond its parent {_fmt(parent_box)}"})
-            if _beyond(box, screen_box):
+            if not scrolled and _beyond(box, screen_box):
                 found.append({"kind": "outside_window", "widget": name,
                               "detail": f"{_fmt(box)} beyond the window {_fmt(screen_box)}"})
             if not in_header and not widget.children:

@@ -24,8 +24,14 @@ class AuthoriseViewModel(CounterViewModel):
                    "void": ("app.receipt", params["receipt"]),
                    "revoke": ("app.licence", params["licence"]),
                    "reprint": ("app.licence", params["licence"])}[action]
-        return self._panel(title, hint, before=[self._fact(*subject, latin=True)], buttons=
-                           [self.button("submit", self.t("authorise.button"), "submit",
+        before = [self._fact(*subject, latin=True)]
+        confirm = self.t("authorise.button")
+        if action == "reject":  # the one step a tap beside "Take fee" could start by mistake
+            before.append({"type": "banner", "tone": "warn",
+                           "text": self.t("authorise.reject_warning")})
+            confirm = self.t("authorise.confirm_reject")
+        return self._panel(title, hint, before=before, buttons=
+                           [self.button("submit", confirm, "submit",
                                         kind="danger" if action in ("reject", "void", "revoke")
                                         else "go"), self._back()])
 

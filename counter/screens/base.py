@@ -98,7 +98,10 @@ class CounterViewModel(ViewModel):
             if f.kind == "choice":
                 if len(f.options) > 1 or form.name != "apply":
                     items.append({"type": "text", "text": label, "tone": "hint"})
-                    items.append({"type": "buttons", "key": f"choice:{f.key}", "buttons": [
+                    # More than a few options (the services to transfer to): one a row,
+                    # each name whole; side by side they were cut to a few letters.
+                    items.append({"type": "buttons", "key": f"choice:{f.key}",
+                                  "vertical": len(f.options) > 3, "buttons": [
                         self.button(f"choose:{f.key}:{value}", self._option_label(f, text),
                                     "choose", f.key, value,
                                     kind="go" if value == f.value else "secondary")
@@ -133,11 +136,6 @@ class CounterViewModel(ViewModel):
 
     def _back(self) -> dict:
         return self.button("back", self.t("common.back"), "back", kind="secondary")
-
-
-    def _signed(self, minor: int, currency: str) -> str:
-        text = self.money(abs(minor), currency)
-        return text if minor == 0 else ("+" if minor > 0 else "−") + text
 
 
     def _fact(self, label: str, value: str, latin: bool = False,

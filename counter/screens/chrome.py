@@ -3,6 +3,8 @@ lock, sign-out and language buttons), the notice line, and the status bar (sync,
 the printer, the camera) with the keyboard shortcuts."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..desk import SHORTCUTS
 from .base import CounterViewModel
 
@@ -18,13 +20,15 @@ class ChromeViewModel(CounterViewModel):
         self.desk, self.tr, self.settings = desk, tr, desk.settings
         d, s, status = desk, self.settings, self.status
         office = s.office.name_ar if self.lang == "ar" else s.office.name_en
-        clerk = ""
-        if d.user:
-            clerk = self.t("common.clerk", user=d.user["username"],
-                           role=self.t(f"role.{d.user['role']}"))
+        # The clerk's (Latin) name and the role apart: one line mixing them reorders.
+        clerk, role = (d.user["username"], self.t(f"role.{d.user['role']}")) if d.user \
+            else ("", "")
         sync = status.get("sync") or {}
+        no_central = self.no_central(sync)
         if status.get("hub") is False:  # a service centre's counter: the hub is away
             online = self.t("status.hub_offline")
+        elif no_central:
+            online = self.t("status.no_central")
         elif sync.get("online") is None:
             online = self.t("status.never")
         else:
@@ -36,7 +40,7 @@ class ChromeViewModel(CounterViewModel):
         notice = self.notice()
         texts = {
             "office": office, "counter": self.t("common.counter", name=s.counter.name),
-            "clerk": clerk, "language": self.t("common.language"),
+            "clerk": clerk, "role": role, "language": self.t("common.language"),
             "lock": self.t("common.lock"), "sign_out": self.t("common.sign_out"),
             "close_shift": self.t("common.close_shift"), "online": online,
             # Events central refused wait for the operator (nafitha outbox list --held).
@@ -51,8 +55,8 @@ class ChromeViewModel(CounterViewModel):
             "notice": notice["text"]}
         flags = {"signed_in": bool(d.user) and not d.locked,
                  "at_work": bool(d.user) and not d.locked and d.shift is not None,
-                 "online_tone": "ok" if sync.get("online") and status.get("hub") is not False
-                 else "warn",
+                 "online_tone": "ok" if (sync.get("online") or no_central)
+                 and status.get("hub") is not False else "warn",
                  "printer_tone": "ok" if printer == "ok" else "warn",
                  "pending_tone": "warn" if sync.get("held") else "ok",
                  "notice_tone": notice["tone"]}
@@ -61,3 +65,13 @@ class ChromeViewModel(CounterViewModel):
                      for key, step in SHORTCUTS + (("esc", "back"), ("enter", "enter"))] \
             if d.user and not d.locked else []
         return texts, shortcuts, flags
+
+    def no_central(self, sync: dict) -> bool:
+        """An office that was never given a central (no sync.url, never enrolled, no
+        attempt recorded) works offline by design: nothing to warn about. One with a
+        central that has not answered yet is warned about (status.never)."""
+        # keys/sync.json: `nafitha enrol`'s record (sync.agent.enrolment_path; the
+        # counter may not import sync).
+        return sync.get("online") is None and not sync.get("central_url") \
+            and not self.settings.sync.url \
+            and not (Path(self.settings.data_dir) / "keys" / "sync.json").exists()

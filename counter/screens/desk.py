@@ -8,6 +8,11 @@ from ui.screens import load_kv
 from .base import CounterScreen, CounterViewModel
 
 
+# Services nobody waits for are listed one by one up to this many (an office's few), else
+# counted on one line (a ministry's catalogue would bury the busy ones).
+IDLE_ROWS_LISTED = 8
+
+
 class DeskViewModel(CounterViewModel):
 
     def screen(self) -> dict:
@@ -42,13 +47,39 @@ class DeskViewModel(CounterViewModel):
                 self.button(f"away:{state}", self.t(f"desk.{state}"), "start_away", state,
                             kind="secondary") for state in ("break", "back_office")]}]
         items.append({"type": "text", "text": self.t("desk.waiting_hint"), "tone": "hint"})
-        for row in d.overview:
-            if serves and row["service"] not in serves:
-                continue
-            text = self.t("desk.waiting", n=row["waiting"], m=row["longest_wait_minutes"]) \
-                if row["waiting"] else self.t("desk.nobody")
-            items.append(self._fact(self.service_name(row["service"]), text, compact=True))
+        items += self.queue_rows([row for row in d.overview
+                                  if not serves or row["service"] in serves])
         return items
+
+    def queue_rows(self, overview: list[dict]) -> list[dict]:
+        """One row per service: its name on a line of its own, then how many wait and the
+        longest wait in words; services with people waiting first, the longest wait first."""
+        waiting = sorted((r for r in overview if r["waiting"]),
+                         key=lambda r: -r["longest_wait_minutes"])
+        idle = [r for r in overview if not r["waiting"]]
+        if len(idle) > IDLE_ROWS_LISTED:  # a ministry's catalogue: one line for the rest
+            idle_line = {"type": "text", "tone": "hint",
+                         "text": self.t("desk.nobody_others", n=len(idle))}
+            idle = []
+        else:
+            idle_line = None
+        rows = []
+        for row in waiting + idle:
+            detail = self.t("desk.waiting", n=row["waiting"],
+                            m=self.minutes(row["longest_wait_minutes"])) \
+                if row["waiting"] else self.t("desk.nobody")
+            rows.append({"type": "queue_row", "key": row["service"],
+                         "name": self.service_name(row["service"]), "detail": detail,
+                         "busy": bool(row["waiting"])})
+        return rows + ([idle_line] if idle_line else [])
+
+    def minutes(self, m: int) -> str:
+        """A wait in words; Arabic counts minutes as دقيقة واحدة, دقيقتين, 3-10 دقائق,
+        11+ دقيقة. A clock a little ahead on another box can make a wait negative: none."""
+        m = max(0, int(m))
+        if m <= 2:
+            return self.t(f"desk.minutes_{m}")
+        return self.t("desk.minutes_few" if m <= 10 else "desk.minutes_many", n=m)
 
 
     def _away_items(self) -> list[dict]:
@@ -68,8 +99,10 @@ class DeskViewModel(CounterViewModel):
         d = self.desk
         items = [{"type": "heading", "text": self.t("desk.serving")}]
         ticket = d.ticket
-        if ticket is None:
-            items.append({"type": "text", "text": self.t("desk.no_ticket"), "tone": "hint"})
+        if ticket is None:  # no buttons that could do nothing: what to do instead
+            items.append({"type": "text", "text": self.t("desk.no_ticket")})
+            items.append({"type": "text", "text": self.t("desk.no_ticket_hint"),
+                          "tone": "hint"})
         else:
             items.append({"type": "banner", "tone": "info", "text": ticket["number"],
                           "big": True})
@@ -90,11 +123,13 @@ class DeskViewModel(CounterViewModel):
                    ("park", "desk.park", "F5", "secondary"),
                    ("start_transfer", "desk.transfer", "", "secondary"),
                    ("finish", "desk.finish", "F4", "go")]
-        items.append({"type": "buttons", "key": "ticket", "grid": 2, "buttons": [
-            self.button(action, self.t(label) + (self.key(key) if key else ""), action,
-                        kind=kind,
-                        enabled=d.can("transfer" if action == "start_transfer" else action))
-            for action, label, key, kind in buttons]})
+        if ticket is not None:
+            items.append({"type": "buttons", "key": "ticket", "grid": 2, "buttons": [
+                self.button(action, self.t(label) + (self.key(key) if key else ""), action,
+                            kind=kind,
+                            enabled=d.can("transfer" if action == "start_transfer"
+                                          else action))
+                for action, label, key, kind in buttons]})
         parked = [t for t in d.mine if t["state"] == "parked"]
         if parked:
             items.append({"type": "heading", "text": self.t("desk.parked"), "small": True})
@@ -126,15 +161,15 @@ class DeskViewModel(CounterViewModel):
                                                                         "secondary"),
                    ("reprint", "secondary"), ("reject", "danger"), ("void", "danger"),
                    ("revoke", "danger")]
-        buttons = []
+        buttons, undoing = [], []
         for action, kind in actions:
             if not d.can(action):
                 continue
             step = {"pay": "start_payment", "issue": "issue",
                     "print_receipt": "print_receipt"}.get(action, "request")
             args = [action] if step == "request" else []
-            buttons.append(self.button(action, self.t(f"app.{action}"), step, *args,
-                                       kind=kind))
+            (undoing if kind == "danger" else buttons).append(
+                self.button(action, self.t(f"app.{action}"), step, *args, kind=kind))
         if buttons:
             items.append({"type": "buttons", "key": "application", "grid": 2,
                           "buttons": buttons})
@@ -142,19 +177,16 @@ class DeskViewModel(CounterViewModel):
             items.append({"type": "buttons", "key": "documents", "buttons": [
                 self.button("documents", self.t("documents.open"), "open_documents",
                             kind="secondary")]})
+        if undoing:  # Reject, Void, Revoke: a row apart from the next step, each confirmed
+            items.append({"type": "buttons", "key": "application_undo", "grid": 2,
+                          "buttons": undoing})
         service = None
         try:
             service = d.backend.service(app["service_code"])
         except NafithaError:
             pass
-        for key, value in app["fields"].items():
-            label = key
-            if service is not None:
-                try:
-                    label = service.field(key).label.get(self.lang)
-                except KeyError:
-                    pass
-            items.append(self._fact(label, str(value)))
+        for label, value in self.answers(app, service):
+            items.append(self._fact(label, value))
         items.append(self._fact("app.fee", self.money(app["fee_minor"], app["currency"])))
         bill = app.get("bill")
         if bill:  # what the resident pays with later, at a bank app, ATM or agent
@@ -185,6 +217,24 @@ class DeskViewModel(CounterViewModel):
                 items.append({"type": "banner", "tone": "error", "text": self.t(
                     "app.revoked", reason=licence["revoke_reason"])})
         return items
+
+
+    def answers(self, app: dict, service) -> list[tuple[str, str]]:
+        """The resident's answers in the form's order (the catalogue's), each under its
+        label; a field the catalogue no longer has comes last, under its key."""
+        fields = app["fields"]
+        order = [f.key for f in service.fields if f.key in fields] if service else []
+        order += sorted(k for k in fields if k not in order)
+        out = []
+        for key in order:
+            label = key
+            if service is not None:
+                try:
+                    label = service.field(key).label.get(self.lang)
+                except KeyError:
+                    pass
+            out.append((label, str(fields[key])))
+        return out
 
 
 class DeskScreen(CounterScreen):

@@ -11,12 +11,12 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Stri
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from ui.widgets import KButton, make
+from ui.widgets import KButton, KLabel, make
 
 # item type -> the kv class that shows it
 ITEM_CLASSES = {"heading": "CHeading", "text": "CText", "fact": "CFact", "field": "CField",
                 "banner": "CBanner", "buttons": "CButtons", "camera": "CCamera",
-                "page": "CPage"}
+                "page": "CPage", "queue_row": "CQueueRow"}
 
 
 class CButtons(GridLayout):
@@ -67,6 +67,67 @@ class CButtons(GridLayout):
         self.height = rows * row_height + max(0, rows - 1) * self.spacing[1]
 
 
+class FitLabel(KLabel):
+    """One line as wide as its text, never shortened (the counter's name in the header):
+    the widgets beside it give way instead."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.size_hint_x, self.size_hint_y, self.auto_height = None, 1, False
+        self.single_line = True
+        for name in ("logical", "font_size", "bold"):
+            self.fbind(name, self._fit)
+        self._fit()
+
+    def _fit(self, *_):
+        from kivy.core.text import Label as CoreLabel
+        from kivy.metrics import dp
+
+        from ui.fonts import ARABIC_FONT_NAME
+        from ui.rtl import is_rtl, shape
+
+        text = self.logical or ""
+        if not text:
+            self.width = 0
+            return
+        rtl = is_rtl(text)
+        measure = CoreLabel(font_name=ARABIC_FONT_NAME if rtl else "Roboto",
+                            font_size=self.font_size, bold=self.bold)
+        # A little spare: shortening starts at the exact width (Latin runs in an Arabic
+        # text are drawn in Roboto, measured here in the Arabic font).
+        self.width = measure.get_extents(shape(text) if rtl else text)[0] * 1.06 + dp(8)
+
+
+class NoticeLine(BoxLayout):
+    """The notice on one line of fixed height: each of its lines (an Arabic notice puts a
+    Latin number on a line of its own, ui/rtl.py) becomes a label of its own, side by side
+    in reading order and centred, so the strip never grows and pushes the screen down."""
+    text = StringProperty("")
+    tone = StringProperty("ok")
+    rtl = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.fbind("text", self._build)
+        self.fbind("rtl", self._build)
+
+    def _build(self, *_):
+        from kivy.uix.widget import Widget
+
+        from ui import theme
+
+        app = App.get_running_app()
+        self.clear_widgets()
+        parts = [line.strip() for line in self.text.split("\n") if line.strip()]
+        if self.rtl:
+            parts.reverse()
+        self.add_widget(Widget())
+        for part in parts:
+            self.add_widget(FitLabel(logical=part, bold=True, color=theme.WHITE,
+                                     font_size=app.px["font_body"], size_hint_y=1))
+        self.add_widget(Widget())
+
+
 class ShortcutBar(BoxLayout):
     """The keyboard shortcuts, each key in its own label beside its name: a Latin key inside
     an Arabic label would sit below the Arabic line (ui/rtl.py)."""
@@ -100,21 +161,39 @@ class ShortcutBar(BoxLayout):
 
 
 def fill(box, items: list[dict]) -> None:
-    """Show `items` in `box`, reusing the widgets already there where the item types match."""
+    """Show `items` in `box`, reusing the widgets already there where the item types match.
+    Widgets a change of layout takes off the screen are kept in the box's pool and reused
+    for the next item of their kind: building them (kv rules, labels) was most of a call
+    next's time once its frame was drawn (bench/counter.py --profile)."""
     wanted = [ITEM_CLASSES[item["type"]] for item in items]
     current = list(reversed(box.children))
     if [getattr(w, "item_class", "") for w in current] != wanted:
+        pool = box.__dict__.setdefault("_item_pool", {})
+        for widget in current:
+            pool.setdefault(widget.item_class, []).append(widget)
         box.clear_widgets()
         current = []
         for kv_class in wanted:
-            widget = make(kv_class)
-            widget.item_class = kv_class
+            spare = pool.get(kv_class)
+            if spare:
+                widget = spare.pop(0)
+            else:
+                widget = make(kv_class)
+                widget.item_class = kv_class
             box.add_widget(widget)
             current.append(widget)
     for widget, item in zip(current, items):
+        # A reused widget: what an earlier item set and this one does not goes back to the
+        # value the widget had when it was made (`fresh`, kept at each name's first set).
+        fresh = widget.__dict__.setdefault("_fresh", {})
+        names = {"text_" if name == "text" else name for name in item if name != "type"}
+        for name in set(fresh) - names:
+            if getattr(widget, name) != fresh[name]:
+                setattr(widget, name, fresh[name])
         for name, value in item.items():
             name = "text_" if name == "text" else name  # KLabel.text is the shaped text
             if name != "type" and hasattr(widget, name):
+                fresh.setdefault(name, getattr(widget, name))
                 if getattr(widget, name) != value:
                     setattr(widget, name, value)
 

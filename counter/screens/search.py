@@ -16,14 +16,15 @@ class SearchViewModel(CounterViewModel):
                     "search.result", number=app["number"],
                     name=app["fields"].get("full_name", ""), state=self.state_text(app)),
                 "show_application", app["number"], kind="secondary"))
-        after = [{"type": "buttons", "key": "results", "vertical": True, "tall": True,
-                  "buttons": results}] \
-            if results else []
+        # Found: the results right under the query, the camera (still scanning) below them.
+        before, after = ([], [{"type": "buttons", "key": "results", "vertical": True,
+                               "tall": True, "buttons": results}, {"type": "camera"}]) \
+            if results else ([{"type": "camera"}], [])
         return self._panel(self.t("search.title"), self.t("search.hint"),
                            [self.button("submit", self.t("search.button"), "submit"),
                             self.button("new_application", self.t("desk.new_application"),
                                         "start_apply", kind="secondary"), self._back()],
-                           before=[{"type": "camera"}], after=after)
+                           before=before, after=after)
 
 
 class SearchScreen(PanelScreen):

@@ -42,7 +42,8 @@ class AppBench:
         settings = load_settings(self.data, environ={})
         self.root_key = keys.generate()
         ceremony.setup_device(self.data, self.root_key, settings.device.id,
-                              settings.office.code, [s.licence_type for s in load_catalog()],
+                              settings.office.code,
+                              [s.licence_type for s in load_catalog(settings.catalog_dir)],
                               int(FrozenClock(START).now().timestamp()) - 60)
         self.env = {
             "NAFITHA_PRINTER__TRANSPORT": "network",

@@ -302,6 +302,14 @@ class Applications:
             raise NotFound(f"no application ending in {digits}")
         return rows[0]
 
+    def service_usage(self, since: str) -> dict[str, int]:
+        """Applications submitted since `since` (an ISO time) without a queue ticket, per
+        service ({code: n}): a kiosk's "most used" adds them to the tickets (one with a
+        ticket is counted there, core.queue.Queue.service_usage)."""
+        return {r["service_code"]: r["n"] for r in self.store.all(
+            "SELECT service_code, COUNT(*) AS n FROM applications WHERE ticket_id IS NULL "
+            "AND submitted_at >= ? GROUP BY service_code", (since,))}
+
     def latest_for_ticket(self, ticket_id: str) -> str | None:
         """The number of the newest application made for a queue ticket, if any."""
         row = self.store.one("SELECT number FROM applications WHERE ticket_id = ? "

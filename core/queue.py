@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 
 from . import kpis, ticket_limits
 from .clock import iso
@@ -31,6 +32,19 @@ FINAL = ("done", "no_show", "cancelled")
 LIVE = tuple(s for s in STATES if s not in FINAL)  # a live ticket holds its number
 BOARD_SERVING_ROWS = 10
 BOARD_RECENT_ROWS = 8
+
+
+# "Most used" looks back this many days (a kiosk's services, most used first).
+USAGE_DAYS = 30
+MAX_USAGE_DAYS = 366
+
+
+def usage_days(days) -> int:
+    """`days` checked: a whole number of days, 1 to MAX_USAGE_DAYS (a caller's slip: reason=)."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_USAGE_DAYS:
+        raise ValidationError(f"days: a whole number from 1 to {MAX_USAGE_DAYS}", field="days",
+                              reason="not_a_period")
+    return days
 
 
 class Queue:
@@ -305,6 +319,20 @@ class Queue:
         (a transfer keeps its number): what the daily cap counts (core/ticket_limits.py)."""
         return self.store.one("SELECT COUNT(*) AS n FROM tickets WHERE day = ? AND prefix = ?",
                               (day, prefix))["n"]
+
+    def service_usage(self, days: int = USAGE_DAYS) -> dict[str, int]:
+        """Uses per service over the last `days` local days, today included ({code: n}):
+        tickets taken (a transferred one counts for the service it ended at) plus
+        applications submitted without a ticket. What a kiosk orders its services by, most
+        used first (core/service_search.py)."""
+        first = self.today(self.store.clock.now() - timedelta(days=usage_days(days) - 1))
+        counts = {r["service_code"]: r["n"] for r in self.store.all(
+            "SELECT service_code, COUNT(*) AS n FROM tickets WHERE day >= ? "
+            "GROUP BY service_code", (first,))}
+        start = datetime.combine(date.fromisoformat(first), dt_time(0), self.settings.tz)
+        for code, n in self.office.applications.service_usage(iso(start)).items():
+            counts[code] = counts.get(code, 0) + n
+        return counts
 
     def stats(self, day: str | None = None) -> dict:
         """One local day's figures as `nafitha queue stats` shows them: tickets by state now,

@@ -29,6 +29,7 @@ from ui.shell import ShellApp, jsonable
 from ui.steps import UI
 from ui.theme import Sizes
 
+from .access import ACCESS_ACTIONS, KioskAccess
 from .devices import KioskDevices
 from .flow import KioskFlow
 from .overlays import (AdminPad, BusyOverlay, ChromeViewModel, IdlePrompt, OutOfService,
@@ -48,6 +49,7 @@ DISK_CHECK_S = 5.0
 DISK_FREE_ENV = "NAFITHA_PILOT_DISK_FREE_MB"
 SCREEN_CLASSES = {
     "home": "home.HomeScreen", "services": "services.ServicesScreen",
+    "search": "search.SearchScreen",
     "priority": "priority.PriorityScreen", "ticket": "ticket.TicketScreen",
     "service": "service.ServiceScreen", "form": "form.FormScreen",
     "review": "review.ReviewScreen", "payment": "payment.PaymentScreen",
@@ -60,7 +62,7 @@ SCREEN_CLASSES = {
 load_kv(os.path.join(os.path.dirname(__file__), "screens", "chrome.kv"))
 
 
-class KioskApp(ShellApp):
+class KioskApp(KioskAccess, ShellApp):
     chrome = ObjectProperty(None)
     translations = "kiosk"
     idle_check_s = 0.25
@@ -103,6 +105,7 @@ class KioskApp(ShellApp):
         self.out_of_service = OutOfService()
         Window.bind(on_request_close=self._request_close)
         Window.bind(on_keyboard=self._key)
+        self.start_access()  # audio guide, keypad, high contrast (kiosk/access.py)
         return manager
 
     def on_start(self):
@@ -211,6 +214,9 @@ class KioskApp(ShellApp):
         if name == "home":
             self.wipe()
             return
+        if name in ACCESS_ACTIONS:
+            self.access_act(name)
+            return
         if name in ("toggle_language", "toggle_large_text"):
             getattr(self.flow, name)()
             self.rtl = self.flow.lang == "ar"
@@ -288,6 +294,7 @@ class KioskApp(ShellApp):
                 screen.attach_keyboard(self)
         self.print_question.sync(self)
         self.out_of_service.sync(self)
+        self.access_rendered()
 
     def refresh_current(self):
         self.chrome.refresh(self)
@@ -299,7 +306,8 @@ class KioskApp(ShellApp):
         """60 s without a touch: "are you still there?"; 10 s more: wipe everything."""
         k = self.settings.kiosk
         at_rest = self.flow.screen == "home" and not self.flow.has_personal_data and \
-            self.flow.lang == self.flow.default_language and not self.flow.large_text
+            self.flow.lang == self.flow.default_language and not self.flow.large_text \
+            and self.access_at_rest()
         if self.busy or at_rest:
             self.last_activity = self.clock.now()
             return
@@ -325,6 +333,7 @@ class KioskApp(ShellApp):
         self.rtl = self.flow.lang == "ar"
         self.sizes = Sizes(self.settings.kiosk.screen_dpi, self.settings.kiosk.large_text)
         self.last_activity = self.clock.now()
+        self.access_wiped()
         self.render()
 
     # --- the test pilot's hooks ---------------------------------------------------------
@@ -345,7 +354,8 @@ class KioskApp(ShellApp):
                 "rows": jsonable(list(screen.vm.rows)), "visit": jsonable(visit),
                 "chrome": dict(self.chrome.texts), "scanner": self.scanner_state(),
                 "out_of_service": {"flow": self.flow.out_of_service,
-                                   "shown": self.out_of_service.shown}}
+                                   "shown": self.out_of_service.shown},
+                "access": self.access_state()}
 
     def pilot_busy(self):
         if self.busy and self.flow.visit.payment_state == "waiting":
@@ -373,6 +383,8 @@ class KioskApp(ShellApp):
             self._disk_free_override = None if args[0] is None else float(args[0])
             self.check_disk()
             return self.flow.out_of_service
+        if name in ("spoken", "keypad", "hold_key"):
+            return self.access_call(name, *args)
         raise ValueError(f"no pilot call {name!r}")
 
 

@@ -8,6 +8,7 @@ resident lives in `visit`; `wipe()` replaces it, so nothing personal survives a 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from core.errors import (
     ValidationError,
     is_disk_full,
 )
+from core.service_search import SCREEN_CHOICES, browse, search, words
 from ui.messages import fault_of
 from ui.steps import own_thread, slow, slow_when_remote
 
@@ -27,8 +29,8 @@ from .documents import DocumentSteps, KioskDocuments
 
 log = logging.getLogger("nafitha.kiosk")
 
-SCREENS = ("home", "services", "priority", "ticket", "service", "form", "review", "payment",
-           "result", "documents", "verify", "verified", "status", "status_result",
+SCREENS = ("home", "services", "search", "priority", "ticket", "service", "form", "review",
+           "payment", "result", "documents", "verify", "verified", "status", "status_result",
            "collect", "collected")
 # How a card payment can end without money taken ("pending": the terminal may still approve
 # an earlier attempt; the resident waits or sees the counter, the kiosk never charges again).
@@ -44,6 +46,12 @@ COLLECT_PROBLEMS = ("unknown", "other_office", "not_paid", "not_approved", "alre
 DISK_FULL_HOLD_S = 60.0
 # Why a service gives no more tickets today (core/ticket_limits.py): take_ticket's refusals.
 LIMIT_REASONS = {"service_full_today": "full", "service_closed_today": "closed"}
+# "Most used first" (core.queue.Queue.service_usage, 30 days): read again at most this often;
+# a month's habits do not change between two residents, and each read is a query.
+USAGE_MAX_AGE_S = 600.0
+# Search results shown above the keyboard (best first); a resident types one more word
+# rather than scroll.
+SEARCH_SHOWN = 6
 
 
 @dataclass
@@ -88,6 +96,15 @@ class Visit:
     # tapped (or lost to the last ticket), said in words on the service list.
     finished: dict = field(default_factory=dict)
     finished_notice: str | None = None
+    # Finding the service among many (catalogue_view): the sector and category tapped (None:
+    # not yet, or skipped as the only one), what is typed in the search, its results (codes,
+    # best first) or why it was refused, and the screen a service was chosen on (Back).
+    sector: str | None = None
+    category: str | None = None
+    search: str = ""
+    search_results: list = field(default_factory=list)
+    search_error: ValidationError | None = None
+    chosen_on: str = "services"
 
 
 class KioskFlow(DocumentSteps):
@@ -112,6 +129,13 @@ class KioskFlow(DocumentSteps):
         self._disk_low = False
         self._disk_full_seen = False  # a step failed with DiskFull: held from the next check
         self._disk_full_until = None
+        # The service list as the kiosk offers it (catalogue_view), worked out once per
+        # catalogue and usage reading; `monotonic` is injectable for tests.
+        self.monotonic = time.monotonic
+        self._usage: dict = {}
+        self._usage_read_at: float | None = None
+        self._view_key = None
+        self._view = None
 
     # --- out of service: the disk is (nearly) full -------------------------------------------
     def check_disk(self, free_mb: float | None, refuse_mb: float, now) -> bool:
@@ -183,7 +207,11 @@ class KioskFlow(DocumentSteps):
         s, v = self.screen, self.visit
         if s == "form":
             return self.previous_step()
-        target = {"services": "home", "priority": "services", "service": "services",
+        if s == "services" and self._browse_back():
+            return
+        if s in ("priority", "service"):
+            return self.go(v.chosen_on)
+        target = {"services": "home", "search": "services",
                   "review": "form", "verify": "home", "status": "home",
                   "verified": "verify", "status_result": "status",
                   "documents": "result", "collect": "home"}.get(s, "home")
@@ -202,11 +230,131 @@ class KioskFlow(DocumentSteps):
         """Home screen: 'ticket', 'apply', 'verify', 'status' or 'collect'. For a ticket, the
         services whose tickets are finished for today are shown as such."""
         self.visit = Visit(mode=mode)
+        if mode in ("ticket", "apply"):
+            self.read_usage()
         if mode == "ticket":
             self.visit.finished = {s["service"]: s for s in self.backend.services_today()
                                    if s["state"] != "open"}
         self.go({"ticket": "services", "apply": "services", "verify": "verify",
                  "status": "status", "collect": "collect"}[mode])
+
+    def read_usage(self) -> None:
+        """How often each service was used lately (most used first), read again once it is
+        USAGE_MAX_AGE_S old. A hub that cannot say (an older one) leaves catalogue order."""
+        now = self.monotonic()
+        if self._usage_read_at is not None and now - self._usage_read_at < USAGE_MAX_AGE_S:
+            return
+        try:
+            self._usage = self.backend.service_usage()
+        except NafithaError as exc:
+            log.warning("service usage unknown (%s): services in catalogue order",
+                        exc.message)
+            self._usage = {}
+        self._usage_read_at = now
+
+    def catalogue_view(self):
+        """The service list as offered: a list of services, most used first, when every one
+        fits the screen (SCREEN_CHOICES: no sectors, no search: not a tap more than needed);
+        else browse()'s tree of sectors and categories. Worked out once per catalogue and
+        usage reading (taps and screens reuse it)."""
+        services = self.backend.services()
+        key = (tuple(map(id, services)), id(self._usage))
+        if key != self._view_key:
+            if len(services) <= SCREEN_CHOICES:
+                order = {s.code: i for i, s in enumerate(services)}
+                self._view = sorted(services, key=lambda s: (-self._usage.get(s.code, 0),
+                                                             order[s.code]))
+            else:
+                self._view = browse(services, self._usage)
+            self._view_key = key
+        return self._view
+
+    def browse_level(self) -> tuple[str, list]:
+        """What the service list shows now: ("services", [Service]), ("categories",
+        [CategoryNode]) or ("sectors", [SectorNode]). A level with one choice is skipped
+        (core.service_search.taps_to counts the same way): any service is 3 taps deep."""
+        view, v = self.catalogue_view(), self.visit
+        if not view or not hasattr(view[0], "categories"):
+            return "services", list(view)
+        sector = next((n for n in view if n.code == v.sector), None)
+        if sector is None:
+            if len(view) > 1:
+                return "sectors", list(view)
+            sector = view[0]
+        category = next((c for c in sector.categories if c.code == v.category), None)
+        if category is None:
+            if len(sector.categories) > 1:
+                return "categories", list(sector.categories)
+            category = sector.categories[0]
+        return "services", list(category.services)
+
+    @property
+    def can_search(self) -> bool:
+        """Search is offered when the catalogue does not fit one screen."""
+        view = self.catalogue_view()
+        return bool(view) and hasattr(view[0], "categories")
+
+    def choose_sector(self, code: str) -> None:
+        level, nodes = self.browse_level()
+        if level != "sectors" or code not in [n.code for n in nodes]:
+            raise NotFound(f"no sector {code!r} on this screen", sector=code)
+        self.visit.sector, self.visit.category = code, None
+        self.visit.finished_notice = None
+
+    def choose_category(self, code: str) -> None:
+        level, nodes = self.browse_level()
+        if level != "categories" or code not in [n.code for n in nodes]:
+            raise NotFound(f"no category {code!r} on this screen", category=code)
+        self.visit.category = code
+        self.visit.finished_notice = None
+
+    def _browse_back(self) -> bool:
+        """Back on the service list: up one level that was shown (skipped ones are passed
+        over); False at the top (then Back goes home)."""
+        v = self.visit
+        for name in ("category", "sector"):
+            if getattr(v, name) is not None:
+                setattr(v, name, None)
+                if name == "sector":
+                    v.category = None
+                v.finished_notice = None
+                return True
+        return False
+
+    def open_search(self) -> None:
+        if not self.can_search:
+            raise InvalidState("every service is on the list: there is nothing to search",
+                               reason="no_search")
+        self.visit.finished_notice = None
+        self.go("search")
+
+    def type_search(self, text: str) -> None:
+        """The search keyboard's text: the services it finds (best first, most used first
+        among equals). Refused text (core's: too long, direction controls) is said on the
+        screen and changes nothing else."""
+        v = self.visit
+        try:
+            # The catalogue itself (not a list of it): its words are indexed once.
+            found = search(self.backend.catalog, text, self.lang, self._usage,
+                           limit=SEARCH_SHOWN, office=self.backend.settings.office.code)
+        except ValidationError as exc:
+            v.search_error = exc
+            return
+        v.search, v.search_results, v.search_error = text, [s.code for s in found], None
+        v.finished_notice = None
+
+    @property
+    def search_state(self) -> str:
+        """"error" | "empty" (nothing typed) | "no_words" (only marks, say) | "no_match" |
+        "found": what the search screen says above its results."""
+        v = self.visit
+        if v.search_error is not None:
+            return "error"
+        if not v.search.strip():
+            return "empty"
+        if not words(v.search):
+            return "no_words"
+        return "found" if v.search_results else "no_match"
 
     def choose_service(self, code: str) -> None:
         self.backend.service(code)  # NotFound for an unknown code
@@ -214,6 +362,7 @@ class KioskFlow(DocumentSteps):
             self.visit.finished_notice = code  # said in words; no ticket to take
             return
         self.visit.finished_notice = None
+        self.visit.chosen_on = "search" if self.screen == "search" else "services"
         self.visit.service = code
         self.go("priority" if self.visit.mode == "ticket" else "service")
 
@@ -235,7 +384,7 @@ class KioskFlow(DocumentSteps):
             self.visit.finished[code] = {"service": code, "state": limit,
                                          "cutoff": exc.details.get("cutoff")}
             self.visit.finished_notice, self.visit.service = code, None
-            self.go("services")
+            self.go(self.visit.chosen_on)  # the list or the search it was chosen on
             return
         self.visit.ticket = ticket
         self.visit.print_ok = self.devices.print_document("ticket", ticket["id"],

@@ -194,6 +194,12 @@ class KioskFace(DeviceFace):
         cutoff} (core/ticket_limits.py); the service list shows a finished one as such."""
         return ticket_limits.offered_today(self.office)
 
+    @operation(reads=True)
+    def service_usage(self) -> dict:
+        """How often each service was used in the last 30 days ({code: n}: tickets and
+        applications without one); the kiosk lists services most used first."""
+        return self.office.queue.service_usage()
+
     # --- applications -----------------------------------------------------------------------
     @operation(reads=True)
     def check_field(self, service: Code, key: Code, value: Text) -> str:

@@ -1,5 +1,8 @@
-"""Start: what would you like to do? Five large choices."""
+"""Start: what would you like to do? Five large choices, and the buttons for everyone: the
+audio guide and the high-contrast theme (kiosk/access.py)."""
 from __future__ import annotations
+
+from kivy.app import App
 
 from ui.screens import AppScreen, ViewModel, load_kv
 
@@ -13,7 +16,18 @@ class HomeViewModel(ViewModel):
                  "hint": tr.get(f"home.{mode}_hint", lang)}
                 for mode in CHOICES]
         texts = {"welcome": tr.get("home.welcome", lang), "prompt": tr.get("home.prompt", lang)}
-        return texts, rows, {}
+        app = App.get_running_app()  # the guide and the theme are the app's, not the flow's
+        guide, contrast = (getattr(app, "audio_guide", False), getattr(app, "high_contrast", False))
+        texts["audio_guide"] = tr.get("access.guide_stop" if guide else "access.guide_start", lang)
+        texts["high_contrast"] = tr.get("access.contrast_off" if contrast else "access.contrast_on",
+                                        lang)
+        if getattr(app, "no_audio", False):
+            # For whoever helps the resident: both languages, whichever is on screen.
+            other = "en" if lang == "ar" else "ar"
+            texts["no_audio"] = tr.get("access.no_audio", lang)
+            texts["no_audio_other"] = tr.get("access.no_audio", other)
+        return texts, rows, {"audio_guide": guide, "high_contrast": contrast,
+                             "large_text": flow.large_text}
 
 
 class HomeScreen(AppScreen):

@@ -33,9 +33,39 @@ KEY = rgba("#e2e8f0")  # on-screen keyboard keys
 KEY_PRESSED = rgba("#94a3b8")
 DISABLED = rgba("#9aa5b1")
 
+# The high-contrast theme (issue 25 "A kiosk for everyone"), chosen on the start screen:
+# white and pale colours on black, for residents with low vision. Same names, so every .kv
+# (theme.NAVY, theme.PAPER, ...) follows once its widgets are built again (use_palette, then
+# the app rebuilds its screens). Every text pair is at least 10:1 (tests/ui/test_keypad_order.py).
+PALETTES = {
+    "standard": {name: globals()[name] for name in (
+        "NAVY", "BLUE", "GREEN", "RED", "AMBER", "WHITE", "PAPER", "LINE", "INK", "HINT",
+        "KEY", "KEY_PRESSED", "DISABLED")},
+    "high_contrast": {
+        "NAVY": rgba("#ffffff"), "BLUE": rgba("#ffffff"), "GREEN": rgba("#7dff9a"),
+        "RED": rgba("#ff9e9e"), "AMBER": rgba("#ffd600"), "WHITE": rgba("#000000"),
+        "PAPER": rgba("#000000"), "LINE": rgba("#ffffff"), "INK": rgba("#ffffff"),
+        "HINT": rgba("#e6e6e6"), "KEY": rgba("#1f1f1f"), "KEY_PRESSED": rgba("#5c5c5c"),
+        "DISABLED": rgba("#5c5c5c")},
+}
+palette = "standard"
+
+
+def use_palette(name: str) -> None:
+    """Make `name` the colours every widget built from now on reads."""
+    global palette
+    if name not in PALETTES:
+        raise ValueError(f"no palette {name!r}: {', '.join(PALETTES)}")
+    globals().update(PALETTES[name])
+    palette = name
+
 
 FONT_ROLES = {"title": 44, "heading": 34, "body": 28, "small": 22, "huge": 120, "button": 32,
               "key": 30}
+# Larger text grows what is read (1.3x); what is already large grows less, or not at all, so
+# a screen's words still fit under its header (a ticket number is 120 px either way).
+LARGE_TEXT = 1.3
+LARGE_TEXT_BY_ROLE = {"title": 1.15, "huge": 1.0}
 
 
 def mm_to_px(mm: float, dpi: float) -> int:
@@ -52,7 +82,7 @@ class Sizes:
 
     @property
     def scale(self) -> float:
-        return self.text_scale * (1.3 if self.large_text else 1.0)
+        return self.text_scale * (LARGE_TEXT if self.large_text else 1.0)
 
     @property
     def touch(self) -> int:
@@ -78,5 +108,7 @@ class Sizes:
                 **{f"font_{role}": self.font(role) for role in FONT_ROLES}}
 
     def font(self, role: str) -> int:
-        base = FONT_ROLES[role]
-        return round(base * self.scale)
+        base = FONT_ROLES[role] * self.text_scale
+        if self.large_text:
+            base *= LARGE_TEXT_BY_ROLE.get(role, LARGE_TEXT)
+        return round(base)

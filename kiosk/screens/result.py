@@ -23,8 +23,11 @@ class ResultViewModel(ViewModel):
         printed = bool(v.print_ok)
         # Found by its slip and left unpaid: the slip is in the resident's hand already.
         nothing_printed = v.print_ok is None and v.found is not None
+        # With a certificate, its application's number too: the status look-up asks for it.
+        also = tr.get("result.application_also", lang, number=app["number"]) \
+            if v.licence else ""
         texts = {"title": tr.get(title, lang), "body": tr.get(body, lang),
-                 "number_label": label, "number": number,
+                 "number_label": label, "number": number, "application_number": also,
                  "printed": tr.get("result.take_slip", lang) if printed and not v.licence
                  else "" if printed or nothing_printed
                  else tr.get("result.printer_fault", lang),

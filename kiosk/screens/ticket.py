@@ -4,6 +4,15 @@ from __future__ import annotations
 from ui.screens import AppScreen, ViewModel, load_kv
 
 
+def wait_text(ticket: dict, lang: str, tr) -> str:
+    """The wait in words: nobody ahead is "you are next", not "about 0 min"."""
+    if ticket["people_ahead"] <= 0:
+        return tr.get("ticket.wait_next", lang)
+    if ticket["estimated_wait_minutes"] <= 0:
+        return tr.get("ticket.wait_under", lang)
+    return tr.get("ticket.wait", lang, n=ticket["estimated_wait_minutes"])
+
+
 class TicketViewModel(ViewModel):
     def compute(self, flow, tr):
         lang, ticket = flow.lang, flow.visit.ticket
@@ -13,7 +22,7 @@ class TicketViewModel(ViewModel):
                  "number": ticket["number"],
                  "service": flow.service().name.get(lang),
                  "ahead": tr.get("ticket.ahead", lang, n=ticket["people_ahead"]),
-                 "wait": tr.get("ticket.wait", lang, n=ticket["estimated_wait_minutes"]),
+                 "wait": wait_text(ticket, lang, tr),
                  "printed": tr.get("ticket.printed" if flow.visit.print_ok
                                    else "ticket.not_printed", lang),
                  "priority": tr.get("ticket.priority_note", lang) if ticket["priority"] else "",

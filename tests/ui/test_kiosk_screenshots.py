@@ -169,14 +169,19 @@ def collect_journey(rig, shoot):
 def test_every_screen_matches_its_golden(lang, xvfb_display, tmp_path):
     shots = tmp_path / "shots"
     names = []
+    broken = []
     # Before anything is put in front of the camera: it shows an empty scene.
     with KioskRig(tmp_path / "rig", lang=lang) as rig:
 
         def shoot(name):
             names.append(name)
             rig.pilot.screenshot(shots / f"{name}-{lang}.png")
+            # A golden must not bake a defect in (testing/layout_check.py).
+            broken.extend(f"{name}: {p['kind']} {p['widget']}: {p['detail']}"
+                          for p in rig.pilot.layout())
 
         journey(rig, shoot)
+    assert not broken, "\n".join(broken)
     problems = check_goldens("kiosk", shots, names, lang)
     assert not problems, "\n".join(problems)
 

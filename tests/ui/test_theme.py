@@ -34,3 +34,13 @@ def test_touch_targets_are_at_least_15_mm_on_any_monitor():
         assert sizes.touch >= theme.mm_to_px(15, dpi) and sizes.button >= sizes.touch
         large = theme.Sizes(dpi, large_text=True)
         assert large.font("body") > sizes.font("body") and large.button > sizes.button
+
+
+def test_larger_text_grows_what_is_read_and_leaves_the_huge_as_it_is():
+    normal, large = theme.Sizes(92), theme.Sizes(92, large_text=True)
+    for role in ("body", "small", "heading", "button", "key"):
+        assert large.font(role) == round(normal.font(role) * 1.3), role
+    assert large.font("title") == round(normal.font("title") * 1.15)
+    assert large.font("huge") == normal.font("huge") == 120  # a ticket number: fits anyway
+    counter = theme.Sizes(92, text_scale=0.8, large_text=True)
+    assert counter.font("body") == round(28 * 0.8 * 1.3)

@@ -60,6 +60,20 @@ def use_palette(name: str) -> None:
     palette = name
 
 
+def luminance(rgba) -> float:
+    """WCAG relative luminance of an sRGB colour (0-1 channels)."""
+    def channel(c):
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in rgba[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b) -> float:
+    """WCAG contrast ratio of two colours (1-21): the palettes' pairs are checked with it."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
 FONT_ROLES = {"title": 44, "heading": 34, "body": 28, "small": 22, "huge": 120, "button": 32,
               "key": 30}
 # Larger text grows what is read (1.3x); what is already large grows less, or not at all, so

@@ -148,18 +148,6 @@ def test_espeak_ng_speaks_arabic_and_a_new_utterance_cuts_the_last(tmp_path, mon
     assert speaker._proc is None
 
 
-def luminance(rgba) -> float:
-    def channel(c):
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (channel(c) for c in rgba[:3])
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a, b) -> float:
-    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
-
-
 def test_the_high_contrast_palette_has_every_name_and_strong_pairs():
     hc = theme.PALETTES["high_contrast"]
     assert set(hc) == set(theme.PALETTES["standard"])
@@ -168,8 +156,8 @@ def test_the_high_contrast_palette_has_every_name_and_strong_pairs():
              "white/amber": ("WHITE", "AMBER"), "navy/key": ("NAVY", "KEY"),
              "green/paper": ("GREEN", "PAPER"), "red/paper": ("RED", "PAPER"),
              "hint/paper": ("HINT", "PAPER"), "ink/white": ("INK", "WHITE")}
-    low = {n: round(contrast(hc[a], hc[b]), 1) for n, (a, b) in pairs.items()
-           if contrast(hc[a], hc[b]) < 10}
+    low = {n: round(theme.contrast(hc[a], hc[b]), 1) for n, (a, b) in pairs.items()
+           if theme.contrast(hc[a], hc[b]) < 10}
     assert not low, low
     try:
         theme.use_palette("high_contrast")

@@ -108,6 +108,8 @@ class ServicesScreen(RowsScreen):
             card = self._cards.get(key)
             if card is None:
                 card = self._cards[key] = make(kv_class, **values)
+                # Made once and reused: bound once, when made.
+                card.bind(minimum_height=self._even_cards, min_height=self._even_cards)
             else:
                 for name, value in values.items():
                     if getattr(card, name) != value:
@@ -118,9 +120,6 @@ class ServicesScreen(RowsScreen):
             box.clear_widgets()
             for card in cards:
                 box.add_widget(card)
-                if not getattr(card, "_evened", False):
-                    card.bind(minimum_height=self._even_cards, min_height=self._even_cards)
-                    card._evened = True
             self._shown = keys
             self.ids.scroll.scroll_y = 1  # a new level starts at its top
         self._even_cards()

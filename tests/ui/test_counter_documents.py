@@ -24,6 +24,7 @@ from counter.desk import Desk
 from counter.devices import CounterDevices
 from counter_screens import Shown
 from ui.i18n import Translations
+from testing.pilot_client import PilotError
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "devices" / "documents"))
@@ -429,7 +430,13 @@ def to_documents(rig, lang: str, made: dict) -> None:
         "٠١٢٣٤٥٦٧٨٩", "0123456789"))) and ("الصراف" in h if lang == "ar" else "ATM" in h)
         for h in hints), hints  # the due date (the office's day) and where to pay
     p.tap("documents")
-    rig.wait_screen("documents")
+    try:
+        rig.wait_screen("documents", timeout_s=8)
+    except PilotError:
+        # Known defect (closing note): a tap that lands while the desk's 3-s refresh rebuilds
+        # its columns is lost. Once more, as a clerk would; a second loss still fails.
+        p.tap("documents")
+        rig.wait_screen("documents")
 
 
 def take(rig) -> dict:

@@ -106,6 +106,8 @@ def test_an_officer_approves_a_permit_with_conditions_and_it_leaves_the_list(
     assert PEOPLE["ahmad"] not in json.dumps(audit, ensure_ascii=False)
 
     page.click("text=العودة إلى الطلبات")
+    page.wait_for_url("**/console/applications")  # the list, not the page being left
+    page.wait_for_selector("#awaiting")
     assert listed(page) == [permits[w]["number"] for w in ("fatima", "john")]
     # The office pulls the decision, approves, and pushes: "reached the office at ...".
     SyncAgent(work["north"]).once()

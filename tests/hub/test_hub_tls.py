@@ -9,6 +9,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 
 import pytest
 import requests
@@ -58,25 +59,39 @@ class Relay:
             client.close()
             upstream.close()
             return
-        pumps = [threading.Thread(target=self._pump, args=(a, b), daemon=True)
-                 for a, b in ((client, upstream), (upstream, client))]
-        for pump in pumps:
-            pump.start()
+        # One thread carries both directions: an SSL socket must not be read in one thread
+        # while written in another (OpenSSL's objects are not thread-safe; a CI run hung so).
+        threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
 
-    def _pump(self, source, sink):
+    def _pump(self, client, upstream):
+        # Each side is polled in turn with a short timeout: OpenSSL may hold a whole record
+        # already read from the kernel, which neither select() nor pending() would show.
+        peer = {client: upstream, upstream: client}
+        for end in peer:
+            end.settimeout(0.05)
+        idle_since = time.monotonic()
         try:
-            while data := source.recv(65536):
-                with self.lock:
-                    self.captured += data
-                sink.sendall(data)
+            while time.monotonic() - idle_since < 30:
+                for source in peer:
+                    try:
+                        data = source.recv(65536)
+                    except TimeoutError:
+                        continue
+                    if not data:
+                        return
+                    idle_since = time.monotonic()
+                    with self.lock:
+                        self.captured += data
+                    peer[source].sendall(data)
         except OSError:
             pass
         finally:
-            for end in (source, sink):
+            for end in peer:
                 try:
                     end.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+                end.close()
 
     def close(self):
         try:

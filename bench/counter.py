@@ -55,7 +55,7 @@ def timed(fn) -> float:
 
 def run(rounds: int, lang: str, profile: str | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="nafitha-bench-counter-") as tmp:
-        # --profile: the counter's UI thread under cProfile (counter/main.py), the stats
+        # --profile: the counter's UI thread under cProfile (ui/launch.py), the stats
         # written to that file when the counter closes.
         bench = CounterBench(Path(tmp), lang, extra_env={"NAFITHA_PROFILE_TO": profile}
                              if profile else None)

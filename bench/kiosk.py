@@ -371,9 +371,11 @@ def service_paths(data: Path) -> dict:
 
 
 def run_journeys(tmp: Path, journeys: int, warmup: int, sample_every: int, lang: str,
-                 catalogue: int = 8) -> dict:
+                 catalogue: int = 8, profile: str | None = None) -> dict:
     prepare_catalogue(tmp / "journeys", catalogue)
-    kiosk = KioskBench(tmp / "journeys", lang=lang)
+    # --profile: the kiosk's UI thread under cProfile (ui/launch.py) during the journeys
+    kiosk = KioskBench(tmp / "journeys", lang=lang,
+                       extra_env={"NAFITHA_PROFILE_TO": profile} if profile else None)
     pilot = kiosk.launch()
     driver = Driver(kiosk, pilot, service_paths(kiosk.data))
     failures: list[dict] = []
@@ -472,7 +474,11 @@ def main(argv=None) -> int:
                              "(journeys by sector and category; cold start with both)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 2 launches, 6 journeys, warm-up 3")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="cProfile the kiosk's UI thread during the journeys into FILE "
+                             "(pstats); the top entries go to stderr")
     args = parser.parse_args(argv)
+    profile = str(Path(args.profile).resolve()) if args.profile else None
     if args.quick:
         for key, value in QUICK.items():
             if parser.get_default(key) == getattr(args, key):
@@ -491,8 +497,11 @@ def main(argv=None) -> int:
                              indent=2, ensure_ascii=False))
             return 1
         run = run_journeys(tmp, args.journeys, warmup, args.sample_every, args.lang,
-                           args.catalogue)
+                           args.catalogue, profile)
         screen = xvfb.screen
+    if profile and Path(profile).exists():
+        import pstats
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(30)
 
     growth = run["memory"]["growth_after_warmup_pct"]
     taps = run["taps"]

@@ -20,7 +20,7 @@ from kivy.properties import ObjectProperty
 
 import ui.camera  # noqa: F401 - CameraPreview for the .kv files
 import ui.widgets  # noqa: F401 - KLabel, KButton, MirrorBox for the .kv files
-from ui import worker
+from ui import theme, worker
 from ui.shell import ShellApp, jsonable
 from ui.theme import Sizes
 
@@ -67,6 +67,7 @@ class CounterApp(ShellApp):
 
     # --- building ---------------------------------------------------------------------
     def build_root(self):
+        Window.clearcolor = theme.PAPER
         self.root_widget = Factory.CounterRoot()
         manager = self.root_widget.ids.screens
         for name in SCREEN_CLASSES:

@@ -2,8 +2,6 @@
 environment and the window's settings in place before Kivy is imported."""
 from __future__ import annotations
 
-import os
-
 from ui.launch import launch
 
 WINDOW_SIZE = (1440, 900)
@@ -23,16 +21,5 @@ def run_counter(settings, backend, screenshot: str | None = None,
               ("kivy", "exit_on_escape"): 0}  # Escape is "back" here
     if fullscreen:
         window.update({("graphics", "fullscreen"): "auto", ("graphics", "resizable"): 0})
-    profile_to = os.environ.get("NAFITHA_PROFILE_TO")  # bench/counter.py --profile
-    profiler = None
-    if profile_to:
-        import cProfile
-        profiler = cProfile.Profile()
-        profiler.enable()
-    try:
-        launch("counter.app.CounterApp", settings, window, clock=clock, backend=backend,
-               screenshot=screenshot, exit_after=exit_after)
-    finally:
-        if profiler is not None:  # the UI thread's time (the steps run on a worker)
-            profiler.disable()
-            profiler.dump_stats(profile_to)
+    launch("counter.app.CounterApp", settings, window, clock=clock, backend=backend,
+           screenshot=screenshot, exit_after=exit_after)

@@ -98,6 +98,7 @@ class KioskAccess:
 
         from .app import SCREEN_CLASSES
 
+        Window.clearcolor = theme.PAPER  # the screens' background (KioskApp.build_root)
         if self._shown is not None:
             self.screens[self._shown].left(self)
             self._shown = None

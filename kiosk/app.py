@@ -18,13 +18,12 @@ from datetime import timedelta
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.properties import ObjectProperty
-from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 import ui.camera  # noqa: F401 - registers CameraPreview for the .kv files
 import ui.widgets  # noqa: F401 - KLabel, KButton, MirrorBox for the .kv files
-from ui import worker
+from ui import theme, worker
 from ui.launch import class_at
-from ui.screens import load_kv
+from ui.screens import InstantScreenManager, load_kv
 from ui.shell import ShellApp, jsonable
 from ui.steps import UI
 from ui.theme import Sizes
@@ -93,7 +92,10 @@ class KioskApp(KioskAccess, ShellApp):
 
     # --- building ---------------------------------------------------------------------
     def build_root(self):
-        manager = ScreenManager(transition=NoTransition())
+        manager = InstantScreenManager()
+        # The screens' background is the window's clear colour, not a rectangle of their
+        # own: on a software renderer every full-screen fill costs ~7 ms a frame (issue 25).
+        Window.clearcolor = theme.PAPER
         for name, path in SCREEN_CLASSES.items():
             self.screens[name] = class_at(f"kiosk.screens.{path}")(name=name)
             manager.add_widget(self.screens[name])
@@ -114,6 +116,19 @@ class KioskApp(KioskAccess, ShellApp):
         Clock.schedule_once(lambda dt: self.run_step("check_unfinished_prints"))
         self.check_disk()
         Clock.schedule_interval(lambda dt: self.check_disk(), DISK_CHECK_S)
+        self._warm_screens(iter(list(self.screens.values())))
+
+    def _warm_screens(self, screens) -> None:
+        """Each screen builds ahead what its first visit would (AppScreen.warm), one screen
+        a frame after the start screen is up, so no first resident waits for it."""
+        screen = next(screens, None)
+        if screen is None:
+            return
+        try:
+            screen.warm(self)
+        except Exception:  # noqa: BLE001 - only a head start: the first visit builds it
+            log.exception("warming the %s screen", screen.name)
+        Clock.schedule_once(lambda dt: self._warm_screens(screens))
 
     # --- out of service: the disk is (nearly) full ---------------------------------------
     def disk_free_mb(self) -> float | None:

@@ -17,6 +17,11 @@ def launch(app_path: str, settings, window: dict, clock=None, **app_kwargs) -> N
     prepare_kivy_env(settings.data_dir)
     from kivy.config import Config
 
+    # No multisampling: the screens are text and straight edges, and on a software renderer
+    # (Mesa's llvmpipe, as on a kiosk PC without a GPU driver) Kivy's default of 2 samples
+    # made every frame cost ~2.5x (67 ms against 26 ms at 1920x1080, bench/kiosk.py).
+    window = {("graphics", "multisamples"): 0, **window}
+
     if window.get(("graphics", "fullscreen")):
         size = screen_size()
         if size:
@@ -26,7 +31,19 @@ def launch(app_path: str, settings, window: dict, clock=None, **app_kwargs) -> N
     from .fonts import register_arabic_font
     register_arabic_font()
     from core.clock import SystemClock
-    class_at(app_path)(settings=settings, clock=clock or SystemClock(), **app_kwargs).run()
+    app = class_at(app_path)(settings=settings, clock=clock or SystemClock(), **app_kwargs)
+    profile_to = os.environ.get("NAFITHA_PROFILE_TO")  # bench/kiosk.py, bench/counter.py
+    if not profile_to:
+        app.run()
+        return
+    import cProfile
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        app.run()
+    finally:  # the UI thread's time (the steps run on a worker)
+        profiler.disable()
+        profiler.dump_stats(profile_to)
 
 
 def class_at(path: str) -> type:

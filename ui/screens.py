@@ -19,7 +19,7 @@ from pathlib import Path
 from kivy.event import EventDispatcher
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, ObjectProperty
-from kivy.uix.screenmanager import Screen
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 
 class ViewModel(EventDispatcher):
@@ -59,6 +59,10 @@ class AppScreen(Screen):
     def left(self, app) -> None:
         """Another screen replaced it (stop the camera)."""
 
+    def warm(self, app) -> None:
+        """Build ahead, while nobody waits, what the first visit would otherwise build with
+        a resident watching (cards, a keyboard): called once after the app is drawn."""
+
 
 class RowsScreen(AppScreen):
     """A screen that shows the view-model's rows as one kv widget each, in `ids[rows_in]`:
@@ -79,6 +83,35 @@ class RowsScreen(AppScreen):
         for row in self.vm.rows:
             kv_class, values = self.row_widget(row)
             box.add_widget(make(kv_class, **values))
+
+
+class InstantScreenManager(ScreenManager):
+    """Screens that change within one frame. Kivy's ScreenManager, even with NoTransition,
+    keeps the old screen drawn under the new one until the next frame, and clips both
+    with a full-window stencil: on a software renderer that is one more frame and two
+    more full-window fills per tap (issue 25, bench/kiosk.py)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("transition", NoTransition())
+        super().__init__(**kwargs)
+
+    def on_current(self, instance, value):
+        previous = self.current_screen
+        if value is None or previous is None:
+            return super().on_current(instance, value)
+        screen = self.get_screen(value)
+        if screen is previous:
+            return
+        self.current_screen = screen
+        self.real_remove_widget(previous)
+        self.real_add_widget(screen)
+        screen.pos = self.pos
+        self.do_layout()
+
+
+# No clipping: the screens fill the window and never slide (ScreenManager's own rule is a
+# stencil for its transitions).
+Builder.load_string("<-InstantScreenManager>:\n")
 
 
 def load_kv(py_file: str) -> None:

@@ -76,10 +76,7 @@ class FormScreen(AppScreen):
         if flags.get("choice") or not flags:
             slot.clear_widgets()
             return
-        if self.keyboard is None:
-            from ui.keyboard_widget import OnScreenKeyboard
-            self.keyboard = OnScreenKeyboard(sizes=app.sizes, show_done=False)
-            self.keyboard.bind(text=lambda _, text: app.typed(text))
+        self._make_keyboard(app)
         if self.keyboard.parent is None:
             slot.add_widget(self.keyboard)
         self.keyboard.sizes = app.sizes
@@ -88,6 +85,20 @@ class FormScreen(AppScreen):
                              max_length=flags.get("max_length"),
                              decimals=flags.get("decimals", False),
                              text=app.flow.visit.draft)
+
+    def _make_keyboard(self, app) -> None:
+        if self.keyboard is None:
+            from ui.keyboard_widget import OnScreenKeyboard
+            self.keyboard = OnScreenKeyboard(sizes=app.sizes, show_done=False)
+            self.keyboard.bind(text=lambda _, text: app.typed(text))
+
+    def warm(self, app) -> None:
+        # The keyboard and its pages for the kiosk's language and for digits (~70 ms each
+        # the first time); attach_keyboard sets it up for the real field.
+        self._make_keyboard(app)
+        self.keyboard.sizes = app.sizes
+        for layout in ("numeric", app.flow.lang):
+            self.keyboard.attach(layout, allow_switch=layout != "numeric")
 
     def wipe(self) -> None:
         if self.keyboard is not None:

@@ -96,25 +96,11 @@ class ServicesScreen(RowsScreen):
                              f"choose_{kind}", **{k: v for k, v in row.items() if k != "kind"}}
 
     def _fill_rows(self, *_):
-        from ui.widgets import make
-
         rows = self.vm.rows
         if not rows:
             return  # cleared on a wipe: cards carry no one's data; the next list reuses them
         keys = [(r["kind"], r["code"]) for r in rows]
-        cards = []
-        for key, row in zip(keys, rows):
-            kv_class, values = self.row_widget(row)
-            card = self._cards.get(key)
-            if card is None:
-                card = self._cards[key] = make(kv_class, **values)
-                # Made once and reused: bound once, when made.
-                card.bind(minimum_height=self._even_cards, min_height=self._even_cards)
-            else:
-                for name, value in values.items():
-                    if getattr(card, name) != value:
-                        setattr(card, name, value)
-            cards.append(card)
+        cards = [self._card(key, row) for key, row in zip(keys, rows)]
         if keys != self._shown:
             box = self.ids[self.rows_in]
             box.clear_widgets()
@@ -123,6 +109,29 @@ class ServicesScreen(RowsScreen):
             self._shown = keys
             self.ids.scroll.scroll_y = 1  # a new level starts at its top
         self._even_cards()
+
+    def _card(self, key: tuple[str, str], row: dict):
+        """The card of one service or group, made the first time and kept; its words set."""
+        from ui.widgets import make
+
+        kv_class, values = self.row_widget(row)
+        card = self._cards.get(key)
+        if card is None:
+            card = self._cards[key] = make(kv_class, **values)
+            # Made once and reused: bound once, when made.
+            card.bind(minimum_height=self._even_cards, min_height=self._even_cards)
+        else:
+            for name, value in values.items():
+                if getattr(card, name) != value:
+                    setattr(card, name, value)
+        return card
+
+    def warm(self, app) -> None:
+        # The first level's cards, in the grid at the screen's real size, so their words
+        # are wrapped and drawn at the width the resident will see (the start screen's
+        # flow holds no one's data).
+        self.size = app.manager.size
+        self.refresh(app.flow, app.tr)
 
     def _even_cards(self, *_):
         """Every card as tall as the tallest on the screen: rows stay even when one name

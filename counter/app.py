@@ -189,9 +189,11 @@ class CounterApp(ShellApp):
             self._refreshing = False
             if generation == self._generation and not self.busy and \
                     self.desk.screen == "desk":
-                self.desk.apply_refresh(data)
+                status = self.status
+                changed = self.desk.apply_refresh(data)
                 self.update_status()
-                self.render()
+                if changed or self.status != status:
+                    self.render()
 
         def failed(exc):
             self._refreshing = False

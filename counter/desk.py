@@ -353,7 +353,10 @@ class Desk(DocumentSteps):
                 "application": app, "requested": self.fetch_requested(app),
                 "counter_state": self.backend.counter_state()}
 
-    def apply_refresh(self, data: dict) -> None:
+    def apply_refresh(self, data: dict) -> bool:
+        """Take a background refresh; False when it changed nothing the clerk sees (most
+        don't: the app then draws nothing, bench/counter.py)."""
+        seen = self._refreshed_view()
         self.overview, self.mine = data["overview"], data["mine"]
         self.counter_state = data.get("counter_state", self.counter_state)
         current = [t for t in self.mine if t["state"] in ("called", "serving")]
@@ -362,6 +365,11 @@ class Desk(DocumentSteps):
                 data["application"]["number"] == self.application["number"]:
             self.application = data["application"]
         self.requested = data.get("requested")
+        return self._refreshed_view() != seen
+
+    def _refreshed_view(self) -> tuple:
+        return (self.overview, self.mine, self.counter_state, self.ticket, self.application,
+                self.requested)
 
     def _show_ticket_application(self) -> None:
         self.application = self.backend.ticket_application(self.ticket["id"]) \

@@ -31,6 +31,10 @@ class CButtons(GridLayout):
 
     def __init__(self, **kwargs):
         self._ids = None
+        self._widgets = []
+        # Each set of buttons made once and kept: a call next and a finish swap the same
+        # few sets back and forth (making their buttons was ~3 ms a swap, bench/counter.py).
+        self._made: dict[tuple, list] = {}
         super().__init__(**kwargs)
         self.fbind("buttons", self._build)
         self.fbind("rtl", self._build)
@@ -40,31 +44,37 @@ class CButtons(GridLayout):
 
     def _build(self, *_):
         app = App.get_running_app()
-        ids = (tuple(b["id"] for b in self.buttons), self.rtl, self.grid, self.vertical,
-               self.tall)
-        if ids == self._ids:
-            for widget, b in zip(self._widgets, self.buttons):
-                widget.logical, widget.kind, widget.disabled = \
-                    b["label"], b["kind"], not b["enabled"]
-                widget.action = (b["action"], b["args"])
-            return
-        self._ids = ids
-        self.clear_widgets()
-        self.cols = 1 if self.vertical else (self.grid or max(1, len(self.buttons)))
-        self.orientation = "rl-tb" if self.rtl else "lr-tb"
-        self._widgets = []
         row_height = round(app.px["button"] * (1.7 if self.tall else 1))
-        self.row_default_height = row_height
-        for b in self.buttons:
-            widget = KButton(pilot_id=b["id"], logical=b["label"], kind=b["kind"],
-                             disabled=not b["enabled"])
-            widget.height = row_height
+        ids = (tuple(b["id"] for b in self.buttons), self.rtl, self.grid, self.vertical,
+               row_height)
+        if ids != self._ids:
+            self._ids = ids
+            widgets = self._made.get(ids)
+            if widgets is None:
+                widgets = self._made[ids] = [self._button(b, row_height, app)
+                                             for b in self.buttons]
+            self.clear_widgets()
+            self.cols = 1 if self.vertical else (self.grid or max(1, len(self.buttons)))
+            self.orientation = "rl-tb" if self.rtl else "lr-tb"
+            self.row_default_height = row_height
+            for widget in widgets:
+                self.add_widget(widget)
+            rows = -(-len(self.buttons) // self.cols)
+            self.height = rows * row_height + max(0, rows - 1) * self.spacing[1]
+            self._widgets = widgets
+        for widget, b in zip(self._widgets, self.buttons):
+            widget.logical, widget.kind, widget.disabled = \
+                b["label"], b["kind"], not b["enabled"]
             widget.action = (b["action"], b["args"])
-            widget.bind(on_release=lambda w: app.act(w.action[0], *w.action[1]))
-            self._widgets.append(widget)
-            self.add_widget(widget)
-        rows = -(-len(self.buttons) // self.cols)
-        self.height = rows * row_height + max(0, rows - 1) * self.spacing[1]
+
+    @staticmethod
+    def _button(b: dict, row_height: int, app) -> KButton:
+        widget = KButton(pilot_id=b["id"], logical=b["label"], kind=b["kind"],
+                         disabled=not b["enabled"])
+        widget.height = row_height
+        widget.action = (b["action"], b["args"])
+        widget.bind(on_release=lambda w: app.act(w.action[0], *w.action[1]))
+        return widget
 
 
 class FitLabel(KLabel):
@@ -107,6 +117,7 @@ class NoticeLine(BoxLayout):
     rtl = BooleanProperty(False)
 
     def __init__(self, **kwargs):
+        self._labels: list = []  # kept and given new words: a notice comes with every call
         super().__init__(**kwargs)
         self.fbind("text", self._build)
         self.fbind("rtl", self._build)
@@ -121,10 +132,14 @@ class NoticeLine(BoxLayout):
         parts = [line.strip() for line in self.text.split("\n") if line.strip()]
         if self.rtl:
             parts.reverse()
+        labels = self._labels
+        while len(labels) < len(parts):
+            labels.append(FitLabel(bold=True, color=theme.WHITE, size_hint_y=1))
         self.add_widget(Widget())
-        for part in parts:
-            self.add_widget(FitLabel(logical=part, bold=True, color=theme.WHITE,
-                                     font_size=app.px["font_body"], size_hint_y=1))
+        for part, label in zip(parts, labels):
+            label.font_size = app.px["font_body"]
+            label.logical = part
+            self.add_widget(label)
         self.add_widget(Widget())
 
 

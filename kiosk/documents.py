@@ -1,6 +1,6 @@
 """A resident's documents at the kiosk, after submitting an application whose service lets
 residents capture some of them here (`at_kiosk` in the catalogue): the result screen offers
-"Add your documents now" (or "Skip, I will bring them"); then, for each such document, the
+"Add your documents now" (or "Skip, I will bring them": flow.skip_documents()); then, for each such document, the
 camera's picture, "Take photo" (cleaned on a worker: ui/page_capture.py, as at the counter),
 the cleaned page to check, "Use this photo" (stored: KioskFace.add_document_page) or "Take
 again"; then the next document, or "Done" back to the result. No Kivy here.
@@ -96,6 +96,14 @@ class DocumentSteps:
         if self.visit.documents is None:
             self.visit.documents = KioskDocuments(asked=asked)
         self.go("documents")
+
+    def skip_documents(self) -> None:
+        """"Skip, I will bring them": back to the result, which says to bring them (and,
+        for an application to pay at the counter, offers its queue ticket)."""
+        if not self.documents_offered:
+            return
+        self.visit.documents = KioskDocuments(asked=self.kiosk_documents(), finished=True)
+        self.go("result")
 
     @slow
     def take_photo(self) -> None:

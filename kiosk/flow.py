@@ -369,6 +369,11 @@ class KioskFlow(DocumentSteps):
     def service(self):
         return self.backend.service(self.visit.service)
 
+    @property
+    def validation(self):
+        """The office's national ID and phone patterns (the form says them before typing)."""
+        return self.backend.settings.validation
+
     # --- ticket ------------------------------------------------------------------------------
     @slow
     def take_ticket(self, priority: str | None) -> None:
@@ -390,6 +395,16 @@ class KioskFlow(DocumentSteps):
         self.visit.print_ok = self.devices.print_document("ticket", ticket["id"],
                                                           self.lang).printed
         self.go("ticket")
+
+    def ticket_to_pay(self) -> None:
+        """After "pay at the counter": a queue ticket for the application's service, taken
+        as any ticket (priority, then the ticket); the clerk finds the application by the
+        slip's QR. Back, or a service out of tickets for today, returns to the result."""
+        v = self.visit
+        if v.application is None or v.payment or v.licence:
+            return
+        v.mode, v.service, v.chosen_on = "ticket", v.application["service_code"], "result"
+        self.go("priority")
 
     # --- the form --------------------------------------------------------------------------
     def fields(self):
@@ -536,9 +551,14 @@ class KioskFlow(DocumentSteps):
         v = self.visit
         app = v.application
         if app["issue_mode"] == "instant" and app["state"] == "approved":
-            # Issued and queued for printing in one transaction, then printed now.
+            # Issued and queued for printing in one transaction, then printed now; then the
+            # card payment's receipt, as at the counter (issue 25: a resident paid by card
+            # and had no proof of the payment).
             v.licence = self.backend.issue_licence(app["id"], self.lang)
             v.print_ok = self.devices.print_job(v.licence["print_job"]).printed
+            if v.print_ok and v.payment and v.payment.get("id"):
+                v.print_ok = self.devices.print_document("receipt", v.payment["id"],
+                                                         self.lang).printed
         elif v.payment and v.payment.get("id"):
             v.print_ok = self.devices.print_document("receipt", v.payment["id"],
                                                      self.lang).printed

@@ -163,6 +163,35 @@ def field_error(error, field_label=None, lang: str = "en", *,
         return GENERIC[lang]
 
 
+def field_hint(field_type: str, lang: str, *, national_id_pattern: str, phone_pattern: str,
+               digits_setting: str = "latin") -> str:
+    """What a national ID or phone field expects, said before anything is typed ("9 digits,
+    as shown on your smart card"): the shape the error would name, read from the same
+    settings' patterns; "" for other fields or a pattern of another shape."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    _check_setting(digits_setting)
+    num = lambda value: _number(str(value), lang, digits_setting)  # noqa: E731
+    if field_type == "national_id":
+        m = _ID_PATTERN_RE.fullmatch(national_id_pattern or "")
+        if not m:
+            return ""
+        n = int(m.group(1))
+        return (f"{_en_count_digits(n, num(n))}, as shown on your smart card" if lang == "en"
+                else f"{_ar_count_digits(n, num(n))} كما في البطاقة الذكية")
+    if field_type == "phone":
+        m = _PHONE_PATTERN_RE.search(phone_pattern or "")
+        if not m:
+            return ""
+        n = 1 + int(m.group(2))
+        starts = [num(d) for d in sorted(set(m.group(1)))]
+        if lang == "en":
+            return f"{_en_count_digits(n, num(n))}, starting with {_or_list(starts, 'en')}"
+        first = ("بالرقم " if len(starts) == 1 else "بأحد الأرقام ") + _or_list(starts, "ar")
+        return f"{_ar_count_digits(n, num(n))}، يبدأ {first}"
+    return ""
+
+
 def has_message(problem: str) -> bool:
     """True if `problem` has its own sentence in every language."""
     return problem in MESSAGES and all(lang in MESSAGES[problem] for lang in LANGUAGES)

@@ -4,7 +4,7 @@ a number pad) or large buttons for a choice."""
 from __future__ import annotations
 
 
-from ui.messages import field_error
+from ui.messages import field_error, field_hint
 
 from ui.widgets import make
 
@@ -28,6 +28,11 @@ class FormViewModel(ViewModel):
                  "step": tr.get("form.step", lang, i=v.step + 1, n=len(fields)),
                  "label": f.label.get(lang),
                  "optional": "" if f.required else tr.get("form.optional", lang),
+                 # what the field expects, before a wrong try says it (issue 25)
+                 "hint": "" if v.error else field_hint(
+                     f.type, lang, digits_setting=tr.digits,
+                     national_id_pattern=flow.validation.national_id_pattern,
+                     phone_pattern=flow.validation.phone_pattern),
                  "value": shown,
                  "error": field_error(v.error, f.label, lang, digits_setting=tr.digits)
                  if v.error else "",

@@ -4,6 +4,7 @@ lets residents capture documents at the kiosk, it offers to add them now (the do
 screen) or to skip; after them, how many pages were added."""
 from __future__ import annotations
 
+from kiosk.screens.services import finished_text
 from ui.screens import AppScreen, ViewModel, load_kv
 
 
@@ -14,7 +15,8 @@ class ResultViewModel(ViewModel):
         if app is None:
             return {}, [], {}
         if v.licence:
-            title, body = "result.certificate_title", "result.certificate_body"
+            title = "result.certificate_title"
+            body = "result.certificate_body_paid" if v.payment else "result.certificate_body"
             label, number = tr.get("result.licence_number", lang), v.licence["number"]
         else:
             title = "result.received_title"
@@ -33,8 +35,19 @@ class ResultViewModel(ViewModel):
                  else tr.get("result.printer_fault", lang),
                  "done": tr.get("common.done", lang)}
         texts.update(self.documents(flow, tr))
+        # To pay at the counter: a queue ticket for it, once the documents are dealt with
+        # (flow.ticket_to_pay); none left today for the service: said instead.
+        ticket_offer = not v.payment and not v.licence and not flow.documents_offered and \
+            app["fee_minor"] > 0
+        code = app["service_code"]
+        if ticket_offer and code in v.finished and v.finished_notice == code:
+            ticket_offer = False
+            texts["documents"] = " ".join(filter(None, (texts["documents"], finished_text(
+                flow.backend.service(code), v.finished[code], flow, tr))))
+        texts["queue_ticket"] = tr.get("result.queue_ticket", lang) if ticket_offer else ""
         return texts, [], {"printed": printed, "licence": bool(v.licence),
-                           "documents_offer": flow.documents_offered}
+                           "documents_offer": flow.documents_offered,
+                           "ticket_offer": ticket_offer}
 
     @staticmethod
     def documents(flow, tr) -> dict:

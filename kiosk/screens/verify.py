@@ -20,7 +20,14 @@ class ScanViewModel(ViewModel):
                  "camera_off": tr.get("verify.camera_off", lang)
                  if camera_state in CAMERA_FAULTS else "",
                  "back": tr.get("common.back", lang)}
-        return texts, [], {"camera_state": camera_state}
+        # No camera: not a black box but another way, a phone at the public check page
+        # printed on every licence (licence.verify_url), when the office has one.
+        url = flow.backend.settings.licence.verify_url
+        phone = camera_state in CAMERA_FAULTS and url and self.key == "verify"
+        texts["phone_way"] = tr.get("verify.phone_way", lang) if phone else ""
+        texts["phone_url"] = url if phone else ""  # a line of its own: Latin, left to right
+        return texts, [], {"camera_state": camera_state,
+                           "camera_off": camera_state in CAMERA_FAULTS}
 
 
 class VerifyViewModel(ScanViewModel):

@@ -230,13 +230,52 @@ def test_a_full_disk_is_said_and_nothing_is_half_stored(kiosk, office, db_state,
     assert stored(office, app) == [("smart_card", 1, "kiosk")]
 
 
-def test_skipping_stores_nothing_and_the_visit_ends(kiosk, office, db_state):
+def test_skipping_stores_nothing_and_says_to_bring_them(kiosk, office, db_state):
     flow, _camera, submit = kiosk
     app = submit()
     before = db_state()
-    flow.home()  # "Skip, I will bring them"
-    assert flow.screen == "home" and flow.visit.documents is None
+    flow.skip_documents()  # "Skip, I will bring them"
+    assert flow.screen == "result" and flow.visit.documents.finished
+    texts, flags = words(flow, "result")
+    assert texts["documents"] == "No documents were added. Please bring them to the counter."
+    assert flags["documents_offer"] is False
     assert db_state() == before and stored(office, app) == []
+    flow.skip_documents()  # once gone through, nothing more to skip
+    assert flow.screen == "result" and db_state() == before
+
+
+def test_an_application_to_pay_at_the_counter_offers_its_queue_ticket(kiosk, office):
+    """Issue 25: "pay at the counter" gave no way into the queue. The result offers a
+    ticket for the application's service (once the documents are dealt with); Back returns
+    to the result; the ticket is an ordinary one, printed."""
+    flow, _camera, submit = kiosk
+    app = submit()
+    texts, flags = words(flow, "result")
+    assert flags["ticket_offer"] is False  # the documents come first
+    flow.skip_documents()
+    texts, flags = words(flow, "result")
+    assert flags["ticket_offer"] is True and texts["queue_ticket"] == "Take a queue ticket to pay"
+    flow.ticket_to_pay()
+    assert (flow.screen, flow.visit.mode, flow.visit.service) == ("priority", "ticket", SERVICE)
+    flow.back()
+    assert flow.screen == "result" and flow.visit.application["id"] == app["id"]
+    flow.ticket_to_pay()
+    flow.take_ticket(None)
+    assert flow.screen == "ticket"
+    ticket = office.store.one("SELECT * FROM tickets WHERE id = ?", (flow.visit.ticket["id"],))
+    assert ticket["service_code"] == SERVICE and ticket["channel"] == "kiosk"
+    assert flow.devices.printed[-1] == ("ticket", ticket["id"], "en")
+
+
+def test_a_paid_application_or_a_certificate_offers_no_queue_ticket(kiosk, office):
+    flow, _camera, submit = kiosk
+    submit("residence-certificate")  # unpaid, but nothing to wait for at the kiosk ...
+    assert words(flow, "result")[1]["ticket_offer"] is True
+    flow.visit.payment = {"id": "p-1", "receipt_number": "R-1"}  # ... once paid: none
+    assert words(flow, "result")[1]["ticket_offer"] is False
+    screen = flow.screen
+    flow.ticket_to_pay()  # and the step does nothing
+    assert flow.screen == screen and flow.visit.mode != "ticket"
 
 
 def test_a_service_without_kiosk_documents_never_offers_the_camera(kiosk):
@@ -418,6 +457,11 @@ def test_skipping_or_walking_away_stores_nothing_in_english(xvfb_display, tmp_pa
         skipped = state["texts"]["number"]
         assert p.text("documents_skip") == "Skip, I will bring them"
         p.tap("documents_skip")
+        state = rig.wait_screen("result")
+        assert state["texts"]["documents"] == \
+            "No documents were added. Please bring them to the counter."
+        assert "queue_ticket" in p.id_list()  # to pay at the counter
+        p.tap("done")
         state = rig.wait_screen("home")
         assert state["visit"]["application"] is None
         assert stored_pages(rig, skipped) == []

@@ -54,12 +54,18 @@ def test_printer_out_of_paper_keeps_the_licence_and_sends_the_resident_to_the_co
         assert copy["print_job"]["copy"] == 1 and copy["reprint_count"] == 1
 
 
-def test_camera_unavailable_is_said_plainly(xvfb_display, tmp_path):
-    with KioskRig(tmp_path, lang="en", camera=False) as rig:
+def test_camera_unavailable_is_said_plainly_with_another_way_to_check(xvfb_display, tmp_path):
+    url = "https://verify.example.bh/licence"
+    with KioskRig(tmp_path, lang="en", camera=False,
+                  extra_env={"NAFITHA_LICENCE__VERIFY_URL": url}) as rig:
         rig.pilot.tap("home:verify")
         state = rig.pilot.wait_until(lambda s: s["texts"].get("camera_off"), timeout_s=15)
         assert state["scanner"] in ("no_camera", "reconnecting")
         assert "counter" in state["texts"]["camera_off"]
+        # Not a black box: the phone's way in, at the check page printed on every licence.
+        assert "phone" in state["texts"]["phone_way"] and rig.pilot.text("phone_url") == url
+        assert state["flags"]["camera_off"] is True  # the preview folds away (verify.kv)
+        assert rig.pilot.layout() == []  # and nothing is cut off or out of place
         rig.pilot.tap("back")
         assert rig.wait_screen("home")["screen"] == "home"
 

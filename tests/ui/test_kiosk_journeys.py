@@ -81,7 +81,7 @@ def test_take_a_priority_ticket(rig):
 
 def test_apply_for_an_instant_certificate_pay_by_card_and_get_it_printed(rig):
     p = rig.pilot
-    charges = len(rig.terminal.charges)
+    charges, jobs = len(rig.terminal.charges), len(rig.printer.jobs)
     # A wrong CPR first: an inline error in the resident's language, nothing stored.
     p.tap("home:apply")
     rig.wait_screen("services")
@@ -89,11 +89,15 @@ def test_apply_for_an_instant_certificate_pay_by_card_and_get_it_printed(rig):
     rig.wait_screen("service")
     p.tap("start_form")
     rig.fill_form([PERSON[rig.lang]["full_name"]])
+    # What a CPR looks like is said before anything is typed, and gives way to the error.
+    hint = rig.state()["texts"]["hint"]
+    assert ("9 digits" if rig.lang == "en" else "البطاقة الذكية") in hint
     p.type("123")
     p.tap("next")
     state = rig.state()
     assert state["screen"] == "form" and state["visit"]["error"] == "national_id_format"
     in_language(rig, state["texts"]["error"])
+    assert state["texts"]["hint"] == ""
     for _ in range(3):
         p.tap("key:backspace")
     rig.fill_form(answers(rig, RESIDENCE)[1:])
@@ -116,6 +120,11 @@ def test_apply_for_an_instant_certificate_pay_by_card_and_get_it_printed(rig):
     assert printed, "the licence's signed QR was not printed"
     result = office.verify_licence(printed[0])
     assert result.valid and result.claims["holder"] == PERSON[rig.lang]["full_name"]
+    # ... and after it the card payment's receipt: two documents, the receipt's job done.
+    assert len(rig.printer.jobs) == jobs + 2
+    receipt_job = office.store.one(
+        "SELECT state FROM print_jobs WHERE kind = 'receipt' AND ref_id = ?", (payment["id"],))
+    assert receipt_job is not None and receipt_job["state"] == "done"
 
 
 def test_apply_for_a_permit_and_pay_at_the_counter(rig):

@@ -14,7 +14,7 @@ from core.catalog import load_catalog, validate_fields
 from core.errors import ValidationError
 from core.settings import load_settings
 from core.text import clean_text, with_check_digit
-from ui.messages import (GENERIC, MESSAGES, field_error, format_digits, format_money,
+from ui.messages import (GENERIC, MESSAGES, field_error, field_hint, format_digits, format_money,
                          has_message)
 from ui.rtl import _ARABIC_FONT_CHARS
 
@@ -183,6 +183,28 @@ def test_problem_parameters(validation):
     assert by_problem["not_phone"]["pattern"] == validation.phone_pattern
     assert by_problem["control_character"]["character"] == "U+000A"
     assert by_problem["direction_control"]["character"] == "U+202E"
+
+
+def test_the_form_says_what_an_id_or_a_phone_number_looks_like_before_a_wrong_try(validation):
+    """The hint under the question (kiosk form) names the same shape as the error would,
+    read from the office's own patterns, in the office's digits."""
+    patterns = {"national_id_pattern": validation.national_id_pattern,
+                "phone_pattern": validation.phone_pattern}
+    assert field_hint("national_id", "en", **patterns) == \
+        "9 digits, as shown on your smart card"
+    assert field_hint("national_id", "ar", digits_setting="arabic", **patterns) == \
+        "٩ أرقام كما في البطاقة الذكية"
+    assert field_hint("phone", "en", **patterns) == "8 digits, starting with 1, 3, 6, 7 or 9"
+    assert field_hint("phone", "ar", digits_setting="arabic", **patterns) == \
+        "٨ أرقام، يبدأ بأحد الأرقام ١ أو ٣ أو ٦ أو ٧ أو ٩"
+    # another office's shape is followed; a shape it cannot put in words says nothing
+    assert field_hint("national_id", "en", national_id_pattern=r"^[0-9]{12}$",
+                      phone_pattern="") == "12 digits, as shown on your smart card"
+    assert field_hint("national_id", "en", national_id_pattern=r"^[A-Z][0-9]{7}$",
+                      phone_pattern="") == ""
+    assert field_hint("full_name", "en", **patterns) == ""
+    with pytest.raises(ValueError, match="lang"):
+        field_hint("phone", "fr", **patterns)
 
 
 def test_national_id_is_the_cpr_on_the_smart_card(validation):

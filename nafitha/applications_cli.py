@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from core import money
-from nafitha.commands import Group, command, supervisor_options
+from core.errors import NafithaError
+from nafitha.commands import Group, command, local_time, supervisor_options
 
 
 def _parse_fields(pairs):
@@ -54,13 +55,42 @@ def application():
 @command(application, "show")
 @click.argument("number")
 def application_show(ctx, number):
-    """Show an application by number or id.
+    """Show an application by number or id: its state, fee, times in the office's time zone
+    and the form as filled (--json: the stored record, times in UTC).
 
     \b
     Example:
         nafitha application show MUH-D01-A2026-000001
     """
-    return ctx.office.applications.get(number), None
+    app = ctx.office.applications.get(number)
+    try:  # the form's fields in the form's order (stored, they are sorted by key)
+        order = [f.key for f in ctx.office.catalog.get(app["service_code"]).fields]
+    except NafithaError:
+        order = []
+    return app, lambda a: click.echo(_application_lines(a, ctx.settings.tz, order))
+
+
+def _application_lines(a: dict, tz, order: list[str]) -> str:
+    """An application as people read it: the fee as money, local times with the zone's
+    name, nothing empty, the form's fields one a line in the form's order."""
+    zone = getattr(tz, "key", str(tz))
+    lines = [f"application  {a['number']}  ({a['service_code']}, "
+             f"{'issued on the spot' if a['issue_mode'] == 'instant' else 'reviewed'})",
+             f"state        {a['state']}",
+             f"fee          {money.format_amount(a['fee_minor'], a['currency'])}"]
+    for label, key in (("submitted", "submitted_at"), ("paid", "paid_at"),
+                       ("decided", "decided_at")):
+        if a.get(key):
+            lines.append(f"{label:<12} {local_time(a[key], tz)} ({zone})")
+    for label, key in (("decided by", "decided_by"), ("reason", "reason"),
+                       ("conditions", "conditions"), ("ticket", "ticket_id")):
+        if a.get(key):
+            lines.append(f"{label:<12} {a[key]}")
+    lines.append("form")
+    fields = a.get("fields") or {}
+    keys = [k for k in order if k in fields] + sorted(k for k in fields if k not in order)
+    lines += [f"  {key:<14} {fields[key]}" for key in keys if fields[key] not in (None, "")]
+    return "\n".join(lines)
 
 
 @command(application, "list")

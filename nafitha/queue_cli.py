@@ -7,7 +7,7 @@ import inspect
 import click
 
 from core.queue import CHANNELS, PRIORITIES
-from nafitha.commands import Group, command, supervisor_options
+from nafitha.commands import Group, command, local_time, supervisor_options
 
 
 @click.group(cls=Group)
@@ -37,8 +37,11 @@ def ticket_take(ctx, service, priority, channel):
         t = ctx.office.queue.take_ticket(service, priority, channel=channel)
 
     def human(t):
-        click.echo(f"{t['number']}  {t['service_code']}  ahead: {t['people_ahead']}  "
-                   f"wait: ~{t['estimated_wait_minutes']} min")
+        # As the kiosk's ticket says it: "you are next", not "~0 min" (issue 25).
+        wait = "you are next" if not t["people_ahead"] else \
+            f"ahead: {t['people_ahead']}  wait: about {t['estimated_wait_minutes']} min"
+        click.echo(f"{t['number']}  {t['service_code']}  {wait}  taken "
+                   f"{local_time(t['created_at'], ctx.settings.tz)[-5:]}")
     return t, human
 
 
@@ -52,9 +55,10 @@ def queue():
     """
 
 
-def _ticket_line(t):
+def _ticket_line(t, tz):
     click.echo(f"{t['number']:<6} {t['state']:<9} {t['service_code']:<32} "
-               f"counter {t['counter'] or '-':<4} {t['priority'] or ''}")
+               f"taken {local_time(t['created_at'], tz)[-5:]}  "
+               f"counter {t['counter'] or '-':<4} {t['priority'] or ''}".rstrip())
 
 
 @command(queue, "list")
@@ -70,7 +74,8 @@ def queue_list(ctx, service, show_all):
     from core.queue import LIVE, STATES
     states = STATES if show_all else LIVE
     rows = ctx.office.queue.list(states, service)
-    return rows, lambda rows: [_ticket_line(t) for t in rows] or click.echo("nobody waiting")
+    return rows, lambda rows: [_ticket_line(t, ctx.settings.tz) for t in rows] or \
+        click.echo("nobody waiting")
 
 
 @command(queue, "call")
@@ -88,7 +93,7 @@ def queue_call(ctx, counter, services):
         t = ctx.office.queue.call_next(counter, list(services) or None)
     if t is None:
         return None, lambda _: click.echo("nobody waiting")
-    return t, _ticket_line
+    return t, lambda t: _ticket_line(t, ctx.settings.tz)
 
 
 def _ticket_command(name, method, doc, counter_help=None):
@@ -96,7 +101,8 @@ def _ticket_command(name, method, doc, counter_help=None):
     --counter passed on to the method."""
     def cmd(ctx, ticket, **counter):
         with ctx.office.acting_as(ctx.actor()):
-            return getattr(ctx.office.queue, method)(ticket, **counter), _ticket_line
+            return getattr(ctx.office.queue, method)(ticket, **counter), \
+                lambda t: _ticket_line(t, ctx.settings.tz)
     if counter_help:
         cmd = click.option("--counter", help=counter_help)(cmd)
     return command(queue, name, help=inspect.cleandoc(doc))(click.argument("ticket")(cmd))
@@ -158,7 +164,8 @@ def queue_transfer(ctx, ticket, service):
         nafitha queue transfer R004 building-permit-small
     """
     with ctx.office.acting_as(ctx.actor()):
-        return ctx.office.queue.transfer(ticket, service), _ticket_line
+        return ctx.office.queue.transfer(ticket, service), \
+            lambda t: _ticket_line(t, ctx.settings.tz)
 
 
 @command(queue, "cancel-from")

@@ -343,3 +343,34 @@ def test_decisions_and_revocations_need_a_supervisor_recorded_as_the_actor(run, 
     # the failure, then huda's count reset on the right PIN, the approval, the rejection
     # and the rejected application's bill cancelled with it (docs/bills.md)
     assert as_json(run("audit", "verify", "--json"))["entries"] == before + 5
+
+
+def test_tickets_and_applications_read_as_people_read_them(run):
+    """Issue 25: "~0 min" when nobody is ahead, UTC times and a raw record dump. Now: "you
+    are next", times in the office's zone (Asia/Bahrain, UTC+3), the fee as money, the form
+    in its own order and nothing empty; --json keeps the stored record."""
+    from datetime import datetime, timedelta, timezone
+
+    first = run("ticket", "take", "R").stdout
+    taken = as_json(run("queue", "list", "--json"))[0]["created_at"]
+    local = (datetime.fromisoformat(taken) + timedelta(hours=3)).strftime("%H:%M")
+    assert first.split() == ["R001", "residence-certificate", "you", "are", "next", "taken",
+                             local]
+    second = run("ticket", "take", "R").stdout
+    assert "ahead: 1" in second and "wait: about" in second and "~" not in second
+    listed = run("queue", "list").stdout.splitlines()
+    assert [line.split()[:2] for line in listed] == [["R001", "waiting"], ["R002", "waiting"]]
+    assert f"taken {local}" in listed[0] and all(" taken " in line for line in listed)
+    assert datetime.fromisoformat(taken).astimezone(timezone.utc).strftime("%H:%M") != local
+
+    app = as_json(run("apply", "residence-certificate", *RESIDENT, "--json"))
+    shown = run("application", "show", app["number"]).stdout.splitlines()
+    assert shown[0].startswith(f"application  {app['number']}  (residence-certificate")
+    assert "fee          1.000 BHD" in shown and "state        submitted" in shown
+    assert any(line.startswith("submitted") and "(Asia/Bahrain)" in line for line in shown)
+    form = [line.split()[0] for line in shown[shown.index("form") + 1:]]
+    assert form == ["full_name", "national_id", "phone", "block", "road", "building"]
+    assert not any(line.rstrip().endswith(":") or "fee_minor" in line for line in shown)
+    assert as_json(run("application", "show", app["number"], "--json"))["fee_minor"] == 1000
+    missing = run("application", "show", "MUH-D01-A2026-999999", expect=1)
+    assert "no application" in missing.stderr

@@ -329,7 +329,9 @@ def test_a_residents_journeys_still_work_through_the_hub(hub, office, tmp_path, 
     fill(flow, valid_fields())
     flow.submit(pay_now=True)
     flow.pay()
-    assert flow.screen == "result" and flow.visit.licence and printed[-1][0] == "licence"
+    # the certificate, then the card payment's receipt (the hub lets the kiosk print both)
+    assert flow.screen == "result" and flow.visit.licence and flow.visit.print_ok
+    assert [kind for kind, *_ in printed[-2:]] == ["licence", "receipt"]
     # Follow one by its last digits, pay it here: the certificate.
     theirs = office.applications.submit(RES, valid_fields())
     flow.home()
@@ -339,7 +341,8 @@ def test_a_residents_journeys_still_work_through_the_hub(hub, office, tmp_path, 
     assert flow.screen == "status_result" and sorted(flow.visit.found) == sorted(RESIDENT_VIEW)
     flow.pay_found()
     flow.pay()
-    assert flow.visit.licence and printed[-1] == ("licence", flow.visit.licence["id"], "en")
+    assert flow.visit.licence and printed[-2] == ("licence", flow.visit.licence["id"], "en")
+    assert printed[-1][0] == "receipt"
     # Follow one by its slip, the card declined, "pay at the counter": the slip is in the
     # resident's hand, nothing prints and nothing is wrong.
     unpaid = office.applications.submit(RES, valid_fields())
@@ -359,7 +362,8 @@ def test_a_residents_journeys_still_work_through_the_hub(hub, office, tmp_path, 
     result = ResultViewModel()
     result.refresh(flow, Translations.load("kiosk", "latin"))
     assert result.texts["printed"] == "" and not result.flags["printed"]  # no printer fault
-    assert count(office, "licences") == 2 and count(office, "print_jobs") == 4
+    # the ticket, the slip, 2 certificates and their 2 receipts
+    assert count(office, "licences") == 2 and count(office, "print_jobs") == 6
 
 
 def test_the_field_offices_kiosk_keeps_the_same_rules(office, valid_fields, till):

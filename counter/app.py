@@ -108,6 +108,17 @@ class CounterApp(ShellApp):
             return
         self.run_step(name, *args)
 
+    def _mark_own_change_seen(self) -> None:
+        """The queue as this step left it, drawn already: the watch does not report it back
+        (core/faces/device.py DeviceFace.watch)."""
+        mark_seen = getattr(self._watch, "mark_seen", None)
+        if mark_seen is None:
+            return
+        try:
+            mark_seen()
+        except Exception as exc:  # noqa: BLE001 - at worst one refresh more
+            log.warning("queue marker unavailable: %s", exc)
+
     def step_done(self):
         # In-process the sync count is a local read, taken now so the step's result and
         # the status bar are drawn in one frame: fetched on a worker, its answer redrew the
@@ -119,6 +130,7 @@ class CounterApp(ShellApp):
             except Exception as exc:  # noqa: BLE001 - the bar keeps the last known state
                 log.warning("sync status unavailable: %s", exc)
             self.update_status(fetch_sync=False)
+            self._mark_own_change_seen()
         else:
             self.update_status()
         super().step_done()

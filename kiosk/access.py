@@ -21,6 +21,7 @@ from kivy.uix.modalview import ModalView
 from ui import theme
 from ui.audio import RecordingSpeaker, make_speaker
 from ui.keypad import KEYCODES, KeypadNavigator, spoken_label
+from ui.heap import FREEZE_HEAP_AFTER_S, freeze_heap
 
 log = logging.getLogger("nafitha.kiosk")
 
@@ -114,6 +115,8 @@ class KioskAccess:
                 setattr(self, attr, type(old)())
         self._form_key = None
         self.render()
+        # The screens built at the start were frozen out of the collector: let it take them.
+        Clock.schedule_once(lambda dt: freeze_heap(), FREEZE_HEAP_AFTER_S)
 
     def access_wiped(self) -> None:
         """The next resident starts with the kiosk's own settings."""

@@ -12,7 +12,6 @@ activity (idle handling), and the test pilot's hooks.
 Imported only once ui.env.prepare_kivy_env ran (ui/launch.py sees to it): it imports Kivy."""
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import threading
@@ -23,23 +22,11 @@ from kivy.core.window import Window
 from kivy.properties import BooleanProperty, DictProperty, ObjectProperty
 
 from . import worker
+from .heap import FREEZE_HEAP_AFTER_S, freeze_heap
 from .i18n import Translations
 from .steps import THREAD, UI, runs_on
 
 log = logging.getLogger("nafitha.ui")
-
-
-# Seconds after the start: the first screen drawn and the kiosk's screens warmed by then.
-FREEZE_HEAP_AFTER_S = 1.0
-
-
-def freeze_heap() -> None:
-    """Keep what the app built to start (widgets, kv rules, modules: most of its heap) out
-    of the garbage collector's full passes. A full pass over it took ~100 ms, now and then
-    in the middle of a clerk's call-next (bench/counter.py); what is made later is
-    collected as before."""
-    gc.collect()
-    gc.freeze()
 
 
 class ShellApp(App):

@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.catalog import DEFAULT_CATALOG_DIR, fee_text, parse_service
+from core.catalog import DEFAULT_CATALOG_DIR, check_groups, fee_text, parse_service
 from core.clock import Clock, SystemClock, iso, parse_iso
 from core.credentials import ceremony, keys, qr_fit, revocation
 from core.credentials.licence import device_key, epoch, verify, worst_case_code
@@ -1137,14 +1137,17 @@ class Central:
 
 
 def load_raw_catalog(directory: Path) -> list[dict]:
-    """The catalogue files as the dicts the reference stream carries (checked first)."""
-    out = []
+    """The catalogue files as the dicts the reference stream carries (checked first: each
+    service, and that the files agree on each sector's and category's words, as an office's
+    own loader checks them)."""
+    out, services = [], []
     for path in sorted(Path(directory).glob("*.toml")):
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        parse_service(raw, str(path))
+        services.append(parse_service(raw, str(path)))
         out.append(raw)
     if not out:
         raise CentralError(500, "no_catalogue", f"{directory}: no service files (*.toml)")
+    check_groups(services)
     return out
 
 

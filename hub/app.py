@@ -335,7 +335,9 @@ def board_only(app, https_port: int | None = None):
                             f"https://<hub>:{port}"}, status_code=403)(scope, receive, send)
             return
         await app(scope, receive, send)
-    return guarded
+    # Its own answers (the redirect, the refusal) carry the security headers too: they are
+    # sent before the app's own HttpPolicy is reached.
+    return HttpPolicy(guarded)
 
 
 def _stream(request: Request, live: Live, render, first) -> StreamingResponse:

@@ -19,8 +19,9 @@ def catalog():
 
 @command(catalog, "list")
 def catalog_list(ctx):
-    """List services with prefix, fee (as charged here) and how they are issued; a service
-    central withdrew from this office shows as "not offered here".
+    """List services with prefix, fee (as charged here), how they are issued and where the
+    kiosk lists them (sector / category); a service central withdrew from this office shows
+    as "not offered here".
 
     \b
     Example:
@@ -34,8 +35,9 @@ def catalog_list(ctx):
         for s in rows:
             fee = s["fee"]["display"] or f"amount due ({s['fee']['from_field']})"
             note = "" if s["offered_here"] else "  (not offered here)"
+            where = f"{s['sector']['code']} / {s['category']['code']}"
             click.echo(f"{s['prefix']:<3} {s['code']:<34} {fee:<14} {s['issue']:<8} "
-                       f"{s['name']['en']} / {s['name']['ar']}{note}")
+                       f"{where:<40} {s['name']['en']} / {s['name']['ar']}{note}")
     return services, human
 
 

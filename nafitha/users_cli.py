@@ -94,10 +94,7 @@ def user_disable(ctx, username):
     Example:
         nafitha user disable sara
     """
-    with ctx.office.acting_as(ctx.actor()):
-        account = ctx.office.users.disable(username)
-    return account, lambda u: click.echo(
-        _account_line(ctx.settings.tz, ctx.office.store.now())(u))
+    return _account_change(ctx, ctx.office.users.disable, username)
 
 
 @command(user, "enable")
@@ -111,8 +108,13 @@ def user_enable(ctx, username):
     Example:
         nafitha user enable sara
     """
+    return _account_change(ctx, ctx.office.users.enable, username)
+
+
+def _account_change(ctx, change, username):
+    """Disable or enable: the change as the acting user, then the account's line."""
     with ctx.office.acting_as(ctx.actor()):
-        account = ctx.office.users.enable(username)
+        account = change(username)
     return account, lambda u: click.echo(
         _account_line(ctx.settings.tz, ctx.office.store.now())(u))
 

@@ -136,3 +136,27 @@ def test_kiosk_preview_uses_the_kiosks_money_format(catalogue):
     with pytest.raises(CentralError) as bad:
         kiosk_preview({**raw, "fee": {"amount": 1, "currency": "XXX"}}, "en")
     assert bad.value.code == "invalid_service"
+
+
+def test_catalogue_files_that_name_one_sector_two_ways_are_refused_at_central(tmp_path):
+    """central's loader checks what an office's loader checks: one sector code, one heading
+    (core.catalog.check_groups); the shipped files pass."""
+    import shutil
+
+    from central.service import load_raw_catalog
+    from core.catalog import DEFAULT_CATALOG_DIR, CatalogError
+
+    assert len(load_raw_catalog(DEFAULT_CATALOG_DIR)) == \
+        len(list(DEFAULT_CATALOG_DIR.glob("*.toml")))
+    files = tmp_path / "catalog"
+    shutil.copytree(DEFAULT_CATALOG_DIR, files)
+    last = sorted(files.glob("*.toml"))[-1]
+    text = last.read_text(encoding="utf-8")
+    import tomllib
+    sector = tomllib.loads(text)["sector"]
+    renamed = text.replace(f'en = "{sector["en"]}"', 'en = "Something else entirely"', 1)
+    assert renamed != text
+    last.write_text(renamed, encoding="utf-8")
+    with pytest.raises(CatalogError) as refused:
+        load_raw_catalog(files)
+    assert "sector" in str(refused.value) and "Something else entirely" in str(refused.value)

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-import pytest
 from click.testing import CliRunner
 
 from core.text import with_check_digit
@@ -374,3 +373,15 @@ def test_tickets_and_applications_read_as_people_read_them(run):
     assert as_json(run("application", "show", app["number"], "--json"))["fee_minor"] == 1000
     missing = run("application", "show", "MUH-D01-A2026-999999", expect=1)
     assert "no application" in missing.stderr
+
+
+def test_catalog_list_says_where_the_kiosk_lists_each_service(run):
+    """Each line names its sector and category, as the kiosk's browse offers them."""
+    from core.catalog import DEFAULT_CATALOG_DIR, load_catalog
+
+    lines = run("catalog", "list").stdout.splitlines()
+    catalogue = list(load_catalog(DEFAULT_CATALOG_DIR))
+    assert len(lines) == len(catalogue)
+    for line, service in zip(lines, catalogue):
+        assert line.split()[1] == service.code
+        assert f"{service.sector.code} / {service.category.code}" in line

@@ -217,9 +217,14 @@ def test_the_plain_listener_serves_the_board_only(hub, db_state):
                                  headers={"Authorization": f"Bearer {token}"}, timeout=5)
         assert reply.status_code == 403 and reply.json()["reason"] == "https_required", path
         assert "https://" in reply.json()["message"]
+        assert reply.headers["x-frame-options"] == "DENY"  # the security headers, here too
     assert db_state() == before
     assert requests.get(hub.board_url + "/api/v1/health", timeout=5).ok
     assert requests.get(hub.board_url + "/board", timeout=5).status_code == 401  # pair form
+    redirect = requests.get(hub.board_url + "/", timeout=5, allow_redirects=False)
+    assert redirect.status_code == 307 and redirect.headers["location"] == "/board"
+    assert redirect.headers["content-security-policy"].startswith("default-src 'self'")
+    assert redirect.headers["x-content-type-options"] == "nosniff"
 
 
 def test_bad_pairing_proofs_are_refused_and_counted(hub, db_state):

@@ -198,7 +198,15 @@ def test_verify_a_genuine_licence_and_a_revoked_one_by_camera(rig):
     p = rig.pilot
     office = rig.office()
     first = office.store.one("SELECT number FROM licences ORDER BY issued_at LIMIT 1")
-    assert first, "an earlier journey issued a licence"
+    if first is None:
+        # This language's kiosk is new (the tests ran in another order): issue one here.
+        apply_for(rig, "residence-certificate", RESIDENCE)
+        p.tap("pay_now")
+        rig.wait_screen("result", timeout_s=30)
+        p.tap("done")
+        rig.wait_screen("home")
+        first = office.store.one("SELECT number FROM licences ORDER BY issued_at LIMIT 1")
+    assert first, "a licence was issued"
     licence = office.licences.get(first["number"])  # its code opened (docs/privacy.md)
     rig.show_qr(licence["signed_payload"])
     p.tap("home:verify")

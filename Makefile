@@ -86,6 +86,7 @@ bench: setup
 	$(PY) bench/kiosk.py
 	$(PY) bench/counter.py
 	$(PY) bench/hub.py
+	$(PY) bench/phone.py
 	$(PY) bench/server_limits.py
 	$(PY) bench/reports.py
 

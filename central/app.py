@@ -227,7 +227,8 @@ BATCH_SCHEMA = {
 
 
 def create_app(central: Central, verify_rate: tuple[int, float] = VERIFY_RATE,
-               rate_clock=time.monotonic) -> FastAPI:
+               rate_clock=time.monotonic,
+               booking_rate: tuple[int, float] | None = None) -> FastAPI:
     # No /docs or /redoc (Swagger UI from a CDN); /openapi.json stays.
     app = FastAPI(title="Nafitha central", version="1", docs_url=None, redoc_url=None,
                   description="Devices push outbox events and pull signed reference data; "
@@ -416,6 +417,13 @@ def create_app(central: Central, verify_rate: tuple[int, float] = VERIFY_RATE,
 
     from .releases import add_release_routes
     add_release_routes(app, central)
+
+    # Appointments: the API and the public booking page (docs/appointments.md).
+    from .appointments import BOOKING_RATE, add_appointment_routes
+    booking_limit = RateLimit(*(booking_rate or BOOKING_RATE), clock=rate_clock)
+    add_appointment_routes(app, central, booking_limit)
+    from .booking_page import add_booking_page
+    add_booking_page(app, central, booking_limit)
     return app
 
 

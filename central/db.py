@@ -401,6 +401,42 @@ kept_reports = sa.Table(  # a closed period's report, kept until a late fact tou
     sa.Column("kept_at", Text))
 
 
+# --- appointments (central/appointments.py owns these two) ----------------------------------
+appointment_plans = sa.Table(  # what an office books for a service: hours, slot length, capacity
+    "appointment_plans", metadata,
+    sa.Column("office", Text, sa.ForeignKey("offices.code"), primary_key=True),
+    sa.Column("service_code", Text, primary_key=True),
+    sa.Column("hours", Text, nullable=False),  # JSON {"0".."6" (Monday 0): ["08:00", "14:00"]}
+    sa.Column("slot_minutes", Int, nullable=False),
+    sa.Column("capacity", Int, nullable=False),  # people per slot
+    sa.Column("days_ahead", Int, nullable=False),  # how far ahead a slot may be booked
+    sa.Column("updated_at", Text, nullable=False),
+    sa.Column("updated_by", Text, nullable=False))
+
+appointments = sa.Table(  # one row per booking; a live one holds a seat of its slot
+    "appointments", metadata,
+    sa.Column("reference", Text, primary_key=True),  # core/booking_codes.py
+    sa.Column("office", Text, nullable=False),
+    sa.Column("service_code", Text, nullable=False),
+    sa.Column("slot_start", Text, nullable=False),  # UTC ISO (core.clock.iso)
+    sa.Column("slot_end", Text, nullable=False),
+    # 1..capacity while booked; NULL once cancelled (the seat is free again). The unique
+    # constraint is what never gives one seat to two people, on SQLite and PostgreSQL alike.
+    sa.Column("seat", Int),
+    sa.Column("national_id_hash", Text, nullable=False),  # salted scrypt, published to the office
+    sa.Column("national_id_tag", Text, nullable=False),  # HMAC by search.key: one per person a day
+    sa.Column("phone", Text),  # sealed under data.key (core/sealing.py); None: not given
+    sa.Column("state", Text, nullable=False),  # booked, cancelled, checked_in, no_show
+    sa.Column("booked_at", Text, nullable=False),
+    sa.Column("cancelled_at", Text),
+    sa.Column("checked_in_at", Text),  # as the office's appointment.checked_in event says
+    sa.Column("ticket_number", Text),
+    sa.Column("no_show_at", Text),
+    sa.UniqueConstraint("office", "service_code", "slot_start", "seat",
+                        name="appointments_one_per_seat"),
+    sa.Index("appointments_person_day", "national_id_tag", "slot_start"))
+
+
 SQLITE_FILE = "central.db"
 
 

@@ -51,6 +51,8 @@ MAX_DEPTH = 32  # nesting of a batch; a device's events are a few levels deep
 DOCUMENT_EVENTS = ("application.document_added", "application.document_removed")
 # A bill issued, cancelled or paid at an office (central/bills.py records them).
 BILL_EVENTS = ("bill.issued", "bill.cancelled", "bill.paid")
+# A booking checked in, or missed, at its office (central/appointments.py records them).
+APPOINTMENT_EVENTS = ("appointment.checked_in", "appointment.no_show")
 
 
 class CentralError(NafithaError):
@@ -728,11 +730,13 @@ class Central:
     def _apply(self, conn, key: str, office: str, new: list[dict]) -> None:
         apps, pays, issued, states, licence_changes = {}, {}, {}, [], []
         revoked_any = False
-        pages, bill_events = [], []
+        pages, bill_events, visits = [], [], []
         for e in new:  # in sequence order: the last snapshot of an entity wins
             t, d, seq = e["type"], e["data"], e["seq"]
             if t in DOCUMENT_EVENTS:
                 pages.append(e)
+            elif t in APPOINTMENT_EVENTS:
+                visits.append(e)
             elif t in BILL_EVENTS:
                 bill_events.append(e)
                 if t == "bill.paid" and not d.get("refund") and \
@@ -777,6 +781,9 @@ class Central:
             self.documents.record(conn, key, office, pages)
         if bill_events:
             self.bills.record(conn, key, office, bill_events)
+        if visits:
+            from . import appointments  # it imports this module
+            appointments.record(conn, office, visits)
         if states:
             conn.execute(_prepared(conn, "application_states", lambda among: sa.update(
                 applications).where(

@@ -29,7 +29,9 @@ def ticket(office, ticket_id: str) -> dict:
             "people_ahead": estimate["people_ahead"],
             "estimated_wait_minutes": estimate["estimated_wait_minutes"],
             "priority": t["priority"],
-            "qr_text": codes.ticket_code(office.settings.office.code, t["id"])}
+            "qr_text": codes.ticket_code(office.settings.office.code, t["id"]),
+            # the phone's link (core/follow.py), when the office has a hub.public_url
+            "follow_url": office.follow.url(t["id"])}
 
 
 def _held(record: dict, what: str) -> dict:

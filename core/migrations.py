@@ -435,6 +435,59 @@ def m022_ticket_ratings(db):
                "WHERE previous_token_hash IS NOT NULL")
 
 
+def m023_messages(db):
+    """Messages to residents' phones (core/messages.py, docs/messages.md): a phone number's
+    consent (given, withdrawn), the ticket or application a consenting number follows, and
+    the durable queue of outbound messages. Each message's `ref` is unique and is what the
+    gateway de-duplicates on, so a resend after a timeout is never a second SMS."""
+    db.execute("""CREATE TABLE message_consents (
+        id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE,
+        given_at TEXT NOT NULL, channel TEXT NOT NULL, given_by TEXT NOT NULL,
+        withdrawn_at TEXT, withdrawn_by TEXT)""")
+    db.execute("""CREATE TABLE message_subscriptions (
+        id TEXT PRIMARY KEY,
+        ticket_id TEXT UNIQUE REFERENCES tickets(id),
+        application_id TEXT UNIQUE REFERENCES applications(id),
+        number TEXT NOT NULL, language TEXT NOT NULL CHECK (language IN ('ar','en')),
+        near_threshold INTEGER NOT NULL CHECK (near_threshold BETWEEN 1 AND 50),
+        created_at TEXT NOT NULL, finished_at TEXT,
+        CHECK ((ticket_id IS NULL) <> (application_id IS NULL)))""")
+    db.execute("""CREATE TABLE messages (
+        id TEXT PRIMARY KEY, ref TEXT NOT NULL UNIQUE, number TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('turn_near','called','receipt',
+                                           'application_status')),
+        language TEXT NOT NULL CHECK (language IN ('ar','en')), text TEXT NOT NULL,
+        subject TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued','sent','failed','expired',
+                                             'cancelled','dropped')),
+        attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL,
+        last_error TEXT, gateway_id TEXT, sent_at TEXT, finished_at TEXT)""")
+    db.execute("CREATE INDEX messages_due ON messages(next_attempt_at) WHERE state = 'queued'")
+    db.execute("CREATE INDEX messages_number ON messages(number, created_at)")
+    db.execute("CREATE INDEX messages_subject ON messages(subject)")
+
+
+def m024_ticket_follow(db):
+    """Following a ticket on a phone (core/follow.py, docs/phone.md): the office's secret
+    that keys the follow links printed on tickets (one row per office code, 32 random
+    bytes, made on first use), and when a ticket used its one "I need more time"
+    (core/queue.py Queue.postpone)."""
+    db.execute("""CREATE TABLE follow_secrets (
+        office TEXT PRIMARY KEY, secret BLOB NOT NULL CHECK (length(secret) = 32),
+        created_at TEXT NOT NULL)""")
+    db.execute("ALTER TABLE tickets ADD COLUMN postponed_at TEXT")
+
+
+def m025_appointments(db):
+    """Appointments booked at central, checked in here (core/appointments.py): what became of
+    each booking at this office (the bookings themselves are reference rows, kind
+    "appointment"): checked in, with its ticket, or a no-show."""
+    db.execute("""CREATE TABLE appointment_visits (
+        reference TEXT PRIMARY KEY, service_code TEXT NOT NULL, slot_start TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('checked_in', 'no_show')), at TEXT NOT NULL,
+        ticket_id TEXT REFERENCES tickets(id))""")
+
+
 MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
               m005_application_slips, m006_parked_tickets, m007_hub_devices,
               m008_recent_service_times, m009_held_events, m010_signed_audit_head,
@@ -442,7 +495,8 @@ MIGRATIONS = [m001_initial, m002_licence_conditions, m003_print_jobs, m004_sync,
               m013_hub_replies, m014_hub_tls_pairing, m015_card_reconciliation,
               m016_uncertain_prints, m017_supporting_documents, m018_bills,
               m019_device_health, m020_kpi_facts, m021_counter_states,
-              m022_ticket_ratings]
+              m022_ticket_ratings, m023_messages, m024_ticket_follow,
+              m025_appointments]
 
 
 def apply(store) -> None:

@@ -10,6 +10,7 @@ from typing import Callable
 
 from . import audit, kpis, outbox, reference, sync_state
 from .applications import Applications
+from .appointments import Appointments
 from .attachments import Attachments
 from .bills import Bills
 from .catalog import Catalog, load_catalog, overlay, parse_service
@@ -19,7 +20,9 @@ from .credentials import ceremony, keys
 from .credentials.licence import REASONS, VerificationResult, verify
 from .credentials.trust import DeviceSigner, TrustStore, device_key_path
 from .errors import InvalidState, ValidationError
+from .follow import Follow
 from .licences import Licences
+from .messages import Messages
 from .payments import Payments
 from .printing import PrintQueue
 from .queue import Queue
@@ -57,6 +60,8 @@ class Office:
         self.queue = Queue(self)
         self.counter_states = CounterStates(self)  # open, on break, back-office, closed
         self.ratings = Ratings(self)  # residents' ratings of a visit (docs/ratings.md)
+        self.appointments = Appointments(self)  # bookings checked in (docs/appointments.md)
+        self.follow = Follow(self)  # a ticket followed on a resident's phone (docs/phone.md)
         self.applications = Applications(self)
         self.payments = Payments(self)
         self.bills = Bills(self)  # paid later through the national networks
@@ -64,6 +69,7 @@ class Office:
         self.users = Users(self)
         self.printing = PrintQueue(self)
         self.attachments = Attachments(self)  # supporting documents (docs/documents.md)
+        self.messages = Messages(self)  # to residents' phones, with consent (docs/messages.md)
         if self.sealer.enabled and 0 < store.schema_opened < SEALED_SCHEMA:
             with store.atomic():  # upgraded from clear personal values: seal them now
                 self.applications.seal_legacy()

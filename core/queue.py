@@ -27,6 +27,7 @@ from .text import clean_text
 PRIORITIES = ("elderly", "disabled", "pregnant")
 CHANNELS = ("kiosk", "counter", "appointment")  # how a ticket was taken (docs/kpis.md)
 KPI_SCHEMA = 20  # core.migrations.m020_kpi_facts: tickets' channel, clerk, first call, target
+FOLLOW_SCHEMA = 24  # core.migrations.m024_ticket_follow: tickets' postponed_at
 STATES = ("waiting", "called", "serving", "parked", "done", "no_show", "cancelled")
 FINAL = ("done", "no_show", "cancelled")
 LIVE = tuple(s for s in STATES if s not in FINAL)  # a live ticket holds its number
@@ -118,9 +119,13 @@ class Queue:
 
     # --- operations --------------------------------------------------------------------------
     def take_ticket(self, service: str, priority: str | None = None,
-                    taken_by: str | None = None, channel: str = "kiosk") -> dict:
+                    taken_by: str | None = None, channel: str = "kiosk",
+                    joins_at: datetime | None = None) -> dict:
         """taken_by: the paired device that took it (a kiosk through the hub); channel:
-        kiosk, counter (a clerk took it for the resident) or appointment (docs/kpis.md)."""
+        kiosk, counter (a clerk took it for the resident) or appointment (docs/kpis.md).
+        joins_at: an appointment's slot start, where its ticket queues whenever the resident
+        checked in (core/appointments.py); a booked visit is not refused by the daily cap
+        or the cut-off, which are for walk-ins."""
         svc = self.office.catalog.offered(service, self.settings.office.code)
         if priority is not None and priority not in PRIORITIES:
             raise ValidationError(f"priority must be one of {', '.join(PRIORITIES)}",
@@ -130,12 +135,15 @@ class Queue:
                                   field="channel", reason="unknown_channel")
         with self.store.atomic():
             now_dt = self.store.clock.now()
-            ticket_limits.check(self.office, svc, now_dt)  # the daily cap and cut-off
+            if joins_at is None:
+                ticket_limits.check(self.office, svc, now_dt)  # the daily cap and cut-off
             now = iso(now_dt)
             day = self.today(now_dt)
             daily_seq, number = self._free_number(day, svc.prefix)
             key_dt = now_dt - timedelta(minutes=self.settings.queue.priority_head_start_minutes) \
                 if priority else now_dt
+            if joins_at is not None:
+                key_dt = joins_at
             row = {"id": self.store.ids.new(), "number": number,
                    "prefix": svc.prefix, "service_code": svc.code, "day": day,
                    "daily_seq": daily_seq, "priority": priority, "state": "waiting",
@@ -272,6 +280,39 @@ class Queue:
                                       call_count=0, called_at=None, serving_at=None,
                                       queue_key=iso(key_dt)))
 
+    def postpone(self, ticket: str, places: int) -> dict:
+        """"I need more time": a waiting ticket moves back `places` places in its service's
+        queue, just behind the ticket that many places after it (behind the last one when
+        fewer wait after it); once per ticket (InvalidState, reason already_postponed; a
+        ticket not waiting: reason not_waiting). Returns the ticket with `moved_places`."""
+        if isinstance(places, bool) or not isinstance(places, int) or not 1 <= places <= 100:
+            raise ValidationError("places: a whole number from 1 to 100", field="places",
+                                  reason="not_a_number_of_places")
+        if not self.store.has_schema(FOLLOW_SCHEMA):
+            raise InvalidState("this store predates more time (schema 24); upgrade it",
+                               reason="no_postpone")
+        with self.store.atomic():
+            row = self.ticket_row(ticket)
+            if row["state"] != "waiting":
+                raise InvalidState(f"ticket {row['number']} is {row['state']}; only a waiting "
+                                   f"ticket can have more time", ticket=row["number"],
+                                   state=row["state"], reason="not_waiting")
+            if row["postponed_at"]:
+                raise InvalidState(f"ticket {row['number']} already had more time once",
+                                   ticket=row["number"], reason="already_postponed")
+            behind = self.store.all(
+                "SELECT id, queue_key FROM tickets WHERE state = 'waiting' AND service_code = ? "
+                "AND (queue_key > ? OR (queue_key = ? AND id > ?)) ORDER BY queue_key, id "
+                "LIMIT ?", (row["service_code"], row["queue_key"], row["queue_key"], row["id"],
+                            places))
+            key = row["queue_key"]
+            if behind:  # a millisecond after the one it lets go first (keys sort as text)
+                key = max(key, iso(datetime.fromisoformat(behind[-1]["queue_key"]) +
+                                   timedelta(milliseconds=1)))
+            moved = self._move(row, "waiting", None, "postponed", ("waiting",), queue_key=key,
+                               postponed_at=self.store.now())
+            return {**_public(moved), "moved_places": len(behind)}
+
     # --- reading -----------------------------------------------------------------------------
     def get(self, ticket: str) -> dict:
         row = self.ticket_row(ticket)
@@ -297,22 +338,70 @@ class Queue:
             "SELECT COUNT(*) AS n FROM tickets WHERE state = 'waiting' AND service_code = ? "
             "AND (queue_key < ? OR (queue_key = ? AND id < ?))",
             (row["service_code"], row["queue_key"], row["queue_key"], row["id"]))["n"]
+        mean, counters = self._pace(row["service_code"], self._open_counters())
+        return {"people_ahead": ahead, "open_counters": counters,
+                "estimated_wait_minutes": math.ceil(ahead * mean / max(1, counters))}
+
+    def _open_counters(self) -> list[list[str]]:
+        """The services of each counter that called someone recently (an open counter)."""
+        since = iso(self.store.clock.now() -
+                    timedelta(minutes=self.settings.queue.counter_open_minutes))
+        return [json.loads(c["services"]) for c in self.store.all(
+            "SELECT services FROM counters WHERE last_call_at >= ?", (since,))]
+
+    def _pace(self, service_code: str, open_counters: list[list[str]]) -> tuple[float, int]:
+        """A service's recent mean service time in minutes, and its open counters."""
         q = self.settings.queue
         recent = self.store.all(
             "SELECT serving_at, finished_at FROM tickets WHERE service_code = ? AND state = 'done' "
             "AND serving_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
-            (row["service_code"], q.estimate_window))
+            (service_code, q.estimate_window))
         durations = [(datetime.fromisoformat(r["finished_at"]) -
                       datetime.fromisoformat(r["serving_at"])).total_seconds() / 60
                      for r in recent]
         mean = sum(durations) / len(durations) if durations else q.default_service_minutes
-        since = iso(self.store.clock.now() - timedelta(minutes=q.counter_open_minutes))
-        counters = [c for c in self.store.all("SELECT services FROM counters WHERE "
-                                              "last_call_at >= ?", (since,))
-                    if row["service_code"] in json.loads(c["services"])]
-        open_counters = max(1, len(counters))
-        return {"people_ahead": ahead, "open_counters": len(counters),
-                "estimated_wait_minutes": math.ceil(ahead * mean / open_counters)}
+        return mean, sum(1 for services in open_counters if service_code in services)
+
+    def followed(self) -> dict[str, dict]:
+        """Every ticket of today as a resident's phone follows it ({id: ...}): number,
+        service, state, counter, people ahead and estimated wait (as estimate() gives them),
+        postponed_at. A few reads for the whole queue, whatever the number of phones: the
+        hub reads it once per queue change for every open phone (hub/phone.py)."""
+        rows = self.store.all(f"SELECT {self._followed_columns()} FROM tickets WHERE day = ? "
+                              f"ORDER BY service_code, queue_key, id", (self.today(),))
+        counters, pace, out = self._open_counters(), {}, {}
+        ahead: dict[str, int] = {}
+        for r in rows:
+            view = _followed(r)
+            if r["state"] == "waiting":
+                code = r["service_code"]
+                if code not in pace:
+                    pace[code] = self._pace(code, counters)
+                mean, open_counters = pace[code]
+                n = ahead.get(code, 0)
+                ahead[code] = n + 1
+                view.update(people_ahead=n, open_counters=open_counters,
+                            estimated_wait_minutes=math.ceil(n * mean / max(1, open_counters)))
+            out[r["id"]] = view
+        return out
+
+    def followed_one(self, ticket_id: str) -> dict:
+        """One ticket (by id, of any day) as followed() gives it."""
+        row = self.store.one(f"SELECT {self._followed_columns()} FROM tickets WHERE id = ?",
+                             (ticket_id,))
+        if row is None:
+            raise NotFound(f"no ticket {ticket_id!r}", ticket=ticket_id)
+        view = _followed(row)
+        if row["state"] == "waiting":
+            view.update(self.estimate(ticket_id))
+        return view
+
+    def exists(self, ticket_id: str) -> bool:
+        return self.store.one("SELECT 1 FROM tickets WHERE id = ?", (ticket_id,)) is not None
+
+    def _followed_columns(self) -> str:
+        return "id, number, service_code, state, counter, queue_key, call_count" + \
+            (", postponed_at" if self.store.has_schema(FOLLOW_SCHEMA) else "")
 
     def taken_on(self, day: str, prefix: str) -> int:
         """Tickets taken on a local day with a service's prefix, whatever became of them
@@ -446,6 +535,12 @@ def _counter_name(counter) -> str:
     return text
 
 
+def _followed(row: dict) -> dict:
+    out = {k: row[k] for k in ("id", "number", "service_code", "state", "counter", "call_count")}
+    out["postponed_at"] = row.get("postponed_at")
+    return out
+
+
 def _public(row: dict) -> dict:
     out = {k: row[k] for k in ("id", "number", "service_code", "priority", "state", "counter",
                                "call_count", "created_at", "called_at", "serving_at",
@@ -455,4 +550,6 @@ def _public(row: dict) -> dict:
     for key in ("channel", "clerk", "first_called_at", "target_wait_s"):
         if key in row:
             out[key] = row[key]
+    if row.get("postponed_at"):  # when it had more time (m024, Queue.postpone), if it did
+        out["postponed_at"] = row["postponed_at"]
     return out

@@ -31,6 +31,23 @@ def rows(store, kind: str) -> list[dict]:
         "ORDER BY key", (kind,))]
 
 
+def one(store, kind: str, key: str) -> dict | None:
+    """One row by kind and key, with its body parsed; None when central sent none."""
+    row = store.one("SELECT kind, key, version, body, applied_at, note FROM reference "
+                    "WHERE kind = ? AND key = ?", (kind, key))
+    return None if row is None else {**row, "body": json.loads(row["body"])}
+
+
+def rows_between(store, kind: str, field: str, low: str, high: str) -> list[dict]:
+    """The rows of one kind whose body's text `field` is in [low, high), in that field's
+    order (e.g. bookings by their slot's start: UTC ISO text sorts as time)."""
+    path = f"$.{field}"
+    return [{**r, "body": json.loads(r["body"])} for r in store.all(
+        "SELECT kind, key, version, body, applied_at, note FROM reference WHERE kind = ? "
+        "AND json_extract(body, ?) >= ? AND json_extract(body, ?) < ? "
+        "ORDER BY json_extract(body, ?), key", (kind, path, low, path, high, path))]
+
+
 def trust_list(store) -> dict | None:
     """The trust list the office holds (kind "trust_list": central's NTL1 envelope, checked by
     sync/reference.py before it was kept), as its row with the body parsed; None before the

@@ -2,18 +2,25 @@
 
     [office]            code, name_ar, name_en, timezone, currency
     [device]            id
-    [queue]             call_limit, number_start, number_end, priority_head_start_minutes, ...
+    [queue]             call_limit, number_start, number_end, priority_head_start_minutes,
+                        more_time_places, ...
     [validation]        national_id_pattern, national_id_check, phone_pattern, max_amount_minor
     [store]             busy_timeout_ms, keep_personal_days (docs/privacy.md)
     [documents]         retention_days, scanner, import_folder (docs/documents.md)
+    [appointments]      early_minutes, grace_minutes: check-in against a booked slot
     [kiosk]             language, idle_s, idle_warning_s, fullscreen, account, admin_pin_hash, ...
     [payment]           transport (simulated | serial | none), port, baudrate, timeout_s
     [bills]             valid_days (a bill is due this many days after it is made)
     [licence]           authority_ar, authority_en, emblem, national_id (full | masked),
                         verify_url: what a printed licence and its PDF show (docs/printing.md)
     [counter]           name, services, language, lock_after_s, screen_dpi
+    [messages]          gateway (none | http | smpp | simulated), url, api_key, host, port,
+                        system_id, password, source_addr, timeout_s, country_code,
+                        near_threshold, per_number_per_hour, per_number_per_day, keep_days,
+                        templates (docs/messages.md)
     [hub]               url (a kiosk's or counter's hub), host, port (what `hub serve` listens
-                        on, HTTPS), board_port (the board's plain HTTP), pairing_minutes,
+                        on, HTTPS), board_port (the board's plain HTTP), public_url (the
+                        board port as phones reach it: the tickets' follow QR), pairing_minutes,
                         token_days, timeout_s; the server's limits: max_connections,
                         max_connections_per_address, header_timeout_s, body_timeout_s,
                         min_body_bytes_per_s, keepalive_s
@@ -34,7 +41,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
-from .text import LANGUAGES
+from .text import LANGUAGES, NATIONAL_ID_CHECK, NATIONAL_ID_PATTERN, PHONE_PATTERN
 
 CODE_RE = re.compile(r"^[A-Z0-9]{1,8}$")
 PRINTER_TRANSPORTS = ("preview", "usb", "serial", "network", "file")
@@ -69,13 +76,16 @@ class QueueSettings:
     estimate_window: int = 20
     # A counter counts as open if it called a ticket within this many minutes.
     counter_open_minutes: int = 30
+    # "I need more time" on a resident's phone moves the ticket back this many places, once
+    # (core/follow.py, docs/phone.md).
+    more_time_places: int = 3
 
 
 @dataclass
 class ValidationSettings:
-    national_id_pattern: str = r"^[0-9]{9}$"
-    national_id_check: str = "luhn"  # luhn | mod11 | none
-    phone_pattern: str = r"^(\+973)?[13679][0-9]{7}$"
+    national_id_pattern: str = NATIONAL_ID_PATTERN
+    national_id_check: str = NATIONAL_ID_CHECK  # luhn | mod11 | none
+    phone_pattern: str = PHONE_PATTERN
     # Anything above this is refused as absurd (100,000.000 BHD).
     max_amount_minor: int = 100_000_000
 
@@ -145,6 +155,16 @@ class SyncSettings:
 
 
 @dataclass
+class AppointmentSettings:
+    # Check-in against a booking's slot (core/appointments.py, docs/appointments.md): from
+    # early_minutes before the slot starts until grace_minutes after, the ticket joins the
+    # queue at the slot's start; earlier is "come back at ...", later is a missed
+    # appointment (a walk-in ticket instead), and the booking becomes a no-show.
+    early_minutes: int = 30
+    grace_minutes: int = 15
+
+
+@dataclass
 class KioskSettings:
     language: str = "ar"  # the language a resident meets first
     idle_s: float = 60.0  # no touch for this long: "are you still there?"
@@ -184,6 +204,10 @@ class HubSettings:
     # The display board's plain-HTTP listener (a TV's browser cannot pin the hub's
     # certificate; the board carries only what the hall's screen shows). 0: none.
     board_port: int = 8471
+    # The board listener's address as a resident's phone on the centre's Wi-Fi reaches it,
+    # e.g. http://192.168.1.10:8471: tickets print a QR to follow the queue at
+    # <public_url>/q/<token> (docs/phone.md). Empty: no follow QR on tickets.
+    public_url: str = ""
     token_days: int = 30  # a device token's life; devices renew theirs past half of it
     timeout_s: float = 5.0  # a kiosk's or counter's wait for one answer from the hub
     # The hub server's limits (hub/server.py, docs/hub.md "Limits"): open connections per
@@ -269,6 +293,34 @@ class HealthSettings:
     backup_max_age_h: float = 26.0  # last backup older than this: "no backup for a day"
 
 
+MESSAGE_GATEWAYS = ("none", "http", "smpp", "simulated")
+
+
+@dataclass
+class MessageSettings:
+    """Messages to residents' phones (core/messages.py, devices/messaging, docs/messages.md).
+    gateway none: nothing is queued or sent; simulated: a loopback gateway in the process
+    (demos), which sends nowhere."""
+    gateway: str = "none"
+    url: str = ""  # http: the provider's send endpoint (POST {"to", "text", "reference"})
+    api_key: str = ""  # http: sent as "Authorization: Bearer <api_key>"
+    host: str = ""  # smpp: the operator's SMSC
+    port: int = 2775
+    system_id: str = ""
+    password: str = ""
+    source_addr: str = ""  # the sender name or number residents see
+    # smpp: true only if the SMSC drops a second submit_sm with the same reference TLV
+    # (0x1400): then a timed-out message is resent, otherwise it is marked failed.
+    smpp_dedupes: bool = False
+    timeout_s: float = 5.0  # one request to the gateway
+    country_code: str = "+973"  # put before a local number (36001234 -> +97336001234)
+    near_threshold: int = 3  # "your turn is near" when this many or fewer are ahead
+    per_number_per_hour: int = 6  # more to one number is dropped (reason rate_limited)
+    per_number_per_day: int = 20
+    keep_days: int = 30  # finished messages (with their numbers) are deleted after this
+    templates: str = ""  # a TOML file replacing assets/messages.toml ("" the shipped one)
+
+
 @dataclass
 class UpdateSettings:
     # Releases (core/releases.py, docs/operations.md): where versions are installed side by
@@ -290,6 +342,7 @@ class Settings:
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     kiosk: KioskSettings = field(default_factory=KioskSettings)
+    appointments: AppointmentSettings = field(default_factory=AppointmentSettings)
     payment: PaymentSettings = field(default_factory=PaymentSettings)
     bills: BillSettings = field(default_factory=BillSettings)
     licence: LicenceSettings = field(default_factory=LicenceSettings)
@@ -298,6 +351,7 @@ class Settings:
     backup: BackupSettings = field(default_factory=BackupSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     update: UpdateSettings = field(default_factory=UpdateSettings)
+    messages: MessageSettings = field(default_factory=MessageSettings)
     data_dir: Path = field(default_factory=lambda: default_data_dir())
     catalog_dir: Path | None = None
     source: str = "defaults"
@@ -319,7 +373,8 @@ def default_data_dir() -> Path:
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in
             ("office", "device", "queue", "validation", "store", "documents", "printer",
                            "scanner", "sync", "kiosk", "payment", "bills", "counter", "hub",
-                           "backup", "health", "update", "licence")}
+                           "backup", "health", "update", "licence",
+                           "messages", "appointments")}
 
 
 def _coerce(value: Any, typ: str, where: str, key: str, from_env: bool) -> Any:
@@ -380,6 +435,8 @@ def _check(settings: Settings, where: str) -> None:
         fail("queue.number_end", "the range must satisfy 0 <= number_start < number_end <= 9999")
     if q.priority_head_start_minutes < 0:
         fail("queue.priority_head_start_minutes", "must not be negative")
+    if not 1 <= q.more_time_places <= 100:
+        fail("queue.more_time_places", "must be between 1 and 100 places")
     v = settings.validation
     for key in ("national_id_pattern", "phone_pattern"):
         try:
@@ -390,6 +447,11 @@ def _check(settings: Settings, where: str) -> None:
         fail("validation.national_id_check", "must be one of luhn, mod11, none")
     if v.max_amount_minor <= 0:
         fail("validation.max_amount_minor", "must be positive")
+    a = settings.appointments
+    if not 0 <= a.early_minutes <= 240:
+        fail("appointments.early_minutes", "must be between 0 and 240 minutes")
+    if not 0 <= a.grace_minutes <= 120:
+        fail("appointments.grace_minutes", "must be between 0 and 120 minutes")
     if settings.store.busy_timeout_ms < 0:
         fail("store.busy_timeout_ms", "must not be negative")
     if not 0 <= settings.store.keep_personal_days <= 3650:
@@ -459,6 +521,9 @@ def _check(settings: Settings, where: str) -> None:
     h = settings.hub
     if h.url and not re.match(r"^https?://[^\s/]+", h.url):
         fail("hub.url", f"must be an http:// or https:// URL, not {h.url!r}")
+    if h.public_url and not re.fullmatch(r"https?://[^\s/?#]+", h.public_url.rstrip("/")):
+        fail("hub.public_url", f"must be an http:// or https:// address with no path, like "
+                               f"http://192.168.1.10:8471, not {h.public_url!r}")
     if not 1 <= h.port <= 65535:
         fail("hub.port", "must be between 1 and 65535")
     if not 0 <= h.board_port <= 65535 or h.board_port == h.port:
@@ -505,11 +570,36 @@ def _check(settings: Settings, where: str) -> None:
     if lic.verify_url and not re.match(r"^https?://[^\s/]+\S*$", lic.verify_url):
         fail("licence.verify_url", f"must be an http:// or https:// URL, not "
                                    f"{lic.verify_url!r}")
+    _check_messages(settings.messages, fail)
     emblem = lic.emblem_path(settings.data_dir)
     if emblem is not None and lic.emblem.strip():  # the shipped one is checked by its test
         problem = emblem_problem(emblem)
         if problem:
             fail("licence.emblem", f"{emblem}: {problem} (\"none\" prints no emblem)")
+
+
+def _check_messages(m: MessageSettings, fail) -> None:
+    if m.gateway not in MESSAGE_GATEWAYS:
+        fail("messages.gateway", f"unknown gateway {m.gateway!r} (use "
+                                 f"{', '.join(MESSAGE_GATEWAYS)})")
+    if m.gateway == "http" and not re.match(r"^https?://[^\s/]+", m.url):
+        fail("messages.url", "an http gateway needs its send URL (http:// or https://)")
+    if m.gateway == "smpp" and not m.host.strip():
+        fail("messages.host", "an smpp gateway needs the SMSC's host name or address")
+    if not 1 <= m.port <= 65535:
+        fail("messages.port", "must be between 1 and 65535")
+    if not 0.5 <= m.timeout_s <= 60:
+        fail("messages.timeout_s", "must be between 0.5 and 60 seconds")
+    if not re.fullmatch(r"\+[1-9][0-9]{0,3}", m.country_code):
+        fail("messages.country_code", f"must be + and 1-4 digits, like +973, not "
+                                      f"{m.country_code!r}")
+    if not 1 <= m.near_threshold <= 50:
+        fail("messages.near_threshold", "must be between 1 and 50 tickets")
+    if not 1 <= m.per_number_per_hour <= m.per_number_per_day <= 1000:
+        fail("messages.per_number_per_hour", "must satisfy 1 <= per_number_per_hour <= "
+                                             "per_number_per_day <= 1000")
+    if not 1 <= m.keep_days <= 3650:
+        fail("messages.keep_days", "must be between 1 and 3650 days")
 
 
 def emblem_problem(path: Path) -> str | None:

@@ -17,6 +17,11 @@ from .errors import ValidationError
 
 # The languages of every screen, paper and message: Arabic first.
 LANGUAGES = ("ar", "en")
+# The national ID and phone rules an office checks unless its settings say otherwise
+# ([validation]); central checks a booking against the same (central/appointments.py).
+NATIONAL_ID_PATTERN = r"^[0-9]{9}$"
+NATIONAL_ID_CHECK = "luhn"  # luhn | mod11 | none
+PHONE_PATTERN = r"^(\+973)?[13679][0-9]{7}$"
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 

@@ -36,8 +36,9 @@ from core.faces.printing import PrintJobs
 from core.pairing import ROLES, Devices
 from core.verify_words import words as verify_words_of
 
-from .live import Live, sse
+from .live import Live, event_stream, sse
 from .manager import add_manager_routes
+from .phone import add_phone_routes
 from .rating import add_rating_routes
 from .routes import add_face_routes, bearer, body_limits, device_of, hub_route
 
@@ -46,7 +47,6 @@ FACES = (KioskFace, CounterFace, PrintJobs)
 
 BOARD_DIR = Path(__file__).resolve().parent / "board"
 BOARD_COOKIE = "nafitha_board"
-HEARTBEAT_S = 15.0
 TOKEN_REASONS = ("token_missing", "token_wrong", "token_revoked", "token_expired")
 STATUS = {"invalid_input": 422, "not_found": 404, "invalid_state": 409,
           "permission_denied": 403, "store_unusable": 503, "too_many_requests": 429}
@@ -68,9 +68,11 @@ class PairProof(BaseModel):
 
 # What the plain-HTTP listener serves (hub.board_port): the display board, whose page shows
 # only what the hall's screen shows, the health probe, and the public licence verifier
-# (its page says to use HTTPS there, where the browser lets it open the camera). Everything
-# a kiosk or counter sends (tokens, PINs, residents' data) is on the HTTPS listener only.
-BOARD_PATHS = ("/board", "/rating", "/api/v1/health", "/verify")
+# (its page says to use HTTPS there, where the browser lets it open the camera), and the
+# resident's phone page (/q/<token>: a ticket's number and place, nothing personal; a phone
+# on the centre's Wi-Fi does not trust the hub's certificate). Everything a kiosk or counter
+# sends (tokens, PINs, residents' data) is on the HTTPS listener only.
+BOARD_PATHS = ("/board", "/rating", "/api/v1/health", "/verify", "/q/")
 
 
 def _status(exc: NafithaError) -> int:
@@ -232,6 +234,7 @@ def create_app(office, live: Live | None = None, on_startup=None) -> FastAPI:
         return HTMLResponse((BOARD_DIR / "home.html").read_text(encoding="utf-8"))
 
     add_rating_routes(app, office, devices, live)  # the counter's rating screen (hub/rating.py)
+    add_phone_routes(app, office, live)  # a resident follows a ticket (hub/phone.py)
     add_verify_routes(app, office)
     add_manager_routes(app, office)  # /manager: live view, reports (hub/manager.py), HTTPS only
     return app
@@ -341,26 +344,11 @@ def board_only(app, https_port: int | None = None):
 
 
 def _stream(request: Request, live: Live, render, first) -> StreamingResponse:
-    async def body():
-        q = live.subscribe()
-        try:
-            yield "retry: 1000\n\n"
-            for chunk in first():
-                yield chunk
-            while True:
-                try:
-                    message = await asyncio.wait_for(q.get(), HEARTBEAT_S)
-                except TimeoutError:
-                    if await request.is_disconnected():
-                        return
-                    yield ": ping\n\n"
-                    continue
-                if message is None:
-                    return
-                for chunk in render(message):
-                    yield chunk
-        finally:
-            live.unsubscribe(q)
+    """A stream whose chunks need no read of the store (the poller's message has them)."""
+    async def first_chunks():
+        return first()
 
-    return StreamingResponse(body(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    async def changed(message):
+        return render(message)
+
+    return event_stream(request, live, first_chunks, changed)

@@ -11,11 +11,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+from fastapi.responses import StreamingResponse
 
 log = logging.getLogger("nafitha.hub")
 
 POLL_S = 0.2
 STREAM_QUEUE = 64  # messages a stream may fall behind before it is dropped
+HEARTBEAT_S = 15.0  # a quiet stream sends a comment this often (and finds a gone client)
 def sse(event: str, data: dict, event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
@@ -90,3 +95,34 @@ class Live:
 
     def unsubscribe(self, q: asyncio.Queue) -> None:
         self.streams.discard(q)
+
+
+def event_stream(request: Request, live: Live, first: Callable[[], Awaitable[list[str]]],
+                 on_change: Callable[[dict], Awaitable[list[str]]]) -> StreamingResponse:
+    """One client's server-sent events: what `first()` gives on connect, then what
+    `on_change(message)` gives for each of the poller's messages (an empty list sends
+    nothing), a comment when quiet. Subscribed before the first look, so no change falls
+    between the two; ends when the poller drops it (it fell behind) or the client left."""
+    async def body():
+        q = live.subscribe()
+        try:
+            yield "retry: 1000\n\n"
+            for chunk in await first():
+                yield chunk
+            while True:
+                try:
+                    message = await asyncio.wait_for(q.get(), HEARTBEAT_S)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield ": ping\n\n"
+                    continue
+                if message is None:
+                    return
+                for chunk in await on_change(message):
+                    yield chunk
+        finally:
+            live.unsubscribe(q)
+
+    return StreamingResponse(body(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -16,19 +16,18 @@ import threading
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from core.errors import PermissionDenied
 from core.ratings import RATE_WITHIN_S
 
-from .live import Live, sse
+from .live import Live, event_stream, sse
 from .routes import hub_route
 
 RATING_DIR = Path(__file__).resolve().parent / "rating"
 RATING_COOKIE = "nafitha_rating"
-HEARTBEAT_S = 15.0
 ROLE = ("rating",)
 
 
@@ -116,10 +115,7 @@ def add_rating_routes(app: FastAPI, office, devices, live: Live) -> None:
         """Server-sent events: `ask` (the same body as /rating/state) on connect and
         whenever the visit to ask about changes (a finish at the counter, the next call)."""
         device = await asyncio.to_thread(screen, request)
-        return StreamingResponse(_asks(request, live, lambda marker: state(device, marker)),
-                                 media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache",
-                                          "X-Accel-Buffering": "no"})
+        return _asks(request, live, lambda marker: state(device, marker))
 
     @app.post("/rating/rate", tags=["rating"], openapi_extra=screen_route)
     def rating_rate(body: RateRequest, request: Request) -> dict:
@@ -132,30 +128,25 @@ def add_rating_routes(app: FastAPI, office, devices, live: Live) -> None:
     app.mount("/rating/static", StaticFiles(directory=RATING_DIR), name="rating-static")
 
 
-async def _asks(request: Request, live: Live, current):
+def _asks(request: Request, live: Live, current):
     """The screen's stream: its state now, then again each time the queue changed in a way
     that changes what it asks (each look is a read in a worker thread)."""
-    q = live.subscribe()
-    try:
-        yield "retry: 1000\n\n"
+    last = None
+
+    async def first():
+        nonlocal last
         last = await asyncio.to_thread(current, None)
-        yield sse("ask", last)
-        while True:
-            try:
-                message = await asyncio.wait_for(q.get(), HEARTBEAT_S)
-            except TimeoutError:
-                if await request.is_disconnected():
-                    return
-                yield ": ping\n\n"
-                continue
-            if message is None:
-                return
-            now = await asyncio.to_thread(current, message["marker"])
-            if _ticket(now) != _ticket(last):
-                last = now
-                yield sse("ask", now, message["marker"])
-    finally:
-        live.unsubscribe(q)
+        return [sse("ask", last)]
+
+    async def changed(message):
+        nonlocal last
+        now = await asyncio.to_thread(current, message["marker"])
+        if _ticket(now) == _ticket(last):
+            return []
+        last = now
+        return [sse("ask", now, message["marker"])]
+
+    return event_stream(request, live, first, changed)
 
 
 class _Asking:

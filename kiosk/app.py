@@ -56,7 +56,8 @@ SCREEN_CLASSES = {
     "verify": "verify.VerifyScreen",
     "verified": "verified.VerifiedScreen", "status": "status.StatusScreen",
     "status_result": "status_result.StatusResultScreen",
-    "collect": "collect.CollectScreen", "collected": "collected.CollectedScreen"}
+    "collect": "collect.CollectScreen", "collected": "collected.CollectedScreen",
+    "appointment": "appointment.AppointmentScreen"}
 
 load_kv(os.path.join(os.path.dirname(__file__), "screens", "chrome.kv"))
 
@@ -285,6 +286,8 @@ class KioskApp(KioskAccess, ShellApp):
             self.act("find", text)
         elif self.flow.screen == "collect":
             self.act("collect", text)
+        elif self.flow.screen == "appointment":
+            self.act("booking_scanned", text)
 
     # --- showing --------------------------------------------------------------------
     def render(self):

@@ -12,12 +12,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from core import codes
+from core import booking_codes, codes
 from core.errors import (
     DiskFull,
     InvalidState,
     NafithaError,
     NotFound,
+    PermissionDenied,
     ValidationError,
     is_disk_full,
 )
@@ -31,7 +32,7 @@ log = logging.getLogger("nafitha.kiosk")
 
 SCREENS = ("home", "services", "search", "priority", "ticket", "service", "form", "review",
            "payment", "result", "documents", "verify", "verified", "status", "status_result",
-           "collect", "collected")
+           "collect", "collected", "appointment")
 # How a card payment can end without money taken ("pending": the terminal may still approve
 # an earlier attempt; the resident waits or sees the counter, the kiosk never charges again).
 PAYMENT_ENDINGS = ("declined", "timeout", "cancelled", "offline", "pending")
@@ -40,6 +41,12 @@ PAYMENT_ENDINGS = ("declined", "timeout", "cancelled", "offline", "pending")
 COLLECT_PROBLEMS = ("unknown", "other_office", "not_paid", "not_approved", "already_issued",
                     "cancelled", "rejected", "malformed", "bad_check_digit",
                     "national_id_required", "slip_needs_national_id")
+# Why an appointment was not checked in (KioskFace.check_in_appointment's reasons, and a
+# national ID that does not read), said on the appointment screen with what to do.
+CHECK_IN_PROBLEMS = ("malformed_reference", "bad_check_character", "unknown_booking",
+                     "other_office", "national_id_mismatch", "appointment_cancelled",
+                     "already_checked_in", "too_early", "appointment_missed",
+                     "national_id_format")
 # After the store refused a step for a full disk (here or at the hub), the kiosk stays out of
 # service this long before it lets a resident try again (the free space it reads itself
 # brings it back at once when that was the cause).
@@ -58,7 +65,8 @@ SEARCH_SHOWN = 6
 class Visit:
     """One resident's visit. Personal data: `values`, `application`, `payment`, `licence`,
     `found`, `typed`, `verification` (a licence holder's name), `documents` (pictures of
-    the resident's papers), `bill_typed`, `national_id_typed`."""
+    the resident's papers), `bill_typed`, `national_id_typed`, `booking_typed`,
+    `booking_national_id`."""
     mode: str | None = None  # "ticket" | "apply"
     service: str | None = None
     step: int = 0
@@ -86,6 +94,14 @@ class Visit:
     collect_field: str = "bill"  # "bill" | "national_id"
     collect_problem: str | None = None
     collect_bill: str | None = None
+    # Checking in an appointment: the booking's reference (typed, or its QR scanned) and
+    # the national ID typed, the field the keyboard types into, why it was refused
+    # (CHECK_IN_PROBLEMS) and, when too early, the time to come back.
+    booking_typed: str = ""
+    booking_national_id: str = ""
+    booking_field: str = "reference"  # "reference" | "national_id"
+    booking_problem: str | None = None
+    booking_opens_at: str | None = None
     # "store": an operation failed; "hub": the centre's hub did not answer. Shown as a
     # banner; what the resident entered is kept, and the same tap works once it is back.
     fault: str | None = None
@@ -214,7 +230,8 @@ class KioskFlow(DocumentSteps):
         target = {"services": "home", "search": "services",
                   "review": "form", "verify": "home", "status": "home",
                   "verified": "verify", "status_result": "status",
-                  "documents": "result", "collect": "home"}.get(s, "home")
+                  "documents": "result", "collect": "home",
+                  "appointment": "home"}.get(s, "home")
         if s == "review":
             v.step = len(self.fields()) - 1
             v.draft = v.values.get(self.fields()[v.step].key, "")
@@ -227,7 +244,8 @@ class KioskFlow(DocumentSteps):
     # --- choosing a service ------------------------------------------------------------------
     @slow_when_remote
     def start(self, mode: str) -> None:
-        """Home screen: 'ticket', 'apply', 'verify', 'status' or 'collect'. For a ticket, the
+        """Home screen: 'ticket', 'apply', 'verify', 'status', 'collect' or 'appointment'.
+        For a ticket, the
         services whose tickets are finished for today are shown as such."""
         self.visit = Visit(mode=mode)
         if mode in ("ticket", "apply"):
@@ -236,7 +254,8 @@ class KioskFlow(DocumentSteps):
             self.visit.finished = {s["service"]: s for s in self.backend.services_today()
                                    if s["state"] != "open"}
         self.go({"ticket": "services", "apply": "services", "verify": "verify",
-                 "status": "status", "collect": "collect"}[mode])
+                 "status": "status", "collect": "collect",
+                 "appointment": "appointment"}[mode])
 
     def read_usage(self) -> None:
         """How often each service was used lately (most used first), read again once it is
@@ -680,6 +699,64 @@ class KioskFlow(DocumentSteps):
         v.licence = licence
         v.print_ok = self.devices.print_job(licence["print_job"]).printed
         self.go("collected")
+
+    # --- checking in an appointment --------------------------------------------------------
+    def type_booking(self, text: str) -> None:
+        """The keyboard's text for the field it types into (reference or national ID)."""
+        v = self.visit
+        if v.booking_field == "reference":
+            v.booking_typed = text.upper()
+        else:
+            v.booking_national_id = text
+        v.booking_problem = v.booking_opens_at = None
+
+    def booking_field_to(self, name: str) -> None:
+        """The resident tapped a field: the keyboard types into it now."""
+        if name not in ("reference", "national_id"):
+            raise ValueError(f"no booking field {name!r}")
+        self.visit.booking_field = name
+
+    def booking_scanned(self, text: str) -> None:
+        """The camera read a code on the appointment screen: a booking's QR fills in its
+        reference (as it is typed) and the keyboard moves to the national ID; another
+        centre's booking, or a code that is no booking's, is said so."""
+        v = self.visit
+        scanned = booking_codes.parse_qr(text)
+        v.booking_opens_at = None
+        if scanned is None:
+            v.booking_problem = "malformed_reference"
+            return
+        office, reference = scanned
+        if office != self.backend.settings.office.code:
+            v.booking_problem = "other_office"
+            return
+        v.booking_typed = booking_codes.shown(reference)
+        v.booking_problem = None
+        v.booking_field = "national_id"
+
+    @slow
+    def check_in(self) -> None:
+        """The reference (or the scanned QR) and the national ID typed: the ticket, queued
+        at the slot's start and printed here like any ticket, or why not, said on the
+        screen."""
+        v = self.visit
+        v.booking_problem = v.booking_opens_at = None
+        try:
+            ticket = self.backend.check_in_appointment(v.booking_typed.strip(),
+                                                       v.booking_national_id.strip())
+        except (NotFound, InvalidState, ValidationError, PermissionDenied) as exc:
+            reason = exc.details.get("reason") or (
+                "national_id_format" if exc.details.get("field") == "national_id" else None)
+            if reason not in CHECK_IN_PROBLEMS:
+                raise
+            v.booking_problem = reason
+            v.booking_opens_at = exc.details.get("opens_at")
+            if reason in ("national_id_mismatch", "national_id_format"):
+                v.booking_field = "national_id"
+            return
+        v.ticket, v.service = ticket, ticket["service_code"]
+        v.print_ok = self.devices.print_document("ticket", ticket["id"], self.lang).printed
+        self.go("ticket")
 
     # --- faults ------------------------------------------------------------------------------
     def failed(self, exc: BaseException) -> None:

@@ -14,6 +14,7 @@ from core.errors import NafithaError
 from nafitha import (
     appliance_cli,
     applications_cli,
+    appointments_cli,
     apps_cli,
     backup_cli,
     catalog_cli,
@@ -21,6 +22,7 @@ from nafitha import (
     hub_cli,
     keys_cli,
     licences_cli,
+    messages_cli,
     payments_cli,
     printing_cli,
     queue_cli,
@@ -61,7 +63,8 @@ def cli(click_ctx, data, config, user):
 
 for _module in (setup_cli, catalog_cli, queue_cli, applications_cli, payments_cli, licences_cli,
                 users_cli, store_cli, keys_cli, printing_cli, apps_cli, scan_cli, sync_cli,
-                release_cli, hub_cli, appliance_cli, backup_cli, health_cli, report_cli):
+                release_cli, hub_cli, appliance_cli, backup_cli, health_cli, report_cli,
+                messages_cli, appointments_cli):
     _module.register(cli)
 
 

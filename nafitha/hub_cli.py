@@ -66,8 +66,20 @@ def hub_serve(ctx, host, port, board_port, no_sync):
     if board_port == port:
         raise click.UsageError("--board-port must differ from --port")
     stop_sync = threading.Event()
+    stop_messages = []
 
     def start_sync():
+        # Messages to residents' phones go out through the SMS gateway, not central: they
+        # are sent whenever a gateway is set, enrolled or not (docs/messages.md).
+        from core.errors import NafithaError
+        from devices.messaging.sender import start_sender
+        try:
+            stop = start_sender(office)
+        except NafithaError as exc:  # a bad templates file: the hub serves on without them
+            log.error("messages are not sent: %s", exc.message)
+            stop = None
+        if stop is not None:
+            stop_messages.append(stop)
         if no_sync:
             return
         from sync.agent import AgentLock, SyncAgent, read_enrolment
@@ -102,6 +114,8 @@ def hub_serve(ctx, host, port, board_port, no_sync):
         serve(listeners)
     finally:
         stop_sync.set()
+        for stop in stop_messages:
+            stop()
 
 
 @command(hub, "pair")

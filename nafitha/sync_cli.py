@@ -109,6 +109,8 @@ def sync_run(ctx, cycles):
     with AgentLock(ctx.settings.data_dir):
         agent = SyncAgent(ctx.office)
         signal.signal(signal.SIGTERM, lambda *_: agent.stop())
+        from devices.messaging.sender import start_sender
+        stop_messages = start_sender(ctx.office)  # when [messages] names a gateway
         from core import watchdog
         if watchdog.enabled():  # systemd's watchdog, pinged from the agent's own loop
             agent.loop.heartbeat, agent.loop.heartbeat_s = watchdog.ping, watchdog.interval_s()
@@ -124,6 +126,9 @@ def sync_run(ctx, cycles):
             agent.run(cycles=cycles, on_cycle=report)
         except KeyboardInterrupt:
             pass
+        finally:
+            if stop_messages is not None:
+                stop_messages()
         watchdog.stopping()
     return ctx.office.sync_status(), _status_line
 

@@ -302,6 +302,8 @@ class SyncAgent:
         """Push everything pending, pull, then upload documents' files (after their
         application's events, sync/uploads.py). Records the outcome in sync_state."""
         sync_state.put(self.store, last_attempt_at=self.store.now())
+        # Bookings whose window closed unchecked become no-shows: their events go now.
+        self.office.appointments.mark_no_shows()
         try:
             sent = self.push()
             self.push_health()

@@ -44,7 +44,7 @@ _USER = {"username": TEXT}
 REQUIRED_DATA: dict[str, dict[str, type | tuple]] = {
     **{f"ticket.{t}": _TICKET for t in ("taken", "called", "recalled", "serving", "parked",
                                          "resumed", "finished", "no_show", "transferred",
-                                         "cancelled")},
+                                         "cancelled", "postponed")},
     **{f"application.{t}": _APPLICATION for t in ("drafted", "submitted", "approved",
                                                    "rejected", "withdrawn")},
     "payment.taken": _PAYMENT, "payment.voided": _PAYMENT,
@@ -86,6 +86,17 @@ REQUIRED_DATA: dict[str, dict[str, type | tuple]] = {
     "bill.cancelled": {"number": TEXT, "application_id": TEXT, "reason": TEXT},
     "bill.paid": {"number": TEXT, "application_id": TEXT, "network": TEXT,
                   "transaction_id": TEXT, "amount_minor": WHOLE, "paid_at": TEXT},
+    # A resident agreed to (or withdrew from) messages on a phone number, and a ticket or an
+    # application they follow by message (core/messages.py, docs/messages.md): the number
+    # masked (country code and last 3 digits), never whole.
+    "message.consent_given": {"id": TEXT, "number": TEXT, "channel": TEXT, "given_at": TEXT},
+    "message.consent_withdrawn": {"id": TEXT, "number": TEXT, "withdrawn_at": TEXT},
+    "message.subscribed": {"id": TEXT, "subject": TEXT, "number": TEXT, "language": TEXT},
+    # A booking made at central checked in at the kiosk (its ticket), or missed: no show
+    # (core/appointments.py, docs/appointments.md). The booking's reference, nothing personal.
+    "appointment.checked_in": {"reference": TEXT, "service_code": TEXT, "ticket_id": TEXT,
+                               "ticket_number": TEXT},
+    "appointment.no_show": {"reference": TEXT, "service_code": TEXT, "slot_start": TEXT},
 }
 # Keys central reads when present.
 OPTIONAL_DATA = {"issue_mode": MAYBE_TEXT, "reprint_count": (int, type(None)),
@@ -95,7 +106,7 @@ TYPE_WORDS = {str: "text", int: "a whole number", dict: "an object",
 INT64 = 2 ** 63
 EVENT_TYPES = tuple(sorted(REQUIRED_DATA))
 ENTITY_TYPES = ("ticket", "application", "payment", "licence", "shift", "user", "device",
-                "event", "bill", "counter")
+                "event", "bill", "counter", "appointment", "consent")
 
 
 class ProtocolError(ValueError):
@@ -347,7 +358,8 @@ def gaps(seqs_held: list[int], upto: int) -> list[list[int]]:
 # --- the reference bundle ------------------------------------------------------------------------
 REFERENCE_KINDS = ("service", "user", "revocations", "root", "device", "decision", "erasure",
                    "document_request", "trust_list",
-                   "bill_payment")  # a bill paid at a network (core/bills.py)
+                   "bill_payment",  # a bill paid at a network (core/bills.py)
+                   "appointment")  # a booking made at central (core/appointments.py)
 
 
 def sign_bundle(payload: dict, root_key) -> dict:

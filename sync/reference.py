@@ -10,6 +10,7 @@ import base64
 import json
 
 from core import reference, sync_state
+from core.appointments import check_booking
 from core.bills import check_payment
 from core.catalog import parse_service
 from core.credentials.trust import RevocationListNotNewer
@@ -63,6 +64,8 @@ def _check_change(change: dict) -> None:
             assert all(isinstance(body.get(k), str) for k in ("payload", "kid", "signature"))
         elif kind == "bill_payment":  # a bill paid at a national network (core/bills.py)
             check_payment(body)
+        elif kind == "appointment":  # a booking made at central (core/appointments.py)
+            check_booking(body, change["key"])
         elif kind == "release":  # the version central wants here (core/releases.py)
             assert isinstance(body.get("version"), str) and \
                 VERSION_RE.match(body["version"])

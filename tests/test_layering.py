@@ -43,6 +43,7 @@ CENTRAL_MAY_USE = ("core.catalog", "core.clock", "core.credentials", "core.error
                    "core.users", "core.canonical", "core.private_files", "core.http_policy",
                    "core.sealing", "core.text", "core.totp", "core.verify_page",
                    "core.verify_words", "core.bill_numbers", "core.kpis", "core.report_files",
+                   "core.booking_codes",
                    "sync.protocol")
 
 

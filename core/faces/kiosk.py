@@ -187,6 +187,25 @@ class KioskFace(DeviceFace):
         self._note("ticket", ticket["id"])
         return ticket
 
+    # A resident checks in once; wrong IDs are guessed: as slowly as the look-ups.
+    @operation(changes_queue=True, retry="keyed", per_minute=LOOKUPS_PER_MINUTE)
+    def check_in_appointment(self, reference: Query, national_id: NationalId) -> dict:
+        """Check in an appointment booked at central: `reference` is the booking's QR text
+        (NFB:office:reference) or its typed reference, `national_id` the one it was booked
+        with. The ticket (as take_ticket) queued at the slot's start, with `appointment`
+        {reference, shown, slot_start, slot_end}; it prints like any ticket of this kiosk.
+        Refused, changing nothing (core/appointments.py): ValidationError (reason
+        malformed_reference, bad_check_character; problem national_id_format or
+        national_id_check), NotFound (reason unknown_booking, other_office),
+        PermissionDenied (reason national_id_mismatch), InvalidState (reason
+        appointment_cancelled, already_checked_in, too_early with opens_at,
+        appointment_missed)."""
+        with self.office.acting_as(self.account):
+            ticket = self.office.appointments.check_in(reference, national_id,
+                                                       taken_by=self.printer)
+        self._note("ticket", ticket["id"])
+        return ticket
+
     @operation(reads=True)
     def services_today(self) -> list[dict]:
         """Whether each offered service still gives tickets today: {service, state (open,

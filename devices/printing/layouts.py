@@ -120,6 +120,9 @@ LABELS: dict[str, dict[str, str]] = {
     "ticket_wait": {"ar": "يرجى الانتظار حتى يظهر رقمك على الشاشة",
                     "en": "Please wait until your number is shown on the screen"},
     "ticket_scan": {"ar": "امسح الرمز لمتابعة دورك", "en": "Scan to follow your turn"},
+    # with a follow link (core/follow.py): the phone's code, and the counter's
+    "ticket_follow": {"ar": "تابع دورك على هاتفك", "en": "Follow your turn on your phone"},
+    "ticket_code": {"ar": "رمز التذكرة للموظف", "en": "Ticket code for the counter"},
     # receipt
     "receipt_title": {"ar": "إيصال دفع", "en": "Payment receipt"},
     "receipt_number": {"ar": "رقم الإيصال", "en": "Receipt no."},
@@ -389,10 +392,20 @@ def ticket(data: dict, lang: str) -> list[Block]:
                Row(label("taken_at", lang), local_time(data["taken_at"], tz, "taken_at")),
                Row(label("people_ahead", lang), str(ahead), bold=True),
                Row(label("estimated_wait", lang), minutes(wait, lang), bold=True),
-               Rule("dashed"),
-               QR(str(data["qr_text"]), caption=(label("ticket_scan", lang),), max_dots=200),
-               Spacer(4),
-               Text(label("ticket_wait", lang), size="small", align="center")]
+               Rule("dashed")]
+    follow_url = data.get("follow_url")
+    if follow_url:  # the office has a public address: a code for the resident's phone
+        other = "en" if lang == "ar" else "ar"
+        blocks += [QR(str(follow_url), caption=(label("ticket_follow", lang),
+                                                label("ticket_follow", other)),
+                      max_dots=200),
+                   Spacer(8),
+                   QR(str(data["qr_text"]), caption=(label("ticket_code", lang),),
+                      max_dots=120)]
+    else:
+        blocks += [QR(str(data["qr_text"]), caption=(label("ticket_scan", lang),),
+                      max_dots=200)]
+    blocks += [Spacer(4), Text(label("ticket_wait", lang), size="small", align="center")]
     return blocks
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ui.screens import load_kv
 
-from .verify import ScanScreen, ScanViewModel
+from .verify import ScanViewModel, TypedScanScreen
 
 # The keyboard of each field: the bill number's letters, digits and hyphens; the ID's digits.
 KEYBOARDS = {"bill": ("en", 36), "national_id": ("numeric", 20)}
@@ -30,55 +30,15 @@ class CollectViewModel(ScanViewModel):
                                                  and v.national_id_typed.strip())}
 
 
-class CollectScreen(ScanScreen):
+class CollectScreen(TypedScanScreen):
     view_model_class = CollectViewModel
-    keyboard = None
-    _app = None
-    _attached = None  # (field, sizes): the keyboard is set up for it
+    keyboards = KEYBOARDS
+    type_action = "type_collect"
 
-    def entered(self, app) -> None:
-        super().entered(app)
-        self._app = app
-        if self.keyboard is None:
-            from ui.keyboard_widget import OnScreenKeyboard
-            self.keyboard = OnScreenKeyboard(sizes=app.sizes, show_done=False, layout="en",
-                                             allow_switch=False)
-            self.keyboard.bind(text=lambda _, text: self._typed(app, text))
-            self.ids.keyboard_slot.add_widget(self.keyboard)
-        self._attached = None
-        self._attach(app)
-
-    def refresh(self, state, tr) -> None:
-        super().refresh(state, tr)
-        if self._app is not None and state.screen == self.name:
-            self._attach(self._app)  # a field tapped, or a scanned bill number filled in
-
-    def _typed(self, app, text: str) -> None:
-        if self._attached is not None:
-            app.act("type_collect", text)
-
-    def _attach(self, app) -> None:
-        """The keyboard for the field the resident tapped, holding that field's text."""
-        v = app.flow.visit
-        key = (v.collect_field, app.sizes)
-        if key == self._attached:
-            return
-        self._attached = None  # the text set below is not the resident's typing
-        layout, max_length = KEYBOARDS[v.collect_field]
-        self.keyboard.sizes = app.sizes
-        self.keyboard.attach(layout, allow_switch=False, max_length=max_length,
-                             text=v.bill_typed.lower() if v.collect_field == "bill"
-                             else v.national_id_typed)
-        self._attached = key
-
-    def left(self, app) -> None:
-        super().left(app)
-        self._app = None
-
-    def wipe(self) -> None:
-        self._attached = None
-        if self.keyboard is not None:
-            self.keyboard.text = ""
+    def field_and_text(self, visit) -> tuple[str, str]:
+        field = visit.collect_field
+        return field, (visit.bill_typed.lower() if field == "bill"
+                       else visit.national_id_typed)
 
 
 load_kv(__file__)

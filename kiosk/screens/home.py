@@ -1,4 +1,4 @@
-"""Start: what would you like to do? Five large choices, and the buttons for everyone: the
+"""Start: what would you like to do? Six large choices, and the buttons for everyone: the
 audio guide and the high-contrast theme (kiosk/access.py)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from kivy.app import App
 
 from ui.screens import AppScreen, ViewModel, load_kv
 
-CHOICES = ("ticket", "apply", "verify", "status", "collect")
+CHOICES = ("ticket", "apply", "verify", "status", "collect", "appointment")
 
 
 class HomeViewModel(ViewModel):

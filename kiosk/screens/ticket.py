@@ -1,6 +1,7 @@
 """The ticket taken: its number in large type, people ahead and the estimated wait."""
 from __future__ import annotations
 
+from core.clock import parse_iso
 from ui.screens import AppScreen, ViewModel, load_kv
 
 
@@ -11,6 +12,16 @@ def wait_text(ticket: dict, lang: str, tr) -> str:
     if ticket["estimated_wait_minutes"] <= 0:
         return tr.get("ticket.wait_under", lang)
     return tr.get("ticket.wait", lang, n=ticket["estimated_wait_minutes"])
+
+
+def appointment_text(ticket: dict, flow, tr) -> str:
+    """An appointment's ticket says its slot (the office's local time): it is called around
+    then, not in the order of arrival."""
+    booked = ticket.get("appointment")
+    if not booked:
+        return ""
+    start = parse_iso(booked["slot_start"]).astimezone(flow.backend.settings.tz)
+    return tr.get("ticket.appointment_note", flow.lang, time=f"{start:%H:%M}")
 
 
 class TicketViewModel(ViewModel):
@@ -25,7 +36,8 @@ class TicketViewModel(ViewModel):
                  "wait": wait_text(ticket, lang, tr),
                  "printed": tr.get("ticket.printed" if flow.visit.print_ok
                                    else "ticket.not_printed", lang),
-                 "priority": tr.get("ticket.priority_note", lang) if ticket["priority"] else "",
+                 "priority": tr.get("ticket.priority_note", lang) if ticket["priority"]
+                 else appointment_text(ticket, flow, tr),
                  "done": tr.get("common.done", lang)}
         return texts, [], {"printed": bool(flow.visit.print_ok)}
 

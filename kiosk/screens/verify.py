@@ -61,6 +61,64 @@ class ScanScreen(AppScreen):
         app.stop_scanner()
 
 
+class TypedScanScreen(ScanScreen):
+    """A scan screen whose code can also be typed, with the national ID beside it (collect a
+    paid licence, check in an appointment): one on-screen keyboard serves the field the
+    resident tapped. A subclass names each field's keyboard (`keyboards`: field -> (layout,
+    max length)), the flow's action for typing (`type_action`), and `field_and_text`."""
+    keyboards: dict[str, tuple[str, int]] = {}
+    type_action = ""
+    keyboard = None
+    _app = None
+    _attached = None  # (field, sizes): the keyboard is set up for it
+
+    def field_and_text(self, visit) -> tuple[str, str]:
+        """The field being typed in and its text now (as the keyboard shows it)."""
+        raise NotImplementedError
+
+    def entered(self, app) -> None:
+        super().entered(app)
+        self._app = app
+        if self.keyboard is None:
+            from ui.keyboard_widget import OnScreenKeyboard
+            self.keyboard = OnScreenKeyboard(sizes=app.sizes, show_done=False, layout="en",
+                                             allow_switch=False)
+            self.keyboard.bind(text=lambda _, text: self._typed(app, text))
+            self.ids.keyboard_slot.add_widget(self.keyboard)
+        self._attached = None
+        self._attach(app)
+
+    def refresh(self, state, tr) -> None:
+        super().refresh(state, tr)
+        if self._app is not None and state.screen == self.name:
+            self._attach(self._app)  # a field tapped, or a scanned code filled in
+
+    def _typed(self, app, text: str) -> None:
+        if self._attached is not None:
+            app.act(self.type_action, text)
+
+    def _attach(self, app) -> None:
+        """The keyboard for the field the resident tapped, holding that field's text."""
+        field, text = self.field_and_text(app.flow.visit)
+        key = (field, app.sizes)
+        if key == self._attached:
+            return
+        self._attached = None  # the text set below is not the resident's typing
+        layout, max_length = self.keyboards[field]
+        self.keyboard.sizes = app.sizes
+        self.keyboard.attach(layout, allow_switch=False, max_length=max_length, text=text)
+        self._attached = key
+
+    def left(self, app) -> None:
+        super().left(app)
+        self._app = None
+
+    def wipe(self) -> None:
+        self._attached = None
+        if self.keyboard is not None:
+            self.keyboard.text = ""
+
+
 class VerifyScreen(ScanScreen):
     view_model_class = VerifyViewModel
 

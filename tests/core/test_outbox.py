@@ -69,7 +69,7 @@ class Recorder:
 
 
 def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fields,
-                                                              submit_valid, clock):
+                                                              submit_valid, clock, valid_nid):
     rec = Recorder(office)
     q, apps, pay, lic, users = (office.queue, office.applications, office.payments,
                                 office.licences, office.users)
@@ -94,6 +94,8 @@ def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fiel
     rec.one("ticket.called", q.call_next, "1", ["R"])
     rec.one("ticket.no_show", q.no_show, t1["id"])
     rec.one("ticket.cancelled", q.cancel, t3["id"])
+    rec.one("ticket.postponed", q.postpone, t4["id"], 3)  # "more time" from a phone, once
+    rec.refused(InvalidState, q.postpone, t4["id"], 3)
     rec.refused(InvalidState, q.finish, t4["id"])
 
     draft = rec.one("application.drafted", apps.save_draft, "R", {"full_name": "Ali"})
@@ -190,6 +192,34 @@ def test_every_operation_writes_one_event_and_one_audit_entry(office, valid_fiel
     rec.refused(ValidationError, office.ratings.rate, served["id"], 6)
     rec.one("ticket.rated", office.ratings.rate, served["id"], 4)
     rec.refused(InvalidState, office.ratings.rate, served["id"], 5)
+    # A resident agrees to messages on a phone, follows a ticket, then withdraws
+    # (core/messages.py); a number in a wrong format changes nothing.
+    office.settings.messages.gateway = "simulated"
+    rec.refused(ValidationError, office.messages.give_consent, "12", "kiosk")
+    rec.one("message.consent_given", office.messages.give_consent, "36001234", "kiosk")
+    rec.one("message.subscribed", office.messages.subscribe_ticket,
+            office.queue.take_ticket("R")["id"], "36001234", "ar")
+    rec.one("message.consent_withdrawn", office.messages.withdraw_consent, "36001234")
+    # Appointments booked at central (core/appointments.py): one missed, one checked in
+    # (its ticket and the check-in in one transaction), a wrong national ID refused.
+    from datetime import timedelta
+
+    from core import booking_codes, reference
+    from core.clock import iso
+    now = clock.now()
+    for n, (start, nid) in enumerate(((now - timedelta(minutes=20), "missed"),
+                                      (now + timedelta(minutes=10), valid_nid(7)))):
+        ref = booking_codes.make_reference(lambda k, n=n: bytes([n + 1] * k))
+        body = {"reference": ref, "office": "MUH", "service_code": "residence-certificate",
+                "slot_start": iso(start), "slot_end": iso(start + timedelta(minutes=15)),
+                "national_id_hash": booking_codes.hash_national_id(nid), "state": "booked"}
+        with office.store.atomic():
+            reference.put(office.store, {"kind": "appointment", "key": ref, "version": n + 1,
+                                         "body": body}, office.store.now(), None)
+    rec.one("appointment.no_show", office.appointments.mark_no_shows)
+    rec.refused(PermissionDenied, office.appointments.check_in, ref, valid_nid(8))
+    rec.several(("ticket.taken", "appointment.checked_in"), office.appointments.check_in, ref,
+                valid_nid(7))
 
     assert outbox.check_sequence(office.store) == []
     assert office.verify_audit()["ok"]

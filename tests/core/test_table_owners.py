@@ -35,6 +35,10 @@ OWNERS = {
     **{t: "core/kpis.py" for t in ("kpi_visits", "kpi_counter_time", "kpi_applications",
                                    "kpi_licences", "kpi_payments", "kpi_backfill")},
     "ticket_ratings": "core/ratings.py",
+    **{t: "core/messages.py" for t in ("message_consents", "message_subscriptions",
+                                       "messages")},
+    "follow_secrets": "core/follow.py",
+    "appointment_visits": "core/appointments.py",
 }
 SHIPPED = ("core", "devices", "ui", "kiosk", "counter", "hub", "hubclient", "sync", "nafitha")
 SCHEMA = {"core/migrations.py"}

@@ -33,9 +33,7 @@ from sqlalchemy.exc import IntegrityError
 import core.booking_codes as booking_codes
 from core.clock import iso, parse_iso
 from core.errors import ValidationError
-from core.sealing import seal
-from core.text import (NATIONAL_ID_CHECK, NATIONAL_ID_PATTERN, PHONE_PATTERN,
-                       check_national_id, to_ascii_digits)
+from core.text import NATIONAL_ID_CHECK, NATIONAL_ID_PATTERN, check_national_id
 
 from .db import appointment_plans, appointments, offices
 from .reports import office_zone
@@ -264,16 +262,6 @@ def _national_id(text) -> str:
                       problem=exc.details.get("problem")) from None
 
 
-def _phone(text) -> str | None:
-    if text is None or (isinstance(text, str) and not text.strip()):
-        return None
-    clean = re.sub(r"[\s-]", "", to_ascii_digits(text)) if isinstance(text, str) else ""
-    if not re.fullmatch(PHONE_PATTERN, clean):
-        raise _refuse(422, "invalid_phone", "phone: a mobile number such as 36001234 or "
-                      "+97336001234", field="phone")
-    return clean
-
-
 def _slot(central: Central, plan: dict, zone, slot_start) -> tuple[datetime, datetime]:
     """The slot that starts at `slot_start` (ISO with an offset), or the refusal."""
     try:
@@ -296,13 +284,14 @@ def _slot(central: Central, plan: dict, zone, slot_start) -> tuple[datetime, dat
 
 
 def book(central: Central, office: str, service: str, slot_start: str, national_id: str,
-         phone: str | None = None, random_bytes=secrets.token_bytes) -> dict:
+         random_bytes=secrets.token_bytes) -> dict:
     """Book a place in a slot: {reference, shown, qr, office, service_code, slot_start,
     slot_end, state}. Refused, changing nothing: unknown_office, unknown_service,
     no_appointments (404); invalid_slot, slot_in_past, too_far_ahead, not_a_slot,
-    invalid_national_id, invalid_phone (422); already_booked, slot_full (409)."""
+    invalid_national_id (422); already_booked, slot_full (409). No phone number is asked:
+    nothing would use it; messages are asked for, with consent, on the follow page once
+    checked in (docs/phone.md)."""
     nid = _national_id(national_id)
-    phone = _phone(phone)
     with central.engine.connect() as conn:
         plan, zone = _plan(conn, office, service)
     start, end = _slot(central, plan, zone, slot_start)
@@ -337,8 +326,6 @@ def book(central: Central, office: str, service: str, slot_start: str, national_
                 row = {"reference": reference, "office": office, "service_code": service,
                        "slot_start": iso(start), "slot_end": iso(end), "seat": free[0],
                        "national_id_hash": nid_hash, "national_id_tag": tag,
-                       "phone": seal(central.data_key.key(), f"appointment:{reference}",
-                                     phone) if phone else None,
                        "state": "booked", "booked_at": central.now()}
                 conn.execute(sa.insert(appointments).values(**row))
                 central._add_change(conn, "appointment", reference, office, published(row))
@@ -478,7 +465,6 @@ class BookingRequest(BaseModel):
     service: str = Field(max_length=64)
     slot_start: str = Field(max_length=40, description="a slot's `start` as listed")
     national_id: str = Field(max_length=32)
-    phone: str | None = Field(default=None, max_length=20)
 
 
 class CancelRequest(BaseModel):
@@ -533,12 +519,12 @@ def add_appointment_routes(app: FastAPI, central, rate) -> None:
               tags=["appointments"])
     def appointment_book(body: BookingRequest, request: Request):
         """Book a place: the reference and its QR text. 409 slot_full or already_booked;
-        422 slot_in_past, not_a_slot, too_far_ahead, invalid_national_id, invalid_phone."""
+        422 slot_in_past, not_a_slot, too_far_ahead, invalid_national_id, or
+        invalid_request for a field not listed (a phone number: none is asked)."""
         refused = too_many(request)
         if refused is not None:
             return refused
-        return book(central, body.office, body.service, body.slot_start, body.national_id,
-                    body.phone)
+        return book(central, body.office, body.service, body.slot_start, body.national_id)
 
     @app.post("/v1/appointments/{reference}/cancel", response_model=Booking,
               responses=limited, tags=["appointments"])

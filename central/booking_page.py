@@ -3,7 +3,7 @@ to left), English by ?lang=en; server-rendered (Jinja2), no script.
 
     GET  /book                       choose the office's service and the day
     GET  /book?plan=MUH/<service>&day=2026-12-08
-                                     that day's free slots, the national ID, a phone
+                                     that day's free slots and the national ID
     POST /book                       book: the reference in large type and its QR (inline SVG)
 
 The form carries a CSRF token that must equal the one in its cookie (a double submit: a
@@ -45,7 +45,6 @@ WORDS = {
     "no_slots": {"ar": "لا توجد مواعيد متاحة في هذا اليوم. اختر يوماً آخر.",
                  "en": "No free times on this day. Please choose another day."},
     "national_id": {"ar": "رقم الهوية", "en": "National ID"},
-    "phone": {"ar": "رقم الهاتف (اختياري)", "en": "Mobile number (optional)"},
     "book": {"ar": "احجز", "en": "Book"},
     "booked": {"ar": "تم الحجز", "en": "Booked"},
     "reference": {"ar": "رقم الحجز", "en": "Booking reference"},
@@ -75,8 +74,6 @@ WORDS = {
                          "en": "This is not a bookable time: outside the opening hours."},
     "error.invalid_national_id": {"ar": "رقم الهوية غير صحيح. تأكد منه.",
                                   "en": "This national ID is not valid. Please check it."},
-    "error.invalid_phone": {"ar": "رقم الهاتف غير صحيح، مثل 36001234.",
-                            "en": "This mobile number is not valid, e.g. 36001234."},
     "error.choose": {"ar": "اختر الخدمة واليوم والموعد.",
                      "en": "Please choose the service, the day and a time."},
     "error.other": {"ar": "تعذر الحجز. تأكد من البيانات وأعد المحاولة.",
@@ -159,8 +156,7 @@ def add_booking_page(app: FastAPI, central, rate) -> None:
                         slots=None, expired=True)
         try:
             booking = await run_in_threadpool(book, central, office, service, form["slot"],
-                                              form.get("national_id", ""),
-                                              form.get("phone") or None)
+                                              form.get("national_id", ""))
         except CentralError as exc:
             slots = None
             try:
@@ -171,7 +167,7 @@ def add_booking_page(app: FastAPI, central, rate) -> None:
             return page(request, lang, exc.status, problem=_problem(exc.code, lang),
                         plans=[{"key": f"{office}/{service}", "name": f"{service} · {office}"}],
                         chosen=f"{office}/{service}", day=form["slot"][:10],
-                        slots=_shown_slots(slots), phone=form.get("phone", ""))
+                        slots=_shown_slots(slots))
         return page(request, lang, booked=booking, qr=qr_svg(booking["qr"]),
                     when=booking["slot_start"][:16].replace("T", " "), plans=[], slots=None)
 

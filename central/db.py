@@ -425,7 +425,6 @@ appointments = sa.Table(  # one row per booking; a live one holds a seat of its 
     sa.Column("seat", Int),
     sa.Column("national_id_hash", Text, nullable=False),  # salted scrypt, published to the office
     sa.Column("national_id_tag", Text, nullable=False),  # HMAC by search.key: one per person a day
-    sa.Column("phone", Text),  # sealed under data.key (core/sealing.py); None: not given
     sa.Column("state", Text, nullable=False),  # booked, cancelled, checked_in, no_show
     sa.Column("booked_at", Text, nullable=False),
     sa.Column("cancelled_at", Text),

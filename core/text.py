@@ -18,7 +18,8 @@ from .errors import ValidationError
 # The languages of every screen, paper and message: Arabic first.
 LANGUAGES = ("ar", "en")
 # The national ID and phone rules an office checks unless its settings say otherwise
-# ([validation]); central checks a booking against the same (central/appointments.py).
+# ([validation]); central checks a booking's national ID against the same
+# (central/appointments.py).
 NATIONAL_ID_PATTERN = r"^[0-9]{9}$"
 NATIONAL_ID_CHECK = "luhn"  # luhn | mod11 | none
 PHONE_PATTERN = r"^(\+973)?[13679][0-9]{7}$"

@@ -164,8 +164,7 @@ def central_appointments_slots(ctx, office, service, day):
 @click.argument("service")
 @click.argument("slot_start")
 @NATIONAL_ID
-@click.option("--phone", help="The resident's mobile number (optional).")
-def central_appointments_book(ctx, office, service, slot_start, national_id, phone):
+def central_appointments_book(ctx, office, service, slot_start, national_id):
     """Book a place in the slot starting at SLOT_START (as `slots` lists it) for a resident
     (at the municipality's desk, or on the phone).
 
@@ -175,7 +174,7 @@ def central_appointments_book(ctx, office, service, slot_start, national_id, pho
             2026-12-08T09:30:00+03:00 --national-id 850100009
     """
     from central.appointments import book
-    return book(_central(ctx), office.upper(), service, slot_start, national_id, phone), \
+    return book(_central(ctx), office.upper(), service, slot_start, national_id), \
         lambda b: click.echo(f"{b['shown']}  {b['slot_start']}  (QR: {b['qr']})")
 
 

@@ -14,7 +14,7 @@
     [licence]           authority_ar, authority_en, emblem, national_id (full | masked),
                         verify_url: what a printed licence and its PDF show (docs/printing.md)
     [counter]           name, services, language, lock_after_s, screen_dpi
-    [messages]          gateway (none | http | smpp | simulated), url, api_key, host, port,
+    [messages]          gateway (none | http | smpp | simulated), channel (sms | whatsapp), url, api_key, host, port,
                         system_id, password, source_addr, timeout_s, country_code,
                         near_threshold, per_number_per_hour, per_number_per_day, keep_days,
                         templates (docs/messages.md)
@@ -294,6 +294,9 @@ class HealthSettings:
 
 
 MESSAGE_GATEWAYS = ("none", "http", "smpp", "simulated")
+# WhatsApp where residents use it: through an HTTP provider that takes the same JSON with
+# "channel": "whatsapp" (docs/messages.md); SMPP carries SMS only.
+MESSAGE_CHANNELS = ("sms", "whatsapp")
 
 
 @dataclass
@@ -302,6 +305,7 @@ class MessageSettings:
     gateway none: nothing is queued or sent; simulated: a loopback gateway in the process
     (demos), which sends nowhere."""
     gateway: str = "none"
+    channel: str = "sms"  # sms | whatsapp (http and simulated gateways only)
     url: str = ""  # http: the provider's send endpoint (POST {"to", "text", "reference"})
     api_key: str = ""  # http: sent as "Authorization: Bearer <api_key>"
     host: str = ""  # smpp: the operator's SMSC
@@ -584,6 +588,12 @@ def _check_messages(m: MessageSettings, fail) -> None:
                                  f"{', '.join(MESSAGE_GATEWAYS)})")
     if m.gateway == "http" and not re.match(r"^https?://[^\s/]+", m.url):
         fail("messages.url", "an http gateway needs its send URL (http:// or https://)")
+    if m.channel not in MESSAGE_CHANNELS:
+        fail("messages.channel", f"unknown channel {m.channel!r} (use "
+                                 f"{', '.join(MESSAGE_CHANNELS)})")
+    elif m.channel == "whatsapp" and m.gateway == "smpp":
+        fail("messages.channel", "an smpp gateway sends SMS only; WhatsApp needs an http "
+                                 "gateway whose provider carries it")
     if m.gateway == "smpp" and not m.host.strip():
         fail("messages.host", "an smpp gateway needs the SMSC's host name or address")
     if not 1 <= m.port <= 65535:

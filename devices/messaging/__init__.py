@@ -28,7 +28,8 @@ def open_gateway(config) -> Gateway | None:
     if kind == "none":
         return None
     if kind == "http":
-        return HttpGateway(config.url, config.api_key, config.timeout_s)
+        return HttpGateway(config.url, config.api_key, config.timeout_s,
+                           channel=config.channel)
     if kind == "smpp":
         return SmppGateway(config.host, config.port, config.system_id, config.password,
                            config.source_addr, config.timeout_s, dedupes=config.smpp_dedupes)
@@ -36,7 +37,7 @@ def open_gateway(config) -> Gateway | None:
         from .simulator import GatewaySimulator
         simulator = GatewaySimulator().start()
         gateway = HttpGateway(simulator.http_url, simulator.api_key, config.timeout_s,
-                              on_close=simulator.stop)
+                              on_close=simulator.stop, channel=config.channel)
         gateway.simulator = simulator
         return gateway
     raise GatewayError(f"messages.gateway {kind!r} is not one of none, http, smpp, simulated")

@@ -116,7 +116,8 @@ class GatewaySimulator:
 
     # --- one submission, whatever the protocol ---------------------------------------------
     def submit(self, via: str, ref: str | None, to: str, text: str,
-               data_coding: int | None = None) -> tuple[str, str | None]:
+               data_coding: int | None = None,
+               channel: str = "sms") -> tuple[str, str | None]:
         """(outcome, message id): outcome is a fault name or "duplicate"."""
         with self._lock:
             fault = self._faults.popleft() if self._faults else "ok"
@@ -126,6 +127,7 @@ class GatewaySimulator:
                 outcome, message_id = fault, f"SIM{next(self._ids):06d}"
                 self.delivered.append({"ref": ref, "to": to, "text": text, "id": message_id,
                                        "via": via, "data_coding": data_coding,
+                                       "channel": channel,
                                        "at": time.time()})
                 if ref:
                     self._by_ref[ref] = message_id
@@ -256,9 +258,12 @@ def _handler(sim: GatewaySimulator):
             try:
                 body = json.loads(raw)
                 ref, to, text = body["reference"], body["to"], body["text"]
-            except (ValueError, KeyError, TypeError):
+                channel = body.get("channel", "sms")
+            except (ValueError, KeyError, TypeError, AttributeError):
                 return self._answer(400, {"error": "to, text and reference are needed"})
-            outcome, message_id = sim.submit("http", ref, to, text)
+            if channel not in ("sms", "whatsapp"):
+                return self._answer(422, {"error": f"unknown channel {channel!r}"})
+            outcome, message_id = sim.submit("http", ref, to, text, channel=channel)
             if outcome == "timeout":
                 time.sleep(sim.delay_s)  # delivered, and the answer comes too late
             if outcome in ("ok", "timeout"):

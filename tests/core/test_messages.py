@@ -419,6 +419,9 @@ def test_a_store_before_messages_reads_as_empty_then_upgrades(tmp_path, clock, i
     ({"NAFITHA_MESSAGES__COUNTRY_CODE": "973"}, "messages.country_code"),
     ({"NAFITHA_MESSAGES__PER_NUMBER_PER_HOUR": "50"}, "messages.per_number_per_hour"),
     ({"NAFITHA_MESSAGES__NEAR_THRESHOLD": "0"}, "messages.near_threshold"),
+    ({"NAFITHA_MESSAGES__CHANNEL": "telegram"}, "messages.channel"),
+    ({"NAFITHA_MESSAGES__GATEWAY": "smpp", "NAFITHA_MESSAGES__HOST": "smsc.example",
+      "NAFITHA_MESSAGES__CHANNEL": "whatsapp"}, "messages.channel"),
 ])
 def test_bad_message_settings_name_the_key(tmp_path, env, key):
     from core.errors import ConfigError
@@ -431,7 +434,8 @@ def test_bad_message_settings_name_the_key(tmp_path, env, key):
 def test_message_settings_default_to_off(tmp_path):
     from core.settings import load_settings
     m = load_settings(tmp_path, environ={}).messages
-    assert (m.gateway, m.near_threshold, m.per_number_per_hour) == ("none", 3, 6)
+    assert (m.gateway, m.channel, m.near_threshold, m.per_number_per_hour) == \
+        ("none", "sms", 3, 6)
 
 
 def test_a_decided_application_is_no_longer_looked_at(messages, clock, submit_valid):

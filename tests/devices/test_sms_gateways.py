@@ -52,6 +52,32 @@ def test_a_message_is_delivered_once_with_its_text_and_id(sim, gateway):
                               "text": ARABIC, "id": gateway_id}]
 
 
+def test_whatsapp_goes_through_the_http_provider_named_as_its_channel(sim):
+    """WhatsApp where residents use it: the same JSON with "channel": "whatsapp"; SMS sends
+    no channel (a provider that knows none is not confused by it)."""
+    whatsapp = HttpGateway(sim.http_url, sim.api_key, timeout_s=TIMEOUT_S, channel="whatsapp")
+    sms = HttpGateway(sim.http_url, sim.api_key, timeout_s=TIMEOUT_S)
+    try:
+        whatsapp.send("wa-1", PHONE, ARABIC)
+        sms.send("sms-1", PHONE, ARABIC)
+    finally:
+        whatsapp.close()
+        sms.close()
+    assert [(d["ref"], d["channel"]) for d in sim.delivered] == \
+        [("wa-1", "whatsapp"), ("sms-1", "sms")]
+
+
+def test_the_settings_channel_reaches_the_gateway(sim):
+    from core.settings import MessageSettings
+    gateway = open_gateway(MessageSettings(gateway="http", url=sim.http_url,
+                                           api_key=sim.api_key, channel="whatsapp"))
+    try:
+        gateway.send("wa-2", PHONE, "Ticket R012: counter 3")
+    finally:
+        gateway.close()
+    assert sim.delivered[-1]["channel"] == "whatsapp"
+
+
 def test_smpp_sends_arabic_as_ucs2_and_latin_as_gsm(sim, smpp):
     smpp.send("ar-1", PHONE, ARABIC)
     smpp.send("en-1", PHONE, "Ticket R012: counter 3")

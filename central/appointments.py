@@ -150,7 +150,7 @@ def plans(central: Central, office: str | None = None) -> list[dict]:
     query = sa.select(appointment_plans).order_by(appointment_plans.c.office,
                                                   appointment_plans.c.service_code)
     if office is not None:
-        query = query.where(appointment_plans.c.office == office)
+        query = query.where(appointment_plans.c.office == _office_code(office))
     with central.engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
         zones = {r["office"]: office_zone(conn, r["office"]).key for r in rows}
@@ -501,7 +501,8 @@ def add_appointment_routes(app: FastAPI, central, rate) -> None:
     @app.get("/v1/appointments/plans", response_model=list[Plan], responses=ERRORS,
              tags=["appointments"])
     def appointment_plans_route(office: str | None = Query(None, max_length=8)):
-        """The offices' services that take appointments, with their hours."""
+        """The offices' services that take appointments, with their hours (one office's
+        with ?office=; 422 invalid_office for a code that is not one)."""
         return plans(central, office)
 
     @app.get("/v1/appointments/slots", response_model=SlotList, responses=ERRORS,

@@ -170,11 +170,11 @@ def parse_templates(text: str, source: str) -> Templates:
                 raise TemplateError(f"{source}: {name}: unknown placeholder "
                                     f"{{{sorted(used - allowed)[0]}}} (it may use "
                                     f"{', '.join('{' + a + '}' for a in sorted(allowed))})",
-                                    file=source, template=name, problem="unknown_placeholder")
+                                    file=source, template=name, reason="unknown_placeholder")
             if required - used:
                 raise TemplateError(f"{source}: {name}: the placeholder "
                                     f"{{{sorted(required - used)[0]}}} is missing",
-                                    file=source, template=name, problem="missing_placeholder")
+                                    file=source, template=name, reason="missing_placeholder")
             texts[kind][lang] = template
     states = raw.get("states", {})
     for state in STATE_WORDS:
@@ -192,7 +192,7 @@ def _placeholders(template: str, name: str, source: str) -> set[str]:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise TemplateError(f"{source}: {name}: {exc} (write {{{{ and }}}} for a brace)",
-                            file=source, template=name, problem="bad_brace")
+                            file=source, template=name, reason="bad_brace")
     for _, field, spec, conversion in parsed:
         if field is None:
             continue
@@ -200,7 +200,7 @@ def _placeholders(template: str, name: str, source: str) -> set[str]:
         if not re.fullmatch(r"[a-z_]+", field) or spec or conversion:
             raise TemplateError(f"{source}: {name}: {{{field}}} is not a plain placeholder "
                                 f"name", file=source, template=name,
-                                problem="unknown_placeholder")
+                                reason="unknown_placeholder")
         used.add(field)
     return used
 

@@ -141,6 +141,17 @@ def test_bad_bookings_are_refused_and_change_nothing(central, office, service, s
     assert booking_rows(central) == []
 
 
+@pytest.mark.parametrize("office", ["muh", "M\x00H", "ÑÛfn\x00", "TOOLONGCODE"])
+def test_plans_of_a_malformed_office_code_are_refused_clearly(served, office):
+    """Found by schemathesis on PostgreSQL: a NUL in ?office= reached the query (a 500)."""
+    central, url = served
+    answer = requests.get(f"{url}/v1/appointments/plans", params={"office": office},
+                          timeout=10)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"] == \
+        ("invalid_request" if len(office) > 8 else "invalid_office")
+
+
 def test_a_booking_with_a_phone_number_is_refused_as_an_unknown_field(served):
     """No phone is asked (nothing would use it, no consent is asked): a request that still
     sends one is refused by the model (extra="forbid"), and nothing is booked."""

@@ -152,7 +152,7 @@ def test_a_template_missing_a_placeholder_is_refused_naming_it():
     with pytest.raises(TemplateError) as err:
         parse_templates(broken, "test.toml")
     assert err.value.details["template"] == "called.en"
-    assert err.value.details["problem"] == "missing_placeholder"
+    assert err.value.details["reason"] == "missing_placeholder"
     assert "{counter}" in err.value.message and "called.en" in err.value.message
 
 

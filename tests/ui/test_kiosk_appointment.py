@@ -3,12 +3,14 @@ central published (a reference row, as a pull brings it) is checked in by typing
 reference and the national ID, or by scanning its QR and typing the ID; the ticket prints on
 the kiosk's printer and queues at the slot's start. A wrong national ID is refused in the
 resident's language and changes nothing. The Arabic screen is shot for a person to look at
-(docs/screenshots/kiosk/appointment-ar.png)."""
+(docs/screenshots/kiosk/appointment-ar.png and -en.png, NAFITHA_WRITE_SCREENSHOTS=1)."""
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +25,7 @@ ARABIC = re.compile("[\u0600-\u06ff]")
 SERVICE = "residence-certificate"
 # The app's frozen clock reads 09:00 in Bahrain (06:00 UTC): a 09:15 slot is in its window.
 SLOT = "2026-11-24T06:15:00.000+00:00"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "kiosk"
 SEEDS = itertools.count(1)  # each booking of the module its own reference
 
 
@@ -127,9 +130,10 @@ def test_check_in_by_scanning_the_qr(rig, office, booked, tmp_path):
     assert state["texts"]["reference"] == booking_codes.shown(ref)
     rig.show_scene()
     p.type(PERSON[rig.lang]["national_id"])
-    if rig.lang == "ar":  # for a person to look at (docs/screenshots/kiosk/)
-        p.screenshot(tmp_path / "appointment-ar.png")
-        assert not [x for x in p.layout()], p.layout()
+    # For a person to look at: NAFITHA_WRITE_SCREENSHOTS=1 writes docs/screenshots/kiosk/.
+    out = SHOTS if os.environ.get("NAFITHA_WRITE_SCREENSHOTS") == "1" else tmp_path
+    p.screenshot(out / f"appointment-{rig.lang}.png")
+    assert not [x for x in p.layout()], p.layout()  # nothing overlaps or is cut off
     p.tap("check_in")
     assert_ticket(rig, office, ref, jobs)
     rig.pilot.tap("done")

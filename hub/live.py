@@ -111,7 +111,10 @@ def event_stream(request: Request, live: Live, first: Callable[[], Awaitable[lis
                 yield chunk
             while True:
                 try:
-                    message = await asyncio.wait_for(q.get(), HEARTBEAT_S)
+                    # asyncio.timeout, not wait_for: wait_for makes a task per message, and
+                    # 500 phones' streams wake at every queue change (bench/phone.py).
+                    async with asyncio.timeout(HEARTBEAT_S):
+                        message = await q.get()
                 except TimeoutError:
                     if await request.is_disconnected():
                         return

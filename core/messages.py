@@ -472,7 +472,7 @@ class Messages:
             with self.store.atomic():
                 expired += self._expire("expires_at <= ?", (self.store.now(),),
                                         "moment_passed")
-        marker = audit.head(self.store)["seq"]
+        marker = audit.head(self.store).get("seq", 0)  # a new store has no head yet
         if marker == self._seen_marker or \
                 not self.store.one("SELECT 1 AS x FROM message_subscriptions LIMIT 1"):
             self._seen_marker = marker

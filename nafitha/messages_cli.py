@@ -184,9 +184,10 @@ def messages_send_pending(ctx):
     if totals["unreachable"]:
         click.echo(f"Error: {totals['unreachable']}", err=True)
         raise SystemExit(1)
-    return totals, lambda t: click.echo(f"sent {t['sent']}, failed {t['failed']}; now "
-                                        + ", ".join(f"{k} {v}" for k, v in
-                                                    sorted(t["states"].items())))
+    return totals, lambda t: click.echo(
+        f"sent {t['sent']}, failed {t['failed']}; "
+        + ("held: " + ", ".join(f"{k} {v}" for k, v in sorted(t["states"].items()))
+           if t["states"] else "no messages held"))
 
 
 @command(messages, "run")

@@ -45,3 +45,10 @@ def test_templates_check_names_a_template_missing_a_placeholder(run, tmp_path):
         "Receipt {receipt}.", "Thank you."), encoding="utf-8")
     result = run("messages", "templates", "--file", str(bad), expect=1)
     assert "receipt.en" in result.stderr and "{receipt}" in result.stderr
+
+
+def test_sending_on_a_new_store_says_there_is_nothing(run):
+    """A store with nothing in its audit log yet (found by a newcomer's walk-through: it
+    crashed reading the log's head)."""
+    out = run("messages", "send-pending", env=ON).stdout
+    assert out.strip() == "sent 0, failed 0; no messages held"

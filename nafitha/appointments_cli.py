@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import click
 
+from core import booking_codes
+from core.clock import parse_iso
 from nafitha.commands import Group, command
 
 NATIONAL_ID = click.option("--national-id", prompt="National ID", hide_input=True,
@@ -48,9 +50,15 @@ def appointments_today(ctx):
     Example:
         nafitha appointments today
     """
+    zone = ctx.office.settings.tz
+
     def human(rows):
+        if not rows:
+            click.echo("no bookings today")
         for r in rows:
-            click.echo(f"{r['slot_start']}  {r['reference']}  {r['service_code']}  {r['state']}")
+            local = parse_iso(r["slot_start"]).astimezone(zone)
+            click.echo(f"{local:%H:%M}  {booking_codes.shown(r['reference'])}  "
+                       f"{r['service_code']}  {r['state']}")
     return ctx.office.appointments.today(), human
 
 
@@ -64,7 +72,10 @@ def appointments_no_shows(ctx):
         nafitha appointments no-shows
     """
     with ctx.office.acting_as(ctx.actor()):
-        return ctx.office.appointments.mark_no_shows(), None
+        marked = ctx.office.appointments.mark_no_shows()
+    return marked, lambda m: click.echo(
+        f"no-shows marked: {', '.join(booking_codes.shown(r) for r in m['no_shows'])}"
+        if m["no_shows"] else "no booking was missed")
 
 
 # --- central -----------------------------------------------------------------------------------

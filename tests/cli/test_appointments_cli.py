@@ -39,3 +39,41 @@ def test_book_takes_no_phone(run, tmp_path):
         central.close()
     assert [r["reference"] for r in rows] == [booked["reference"]]
     assert "phone" not in rows[0]
+
+
+def test_today_and_no_shows_read_as_sentences(run, tmp_path):
+    """The office's list by local time and shown reference, and what no-shows marked; each
+    says so when there is nothing (a newcomer's walk-through found a blank line)."""
+    from core import booking_codes, reference
+    from core.office import Office
+    from core.settings import load_settings
+    assert run("appointments", "today").stdout == "no bookings today\n"
+    assert run("appointments", "no-shows").stdout == "no booking was missed\n"
+    office = Office.open(load_settings(tmp_path / "data", environ={}))
+    try:
+        zone = office.settings.tz
+        now = office.store.clock.now().astimezone(zone)
+        # Two bookings of today: one an hour from now, one whose window closed long ago.
+        def booking(ref: str, start: datetime) -> None:
+            body = {"reference": ref, "office": office.settings.office.code,
+                    "service_code": SERVICE, "slot_start": start.isoformat(),
+                    "slot_end": (start + timedelta(minutes=15)).isoformat(),
+                    "national_id_hash": booking_codes.hash_national_id(NID),
+                    "state": "booked"}
+            with office.store.atomic():
+                reference.put(office.store, {"kind": "appointment", "key": ref, "version": 1,
+                                             "body": body}, office.store.now(), None)
+        later = min((now + timedelta(hours=1)).replace(second=0, microsecond=0),
+                    now.replace(hour=23, minute=45, second=0, microsecond=0))  # still today
+        missed = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        refs = [booking_codes.make_reference(lambda n, s=s: bytes([s] * n)) for s in (1, 2)]
+        booking(refs[0], later)
+        if now - missed > timedelta(minutes=20):  # after 00:20 local: the first slot missed
+            booking(refs[1], missed)
+    finally:
+        office.close()
+    lines = run("appointments", "today").stdout.splitlines()
+    assert f"{later:%H:%M}  {booking_codes.shown(refs[0])}  {SERVICE}  booked" in lines
+    marked = run("appointments", "no-shows").stdout
+    if now - missed > timedelta(minutes=20):
+        assert marked == f"no-shows marked: {booking_codes.shown(refs[1])}\n"

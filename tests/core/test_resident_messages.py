@@ -229,7 +229,7 @@ def test_turn_near_expires_when_the_ticket_is_called_and_called_is_queued(messag
     assert (near["kind"], near["state"], near["last_error"]) == \
         ("turn_near", "expired", "ticket_moved_on")
     assert called["kind"] == "called" and called["state"] == "queued"
-    assert "الكاونتر 4" in called["text"] and mine["number"] in called["text"]
+    assert "الشباك 4" in called["text"] and mine["number"] in called["text"]
     assert [m["id"] for m in messages.due()] == [called["id"]]
 
 

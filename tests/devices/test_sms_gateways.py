@@ -13,7 +13,7 @@ from devices.messaging.sender import sender_loop
 from devices.messaging.simulator import GatewaySimulator
 
 PHONE = "+97336001234"
-ARABIC = "مركز خدمات المحرق: حان دورك. التذكرة R012، توجه إلى الكاونتر 3."
+ARABIC = "مركز خدمات المحرق: حان دورك. التذكرة R012، توجه إلى الشباك 3."
 RES = "residence-certificate"
 TIMEOUT_S = 0.3
 
@@ -200,7 +200,7 @@ def test_the_sender_delivers_a_called_message_once(office_with_messages, sim, ga
     [message] = office.messages.list()
     assert message["state"] == "sent" and message["gateway_id"] == sim.delivered[0]["id"]
     assert sim.refs() == [f"t:{ticket['id']}:called:1"]
-    assert "الكاونتر 3" in sim.delivered[0]["text"]
+    assert "الشباك 3" in sim.delivered[0]["text"]
 
 
 def test_timeout_then_resend_through_the_sender_is_delivered_once(office_with_messages, sim,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from . import money
 from .errors import CatalogError, ValidationError
-from .text import (BIDI_CONTROLS, LANGUAGES, check_national_id, clean_text, to_ascii_digits,
-                   too_long_means)
+from .text import (BIDI_CONTROLS, LANGUAGES, check_national_id, check_phone, clean_text,
+                   to_ascii_digits, too_long_means)
 
 DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent.parent / "assets" / "catalog"
 
@@ -662,12 +662,7 @@ def validate_fields(service: Service, values: dict, national_id_pattern: str,
         elif f.type == "national_id":
             out[f.key] = check_national_id(value, national_id_pattern, national_id_check, f.key)
         elif f.type == "phone":
-            with too_long_means(problem="not_phone", pattern=phone_pattern):
-                text = to_ascii_digits(clean_text(value, f.key, 20, 1)).replace(" ", "")
-            if not re.fullmatch(phone_pattern, text):
-                raise ValidationError(f"{f.key}: {text!r} is not a phone number", field=f.key,
-                                      problem="not_phone", pattern=phone_pattern)
-            out[f.key] = text
+            out[f.key] = check_phone(value, phone_pattern, f.key)
         elif f.type in ("block", "road"):
             with too_long_means(problem="number_range", min=1, max=9999):
                 text = to_ascii_digits(clean_text(str(value), f.key, 4, 1))

@@ -32,7 +32,7 @@ from .clock import iso
 from .errors import ConfigError, InvalidState, NotFound, ValidationError
 from .money import format_digits, format_money
 from .queue import LIVE
-from .text import LANGUAGES, clean_text, to_ascii_digits
+from .text import LANGUAGES, check_phone, clean_text, to_ascii_digits
 
 MESSAGES_SCHEMA = 23  # core.migrations.m023_messages
 SHIPPED_TEMPLATES = Path(__file__).resolve().parents[1] / "assets" / "messages.toml"
@@ -89,14 +89,12 @@ def normalise_number(text, pattern: str, country_code: str, field: str = "phone"
     if not isinstance(text, str):
         raise ValidationError(f"{field}: a phone number is text", field=field,
                               problem="not_phone", pattern=pattern)
-    cleaned = to_ascii_digits(clean_text(text, field, max_length=32, min_length=1))
-    cleaned = re.sub(r"[\s\-.()]", "", cleaned)
+    # Separators people type in a number ("3600-1234", "(+973) 3600 1234") and a 00 prefix
+    # go first; then the forms' own check.
+    cleaned = re.sub(r"[\-.()]", "", to_ascii_digits(text)).strip()
     if cleaned.startswith("00"):
         cleaned = "+" + cleaned[2:]
-    if not re.fullmatch(pattern, cleaned):
-        raise ValidationError(f"{field}: {cleaned!r} is not a phone number of the form this "
-                              f"office accepts", field=field, problem="not_phone",
-                              pattern=pattern)
+    cleaned = check_phone(cleaned, pattern, field)
     number = cleaned if cleaned.startswith("+") else country_code + cleaned.lstrip("0")
     if not E164.fullmatch(number):
         raise ValidationError(f"{field}: {number!r} is not an international phone number",

@@ -367,8 +367,11 @@ class Queue:
         service, state, counter, people ahead and estimated wait (as estimate() gives them),
         postponed_at. A few reads for the whole queue, whatever the number of phones: the
         hub reads it once per queue change for every open phone (hub/phone.py)."""
+        # A ticket left waiting from an earlier day is still ahead (call next takes it, and
+        # estimate() counts it): it is read too.
         rows = self.store.all(f"SELECT {self._followed_columns()} FROM tickets WHERE day = ? "
-                              f"ORDER BY service_code, queue_key, id", (self.today(),))
+                              f"OR state = 'waiting' ORDER BY service_code, queue_key, id",
+                              (self.today(),))
         counters, pace, out = self._open_counters(), {}, {}
         ahead: dict[str, int] = {}
         for r in rows:

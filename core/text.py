@@ -124,6 +124,19 @@ def too_long_means(problem: str, **params):
                               **params) from None
 
 
+def check_phone(value, pattern: str, field: str = "phone") -> str:
+    """A phone number in the office's format (validation.phone_pattern): ASCII digits,
+    spaces removed; else ValidationError problem not_phone. The forms' phone fields and the
+    messages' numbers (core/messages.py) both check with it."""
+    with too_long_means(problem="not_phone", pattern=pattern):
+        text = to_ascii_digits(clean_text(value, field, 20, 1)).replace(" ", "")
+    if not re.fullmatch(pattern, text):
+        raise ValidationError(f"{field}: {text!r} is not a phone number of the form this "
+                              f"office accepts", field=field, problem="not_phone",
+                              pattern=pattern)
+    return text
+
+
 def check_national_id(value, pattern: str, rule: str, field: str = "national_id") -> str:
     with too_long_means(problem="national_id_format", pattern=pattern):
         text = to_ascii_digits(clean_text(value, field, max_length=32, min_length=1))

@@ -245,8 +245,7 @@ class KioskFlow(DocumentSteps):
     @slow_when_remote
     def start(self, mode: str) -> None:
         """Home screen: 'ticket', 'apply', 'verify', 'status', 'collect' or 'appointment'.
-        For a ticket, the
-        services whose tickets are finished for today are shown as such."""
+        For a ticket, the services whose tickets are finished for today are shown as such."""
         self.visit = Visit(mode=mode)
         if mode in ("ticket", "apply"):
             self.read_usage()

@@ -223,3 +223,15 @@ def test_one_read_of_the_queue_gives_every_phone_what_its_own_read_would(office,
         assert office.follow.view(t["id"], followed) == office.follow.view(t["id"]), t["number"]
     called = office.follow.view(tickets[0]["id"], followed)
     assert (called["state"], called["counter"], called["people_ahead"]) == ("called", "3", None)
+
+
+def test_a_ticket_left_waiting_from_yesterday_counts_ahead_on_the_phone_too(office, clock):
+    """Call next would take yesterday's waiting ticket first, and estimate() counts it: the
+    phones' shared read must agree (it read today's tickets only)."""
+    stale = take(office, 1)[0]
+    clock.advance(24 * 3600)
+    mine = take(office, 1)[0]
+    followed = office.queue.followed()
+    assert office.follow.view(mine["id"], followed)["people_ahead"] == 1
+    assert office.follow.view(mine["id"], followed) == office.follow.view(mine["id"])
+    assert office.queue.call_next("3", [RES])["id"] == stale["id"]
